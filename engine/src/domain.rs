@@ -1,0 +1,235 @@
+//! Domain value types, parsed once at the edge ("parse, don't validate").
+//!
+//! Enumerations are stored as their kebab-case name, the same spelling the import files
+//! and the API use.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Deserializer};
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Deserialize)]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "kebab-case")]
+        #[serde(rename_all = "kebab-case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+    };
+}
+
+text_enum!(
+    /// What kind of board a bestuur is.
+    BestuurKind { Onderwijs, Kinderopvang, Samenwerkingsverband }
+);
+
+text_enum!(
+    /// The part of a kindcentrum an onderdeel provides; each is owned by one bestuur.
+    OnderdeelKind { Onderwijs, Dagopvang, Peuteropvang, Bso }
+);
+
+text_enum!(
+    /// The kinds of team professionals work in.
+    TeamKind { Kenniskring, Plg, Werkgroep, Unit, Locatieteam }
+);
+
+text_enum!(
+    /// A role a professional holds; a professional may hold several.
+    Role {
+        Leerkracht,
+        PedagogischMedewerker,
+        InternBegeleider,
+        PedagogischCoach,
+        PedagogischBeleidsmedewerker,
+        Directeur,
+        AdjunctDirecteur,
+        Locatiemanager,
+        Clustermanager,
+        Onderwijsassistent,
+        Onderwijsondersteuner,
+        AmbulantLeerkracht,
+    }
+);
+
+text_enum!(
+    /// Whether an indicator's target is a floor or a ceiling.
+    Direction { AtLeast, AtMost }
+);
+
+text_enum!(
+    /// Progress of a planned activity of the meerjarenplanning.
+    PlanningStatus { Gepland, Bezig, Gereed, Vervallen }
+);
+
+impl Direction {
+    /// Whether `value` satisfies `target` in this direction.
+    pub fn meets(self, value: f64, target: f64) -> bool {
+        match self {
+            Direction::AtLeast => value >= target,
+            Direction::AtMost => value <= target,
+        }
+    }
+}
+
+/// A Dutch school year, 1 August to 31 July, written `2019-2020`; stored as its first
+/// calendar year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, DeriveValueType)]
+pub struct SchoolYear(i32);
+
+impl SchoolYear {
+    /// The school year that starts on 1 August of `year`.
+    pub fn starting(year: i32) -> Self {
+        SchoolYear(year)
+    }
+
+    /// The school year a date falls in.
+    pub fn containing(date: NaiveDate) -> Self {
+        if date.month() >= 8 { SchoolYear(date.year()) } else { SchoolYear(date.year() - 1) }
+    }
+
+    pub fn start_year(self) -> i32 {
+        self.0
+    }
+
+    /// 1 August, the first day.
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.0, 8, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// 31 July, the last day.
+    pub fn last_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.0 + 1, 7, 31).unwrap_or(NaiveDate::MAX)
+    }
+}
+
+impl fmt::Display for SchoolYear {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.0, self.0 + 1)
+    }
+}
+
+/// Why a text is not a school year.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchoolYearError {
+    #[error("`{0}` is not a school year; write it as `2019-2020`")]
+    Format(String),
+    #[error("`{0}` is not a school year: the second year must follow the first")]
+    NotConsecutive(String),
+}
+
+impl FromStr for SchoolYear {
+    type Err = SchoolYearError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let format = || SchoolYearError::Format(s.to_owned());
+        let (first, second) = s.split_once('-').ok_or_else(format)?;
+        let parse = |part: &str| -> Result<i32, SchoolYearError> {
+            if part.len() != 4 || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format());
+            }
+            part.parse().map_err(|_| format())
+        };
+        let (first, second) = (parse(first)?, parse(second)?);
+        if second != first + 1 {
+            return Err(SchoolYearError::NotConsecutive(s.to_owned()));
+        }
+        Ok(SchoolYear(first))
+    }
+}
+
+impl<'de> Deserialize<'de> for SchoolYear {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A stable key chosen by the author of an import file: 1 to 64 characters of lower-case
+/// letters, digits, `-` and `_`, starting with a letter or digit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(String);
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Key {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+        let starts_well = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if s.is_empty() || s.len() > 64 || !starts_well || !s.chars().all(valid_char) {
+            return Err(format!(
+                "`{s}` is not a key: use 1 to 64 lower-case letters, digits, `-` or `_`, starting with a letter or digit"
+            ));
+        }
+        Ok(Key(s.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn school_year_parses_and_prints() {
+        let year: SchoolYear = "2019-2020".parse().expect("valid");
+        assert_eq!(year.start_year(), 2019);
+        assert_eq!(year.to_string(), "2019-2020");
+        assert_eq!(year.first_day(), NaiveDate::from_ymd_opt(2019, 8, 1).expect("date"));
+        assert_eq!(year.last_day(), NaiveDate::from_ymd_opt(2020, 7, 31).expect("date"));
+    }
+
+    #[test]
+    fn school_year_rejects_bad_text() {
+        for bad in ["2019", "2019-2021", "19-20", "2019/2020", "abcd-efgh", "", "2019-2020-2021"] {
+            assert!(bad.parse::<SchoolYear>().is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn school_year_containing_a_date() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        assert_eq!(SchoolYear::containing(date(2022, 7, 31)), SchoolYear::starting(2021));
+        assert_eq!(SchoolYear::containing(date(2022, 8, 1)), SchoolYear::starting(2022));
+    }
+
+    #[test]
+    fn keys() {
+        assert!("kc-balans".parse::<Key>().is_ok());
+        assert!("doel_1".parse::<Key>().is_ok());
+        for bad in ["", "KC", "-x", "a b", "é", &"x".repeat(65)] {
+            assert!(bad.parse::<Key>().is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn direction_meets() {
+        assert!(Direction::AtLeast.meets(80.0, 80.0));
+        assert!(!Direction::AtLeast.meets(79.9, 80.0));
+        assert!(Direction::AtMost.meets(4.0, 5.0));
+        assert!(!Direction::AtMost.meets(5.1, 5.0));
+    }
+}

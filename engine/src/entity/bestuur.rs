@@ -1,0 +1,19 @@
+//! The `bestuur` table.
+
+use sea_orm::entity::prelude::*;
+use crate::domain::{BestuurKind};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "bestuur")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub kind: BestuurKind,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

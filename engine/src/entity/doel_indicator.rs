@@ -1,0 +1,17 @@
+//! The `doel_indicator` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "doel_indicator")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub doel_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub indicator_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

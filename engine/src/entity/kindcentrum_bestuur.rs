@@ -1,0 +1,17 @@
+//! The `kindcentrum_bestuur` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "kindcentrum_bestuur")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub kindcentrum_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub bestuur_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

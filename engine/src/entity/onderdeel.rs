@@ -1,0 +1,21 @@
+//! The `onderdeel` table.
+
+use sea_orm::entity::prelude::*;
+use crate::domain::{OnderdeelKind};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "onderdeel")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kindcentrum_id: i64,
+    pub key: String,
+    pub name: String,
+    pub kind: OnderdeelKind,
+    pub bestuur_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

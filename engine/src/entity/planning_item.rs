@@ -1,0 +1,23 @@
+//! The `planning_item` table.
+
+use sea_orm::entity::prelude::*;
+use crate::domain::{PlanningStatus, SchoolYear};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "planning_item")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub doel_id: i64,
+    pub key: String,
+    pub position: i32,
+    pub school_year: SchoolYear,
+    #[sea_orm(column_type = "Text")]
+    pub text: String,
+    pub status: PlanningStatus,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

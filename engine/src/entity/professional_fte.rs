@@ -1,0 +1,18 @@
+//! The `professional_fte` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "professional_fte")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub professional_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub valid_from: Date,
+    pub fte: f64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

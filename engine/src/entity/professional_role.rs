@@ -1,0 +1,18 @@
+//! The `professional_role` table.
+
+use sea_orm::entity::prelude::*;
+use crate::domain::{Role};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "professional_role")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub professional_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub role: Role,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

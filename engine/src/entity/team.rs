@@ -1,0 +1,20 @@
+//! The `team` table.
+
+use sea_orm::entity::prelude::*;
+use crate::domain::{TeamKind};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "team")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kindcentrum_id: i64,
+    pub key: String,
+    pub name: String,
+    pub kind: TeamKind,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,34 @@
+//! The engine's error type: every variant says what went wrong in terms a user can act on.
+
+use std::path::PathBuf;
+
+/// Errors of the engine's services.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An import file was rejected; nothing of it was written.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// No such object (or not visible to the caller).
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    /// The request itself is wrong.
+    #[error("{0}")]
+    Validation(String),
+    /// The database could not be opened.
+    #[error("cannot open database {url}: {reason}")]
+    Open { url: String, reason: String },
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// Result of the engine's services.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A rejected import file, with the place in it that is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{file}:{line}:{column}: {message}")]
+    At { file: String, line: usize, column: usize, message: String },
+}

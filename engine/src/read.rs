@@ -1,0 +1,288 @@
+//! Read services: the organisation, koersplannen and indicators, fetched in batches.
+//!
+//! Every function that answers "the children of these parents" takes all parent ids at
+//! once and answers with one statement, so callers (the GraphQL DataLoaders) issue a
+//! fixed number of statements however many rows a query touches.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Asterisk, ColumnRef, Expr, ExprTrait, Func, IntoColumnRef, Order, Query, SelectStatement, WindowStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait};
+
+use crate::Engine;
+use crate::domain::Role;
+use crate::entity::*;
+use crate::error::Result;
+
+/// Which part of a list to fetch: `limit` rows after the first `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Page {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// One page of a parent's list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slice<M> {
+    pub items: Vec<M>,
+    /// Whether rows follow this page.
+    pub has_next: bool,
+    /// The length of the whole list.
+    pub total: u64,
+}
+
+impl<M> Default for Slice<M> {
+    fn default() -> Self {
+        Slice { items: Vec::new(), has_next: false, total: 0 }
+    }
+}
+
+const PARENT: &str = "koers_parent";
+const ROW: &str = "koers_row";
+const TOTAL: &str = "koers_total";
+
+/// Groups rows by a parent id taken from each row.
+fn group<K: Eq + Hash, M>(rows: Vec<M>, parent: impl Fn(&M) -> K) -> HashMap<K, Vec<M>> {
+    let mut grouped: HashMap<K, Vec<M>> = HashMap::new();
+    for row in rows {
+        grouped.entry(parent(&row)).or_default().push(row);
+    }
+    grouped
+}
+
+impl Engine {
+    pub async fn besturen(&self) -> Result<Vec<bestuur::Model>> {
+        Ok(bestuur::Entity::find().order_by_asc(bestuur::Column::Name).order_by_asc(bestuur::Column::Id).all(self.db()).await?)
+    }
+
+    pub async fn kindcentra(&self) -> Result<Vec<kindcentrum::Model>> {
+        Ok(kindcentrum::Entity::find()
+            .order_by_asc(kindcentrum::Column::Name)
+            .order_by_asc(kindcentrum::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn koersplan(&self, id: i64) -> Result<Option<koersplan::Model>> {
+        Ok(koersplan::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    /// Rows of any table by id, for references from other rows.
+    pub async fn by_ids<E>(&self, id_col: E::Column, ids: &[i64]) -> Result<Vec<E::Model>>
+    where
+        E: EntityTrait,
+    {
+        Ok(E::find().filter(id_col.is_in(ids.iter().copied())).all(self.db()).await?)
+    }
+
+    /// The rows whose `parent_col` is one of `ids`, grouped by it, in `order`.
+    pub async fn children<E, C>(&self, parent_col: C, ids: &[i64], order: &[C], parent: impl Fn(&E::Model) -> i64) -> Result<HashMap<i64, Vec<E::Model>>>
+    where
+        E: EntityTrait<Column = C>,
+        C: ColumnTrait,
+    {
+        let mut select = E::find().filter(parent_col.is_in(ids.iter().copied()));
+        for col in order {
+            select = select.order_by_asc(*col);
+        }
+        Ok(group(select.all(self.db()).await?, parent))
+    }
+
+    pub async fn ambities_of(&self, koersplannen: &[i64]) -> Result<HashMap<i64, Vec<ambitie::Model>>> {
+        use ambitie::Column as C;
+        self.children::<ambitie::Entity, _>(C::KoersplanId, koersplannen, &[C::Position, C::Id], |a| a.koersplan_id).await
+    }
+
+    pub async fn doelen_of(&self, ambities: &[i64]) -> Result<HashMap<i64, Vec<doel::Model>>> {
+        use doel::Column as C;
+        self.children::<doel::Entity, _>(C::AmbitieId, ambities, &[C::Position, C::Id], |d| d.ambitie_id).await
+    }
+
+    pub async fn succescriteria_of(&self, doelen: &[i64]) -> Result<HashMap<i64, Vec<succescriterium::Model>>> {
+        use succescriterium::Column as C;
+        self.children::<succescriterium::Entity, _>(C::DoelId, doelen, &[C::Position, C::Id], |c| c.doel_id).await
+    }
+
+    pub async fn koersplannen_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<koersplan::Model>>> {
+        use koersplan::Column as C;
+        self.children::<koersplan::Entity, _>(C::KindcentrumId, kindcentra, &[C::FirstSchoolYear, C::Id], |k| k.kindcentrum_id).await
+    }
+
+    pub async fn locaties_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<locatie::Model>>> {
+        use locatie::Column as C;
+        self.children::<locatie::Entity, _>(C::KindcentrumId, kindcentra, &[C::Name, C::Id], |l| l.kindcentrum_id).await
+    }
+
+    pub async fn onderdelen_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<onderdeel::Model>>> {
+        use onderdeel::Column as C;
+        self.children::<onderdeel::Entity, _>(C::KindcentrumId, kindcentra, &[C::Name, C::Id], |o| o.kindcentrum_id).await
+    }
+
+    pub async fn groepen_of(&self, locaties: &[i64]) -> Result<HashMap<i64, Vec<groep::Model>>> {
+        use groep::Column as C;
+        self.children::<groep::Entity, _>(C::LocatieId, locaties, &[C::Name, C::Id], |g| g.locatie_id).await
+    }
+
+    pub async fn lrk_registrations_of(&self, locaties: &[i64]) -> Result<HashMap<i64, Vec<lrk_registration::Model>>> {
+        use lrk_registration::Column as C;
+        self.children::<lrk_registration::Entity, _>(C::LocatieId, locaties, &[C::Number], |r| r.locatie_id).await
+    }
+
+    pub async fn teams_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<team::Model>>> {
+        use team::Column as C;
+        self.children::<team::Entity, _>(C::KindcentrumId, kindcentra, &[C::Name, C::Id], |t| t.kindcentrum_id).await
+    }
+
+    pub async fn roles_of(&self, professionals: &[i64]) -> Result<HashMap<i64, Vec<Role>>> {
+        use professional_role::Column as C;
+        let rows = self.children::<professional_role::Entity, _>(C::ProfessionalId, professionals, &[C::Role], |r| r.professional_id).await?;
+        Ok(rows.into_iter().map(|(id, rows)| (id, rows.into_iter().map(|r| r.role).collect())).collect())
+    }
+
+    /// The FTE history of professionals, oldest first.
+    pub async fn fte_of(&self, professionals: &[i64]) -> Result<HashMap<i64, Vec<professional_fte::Model>>> {
+        use professional_fte::Column as C;
+        self.children::<professional_fte::Entity, _>(C::ProfessionalId, professionals, &[C::ValidFrom], |f| f.professional_id).await
+    }
+
+    /// The indicators of a doel, through `doel_indicator`.
+    pub async fn indicators_of(&self, doelen: &[i64]) -> Result<HashMap<i64, Vec<indicator::Model>>> {
+        let links = doel_indicator::Entity::find()
+            .filter(doel_indicator::Column::DoelId.is_in(doelen.iter().copied()))
+            .all(self.db())
+            .await?;
+        let ids: Vec<i64> = links.iter().map(|l| l.indicator_id).collect();
+        let indicators: HashMap<i64, indicator::Model> =
+            self.by_ids::<indicator::Entity>(indicator::Column::Id, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
+        let mut grouped = group(links, |l| l.doel_id);
+        Ok(grouped
+            .drain()
+            .map(|(doel, links)| {
+                let mut list: Vec<_> = links.iter().filter_map(|l| indicators.get(&l.indicator_id).cloned()).collect();
+                list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+                (doel, list)
+            })
+            .collect())
+    }
+
+    /// The besturen of kindcentra.
+    pub async fn besturen_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<bestuur::Model>>> {
+        use kindcentrum_bestuur::{Column as L, Entity as Link};
+        let query = bestuur::Entity::find()
+            .filter(L::KindcentrumId.is_in(kindcentra.iter().copied()))
+            .order_by_asc(bestuur::Column::Name)
+            .into_query()
+            .inner_join(Link, Expr::col((Link, L::BestuurId)).equals((bestuur::Entity, bestuur::Column::Id)))
+            .to_owned();
+        self.linked::<bestuur::Entity>(query, (Link, L::KindcentrumId).into_column_ref()).await
+    }
+
+    /// The kindcentra of besturen.
+    pub async fn kindcentra_of(&self, besturen: &[i64]) -> Result<HashMap<i64, Vec<kindcentrum::Model>>> {
+        use kindcentrum_bestuur::{Column as L, Entity as Link};
+        let query = kindcentrum::Entity::find()
+            .filter(L::BestuurId.is_in(besturen.iter().copied()))
+            .order_by_asc(kindcentrum::Column::Name)
+            .into_query()
+            .inner_join(Link, Expr::col((Link, L::KindcentrumId)).equals((kindcentrum::Entity, kindcentrum::Column::Id)))
+            .to_owned();
+        self.linked::<kindcentrum::Entity>(query, (Link, L::BestuurId).into_column_ref()).await
+    }
+
+    /// The members of teams.
+    pub async fn members_of(&self, teams: &[i64]) -> Result<HashMap<i64, Vec<professional::Model>>> {
+        use team_member::{Column as L, Entity as Link};
+        let query = professional::Entity::find()
+            .filter(L::TeamId.is_in(teams.iter().copied()))
+            .order_by_asc(professional::Column::Name)
+            .into_query()
+            .inner_join(Link, Expr::col((Link, L::ProfessionalId)).equals((professional::Entity, professional::Column::Id)))
+            .to_owned();
+        self.linked::<professional::Entity>(query, (Link, L::TeamId).into_column_ref()).await
+    }
+
+    /// A page of the professionals working at each kindcentrum, by name.
+    pub async fn professionals_of(&self, kindcentra: &[i64], page: Page) -> Result<HashMap<i64, Slice<professional::Model>>> {
+        use professional_kindcentrum::{Column as L, Entity as Link};
+        let query = professional::Entity::find()
+            .filter(L::KindcentrumId.is_in(kindcentra.iter().copied()))
+            .into_query()
+            .inner_join(Link, Expr::col((Link, L::ProfessionalId)).equals((professional::Entity, professional::Column::Id)))
+            .to_owned();
+        let order = [(Expr::col((professional::Entity, professional::Column::Name)), Order::Asc), (Expr::col((professional::Entity, professional::Column::Id)), Order::Asc)];
+        self.paged::<professional::Entity>(query, (Link, L::KindcentrumId).into_column_ref(), &order, page).await
+    }
+
+    /// A page of the meerjarenplanning of each doel, by school year.
+    pub async fn planning_of(&self, doelen: &[i64], page: Page) -> Result<HashMap<i64, Slice<planning_item::Model>>> {
+        use planning_item::Column as C;
+        let query = planning_item::Entity::find().filter(C::DoelId.is_in(doelen.iter().copied())).into_query();
+        let order = [(Expr::col(C::SchoolYear), Order::Asc), (Expr::col(C::Position), Order::Asc), (Expr::col(C::Id), Order::Asc)];
+        self.paged::<planning_item::Entity>(query, C::DoelId.into_column_ref(), &order, page).await
+    }
+
+    /// A page of the measurements of each indicator, newest first.
+    pub async fn measurements_of(&self, indicators: &[i64], page: Page) -> Result<HashMap<i64, Slice<measurement::Model>>> {
+        use measurement::Column as C;
+        let query = measurement::Entity::find().filter(C::IndicatorId.is_in(indicators.iter().copied())).into_query();
+        let order = [(Expr::col(C::PeriodEnd), Order::Desc), (Expr::col(C::PeriodStart), Order::Desc), (Expr::col(C::Id), Order::Desc)];
+        self.paged::<measurement::Entity>(query, C::IndicatorId.into_column_ref(), &order, page).await
+    }
+
+    /// The FTE of a professional on a date: the value valid from the latest date on or
+    /// before it, or none before the first.
+    pub fn fte_on(history: &[professional_fte::Model], date: NaiveDate) -> Option<f64> {
+        history.iter().filter(|f| f.valid_from <= date).max_by_key(|f| f.valid_from).map(|f| f.fte)
+    }
+
+    /// Runs a join `select` and groups its rows by the link column `parent`.
+    async fn linked<E: EntityTrait>(&self, mut query: SelectStatement, parent: ColumnRef) -> Result<HashMap<i64, Vec<E::Model>>> {
+        query.expr_as(Expr::col(parent), Alias::new(PARENT));
+        let stmt = self.db().get_database_backend().build(&query);
+        let rows = self.db().query_all_raw(stmt).await?;
+        let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
+        for row in rows {
+            let parent: i64 = row.try_get("", PARENT)?;
+            grouped.entry(parent).or_default().push(E::Model::from_query_result(&row, "")?);
+        }
+        Ok(grouped)
+    }
+
+    /// One window-function statement that answers a page of each parent's list.
+    async fn paged<E: EntityTrait>(&self, mut inner: SelectStatement, parent: ColumnRef, order: &[(Expr, Order)], page: Page) -> Result<HashMap<i64, Slice<E::Model>>> {
+        let mut window = WindowStatement::partition_by(parent.clone());
+        for (expr, direction) in order {
+            window.order_by_expr(expr.clone(), direction.clone());
+        }
+        inner
+            .expr_as(Expr::col(parent.clone()), Alias::new(PARENT))
+            .expr_window_as(Func::cust(Alias::new("ROW_NUMBER")), window, Alias::new(ROW))
+            .expr_window_as(Func::count(Expr::col(Asterisk)), WindowStatement::partition_by(parent), Alias::new(TOTAL));
+        let (first, last) = (page.offset as i64, (page.offset + page.limit + 1) as i64);
+        let outer = Query::select()
+            .column(Asterisk)
+            .from_subquery(inner, Alias::new("paged"))
+            .and_where(Expr::col(Alias::new(ROW)).gt(first))
+            .and_where(Expr::col(Alias::new(ROW)).lte(last))
+            .order_by(Alias::new(PARENT), Order::Asc)
+            .order_by(Alias::new(ROW), Order::Asc)
+            .to_owned();
+        let stmt = self.db().get_database_backend().build(&outer);
+        let rows = self.db().query_all_raw(stmt).await?;
+        let mut pages: HashMap<i64, Slice<E::Model>> = HashMap::new();
+        for row in rows {
+            let parent: i64 = row.try_get("", PARENT)?;
+            let total: i64 = row.try_get("", TOTAL)?;
+            let slice = pages.entry(parent).or_default();
+            slice.total = u64::try_from(total).unwrap_or(0);
+            if slice.items.len() as u64 == page.limit {
+                slice.has_next = true;
+            } else {
+                slice.items.push(E::Model::from_query_result(&row, "")?);
+            }
+        }
+        Ok(pages)
+    }
+}

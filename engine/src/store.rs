@@ -1,0 +1,119 @@
+//! Opening the database: SQLite (the embedded default, one file in WAL mode) or
+//! PostgreSQL, migrated to the current schema.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use koers_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+use crate::error::{Error, Result};
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// `sqlite://koers.db`, `sqlite:///abs/path.db`, `sqlite::memory:` or `postgres://...`.
+    pub url: String,
+    /// Pool size; SQLite defaults to one connection, which serialises writers without
+    /// `SQLITE_BUSY` errors.
+    pub max_connections: Option<u32>,
+}
+
+impl StoreConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        StoreConfig { url: url.into(), max_connections: None }
+    }
+}
+
+/// Opens the database (creating a SQLite file if needed) without migrating it.
+pub async fn connect(config: &StoreConfig) -> Result<DatabaseConnection> {
+    let url = config.url.as_str();
+    let open_error = |reason: String| Error::Open { url: redact(url), reason };
+    let mut options = ConnectOptions::new(url);
+    options
+        .sqlx_logging(true)
+        // sqlx logs every statement at INFO; keep them for RUST_LOG=sqlx=debug only.
+        .sqlx_logging_level(tracing::log::LevelFilter::Debug)
+        .acquire_timeout(Duration::from_secs(10));
+    if let Some(max) = config.max_connections {
+        options.max_connections(max);
+    }
+    if url.starts_with("sqlite:") {
+        let sqlite = SqliteConnectOptions::from_str(url).map_err(|e| open_error(e.to_string()))?;
+        check_sqlite_directory(sqlite.get_filename()).map_err(open_error)?;
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+        });
+    } else if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        return Err(open_error("the URL must start with sqlite: or postgres://".to_owned()));
+    }
+    Database::connect(options).await.map_err(|e| open_error(e.to_string()))
+}
+
+/// Opens the database and brings its schema up to date.
+pub async fn open(config: &StoreConfig) -> Result<DatabaseConnection> {
+    let db = connect(config).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Checks that the database answers.
+pub async fn ping(db: &DatabaseConnection) -> Result<()> {
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(())
+}
+
+/// SQLite creates the file but not its directory: say so before sqlx answers with
+/// "unable to open database file".
+fn check_sqlite_directory(file: &Path) -> std::result::Result<(), String> {
+    if file.as_os_str().is_empty() || file == Path::new(":memory:") {
+        return Ok(());
+    }
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!("directory {} does not exist", dir.display()));
+    }
+    Ok(())
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://koers:geheim@localhost/koers"), "postgres://koers:***@localhost/koers");
+        assert_eq!(redact("sqlite://koers.db"), "sqlite://koers.db");
+    }
+
+    #[tokio::test]
+    async fn missing_directory_is_a_clear_error() {
+        let err = open(&StoreConfig::new("sqlite:///nonexistent-dir/sub/x.db")).await.expect_err("must fail");
+        let message = err.to_string();
+        assert!(message.contains("/nonexistent-dir/sub"), "{message}");
+        assert!(message.contains("does not exist"), "{message}");
+    }
+}

@@ -1,0 +1,19 @@
+//! Database schema of koers, one migration per schema change.
+//!
+//! Migrations run on every start of `koers serve` and by `koers migrate`; each one has a
+//! working `down` so a release can be rolled back.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+/// All migrations, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}
