@@ -11,9 +11,8 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, TransactionTrait,
 };
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
@@ -40,8 +39,7 @@ impl ImportReport {
 
 /// Reads and imports one file.
 pub async fn import_file(db: &DatabaseConnection, path: &Path) -> Result<ImportReport> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|source| ImportError::Read { path: path.to_owned(), source })?;
+    let source = std::fs::read_to_string(path).map_err(|source| ImportError::Read { path: path.to_owned(), source })?;
     let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     import_str(db, &name, &source).await
 }
@@ -50,11 +48,18 @@ pub async fn import_file(db: &DatabaseConnection, path: &Path) -> Result<ImportR
 #[tracing::instrument(skip(db, source), fields(file = file))]
 pub async fn import_str(db: &DatabaseConnection, file: &str, source: &str) -> Result<ImportReport> {
     let at = Locator { file, source };
-    let parsed: ImportFile = toml::from_str(source).map_err(|e| {
-        at.error(e.span().unwrap_or(0..0), e.message().trim_end().to_owned())
-    })?;
+    let parsed: ImportFile =
+        toml::from_str(source).map_err(|e| at.error(e.span().unwrap_or(0..0), e.message().trim_end().to_owned()))?;
     let txn = db.begin().await?;
-    let mut import = Import { txn: &txn, at, report: ImportReport::default(), besturen: HashMap::new(), kindcentra: HashMap::new(), professionals: HashMap::new(), indicators: HashMap::new() };
+    let mut import = Import {
+        txn: &txn,
+        at,
+        report: ImportReport::default(),
+        besturen: HashMap::new(),
+        kindcentra: HashMap::new(),
+        professionals: HashMap::new(),
+        indicators: HashMap::new(),
+    };
     import.run(&parsed).await?;
     let report = import.report;
     txn.commit().await?;
@@ -286,9 +291,7 @@ impl<'de> Deserialize<'de> for Date {
         let (Some(date), None, None) = (value.date, value.time, value.offset) else {
             return Err(invalid());
         };
-        NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into())
-            .map(Date)
-            .ok_or_else(invalid)
+        NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into()).map(Date).ok_or_else(invalid)
     }
 }
 
@@ -299,7 +302,9 @@ impl<'de> Deserialize<'de> for LrkNumber {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         if text.len() != 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(serde::de::Error::custom(format!("`{text}` is not an LRK number: write its nine digits as a string")));
+            return Err(serde::de::Error::custom(format!(
+                "`{text}` is not an LRK number: write its nine digits as a string"
+            )));
         }
         Ok(LrkNumber(text))
     }
@@ -330,7 +335,12 @@ impl Locator<'_> {
 }
 
 /// Refuses a key that the file already used for a sibling.
-fn check_unique<'k>(seen: &mut HashMap<&'k Key, usize>, key: &'k Spanned<Key>, what: &str, at: Locator<'_>) -> Result<()> {
+fn check_unique<'k>(
+    seen: &mut HashMap<&'k Key, usize>,
+    key: &'k Spanned<Key>,
+    what: &str,
+    at: Locator<'_>,
+) -> Result<()> {
     let line = at.error(key.span(), String::new());
     let ImportError::At { line, .. } = line else { return Ok(()) };
     if let Some(first) = seen.insert(key.get_ref(), line) {
@@ -498,7 +508,13 @@ impl Import<'_> {
     }
 
     /// Looks up a child of a kindcentrum (onderdeel, locatie, team) by its key.
-    async fn child<E>(&self, key_col: E::Column, parent_col: E::Column, parent: i64, key: &Key) -> Result<Option<E::Model>>
+    async fn child<E>(
+        &self,
+        key_col: E::Column,
+        parent_col: E::Column,
+        parent: i64,
+        key: &Key,
+    ) -> Result<Option<E::Model>>
     where
         E: EntityTrait,
     {
@@ -528,7 +544,8 @@ impl Import<'_> {
         for bestuur in input.besturen.get_ref() {
             besturen.insert(self.bestuur_id(bestuur).await?);
         }
-        let existing = kindcentrum::Entity::find().filter(kindcentrum::Column::Key.eq(key.as_str())).one(self.txn).await?;
+        let existing =
+            kindcentrum::Entity::find().filter(kindcentrum::Column::Key.eq(key.as_str())).one(self.txn).await?;
         let wanted = kindcentrum::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             key: key.to_string(),
@@ -536,8 +553,12 @@ impl Import<'_> {
             plaats: input.plaats.as_ref().map(|p| p.0.clone()),
         };
         let kc = self.put::<kindcentrum::Entity>(existing, wanted).await?.id;
-        let current = kindcentrum_bestuur::Entity::find().filter(kindcentrum_bestuur::Column::KindcentrumId.eq(kc)).all(self.txn).await?;
-        let links = besturen.iter().map(|&bestuur_id| kindcentrum_bestuur::Model { kindcentrum_id: kc, bestuur_id }).collect();
+        let current = kindcentrum_bestuur::Entity::find()
+            .filter(kindcentrum_bestuur::Column::KindcentrumId.eq(kc))
+            .all(self.txn)
+            .await?;
+        let links =
+            besturen.iter().map(|&bestuur_id| kindcentrum_bestuur::Model { kindcentrum_id: kc, bestuur_id }).collect();
         self.sync_links::<kindcentrum_bestuur::Entity>(current, links).await?;
         self.kindcentra.insert(key.clone(), kc);
 
@@ -547,9 +568,22 @@ impl Import<'_> {
             check_unique(&mut seen, &onderdeel.key, "onderdeel", self.at)?;
             let bestuur_id = self.bestuur_id(&onderdeel.bestuur).await?;
             if !besturen.contains(&bestuur_id) {
-                return Err(self.at.at(&onderdeel.bestuur, format!("bestuur `{}` is not one of the besturen of kindcentrum `{key}`", onderdeel.bestuur.get_ref())));
+                return Err(self.at.at(
+                    &onderdeel.bestuur,
+                    format!(
+                        "bestuur `{}` is not one of the besturen of kindcentrum `{key}`",
+                        onderdeel.bestuur.get_ref()
+                    ),
+                ));
             }
-            let existing = self.child::<onderdeel::Entity>(onderdeel::Column::Key, onderdeel::Column::KindcentrumId, kc, onderdeel.key.get_ref()).await?;
+            let existing = self
+                .child::<onderdeel::Entity>(
+                    onderdeel::Column::Key,
+                    onderdeel::Column::KindcentrumId,
+                    kc,
+                    onderdeel.key.get_ref(),
+                )
+                .await?;
             let wanted = onderdeel::Model {
                 id: existing.as_ref().map_or(0, |e| e.id),
                 kindcentrum_id: kc,
@@ -565,7 +599,14 @@ impl Import<'_> {
         let mut seen = HashMap::new();
         for locatie in &input.locatie {
             check_unique(&mut seen, &locatie.key, "locatie", self.at)?;
-            let existing = self.child::<locatie::Entity>(locatie::Column::Key, locatie::Column::KindcentrumId, kc, locatie.key.get_ref()).await?;
+            let existing = self
+                .child::<locatie::Entity>(
+                    locatie::Column::Key,
+                    locatie::Column::KindcentrumId,
+                    kc,
+                    locatie.key.get_ref(),
+                )
+                .await?;
             let wanted = locatie::Model {
                 id: existing.as_ref().map_or(0, |e| e.id),
                 kindcentrum_id: kc,
@@ -588,13 +629,22 @@ impl Import<'_> {
         if let Some(id) = known.get(key.get_ref()) {
             return Ok(*id);
         }
-        let found = self.child::<onderdeel::Entity>(onderdeel::Column::Key, onderdeel::Column::KindcentrumId, kc, key.get_ref()).await?;
-        let id = found.map(|o| o.id).ok_or_else(|| self.at.at(key, format!("unknown onderdeel `{}`", key.get_ref())))?;
+        let found = self
+            .child::<onderdeel::Entity>(onderdeel::Column::Key, onderdeel::Column::KindcentrumId, kc, key.get_ref())
+            .await?;
+        let id =
+            found.map(|o| o.id).ok_or_else(|| self.at.at(key, format!("unknown onderdeel `{}`", key.get_ref())))?;
         known.insert(key.get_ref().clone(), id);
         Ok(id)
     }
 
-    async fn lrk_registrations(&mut self, kc: i64, loc: i64, input: &[LrkIn], onderdelen: &mut HashMap<Key, i64>) -> Result<()> {
+    async fn lrk_registrations(
+        &mut self,
+        kc: i64,
+        loc: i64,
+        input: &[LrkIn],
+        onderdelen: &mut HashMap<Key, i64>,
+    ) -> Result<()> {
         let mut current: HashMap<String, lrk_registration::Model> = lrk_registration::Entity::find()
             .filter(lrk_registration::Column::LocatieId.eq(loc))
             .all(self.txn)
@@ -612,14 +662,25 @@ impl Import<'_> {
             let existing = match current.remove(number) {
                 Some(mine) => Some(mine),
                 None => {
-                    let elsewhere = lrk_registration::Entity::find().filter(lrk_registration::Column::Number.eq(number.as_str())).one(self.txn).await?;
+                    let elsewhere = lrk_registration::Entity::find()
+                        .filter(lrk_registration::Column::Number.eq(number.as_str()))
+                        .one(self.txn)
+                        .await?;
                     if elsewhere.is_some() {
-                        return Err(self.at.at(&lrk.number, format!("LRK number {number} is already registered for another locatie")));
+                        return Err(self.at.at(
+                            &lrk.number,
+                            format!("LRK number {number} is already registered for another locatie"),
+                        ));
                     }
                     None
                 }
             };
-            let wanted = lrk_registration::Model { id: existing.as_ref().map_or(0, |e| e.id), locatie_id: loc, number: number.clone(), onderdeel_id };
+            let wanted = lrk_registration::Model {
+                id: existing.as_ref().map_or(0, |e| e.id),
+                locatie_id: loc,
+                number: number.clone(),
+                onderdeel_id,
+            };
             self.put::<lrk_registration::Entity>(existing, wanted).await?;
         }
         // The registrations of a locatie are an attribute of it: the file lists them all.
@@ -643,7 +704,8 @@ impl Import<'_> {
         {
             return Err(self.at.at(until, "age_until must not be below age_from".to_owned()));
         }
-        let existing = self.child::<groep::Entity>(groep::Column::Key, groep::Column::LocatieId, loc, input.key.get_ref()).await?;
+        let existing =
+            self.child::<groep::Entity>(groep::Column::Key, groep::Column::LocatieId, loc, input.key.get_ref()).await?;
         let wanted = groep::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             locatie_id: loc,
@@ -661,7 +723,8 @@ impl Import<'_> {
     async fn professional(&mut self, input: &ProfessionalIn) -> Result<()> {
         let key = input.key.get_ref();
         let employer_bestuur_id = self.bestuur_id(&input.employer).await?;
-        let existing = professional::Entity::find().filter(professional::Column::Key.eq(key.as_str())).one(self.txn).await?;
+        let existing =
+            professional::Entity::find().filter(professional::Column::Key.eq(key.as_str())).one(self.txn).await?;
         let wanted = professional::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             key: key.to_string(),
@@ -675,12 +738,21 @@ impl Import<'_> {
         for kc in &input.kindcentra {
             kindcentra.insert(self.kindcentrum_id(kc).await?);
         }
-        let current = professional_kindcentrum::Entity::find().filter(professional_kindcentrum::Column::ProfessionalId.eq(id)).all(self.txn).await?;
-        let wanted = kindcentra.into_iter().map(|kindcentrum_id| professional_kindcentrum::Model { professional_id: id, kindcentrum_id }).collect();
+        let current = professional_kindcentrum::Entity::find()
+            .filter(professional_kindcentrum::Column::ProfessionalId.eq(id))
+            .all(self.txn)
+            .await?;
+        let wanted = kindcentra
+            .into_iter()
+            .map(|kindcentrum_id| professional_kindcentrum::Model { professional_id: id, kindcentrum_id })
+            .collect();
         self.sync_links::<professional_kindcentrum::Entity>(current, wanted).await?;
 
         let roles: BTreeSet<Role> = input.roles.iter().copied().collect();
-        let current = professional_role::Entity::find().filter(professional_role::Column::ProfessionalId.eq(id)).all(self.txn).await?;
+        let current = professional_role::Entity::find()
+            .filter(professional_role::Column::ProfessionalId.eq(id))
+            .all(self.txn)
+            .await?;
         let wanted = roles.into_iter().map(|role| professional_role::Model { professional_id: id, role }).collect();
         self.sync_links::<professional_role::Entity>(current, wanted).await?;
 
@@ -695,12 +767,16 @@ impl Import<'_> {
             }
             fte_rows.push(professional_fte::Model { professional_id: id, valid_from: from.0, fte: *value });
         }
-        let current = professional_fte::Entity::find().filter(professional_fte::Column::ProfessionalId.eq(id)).all(self.txn).await?;
+        let current = professional_fte::Entity::find()
+            .filter(professional_fte::Column::ProfessionalId.eq(id))
+            .all(self.txn)
+            .await?;
         self.sync_links::<professional_fte::Entity>(current, fte_rows).await
     }
 
     async fn team(&mut self, kc: i64, input: &TeamIn) -> Result<()> {
-        let existing = self.child::<team::Entity>(team::Column::Key, team::Column::KindcentrumId, kc, input.key.get_ref()).await?;
+        let existing =
+            self.child::<team::Entity>(team::Column::Key, team::Column::KindcentrumId, kc, input.key.get_ref()).await?;
         let wanted = team::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             kindcentrum_id: kc,
@@ -714,7 +790,8 @@ impl Import<'_> {
             members.insert(self.professional_id(member).await?);
         }
         let current = team_member::Entity::find().filter(team_member::Column::TeamId.eq(team_id)).all(self.txn).await?;
-        let wanted = members.into_iter().map(|professional_id| team_member::Model { team_id, professional_id }).collect();
+        let wanted =
+            members.into_iter().map(|professional_id| team_member::Model { team_id, professional_id }).collect();
         self.sync_links::<team_member::Entity>(current, wanted).await
     }
 
@@ -756,8 +833,14 @@ impl Import<'_> {
             let (start, end) = match (m.date, m.from, m.until) {
                 (Some(date), None, None) => (date.0, date.0),
                 (None, Some(from), Some(until)) if from.0 <= until.0 => (from.0, until.0),
-                (None, Some(_), Some(_)) => return Err(self.at.at(spanned, "measurement period ends before it starts".to_owned())),
-                _ => return Err(self.at.at(spanned, "a measurement has either `date` or both `from` and `until`".to_owned())),
+                (None, Some(_), Some(_)) => {
+                    return Err(self.at.at(spanned, "measurement period ends before it starts".to_owned()));
+                }
+                _ => {
+                    return Err(self
+                        .at
+                        .at(spanned, "a measurement has either `date` or both `from` and `until`".to_owned()));
+                }
             };
             if !m.value.is_finite() {
                 return Err(self.at.at(spanned, "measurement value must be a finite number".to_owned()));
@@ -785,7 +868,9 @@ impl Import<'_> {
         match (&input.bestuur, &input.kindcentrum) {
             (Some(bestuur), None) => {
                 if let Some(extra) = input.locatie.as_ref().or(input.groep.as_ref()) {
-                    return Err(self.at.at(extra, "an indicator of a bestuur cannot be narrowed to a locatie or groep".to_owned()));
+                    return Err(self
+                        .at
+                        .at(extra, "an indicator of a bestuur cannot be narrowed to a locatie or groep".to_owned()));
                 }
                 Ok((Some(self.bestuur_id(bestuur).await?), None, None, None))
             }
@@ -798,7 +883,12 @@ impl Import<'_> {
                     return Ok((None, Some(kc), None, None));
                 };
                 let loc = self
-                    .child::<locatie::Entity>(locatie::Column::Key, locatie::Column::KindcentrumId, kc, locatie_key.get_ref())
+                    .child::<locatie::Entity>(
+                        locatie::Column::Key,
+                        locatie::Column::KindcentrumId,
+                        kc,
+                        locatie_key.get_ref(),
+                    )
                     .await?
                     .ok_or_else(|| self.at.at(locatie_key, format!("unknown locatie `{}`", locatie_key.get_ref())))?
                     .id;
@@ -810,7 +900,10 @@ impl Import<'_> {
                     .id;
                 Ok((None, Some(kc), Some(loc), Some(groep)))
             }
-            _ => Err(self.at.at(&input.key, format!("indicator `{}` needs exactly one scope: `bestuur` or `kindcentrum`", input.key.get_ref()))),
+            _ => Err(self.at.at(
+                &input.key,
+                format!("indicator `{}` needs exactly one scope: `bestuur` or `kindcentrum`", input.key.get_ref()),
+            )),
         }
     }
 
@@ -819,7 +912,10 @@ impl Import<'_> {
         let kc = self.kindcentrum_id(&input.kindcentrum).await?;
         let (first, last) = (*input.first_school_year.get_ref(), *input.last_school_year.get_ref());
         if last < first {
-            return Err(self.at.at(&input.last_school_year, format!("last_school_year {last} lies before first_school_year {first}")));
+            return Err(self.at.at(
+                &input.last_school_year,
+                format!("last_school_year {last} lies before first_school_year {first}"),
+            ));
         }
         let existing = koersplan::Entity::find().filter(koersplan::Column::Key.eq(key.as_str())).one(self.txn).await?;
         let wanted = koersplan::Model {
@@ -834,7 +930,10 @@ impl Import<'_> {
         };
         let plan = self.put::<koersplan::Entity>(existing, wanted).await?.id;
 
-        let mut current = keyed(ambitie::Entity::find().filter(ambitie::Column::KoersplanId.eq(plan)).all(self.txn).await?, |a| &a.key);
+        let mut current =
+            keyed(ambitie::Entity::find().filter(ambitie::Column::KoersplanId.eq(plan)).all(self.txn).await?, |a| {
+                &a.key
+            });
         let mut seen = HashMap::new();
         for (position, input) in (1..).zip(&input.ambitie) {
             check_unique(&mut seen, &input.key, "ambitie", self.at)?;
@@ -854,7 +953,8 @@ impl Import<'_> {
     }
 
     async fn doelen(&mut self, ambitie: i64, input: &[DoelIn], period: (SchoolYear, SchoolYear)) -> Result<()> {
-        let mut current = keyed(doel::Entity::find().filter(doel::Column::AmbitieId.eq(ambitie)).all(self.txn).await?, |d| &d.key);
+        let mut current =
+            keyed(doel::Entity::find().filter(doel::Column::AmbitieId.eq(ambitie)).all(self.txn).await?, |d| &d.key);
         let mut seen = HashMap::new();
         for (position, input) in (1..).zip(input) {
             check_unique(&mut seen, &input.key, "doel", self.at)?;
@@ -875,8 +975,12 @@ impl Import<'_> {
                     return Err(self.at.at(key, format!("indicator `{}` is listed twice", key.get_ref())));
                 }
             }
-            let current_links = doel_indicator::Entity::find().filter(doel_indicator::Column::DoelId.eq(doel)).all(self.txn).await?;
-            let wanted_links = indicators.into_iter().map(|indicator_id| doel_indicator::Model { doel_id: doel, indicator_id }).collect();
+            let current_links =
+                doel_indicator::Entity::find().filter(doel_indicator::Column::DoelId.eq(doel)).all(self.txn).await?;
+            let wanted_links = indicators
+                .into_iter()
+                .map(|indicator_id| doel_indicator::Model { doel_id: doel, indicator_id })
+                .collect();
             self.sync_links::<doel_indicator::Entity>(current_links, wanted_links).await?;
 
             self.succescriteria(doel, &input.succescriteria).await?;
@@ -886,7 +990,10 @@ impl Import<'_> {
     }
 
     async fn succescriteria(&mut self, doel: i64, input: &[Spanned<CriteriumIn>]) -> Result<()> {
-        let mut current = keyed(succescriterium::Entity::find().filter(succescriterium::Column::DoelId.eq(doel)).all(self.txn).await?, |c| &c.key);
+        let mut current = keyed(
+            succescriterium::Entity::find().filter(succescriterium::Column::DoelId.eq(doel)).all(self.txn).await?,
+            |c| &c.key,
+        );
         let mut seen = HashSet::new();
         for (position, spanned) in (1..).zip(input) {
             let input = spanned.get_ref();
@@ -912,14 +1019,25 @@ impl Import<'_> {
         self.remove::<succescriterium::Entity>(current.into_values().map(|c| c.id)).await
     }
 
-    async fn planning(&mut self, doel: i64, input: &[Spanned<PlanningIn>], (first, last): (SchoolYear, SchoolYear)) -> Result<()> {
-        let mut current = keyed(planning_item::Entity::find().filter(planning_item::Column::DoelId.eq(doel)).all(self.txn).await?, |p| &p.key);
+    async fn planning(
+        &mut self,
+        doel: i64,
+        input: &[Spanned<PlanningIn>],
+        (first, last): (SchoolYear, SchoolYear),
+    ) -> Result<()> {
+        let mut current = keyed(
+            planning_item::Entity::find().filter(planning_item::Column::DoelId.eq(doel)).all(self.txn).await?,
+            |p| &p.key,
+        );
         let mut seen = HashSet::new();
         for (position, spanned) in (1..).zip(input) {
             let input = spanned.get_ref();
             let year = *input.school_year.get_ref();
             if year < first || year > last {
-                return Err(self.at.at(&input.school_year, format!("planning item `school_year` {year} lies outside the plan period {first} .. {last}")));
+                return Err(self.at.at(
+                    &input.school_year,
+                    format!("planning item `school_year` {year} lies outside the plan period {first} .. {last}"),
+                ));
             }
             let key = item_key(&input.key, position);
             if !seen.insert(key.clone()) {

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Alias, Asterisk, ColumnRef, Expr, ExprTrait, Func, IntoColumnRef, Order, Query, SelectStatement, WindowStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, ColumnRef, Expr, ExprTrait, Func, IntoColumnRef, Order, Query, SelectStatement, WindowStatement,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait};
 
 use crate::Engine;
@@ -54,7 +56,11 @@ fn group<K: Eq + Hash, M>(rows: Vec<M>, parent: impl Fn(&M) -> K) -> HashMap<K, 
 
 impl Engine {
     pub async fn besturen(&self) -> Result<Vec<bestuur::Model>> {
-        Ok(bestuur::Entity::find().order_by_asc(bestuur::Column::Name).order_by_asc(bestuur::Column::Id).all(self.db()).await?)
+        Ok(bestuur::Entity::find()
+            .order_by_asc(bestuur::Column::Name)
+            .order_by_asc(bestuur::Column::Id)
+            .all(self.db())
+            .await?)
     }
 
     pub async fn kindcentra(&self) -> Result<Vec<kindcentrum::Model>> {
@@ -69,16 +75,35 @@ impl Engine {
         Ok(koersplan::Entity::find_by_id(id).one(self.db()).await?)
     }
 
-    /// Rows of any table by id, for references from other rows.
-    pub async fn by_ids<E>(&self, id_col: E::Column, ids: &[i64]) -> Result<Vec<E::Model>>
-    where
-        E: EntityTrait,
-    {
+    /// Rows of a table by id, for references from other rows.
+    async fn by_ids<E: EntityTrait>(&self, id_col: E::Column, ids: &[i64]) -> Result<Vec<E::Model>> {
         Ok(E::find().filter(id_col.is_in(ids.iter().copied())).all(self.db()).await?)
     }
 
+    pub async fn besturen_by_id(&self, ids: &[i64]) -> Result<Vec<bestuur::Model>> {
+        self.by_ids::<bestuur::Entity>(bestuur::Column::Id, ids).await
+    }
+
+    pub async fn kindcentra_by_id(&self, ids: &[i64]) -> Result<Vec<kindcentrum::Model>> {
+        self.by_ids::<kindcentrum::Entity>(kindcentrum::Column::Id, ids).await
+    }
+
+    pub async fn onderdelen_by_id(&self, ids: &[i64]) -> Result<Vec<onderdeel::Model>> {
+        self.by_ids::<onderdeel::Entity>(onderdeel::Column::Id, ids).await
+    }
+
+    pub async fn indicators_by_id(&self, ids: &[i64]) -> Result<Vec<indicator::Model>> {
+        self.by_ids::<indicator::Entity>(indicator::Column::Id, ids).await
+    }
+
     /// The rows whose `parent_col` is one of `ids`, grouped by it, in `order`.
-    pub async fn children<E, C>(&self, parent_col: C, ids: &[i64], order: &[C], parent: impl Fn(&E::Model) -> i64) -> Result<HashMap<i64, Vec<E::Model>>>
+    pub async fn children<E, C>(
+        &self,
+        parent_col: C,
+        ids: &[i64],
+        order: &[C],
+        parent: impl Fn(&E::Model) -> i64,
+    ) -> Result<HashMap<i64, Vec<E::Model>>>
     where
         E: EntityTrait<Column = C>,
         C: ColumnTrait,
@@ -92,7 +117,8 @@ impl Engine {
 
     pub async fn ambities_of(&self, koersplannen: &[i64]) -> Result<HashMap<i64, Vec<ambitie::Model>>> {
         use ambitie::Column as C;
-        self.children::<ambitie::Entity, _>(C::KoersplanId, koersplannen, &[C::Position, C::Id], |a| a.koersplan_id).await
+        self.children::<ambitie::Entity, _>(C::KoersplanId, koersplannen, &[C::Position, C::Id], |a| a.koersplan_id)
+            .await
     }
 
     pub async fn doelen_of(&self, ambities: &[i64]) -> Result<HashMap<i64, Vec<doel::Model>>> {
@@ -107,7 +133,10 @@ impl Engine {
 
     pub async fn koersplannen_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<koersplan::Model>>> {
         use koersplan::Column as C;
-        self.children::<koersplan::Entity, _>(C::KindcentrumId, kindcentra, &[C::FirstSchoolYear, C::Id], |k| k.kindcentrum_id).await
+        self.children::<koersplan::Entity, _>(C::KindcentrumId, kindcentra, &[C::FirstSchoolYear, C::Id], |k| {
+            k.kindcentrum_id
+        })
+        .await
     }
 
     pub async fn locaties_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<locatie::Model>>> {
@@ -117,7 +146,8 @@ impl Engine {
 
     pub async fn onderdelen_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<onderdeel::Model>>> {
         use onderdeel::Column as C;
-        self.children::<onderdeel::Entity, _>(C::KindcentrumId, kindcentra, &[C::Name, C::Id], |o| o.kindcentrum_id).await
+        self.children::<onderdeel::Entity, _>(C::KindcentrumId, kindcentra, &[C::Name, C::Id], |o| o.kindcentrum_id)
+            .await
     }
 
     pub async fn groepen_of(&self, locaties: &[i64]) -> Result<HashMap<i64, Vec<groep::Model>>> {
@@ -137,14 +167,21 @@ impl Engine {
 
     pub async fn roles_of(&self, professionals: &[i64]) -> Result<HashMap<i64, Vec<Role>>> {
         use professional_role::Column as C;
-        let rows = self.children::<professional_role::Entity, _>(C::ProfessionalId, professionals, &[C::Role], |r| r.professional_id).await?;
+        let rows = self
+            .children::<professional_role::Entity, _>(C::ProfessionalId, professionals, &[C::Role], |r| {
+                r.professional_id
+            })
+            .await?;
         Ok(rows.into_iter().map(|(id, rows)| (id, rows.into_iter().map(|r| r.role).collect())).collect())
     }
 
     /// The FTE history of professionals, oldest first.
     pub async fn fte_of(&self, professionals: &[i64]) -> Result<HashMap<i64, Vec<professional_fte::Model>>> {
         use professional_fte::Column as C;
-        self.children::<professional_fte::Entity, _>(C::ProfessionalId, professionals, &[C::ValidFrom], |f| f.professional_id).await
+        self.children::<professional_fte::Entity, _>(C::ProfessionalId, professionals, &[C::ValidFrom], |f| {
+            f.professional_id
+        })
+        .await
     }
 
     /// The indicators of a doel, through `doel_indicator`.
@@ -154,8 +191,12 @@ impl Engine {
             .all(self.db())
             .await?;
         let ids: Vec<i64> = links.iter().map(|l| l.indicator_id).collect();
-        let indicators: HashMap<i64, indicator::Model> =
-            self.by_ids::<indicator::Entity>(indicator::Column::Id, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
+        let indicators: HashMap<i64, indicator::Model> = self
+            .by_ids::<indicator::Entity>(indicator::Column::Id, &ids)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
         let mut grouped = group(links, |l| l.doel_id);
         Ok(grouped
             .drain()
@@ -186,7 +227,10 @@ impl Engine {
             .filter(L::BestuurId.is_in(besturen.iter().copied()))
             .order_by_asc(kindcentrum::Column::Name)
             .into_query()
-            .inner_join(Link, Expr::col((Link, L::KindcentrumId)).equals((kindcentrum::Entity, kindcentrum::Column::Id)))
+            .inner_join(
+                Link,
+                Expr::col((Link, L::KindcentrumId)).equals((kindcentrum::Entity, kindcentrum::Column::Id)),
+            )
             .to_owned();
         self.linked::<kindcentrum::Entity>(query, (Link, L::BestuurId).into_column_ref()).await
     }
@@ -198,20 +242,33 @@ impl Engine {
             .filter(L::TeamId.is_in(teams.iter().copied()))
             .order_by_asc(professional::Column::Name)
             .into_query()
-            .inner_join(Link, Expr::col((Link, L::ProfessionalId)).equals((professional::Entity, professional::Column::Id)))
+            .inner_join(
+                Link,
+                Expr::col((Link, L::ProfessionalId)).equals((professional::Entity, professional::Column::Id)),
+            )
             .to_owned();
         self.linked::<professional::Entity>(query, (Link, L::TeamId).into_column_ref()).await
     }
 
     /// A page of the professionals working at each kindcentrum, by name.
-    pub async fn professionals_of(&self, kindcentra: &[i64], page: Page) -> Result<HashMap<i64, Slice<professional::Model>>> {
+    pub async fn professionals_of(
+        &self,
+        kindcentra: &[i64],
+        page: Page,
+    ) -> Result<HashMap<i64, Slice<professional::Model>>> {
         use professional_kindcentrum::{Column as L, Entity as Link};
         let query = professional::Entity::find()
             .filter(L::KindcentrumId.is_in(kindcentra.iter().copied()))
             .into_query()
-            .inner_join(Link, Expr::col((Link, L::ProfessionalId)).equals((professional::Entity, professional::Column::Id)))
+            .inner_join(
+                Link,
+                Expr::col((Link, L::ProfessionalId)).equals((professional::Entity, professional::Column::Id)),
+            )
             .to_owned();
-        let order = [(Expr::col((professional::Entity, professional::Column::Name)), Order::Asc), (Expr::col((professional::Entity, professional::Column::Id)), Order::Asc)];
+        let order = [
+            (Expr::col((professional::Entity, professional::Column::Name)), Order::Asc),
+            (Expr::col((professional::Entity, professional::Column::Id)), Order::Asc),
+        ];
         self.paged::<professional::Entity>(query, (Link, L::KindcentrumId).into_column_ref(), &order, page).await
     }
 
@@ -219,26 +276,36 @@ impl Engine {
     pub async fn planning_of(&self, doelen: &[i64], page: Page) -> Result<HashMap<i64, Slice<planning_item::Model>>> {
         use planning_item::Column as C;
         let query = planning_item::Entity::find().filter(C::DoelId.is_in(doelen.iter().copied())).into_query();
-        let order = [(Expr::col(C::SchoolYear), Order::Asc), (Expr::col(C::Position), Order::Asc), (Expr::col(C::Id), Order::Asc)];
+        let order = [
+            (Expr::col(C::SchoolYear), Order::Asc),
+            (Expr::col(C::Position), Order::Asc),
+            (Expr::col(C::Id), Order::Asc),
+        ];
         self.paged::<planning_item::Entity>(query, C::DoelId.into_column_ref(), &order, page).await
     }
 
     /// A page of the measurements of each indicator, newest first.
-    pub async fn measurements_of(&self, indicators: &[i64], page: Page) -> Result<HashMap<i64, Slice<measurement::Model>>> {
+    pub async fn measurements_of(
+        &self,
+        indicators: &[i64],
+        page: Page,
+    ) -> Result<HashMap<i64, Slice<measurement::Model>>> {
         use measurement::Column as C;
         let query = measurement::Entity::find().filter(C::IndicatorId.is_in(indicators.iter().copied())).into_query();
-        let order = [(Expr::col(C::PeriodEnd), Order::Desc), (Expr::col(C::PeriodStart), Order::Desc), (Expr::col(C::Id), Order::Desc)];
+        let order = [
+            (Expr::col(C::PeriodEnd), Order::Desc),
+            (Expr::col(C::PeriodStart), Order::Desc),
+            (Expr::col(C::Id), Order::Desc),
+        ];
         self.paged::<measurement::Entity>(query, C::IndicatorId.into_column_ref(), &order, page).await
     }
 
-    /// The FTE of a professional on a date: the value valid from the latest date on or
-    /// before it, or none before the first.
-    pub fn fte_on(history: &[professional_fte::Model], date: NaiveDate) -> Option<f64> {
-        history.iter().filter(|f| f.valid_from <= date).max_by_key(|f| f.valid_from).map(|f| f.fte)
-    }
-
     /// Runs a join `select` and groups its rows by the link column `parent`.
-    async fn linked<E: EntityTrait>(&self, mut query: SelectStatement, parent: ColumnRef) -> Result<HashMap<i64, Vec<E::Model>>> {
+    async fn linked<E: EntityTrait>(
+        &self,
+        mut query: SelectStatement,
+        parent: ColumnRef,
+    ) -> Result<HashMap<i64, Vec<E::Model>>> {
         query.expr_as(Expr::col(parent), Alias::new(PARENT));
         let stmt = self.db().get_database_backend().build(&query);
         let rows = self.db().query_all_raw(stmt).await?;
@@ -251,7 +318,13 @@ impl Engine {
     }
 
     /// One window-function statement that answers a page of each parent's list.
-    async fn paged<E: EntityTrait>(&self, mut inner: SelectStatement, parent: ColumnRef, order: &[(Expr, Order)], page: Page) -> Result<HashMap<i64, Slice<E::Model>>> {
+    async fn paged<E: EntityTrait>(
+        &self,
+        mut inner: SelectStatement,
+        parent: ColumnRef,
+        order: &[(Expr, Order)],
+        page: Page,
+    ) -> Result<HashMap<i64, Slice<E::Model>>> {
         let mut window = WindowStatement::partition_by(parent.clone());
         for (expr, direction) in order {
             window.order_by_expr(expr.clone(), direction.clone());
@@ -284,5 +357,33 @@ impl Engine {
             }
         }
         Ok(pages)
+    }
+}
+
+/// The FTE of a professional on a date: the value valid from the latest date on or
+/// before it, or none before the first.
+pub fn fte_on(history: &[professional_fte::Model], date: NaiveDate) -> Option<f64> {
+    history.iter().filter(|f| f.valid_from <= date).max_by_key(|f| f.valid_from).map(|f| f.fte)
+}
+
+/// The pijlers of a koersplan, in order.
+pub fn pijlers(plan: &koersplan::Model) -> Vec<String> {
+    serde_json::from_value(plan.pijlers.clone()).unwrap_or_default()
+}
+
+impl Engine {
+    pub async fn bestuur(&self, id: i64) -> Result<Option<bestuur::Model>> {
+        Ok(bestuur::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    pub async fn kindcentrum(&self, id: i64) -> Result<Option<kindcentrum::Model>> {
+        Ok(kindcentrum::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    /// Whether nothing has been imported yet.
+    pub async fn is_empty(&self) -> Result<bool> {
+        use sea_orm::PaginatorTrait;
+        Ok(kindcentrum::Entity::find().count(self.db()).await? == 0
+            && bestuur::Entity::find().count(self.db()).await? == 0)
     }
 }

@@ -24,7 +24,17 @@ async fn migrations_go_up_and_down() {
 
     Migrator::up(&db, None).await.expect("up");
     let created = tables(&db).await;
-    for table in ["bestuur", "kindcentrum", "koersplan", "ambitie", "doel", "succescriterium", "planning_item", "indicator", "measurement"] {
+    for table in [
+        "bestuur",
+        "kindcentrum",
+        "koersplan",
+        "ambitie",
+        "doel",
+        "succescriterium",
+        "planning_item",
+        "indicator",
+        "measurement",
+    ] {
         assert!(created.iter().any(|t| t == table), "{table} missing in {created:?}");
     }
     assert!(Migrator::get_pending_migrations(&db).await.expect("pending").is_empty());

@@ -9,84 +9,222 @@ use sea_orm_migration::schema::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Bestuur { Table, Id, Key, Name, Kind }
+enum Bestuur {
+    Table,
+    Id,
+    Key,
+    Name,
+    Kind,
+}
 
 #[derive(DeriveIden)]
-enum Kindcentrum { Table, Id, Key, Name, Plaats }
+enum Kindcentrum {
+    Table,
+    Id,
+    Key,
+    Name,
+    Plaats,
+}
 
 #[derive(DeriveIden)]
-enum KindcentrumBestuur { Table, KindcentrumId, BestuurId }
+enum KindcentrumBestuur {
+    Table,
+    KindcentrumId,
+    BestuurId,
+}
 
 #[derive(DeriveIden)]
-enum Onderdeel { Table, Id, KindcentrumId, Key, Name, Kind, BestuurId }
+enum Onderdeel {
+    Table,
+    Id,
+    KindcentrumId,
+    Key,
+    Name,
+    Kind,
+    BestuurId,
+}
 
 #[derive(DeriveIden)]
-enum Locatie { Table, Id, KindcentrumId, Key, Name, Address }
+enum Locatie {
+    Table,
+    Id,
+    KindcentrumId,
+    Key,
+    Name,
+    Address,
+}
 
 #[derive(DeriveIden)]
-enum LrkRegistration { Table, Id, LocatieId, Number, OnderdeelId }
+enum LrkRegistration {
+    Table,
+    Id,
+    LocatieId,
+    Number,
+    OnderdeelId,
+}
 
 #[derive(DeriveIden)]
-enum Groep { Table, Id, LocatieId, OnderdeelId, Key, Name, MaxChildren, AgeFrom, AgeUntil }
+enum Groep {
+    Table,
+    Id,
+    LocatieId,
+    OnderdeelId,
+    Key,
+    Name,
+    MaxChildren,
+    AgeFrom,
+    AgeUntil,
+}
 
 #[derive(DeriveIden)]
-enum Professional { Table, Id, Key, Name, EmployerBestuurId }
+enum Professional {
+    Table,
+    Id,
+    Key,
+    Name,
+    EmployerBestuurId,
+}
 
 #[derive(DeriveIden)]
-enum ProfessionalRole { Table, ProfessionalId, Role }
+enum ProfessionalRole {
+    Table,
+    ProfessionalId,
+    Role,
+}
 
 #[derive(DeriveIden)]
-enum ProfessionalFte { Table, ProfessionalId, ValidFrom, Fte }
+enum ProfessionalFte {
+    Table,
+    ProfessionalId,
+    ValidFrom,
+    Fte,
+}
 
 #[derive(DeriveIden)]
-enum ProfessionalKindcentrum { Table, ProfessionalId, KindcentrumId }
+enum ProfessionalKindcentrum {
+    Table,
+    ProfessionalId,
+    KindcentrumId,
+}
 
 #[derive(DeriveIden)]
-enum Team { Table, Id, KindcentrumId, Key, Name, Kind }
+enum Team {
+    Table,
+    Id,
+    KindcentrumId,
+    Key,
+    Name,
+    Kind,
+}
 
 #[derive(DeriveIden)]
-enum TeamMember { Table, TeamId, ProfessionalId }
+enum TeamMember {
+    Table,
+    TeamId,
+    ProfessionalId,
+}
 
 #[derive(DeriveIden)]
-enum Koersplan { Table, Id, Key, KindcentrumId, Title, FirstSchoolYear, LastSchoolYear, Visie, Pijlers }
+enum Koersplan {
+    Table,
+    Id,
+    Key,
+    KindcentrumId,
+    Title,
+    FirstSchoolYear,
+    LastSchoolYear,
+    Visie,
+    Pijlers,
+}
 
 #[derive(DeriveIden)]
-enum Ambitie { Table, Id, KoersplanId, Key, Position, Title, Description }
+enum Ambitie {
+    Table,
+    Id,
+    KoersplanId,
+    Key,
+    Position,
+    Title,
+    Description,
+}
 
 #[derive(DeriveIden)]
-enum Doel { Table, Id, AmbitieId, Key, Position, Title, Description }
+enum Doel {
+    Table,
+    Id,
+    AmbitieId,
+    Key,
+    Position,
+    Title,
+    Description,
+}
 
 #[derive(DeriveIden)]
-enum Succescriterium { Table, Id, DoelId, Key, Position, Description, IndicatorId }
+enum Succescriterium {
+    Table,
+    Id,
+    DoelId,
+    Key,
+    Position,
+    Description,
+    IndicatorId,
+}
 
 #[derive(DeriveIden)]
-enum PlanningItem { Table, Id, DoelId, Key, Position, SchoolYear, Text, Status }
+enum PlanningItem {
+    Table,
+    Id,
+    DoelId,
+    Key,
+    Position,
+    SchoolYear,
+    Text,
+    Status,
+}
 
 #[derive(DeriveIden)]
-enum Indicator { Table, Id, Key, Name, Unit, Direction, Target, Baseline, BestuurId, KindcentrumId, LocatieId, GroepId }
+enum Indicator {
+    Table,
+    Id,
+    Key,
+    Name,
+    Unit,
+    Direction,
+    Target,
+    Baseline,
+    BestuurId,
+    KindcentrumId,
+    LocatieId,
+    GroepId,
+}
 
 #[derive(DeriveIden)]
-enum DoelIndicator { Table, DoelId, IndicatorId }
+enum DoelIndicator {
+    Table,
+    DoelId,
+    IndicatorId,
+}
 
 #[derive(DeriveIden)]
-enum Measurement { Table, Id, IndicatorId, PeriodStart, PeriodEnd, Value, Source, Note }
+enum Measurement {
+    Table,
+    Id,
+    IndicatorId,
+    PeriodStart,
+    PeriodEnd,
+    Value,
+    Source,
+    Note,
+}
 
 /// A foreign key that removes the child rows with their parent.
 fn cascade(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 /// A foreign key that refuses to remove a parent that is still referred to.
 fn restrict(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
+    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).to_owned()
 }
 
 fn index(name: &str, table: impl IntoIden, cols: &[&dyn Fn() -> DynIden], unique: bool) -> IndexCreateStatement {
@@ -134,12 +272,24 @@ impl MigrationTrait for Migration {
                 .col(big_integer(KindcentrumBestuur::KindcentrumId))
                 .col(big_integer(KindcentrumBestuur::BestuurId))
                 .primary_key(Index::create().col(KindcentrumBestuur::KindcentrumId).col(KindcentrumBestuur::BestuurId))
-                .foreign_key(&mut cascade((KindcentrumBestuur::Table, KindcentrumBestuur::KindcentrumId), (Kindcentrum::Table, Kindcentrum::Id)))
-                .foreign_key(&mut restrict((KindcentrumBestuur::Table, KindcentrumBestuur::BestuurId), (Bestuur::Table, Bestuur::Id)))
+                .foreign_key(&mut cascade(
+                    (KindcentrumBestuur::Table, KindcentrumBestuur::KindcentrumId),
+                    (Kindcentrum::Table, Kindcentrum::Id),
+                ))
+                .foreign_key(&mut restrict(
+                    (KindcentrumBestuur::Table, KindcentrumBestuur::BestuurId),
+                    (Bestuur::Table, Bestuur::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_kindcentrum_bestuur_bestuur", KindcentrumBestuur::Table, cols!(KindcentrumBestuur::BestuurId), false)).await?;
+        m.create_index(index(
+            "idx_kindcentrum_bestuur_bestuur",
+            KindcentrumBestuur::Table,
+            cols!(KindcentrumBestuur::BestuurId),
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -150,12 +300,21 @@ impl MigrationTrait for Migration {
                 .col(string(Onderdeel::Name))
                 .col(string(Onderdeel::Kind))
                 .col(big_integer(Onderdeel::BestuurId))
-                .foreign_key(&mut cascade((Onderdeel::Table, Onderdeel::KindcentrumId), (Kindcentrum::Table, Kindcentrum::Id)))
+                .foreign_key(&mut cascade(
+                    (Onderdeel::Table, Onderdeel::KindcentrumId),
+                    (Kindcentrum::Table, Kindcentrum::Id),
+                ))
                 .foreign_key(&mut restrict((Onderdeel::Table, Onderdeel::BestuurId), (Bestuur::Table, Bestuur::Id)))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_onderdeel_key", Onderdeel::Table, cols!(Onderdeel::KindcentrumId, Onderdeel::Key), true)).await?;
+        m.create_index(index(
+            "idx_onderdeel_key",
+            Onderdeel::Table,
+            cols!(Onderdeel::KindcentrumId, Onderdeel::Key),
+            true,
+        ))
+        .await?;
         m.create_index(index("idx_onderdeel_bestuur", Onderdeel::Table, cols!(Onderdeel::BestuurId), false)).await?;
 
         m.create_table(
@@ -166,11 +325,15 @@ impl MigrationTrait for Migration {
                 .col(string(Locatie::Key))
                 .col(string(Locatie::Name))
                 .col(string_null(Locatie::Address))
-                .foreign_key(&mut cascade((Locatie::Table, Locatie::KindcentrumId), (Kindcentrum::Table, Kindcentrum::Id)))
+                .foreign_key(&mut cascade(
+                    (Locatie::Table, Locatie::KindcentrumId),
+                    (Kindcentrum::Table, Kindcentrum::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_locatie_key", Locatie::Table, cols!(Locatie::KindcentrumId, Locatie::Key), true)).await?;
+        m.create_index(index("idx_locatie_key", Locatie::Table, cols!(Locatie::KindcentrumId, Locatie::Key), true))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -179,12 +342,24 @@ impl MigrationTrait for Migration {
                 .col(big_integer(LrkRegistration::LocatieId))
                 .col(string_uniq(LrkRegistration::Number))
                 .col(big_integer(LrkRegistration::OnderdeelId))
-                .foreign_key(&mut cascade((LrkRegistration::Table, LrkRegistration::LocatieId), (Locatie::Table, Locatie::Id)))
-                .foreign_key(&mut cascade((LrkRegistration::Table, LrkRegistration::OnderdeelId), (Onderdeel::Table, Onderdeel::Id)))
+                .foreign_key(&mut cascade(
+                    (LrkRegistration::Table, LrkRegistration::LocatieId),
+                    (Locatie::Table, Locatie::Id),
+                ))
+                .foreign_key(&mut cascade(
+                    (LrkRegistration::Table, LrkRegistration::OnderdeelId),
+                    (Onderdeel::Table, Onderdeel::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_lrk_registration_locatie", LrkRegistration::Table, cols!(LrkRegistration::LocatieId), false)).await?;
+        m.create_index(index(
+            "idx_lrk_registration_locatie",
+            LrkRegistration::Table,
+            cols!(LrkRegistration::LocatieId),
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -212,22 +387,40 @@ impl MigrationTrait for Migration {
                 .col(string_uniq(Professional::Key))
                 .col(string(Professional::Name))
                 .col(big_integer(Professional::EmployerBestuurId))
-                .foreign_key(&mut restrict((Professional::Table, Professional::EmployerBestuurId), (Bestuur::Table, Bestuur::Id)))
+                .foreign_key(&mut restrict(
+                    (Professional::Table, Professional::EmployerBestuurId),
+                    (Bestuur::Table, Bestuur::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_professional_employer", Professional::Table, cols!(Professional::EmployerBestuurId), false)).await?;
+        m.create_index(index(
+            "idx_professional_employer",
+            Professional::Table,
+            cols!(Professional::EmployerBestuurId),
+            false,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table(ProfessionalRole::Table)
                 .col(big_integer(ProfessionalRole::ProfessionalId))
                 .col(string(ProfessionalRole::Role))
                 .primary_key(Index::create().col(ProfessionalRole::ProfessionalId).col(ProfessionalRole::Role))
-                .foreign_key(&mut cascade((ProfessionalRole::Table, ProfessionalRole::ProfessionalId), (Professional::Table, Professional::Id)))
+                .foreign_key(&mut cascade(
+                    (ProfessionalRole::Table, ProfessionalRole::ProfessionalId),
+                    (Professional::Table, Professional::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_professional_role_role", ProfessionalRole::Table, cols!(ProfessionalRole::Role), false)).await?;
+        m.create_index(index(
+            "idx_professional_role_role",
+            ProfessionalRole::Table,
+            cols!(ProfessionalRole::Role),
+            false,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table(ProfessionalFte::Table)
@@ -235,7 +428,10 @@ impl MigrationTrait for Migration {
                 .col(date(ProfessionalFte::ValidFrom))
                 .col(double(ProfessionalFte::Fte))
                 .primary_key(Index::create().col(ProfessionalFte::ProfessionalId).col(ProfessionalFte::ValidFrom))
-                .foreign_key(&mut cascade((ProfessionalFte::Table, ProfessionalFte::ProfessionalId), (Professional::Table, Professional::Id)))
+                .foreign_key(&mut cascade(
+                    (ProfessionalFte::Table, ProfessionalFte::ProfessionalId),
+                    (Professional::Table, Professional::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -244,13 +440,29 @@ impl MigrationTrait for Migration {
                 .table(ProfessionalKindcentrum::Table)
                 .col(big_integer(ProfessionalKindcentrum::ProfessionalId))
                 .col(big_integer(ProfessionalKindcentrum::KindcentrumId))
-                .primary_key(Index::create().col(ProfessionalKindcentrum::ProfessionalId).col(ProfessionalKindcentrum::KindcentrumId))
-                .foreign_key(&mut cascade((ProfessionalKindcentrum::Table, ProfessionalKindcentrum::ProfessionalId), (Professional::Table, Professional::Id)))
-                .foreign_key(&mut cascade((ProfessionalKindcentrum::Table, ProfessionalKindcentrum::KindcentrumId), (Kindcentrum::Table, Kindcentrum::Id)))
+                .primary_key(
+                    Index::create()
+                        .col(ProfessionalKindcentrum::ProfessionalId)
+                        .col(ProfessionalKindcentrum::KindcentrumId),
+                )
+                .foreign_key(&mut cascade(
+                    (ProfessionalKindcentrum::Table, ProfessionalKindcentrum::ProfessionalId),
+                    (Professional::Table, Professional::Id),
+                ))
+                .foreign_key(&mut cascade(
+                    (ProfessionalKindcentrum::Table, ProfessionalKindcentrum::KindcentrumId),
+                    (Kindcentrum::Table, Kindcentrum::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_professional_kindcentrum_kc", ProfessionalKindcentrum::Table, cols!(ProfessionalKindcentrum::KindcentrumId), false)).await?;
+        m.create_index(index(
+            "idx_professional_kindcentrum_kc",
+            ProfessionalKindcentrum::Table,
+            cols!(ProfessionalKindcentrum::KindcentrumId),
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -272,11 +484,20 @@ impl MigrationTrait for Migration {
                 .col(big_integer(TeamMember::ProfessionalId))
                 .primary_key(Index::create().col(TeamMember::TeamId).col(TeamMember::ProfessionalId))
                 .foreign_key(&mut cascade((TeamMember::Table, TeamMember::TeamId), (Team::Table, Team::Id)))
-                .foreign_key(&mut cascade((TeamMember::Table, TeamMember::ProfessionalId), (Professional::Table, Professional::Id)))
+                .foreign_key(&mut cascade(
+                    (TeamMember::Table, TeamMember::ProfessionalId),
+                    (Professional::Table, Professional::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_team_member_professional", TeamMember::Table, cols!(TeamMember::ProfessionalId), false)).await?;
+        m.create_index(index(
+            "idx_team_member_professional",
+            TeamMember::Table,
+            cols!(TeamMember::ProfessionalId),
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -290,11 +511,15 @@ impl MigrationTrait for Migration {
                 .col(text(Koersplan::Visie))
                 .col(json(Koersplan::Pijlers))
                 .check(Expr::col(Koersplan::FirstSchoolYear).lte(Expr::col(Koersplan::LastSchoolYear)))
-                .foreign_key(&mut cascade((Koersplan::Table, Koersplan::KindcentrumId), (Kindcentrum::Table, Kindcentrum::Id)))
+                .foreign_key(&mut cascade(
+                    (Koersplan::Table, Koersplan::KindcentrumId),
+                    (Kindcentrum::Table, Kindcentrum::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_koersplan_kindcentrum", Koersplan::Table, cols!(Koersplan::KindcentrumId), false)).await?;
+        m.create_index(index("idx_koersplan_kindcentrum", Koersplan::Table, cols!(Koersplan::KindcentrumId), false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -309,7 +534,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_ambitie_key", Ambitie::Table, cols!(Ambitie::KoersplanId, Ambitie::Key), true)).await?;
+        m.create_index(index("idx_ambitie_key", Ambitie::Table, cols!(Ambitie::KoersplanId, Ambitie::Key), true))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -342,18 +568,20 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(Indicator::GroepId))
                 // The scope is a bestuur or a kindcentrum, optionally narrowed to one of its
                 // locaties or groepen.
-                .check(
-                    Expr::col(Indicator::BestuurId).is_null().ne(Expr::col(Indicator::KindcentrumId).is_null()),
-                )
+                .check(Expr::col(Indicator::BestuurId).is_null().ne(Expr::col(Indicator::KindcentrumId).is_null()))
                 .foreign_key(&mut cascade((Indicator::Table, Indicator::BestuurId), (Bestuur::Table, Bestuur::Id)))
-                .foreign_key(&mut cascade((Indicator::Table, Indicator::KindcentrumId), (Kindcentrum::Table, Kindcentrum::Id)))
+                .foreign_key(&mut cascade(
+                    (Indicator::Table, Indicator::KindcentrumId),
+                    (Kindcentrum::Table, Kindcentrum::Id),
+                ))
                 .foreign_key(&mut cascade((Indicator::Table, Indicator::LocatieId), (Locatie::Table, Locatie::Id)))
                 .foreign_key(&mut cascade((Indicator::Table, Indicator::GroepId), (Groep::Table, Groep::Id)))
                 .to_owned(),
         )
         .await?;
         m.create_index(index("idx_indicator_bestuur", Indicator::Table, cols!(Indicator::BestuurId), false)).await?;
-        m.create_index(index("idx_indicator_kindcentrum", Indicator::Table, cols!(Indicator::KindcentrumId), false)).await?;
+        m.create_index(index("idx_indicator_kindcentrum", Indicator::Table, cols!(Indicator::KindcentrumId), false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -365,12 +593,27 @@ impl MigrationTrait for Migration {
                 .col(text(Succescriterium::Description))
                 .col(big_integer_null(Succescriterium::IndicatorId))
                 .foreign_key(&mut cascade((Succescriterium::Table, Succescriterium::DoelId), (Doel::Table, Doel::Id)))
-                .foreign_key(&mut restrict((Succescriterium::Table, Succescriterium::IndicatorId), (Indicator::Table, Indicator::Id)))
+                .foreign_key(&mut restrict(
+                    (Succescriterium::Table, Succescriterium::IndicatorId),
+                    (Indicator::Table, Indicator::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_succescriterium_key", Succescriterium::Table, cols!(Succescriterium::DoelId, Succescriterium::Key), true)).await?;
-        m.create_index(index("idx_succescriterium_indicator", Succescriterium::Table, cols!(Succescriterium::IndicatorId), false)).await?;
+        m.create_index(index(
+            "idx_succescriterium_key",
+            Succescriterium::Table,
+            cols!(Succescriterium::DoelId, Succescriterium::Key),
+            true,
+        ))
+        .await?;
+        m.create_index(index(
+            "idx_succescriterium_indicator",
+            Succescriterium::Table,
+            cols!(Succescriterium::IndicatorId),
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -386,8 +629,20 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_planning_item_key", PlanningItem::Table, cols!(PlanningItem::DoelId, PlanningItem::Key), true)).await?;
-        m.create_index(index("idx_planning_item_order", PlanningItem::Table, cols!(PlanningItem::DoelId, PlanningItem::SchoolYear, PlanningItem::Position), false)).await?;
+        m.create_index(index(
+            "idx_planning_item_key",
+            PlanningItem::Table,
+            cols!(PlanningItem::DoelId, PlanningItem::Key),
+            true,
+        ))
+        .await?;
+        m.create_index(index(
+            "idx_planning_item_order",
+            PlanningItem::Table,
+            cols!(PlanningItem::DoelId, PlanningItem::SchoolYear, PlanningItem::Position),
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -396,11 +651,20 @@ impl MigrationTrait for Migration {
                 .col(big_integer(DoelIndicator::IndicatorId))
                 .primary_key(Index::create().col(DoelIndicator::DoelId).col(DoelIndicator::IndicatorId))
                 .foreign_key(&mut cascade((DoelIndicator::Table, DoelIndicator::DoelId), (Doel::Table, Doel::Id)))
-                .foreign_key(&mut cascade((DoelIndicator::Table, DoelIndicator::IndicatorId), (Indicator::Table, Indicator::Id)))
+                .foreign_key(&mut cascade(
+                    (DoelIndicator::Table, DoelIndicator::IndicatorId),
+                    (Indicator::Table, Indicator::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_doel_indicator_indicator", DoelIndicator::Table, cols!(DoelIndicator::IndicatorId), false)).await?;
+        m.create_index(index(
+            "idx_doel_indicator_indicator",
+            DoelIndicator::Table,
+            cols!(DoelIndicator::IndicatorId),
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -413,11 +677,20 @@ impl MigrationTrait for Migration {
                 .col(string(Measurement::Source))
                 .col(text_null(Measurement::Note))
                 .check(Expr::col(Measurement::PeriodStart).lte(Expr::col(Measurement::PeriodEnd)))
-                .foreign_key(&mut cascade((Measurement::Table, Measurement::IndicatorId), (Indicator::Table, Indicator::Id)))
+                .foreign_key(&mut cascade(
+                    (Measurement::Table, Measurement::IndicatorId),
+                    (Indicator::Table, Indicator::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_measurement_period", Measurement::Table, cols!(Measurement::IndicatorId, Measurement::PeriodStart, Measurement::PeriodEnd), true)).await?;
+        m.create_index(index(
+            "idx_measurement_period",
+            Measurement::Table,
+            cols!(Measurement::IndicatorId, Measurement::PeriodStart, Measurement::PeriodEnd),
+            true,
+        ))
+        .await?;
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! The `bestuur` table.
 
+use crate::domain::BestuurKind;
 use sea_orm::entity::prelude::*;
-use crate::domain::{BestuurKind};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "bestuur")]

@@ -1,7 +1,7 @@
 //! The `indicator` table.
 
+use crate::domain::Direction;
 use sea_orm::entity::prelude::*;
-use crate::domain::{Direction};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "indicator")]

@@ -1,7 +1,7 @@
 //! The `koersplan` table.
 
+use crate::domain::SchoolYear;
 use sea_orm::entity::prelude::*;
-use crate::domain::{SchoolYear};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "koersplan")]

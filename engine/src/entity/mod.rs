@@ -1,23 +1,23 @@
 //! sea-orm entities, one per table. Business rules live in the services, not here.
 
+pub mod ambitie;
 pub mod bestuur;
+pub mod doel;
+pub mod doel_indicator;
+pub mod groep;
+pub mod indicator;
 pub mod kindcentrum;
 pub mod kindcentrum_bestuur;
-pub mod onderdeel;
+pub mod koersplan;
 pub mod locatie;
 pub mod lrk_registration;
-pub mod groep;
+pub mod measurement;
+pub mod onderdeel;
+pub mod planning_item;
 pub mod professional;
-pub mod professional_role;
 pub mod professional_fte;
 pub mod professional_kindcentrum;
+pub mod professional_role;
+pub mod succescriterium;
 pub mod team;
 pub mod team_member;
-pub mod koersplan;
-pub mod ambitie;
-pub mod doel;
-pub mod succescriterium;
-pub mod planning_item;
-pub mod indicator;
-pub mod doel_indicator;
-pub mod measurement;

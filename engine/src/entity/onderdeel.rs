@@ -1,7 +1,7 @@
 //! The `onderdeel` table.
 
+use crate::domain::OnderdeelKind;
 use sea_orm::entity::prelude::*;
-use crate::domain::{OnderdeelKind};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "onderdeel")]

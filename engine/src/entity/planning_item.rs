@@ -1,7 +1,7 @@
 //! The `planning_item` table.
 
-use sea_orm::entity::prelude::*;
 use crate::domain::{PlanningStatus, SchoolYear};
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "planning_item")]

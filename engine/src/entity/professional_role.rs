@@ -1,7 +1,7 @@
 //! The `professional_role` table.
 
+use crate::domain::Role;
 use sea_orm::entity::prelude::*;
-use crate::domain::{Role};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "professional_role")]

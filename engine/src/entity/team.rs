@@ -1,7 +1,7 @@
 //! The `team` table.
 
+use crate::domain::TeamKind;
 use sea_orm::entity::prelude::*;
-use crate::domain::{TeamKind};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "team")]

@@ -1,0 +1,44 @@
+//! The one place engine errors become GraphQL errors, with `extensions.code`.
+
+use std::sync::Arc;
+
+use async_graphql::ErrorExtensions;
+use koers_engine::Error;
+
+/// An engine error as a GraphQL error: NOT_FOUND and VALIDATION carry their message;
+/// anything else is logged with its cause and answered as INTERNAL without details.
+pub fn to_graphql(err: &Error) -> async_graphql::Error {
+    let (code, message) = match err {
+        Error::NotFound { .. } => ("NOT_FOUND", err.to_string()),
+        Error::Validation(_) | Error::Import(_) => ("VALIDATION", err.to_string()),
+        Error::Open { .. } | Error::Database(_) => {
+            tracing::error!(error = %err, "request failed");
+            ("INTERNAL", "internal error; see the server log".to_owned())
+        }
+    };
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+}
+
+/// Loader errors must be `Clone`; they travel as `Arc`.
+pub type LoadError = Arc<Error>;
+
+pub trait IntoGraphql<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> IntoGraphql<T> for Result<T, Error> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|e| to_graphql(&e))
+    }
+}
+
+impl<T> IntoGraphql<T> for Result<T, LoadError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|e| to_graphql(&e))
+    }
+}
+
+/// The NOT_FOUND answer for an id that does not exist.
+pub fn not_found(what: &'static str, id: impl ToString) -> async_graphql::Error {
+    to_graphql(&Error::NotFound { what, id: id.to_string() })
+}
