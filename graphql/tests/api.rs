@@ -1,0 +1,227 @@
+//! The read API over a real SQLite database: nested queries are batched (the number of SQL
+//! statements a query issues does not grow with the rows it returns), lists page, unknown
+//! ids answer NOT_FOUND, and the checked-in schema matches the code.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_graphql::Request;
+use koers_engine::Engine;
+use koers_engine::import::import_str;
+use koers_engine::store::{StoreConfig, open};
+
+/// One kindcentrum with a koersplan of 3 ambities x 3 doelen x 3 criteria, planning,
+/// an indicator with measurements and 3 professionals in a team.
+fn kindcentrum(n: usize) -> String {
+    let mut file = format!(
+        r#"
+[[bestuur]]
+key = "b{n}"
+name = "Bestuur {n}"
+kind = "onderwijs"
+
+[[kindcentrum]]
+key = "kc{n}"
+name = "Kindcentrum {n}"
+besturen = ["b{n}"]
+
+[[kindcentrum.locatie]]
+key = "hoofd"
+name = "Hoofdgebouw"
+
+[[kindcentrum.team]]
+key = "kk"
+name = "Kenniskring"
+kind = "kenniskring"
+members = ["p{n}-1", "p{n}-2", "p{n}-3"]
+
+[[indicator]]
+key = "i{n}"
+name = "Lezen"
+unit = "%"
+direction = "at-least"
+target = 80.0
+kindcentrum = "kc{n}"
+measurements = [
+  {{ date = 2021-06-30, value = 78.0, source = "Cito" }},
+  {{ date = 2022-06-30, value = 81.0, source = "Cito" }},
+]
+
+[koersplan]
+key = "plan{n}"
+kindcentrum = "kc{n}"
+title = "Koersplan {n}"
+first_school_year = "2019-2020"
+last_school_year = "2022-2023"
+visie = "Samen"
+pijlers = ["Iedereen zien"]
+"#
+    );
+    for p in 1..=3 {
+        file.push_str(&format!(
+            "\n[[professional]]\nkey = \"p{n}-{p}\"\nname = \"Professional {p}\"\nemployer = \"b{n}\"\nkindcentra = [\"kc{n}\"]\nroles = [\"leerkracht\"]\nfte = [{{ from = 2020-01-01, fte = 0.8 }}]\n"
+        ));
+    }
+    for a in 1..=3 {
+        file.push_str(&format!("\n[[koersplan.ambitie]]\nkey = \"a{a}\"\ntitle = \"Ambitie {a}\"\n"));
+        for d in 1..=3 {
+            file.push_str(&format!(
+                "\n[[koersplan.ambitie.doel]]\nkey = \"d{d}\"\ntitle = \"Doel {d}\"\nindicators = [\"i{n}\"]\nsuccescriteria = [{{ description = \"Een\" }}, {{ description = \"Twee\", indicator = \"i{n}\" }}, {{ description = \"Drie\" }}]\nplanning = [{{ school_year = \"2019-2020\", text = \"Start\" }}, {{ school_year = \"2020-2021\", text = \"Verder\" }}]\n"
+            ));
+        }
+    }
+    file
+}
+
+/// A database with `n` kindcentra and a counter of the statements run on it.
+async fn with_kindcentra(n: usize) -> (Engine, Arc<AtomicUsize>) {
+    let mut db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    for i in 0..n {
+        import_str(&db, &format!("kc{i}.toml"), &kindcentrum(i)).await.expect("import");
+    }
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    (Engine::new(db), statements)
+}
+
+/// Runs `query` and answers the statements it took and its JSON.
+async fn run(n: usize, query: &str) -> (usize, serde_json::Value) {
+    let (engine, statements) = with_kindcentra(n).await;
+    let schema = koers_graphql::schema(engine.clone());
+    let before = statements.load(Ordering::SeqCst);
+    let response = schema.execute(Request::new(query).data(koers_graphql::loader::new(engine))).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let json = serde_json::to_value(response.data).expect("json");
+    (statements.load(Ordering::SeqCst) - before, json)
+}
+
+const KOERSPLAN_TREE: &str = "{ kindcentra { koersplannen { ambities { doelen { succescriteria { description } } } } } }";
+
+const EVERYTHING: &str = r#"{
+  besturen { name kindcentra { name } }
+  kindcentra {
+    name besturen { name }
+    locaties { name groepen { name } lrkRegistrations { number } }
+    teams { name members { name roles fte(on: "2021-01-01") } }
+    professionals(first: 2) { totalCount edges { node { name roles employer { name } } } }
+    koersplannen {
+      title pijlers kindcentrum { name }
+      ambities { title doelen {
+        title
+        succescriteria { description indicator { name } }
+        planning(first: 1) { totalCount edges { node { schoolYear text } } }
+        indicators { name measurements(first: 1) { totalCount edges { node { value } } } }
+      } }
+    }
+  }
+}"#;
+
+#[tokio::test]
+async fn the_koersplan_tree_takes_the_same_statements_for_2_and_8_kindcentra() {
+    let (small, json_small) = run(2, KOERSPLAN_TREE).await;
+    let (large, json_large) = run(8, KOERSPLAN_TREE).await;
+    let doelen = |json: &serde_json::Value| -> usize {
+        json["kindcentra"]
+            .as_array()
+            .expect("kindcentra")
+            .iter()
+            .flat_map(|kc| kc["koersplannen"].as_array().expect("plans").iter())
+            .flat_map(|p| p["ambities"].as_array().expect("ambities").iter())
+            .map(|a| a["doelen"].as_array().expect("doelen").len())
+            .sum()
+    };
+    assert_eq!(doelen(&json_small), 2 * 9);
+    assert_eq!(doelen(&json_large), 8 * 9);
+    assert_eq!(small, large, "statements grew with the rows: {small} for 2 kindcentra, {large} for 8");
+    // kindcentra, koersplannen, ambities, doelen, succescriteria.
+    assert_eq!(small, 5);
+}
+
+#[tokio::test]
+async fn every_nested_field_is_batched() {
+    let (small, json) = run(2, EVERYTHING).await;
+    let (large, _) = run(8, EVERYTHING).await;
+    assert_eq!(small, large, "statements grew with the rows: {small} for 2 kindcentra, {large} for 8");
+    let professionals = &json["kindcentra"][0]["professionals"];
+    assert_eq!(professionals["totalCount"], 3);
+    assert_eq!(professionals["edges"].as_array().expect("edges").len(), 2);
+    let doel = &json["kindcentra"][0]["koersplannen"][0]["ambities"][0]["doelen"][0];
+    assert_eq!(doel["planning"]["totalCount"], 2);
+    assert_eq!(doel["indicators"][0]["measurements"]["totalCount"], 2);
+    assert_eq!(doel["indicators"][0]["measurements"]["edges"][0]["node"]["value"], 81.0, "newest first");
+}
+
+async fn run_err(query: &str) -> Vec<async_graphql::ServerError> {
+    let (engine, _) = with_kindcentra(1).await;
+    let schema = koers_graphql::schema(engine.clone());
+    schema.execute(Request::new(query).data(koers_graphql::loader::new(engine))).await.errors
+}
+
+#[tokio::test]
+async fn lists_page_forward_with_cursors() {
+    let page = |after: &str| {
+        format!("{{ kindcentra {{ professionals(first: 2{after}) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }} edges {{ cursor node {{ name }} }} }} }} }}")
+    };
+    let (_, first) = run(1, &page("")).await;
+    let first = &first["kindcentra"][0]["professionals"];
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    assert_eq!(first["pageInfo"]["hasPreviousPage"], false);
+    let cursor = first["pageInfo"]["endCursor"].as_str().expect("cursor").to_owned();
+    let (_, second) = run(1, &page(&format!(", after: \"{cursor}\""))).await;
+    let second = &second["kindcentra"][0]["professionals"];
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+    assert_eq!(second["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(second["totalCount"], 3);
+    let names: Vec<&str> = [first, second]
+        .iter()
+        .flat_map(|p| p["edges"].as_array().expect("edges").iter())
+        .map(|e| e["node"]["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["Professional 1", "Professional 2", "Professional 3"]);
+}
+
+#[tokio::test]
+async fn page_size_is_bounded() {
+    for first in ["-1", "501"] {
+        let errors = run_err(&format!("{{ kindcentra {{ professionals(first: {first}) {{ totalCount }} }} }}")).await;
+        assert_eq!(errors.len(), 1, "first: {first}");
+        assert!(errors[0].message.contains("`first` must be between 0 and 500"), "{}", errors[0].message);
+    }
+    let errors = run_err("{ kindcentra { professionals(after: \"x\") { totalCount } } }").await;
+    assert!(errors[0].message.contains("`after` is not a cursor"), "{}", errors[0].message);
+}
+
+#[tokio::test]
+async fn unknown_ids_answer_not_found() {
+    for query in ["{ koersplan(id: 999) { title } }", "{ koersplan(id: \"abc\") { title } }", "{ kindcentrum(id: 999) { name } }"] {
+        let errors = run_err(query).await;
+        assert_eq!(errors.len(), 1, "{query}");
+        let code = errors[0].extensions.as_ref().and_then(|e| e.get("code")).cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("NOT_FOUND")), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn koersplan_by_id() {
+    let (_, json) = run(1, "{ kindcentra { koersplannen { id } } }").await;
+    let id = json["kindcentra"][0]["koersplannen"][0]["id"].as_str().expect("id").to_owned();
+    let (_, plan) = run(1, &format!("{{ koersplan(id: \"{id}\") {{ title firstSchoolYear lastSchoolYear kindcentrum {{ name }} }} }}")).await;
+    assert_eq!(plan["koersplan"]["title"], "Koersplan 0");
+    assert_eq!(plan["koersplan"]["firstSchoolYear"], "2019-2020");
+    assert_eq!(plan["koersplan"]["lastSchoolYear"], "2022-2023");
+    assert_eq!(plan["koersplan"]["kindcentrum"]["name"], "Kindcentrum 0");
+}
+
+/// `graphql/schema.graphql` is the API contract under review; regenerate it with
+/// `cargo run -- schema > graphql/schema.graphql`.
+#[test]
+fn checked_in_schema_matches_the_code() {
+    let checked_in = include_str!("../schema.graphql");
+    assert!(
+        checked_in == koers_graphql::sdl(),
+        "graphql/schema.graphql is out of date: run `cargo run -- schema > graphql/schema.graphql`"
+    );
+}
