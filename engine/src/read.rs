@@ -92,6 +92,14 @@ impl Engine {
         self.by_ids::<onderdeel::Entity>(onderdeel::Column::Id, ids).await
     }
 
+    pub async fn locaties_by_id(&self, ids: &[i64]) -> Result<Vec<locatie::Model>> {
+        self.by_ids::<locatie::Entity>(locatie::Column::Id, ids).await
+    }
+
+    pub async fn groepen_by_id(&self, ids: &[i64]) -> Result<Vec<groep::Model>> {
+        self.by_ids::<groep::Entity>(groep::Column::Id, ids).await
+    }
+
     pub async fn indicators_by_id(&self, ids: &[i64]) -> Result<Vec<indicator::Model>> {
         self.by_ids::<indicator::Entity>(indicator::Column::Id, ids).await
     }

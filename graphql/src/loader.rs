@@ -128,3 +128,5 @@ id_loader!(BestuurById, bestuur, besturen_by_id);
 id_loader!(KindcentrumById, kindcentrum, kindcentra_by_id);
 id_loader!(OnderdeelById, onderdeel, onderdelen_by_id);
 id_loader!(IndicatorById, indicator, indicators_by_id);
+id_loader!(LocatieById, locatie, locaties_by_id);
+id_loader!(GroepById, groep, groepen_by_id);

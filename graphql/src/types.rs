@@ -37,6 +37,19 @@ where
     loader(ctx).load_one(key).await.gql()?.ok_or_else(|| not_found(what, id))
 }
 
+/// Follows an optional reference.
+async fn optional<K, V>(ctx: &Context<'_>, key: Option<K>) -> Result<Option<V>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    Loaders: async_graphql::dataloader::Loader<K, Value = V, Error = crate::error::LoadError>,
+    V: Send + Sync + Clone + 'static,
+{
+    match key {
+        Some(key) => loader(ctx).load_one(key).await.gql(),
+        None => Ok(None),
+    }
+}
+
 /// Parses the forward-pagination arguments `first` and `after`.
 pub fn page(first: Option<i32>, after: Option<String>) -> Result<Page> {
     let limit = first.unwrap_or(DEFAULT_PAGE);
@@ -489,10 +502,7 @@ impl Succescriterium {
     }
     /// The indicator whose measurements show whether this criterion is met, if any.
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Option<Indicator>> {
-        match self.0.indicator_id {
-            Some(id) => Ok(loader(ctx).load_one(IndicatorById(id)).await.gql()?.map(Indicator)),
-            None => Ok(None),
-        }
+        optional(ctx, self.0.indicator_id.map(IndicatorById)).await.map(|i| i.map(Indicator))
     }
 }
 
@@ -546,6 +556,22 @@ impl Indicator {
     }
     async fn baseline(&self) -> Option<f64> {
         self.0.baseline
+    }
+    /// The bestuur this indicator measures, when its scope is a bestuur.
+    async fn bestuur(&self, ctx: &Context<'_>) -> Result<Option<Bestuur>> {
+        optional(ctx, self.0.bestuur_id.map(BestuurById)).await.map(|b| b.map(Bestuur))
+    }
+    /// The kindcentrum this indicator measures, when its scope is (part of) a kindcentrum.
+    async fn kindcentrum(&self, ctx: &Context<'_>) -> Result<Option<Kindcentrum>> {
+        optional(ctx, self.0.kindcentrum_id.map(KindcentrumById)).await.map(|k| k.map(Kindcentrum))
+    }
+    /// The locatie the scope is narrowed to, if any.
+    async fn locatie(&self, ctx: &Context<'_>) -> Result<Option<Locatie>> {
+        optional(ctx, self.0.locatie_id.map(LocatieById)).await.map(|l| l.map(Locatie))
+    }
+    /// The groep the scope is narrowed to, if any.
+    async fn groep(&self, ctx: &Context<'_>) -> Result<Option<Groep>> {
+        optional(ctx, self.0.groep_id.map(GroepById)).await.map(|g| g.map(Groep))
     }
     /// Measurements, newest first.
     async fn measurements(

@@ -98,7 +98,8 @@ async fn run(n: usize, query: &str) -> (usize, serde_json::Value) {
     (statements.load(Ordering::SeqCst) - before, json)
 }
 
-const KOERSPLAN_TREE: &str = "{ kindcentra { koersplannen { ambities { doelen { succescriteria { description } } } } } }";
+const KOERSPLAN_TREE: &str =
+    "{ kindcentra { koersplannen { ambities { doelen { succescriteria { description } } } } } }";
 
 const EVERYTHING: &str = r#"{
   besturen { name kindcentra { name } }
@@ -113,7 +114,7 @@ const EVERYTHING: &str = r#"{
         title
         succescriteria { description indicator { name } }
         planning(first: 1) { totalCount edges { node { schoolYear text } } }
-        indicators { name measurements(first: 1) { totalCount edges { node { value } } } }
+        indicators { name kindcentrum { name } bestuur { name } locatie { name } groep { name } measurements(first: 1) { totalCount edges { node { value } } } }
       } }
     }
   }
@@ -151,6 +152,8 @@ async fn every_nested_field_is_batched() {
     let doel = &json["kindcentra"][0]["koersplannen"][0]["ambities"][0]["doelen"][0];
     assert_eq!(doel["planning"]["totalCount"], 2);
     assert_eq!(doel["indicators"][0]["measurements"]["totalCount"], 2);
+    assert_eq!(doel["indicators"][0]["kindcentrum"]["name"], "Kindcentrum 0");
+    assert_eq!(doel["indicators"][0]["bestuur"], serde_json::Value::Null);
     assert_eq!(doel["indicators"][0]["measurements"]["edges"][0]["node"]["value"], 81.0, "newest first");
 }
 
@@ -163,7 +166,9 @@ async fn run_err(query: &str) -> Vec<async_graphql::ServerError> {
 #[tokio::test]
 async fn lists_page_forward_with_cursors() {
     let page = |after: &str| {
-        format!("{{ kindcentra {{ professionals(first: 2{after}) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }} edges {{ cursor node {{ name }} }} }} }} }}")
+        format!(
+            "{{ kindcentra {{ professionals(first: 2{after}) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }} edges {{ cursor node {{ name }} }} }} }} }}"
+        )
     };
     let (_, first) = run(1, &page("")).await;
     let first = &first["kindcentra"][0]["professionals"];
@@ -196,7 +201,11 @@ async fn page_size_is_bounded() {
 
 #[tokio::test]
 async fn unknown_ids_answer_not_found() {
-    for query in ["{ koersplan(id: 999) { title } }", "{ koersplan(id: \"abc\") { title } }", "{ kindcentrum(id: 999) { name } }"] {
+    for query in [
+        "{ koersplan(id: 999) { title } }",
+        "{ koersplan(id: \"abc\") { title } }",
+        "{ kindcentrum(id: 999) { name } }",
+    ] {
         let errors = run_err(query).await;
         assert_eq!(errors.len(), 1, "{query}");
         let code = errors[0].extensions.as_ref().and_then(|e| e.get("code")).cloned();
@@ -208,7 +217,11 @@ async fn unknown_ids_answer_not_found() {
 async fn koersplan_by_id() {
     let (_, json) = run(1, "{ kindcentra { koersplannen { id } } }").await;
     let id = json["kindcentra"][0]["koersplannen"][0]["id"].as_str().expect("id").to_owned();
-    let (_, plan) = run(1, &format!("{{ koersplan(id: \"{id}\") {{ title firstSchoolYear lastSchoolYear kindcentrum {{ name }} }} }}")).await;
+    let (_, plan) = run(
+        1,
+        &format!("{{ koersplan(id: \"{id}\") {{ title firstSchoolYear lastSchoolYear kindcentrum {{ name }} }} }}"),
+    )
+    .await;
     assert_eq!(plan["koersplan"]["title"], "Koersplan 0");
     assert_eq!(plan["koersplan"]["firstSchoolYear"], "2019-2020");
     assert_eq!(plan["koersplan"]["lastSchoolYear"], "2022-2023");

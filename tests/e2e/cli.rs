@@ -8,7 +8,8 @@ fn stderr(output: &std::process::Output) -> String {
 
 #[test]
 fn serve_on_a_path_that_cannot_be_created_fails_at_once() {
-    let output = run(&["serve", "--database-url", "sqlite:///nonexistent-koers-dir/sub/x.db", "--listen", "127.0.0.1:0"]);
+    let output =
+        run(&["serve", "--database-url", "sqlite:///nonexistent-koers-dir/sub/x.db", "--listen", "127.0.0.1:0"]);
     assert!(!output.status.success());
     let message = stderr(&output);
     assert!(message.contains("cannot open database sqlite:///nonexistent-koers-dir/sub/x.db"), "{message}");
