@@ -218,44 +218,30 @@ impl Engine {
 
     /// The besturen of kindcentra.
     pub async fn besturen_of(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<bestuur::Model>>> {
-        use kindcentrum_bestuur::{Column as L, Entity as Link};
-        let query = bestuur::Entity::find()
-            .filter(L::KindcentrumId.is_in(kindcentra.iter().copied()))
-            .order_by_asc(bestuur::Column::Name)
-            .into_query()
-            .inner_join(Link, Expr::col((Link, L::BestuurId)).equals((bestuur::Entity, bestuur::Column::Id)))
+        use kindcentrum_bestuur::Column as L;
+        let query = through::<bestuur::Entity, kindcentrum_bestuur::Entity>(L::KindcentrumId, L::BestuurId, kindcentra)
+            .order_by((bestuur::Entity, bestuur::Column::Name), Order::Asc)
             .to_owned();
-        self.linked::<bestuur::Entity>(query, (Link, L::KindcentrumId).into_column_ref()).await
+        self.linked::<bestuur::Entity>(query, (kindcentrum_bestuur::Entity, L::KindcentrumId).into_column_ref()).await
     }
 
     /// The kindcentra of besturen.
     pub async fn kindcentra_of(&self, besturen: &[i64]) -> Result<HashMap<i64, Vec<kindcentrum::Model>>> {
-        use kindcentrum_bestuur::{Column as L, Entity as Link};
-        let query = kindcentrum::Entity::find()
-            .filter(L::BestuurId.is_in(besturen.iter().copied()))
-            .order_by_asc(kindcentrum::Column::Name)
-            .into_query()
-            .inner_join(
-                Link,
-                Expr::col((Link, L::KindcentrumId)).equals((kindcentrum::Entity, kindcentrum::Column::Id)),
-            )
-            .to_owned();
-        self.linked::<kindcentrum::Entity>(query, (Link, L::BestuurId).into_column_ref()).await
+        use kindcentrum_bestuur::Column as L;
+        let query =
+            through::<kindcentrum::Entity, kindcentrum_bestuur::Entity>(L::BestuurId, L::KindcentrumId, besturen)
+                .order_by((kindcentrum::Entity, kindcentrum::Column::Name), Order::Asc)
+                .to_owned();
+        self.linked::<kindcentrum::Entity>(query, (kindcentrum_bestuur::Entity, L::BestuurId).into_column_ref()).await
     }
 
     /// The members of teams.
     pub async fn members_of(&self, teams: &[i64]) -> Result<HashMap<i64, Vec<professional::Model>>> {
-        use team_member::{Column as L, Entity as Link};
-        let query = professional::Entity::find()
-            .filter(L::TeamId.is_in(teams.iter().copied()))
-            .order_by_asc(professional::Column::Name)
-            .into_query()
-            .inner_join(
-                Link,
-                Expr::col((Link, L::ProfessionalId)).equals((professional::Entity, professional::Column::Id)),
-            )
+        use team_member::Column as L;
+        let query = through::<professional::Entity, team_member::Entity>(L::TeamId, L::ProfessionalId, teams)
+            .order_by((professional::Entity, professional::Column::Name), Order::Asc)
             .to_owned();
-        self.linked::<professional::Entity>(query, (Link, L::TeamId).into_column_ref()).await
+        self.linked::<professional::Entity>(query, (team_member::Entity, L::TeamId).into_column_ref()).await
     }
 
     /// A page of the professionals working at each kindcentrum, by name.
@@ -265,14 +251,7 @@ impl Engine {
         page: Page,
     ) -> Result<HashMap<i64, Slice<professional::Model>>> {
         use professional_kindcentrum::{Column as L, Entity as Link};
-        let query = professional::Entity::find()
-            .filter(L::KindcentrumId.is_in(kindcentra.iter().copied()))
-            .into_query()
-            .inner_join(
-                Link,
-                Expr::col((Link, L::ProfessionalId)).equals((professional::Entity, professional::Column::Id)),
-            )
-            .to_owned();
+        let query = through::<professional::Entity, Link>(L::KindcentrumId, L::ProfessionalId, kindcentra);
         let order = [
             (Expr::col((professional::Entity, professional::Column::Name)), Order::Asc),
             (Expr::col((professional::Entity, professional::Column::Id)), Order::Asc),
@@ -372,6 +351,16 @@ impl Engine {
 /// before it, or none before the first.
 pub fn fte_on(history: &[professional_fte::Model], date: NaiveDate) -> Option<f64> {
     history.iter().filter(|f| f.valid_from <= date).max_by_key(|f| f.valid_from).map(|f| f.fte)
+}
+
+/// The rows of `E` linked through the link table `L` to any of `parents`: `parent` and
+/// `child` are the link's columns, and `child` refers to `E`'s `id`.
+fn through<E: EntityTrait, L: EntityTrait>(parent: L::Column, child: L::Column, parents: &[i64]) -> SelectStatement {
+    E::find()
+        .filter(parent.is_in(parents.iter().copied()))
+        .into_query()
+        .inner_join(L::default(), Expr::col((L::default(), child)).equals((E::default(), Alias::new("id"))))
+        .to_owned()
 }
 
 /// The pijlers of a koersplan, in order.
