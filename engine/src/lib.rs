@@ -28,4 +28,14 @@ impl Engine {
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
     }
+
+    /// Checks that the database answers; names the kind of store either way.
+    pub async fn health(&self) -> (&'static str, Result<()>) {
+        let backend = match self.db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => "postgres",
+            sea_orm::DatabaseBackend::Sqlite => "sqlite",
+            _ => "other",
+        };
+        (backend, store::ping(&self.db).await)
+    }
 }

@@ -67,8 +67,8 @@ async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> Grap
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let backend = format!("{:?}", state.engine.db().get_database_backend()).to_lowercase();
-    match koers_engine::store::ping(state.engine.db()).await {
+    let (backend, health) = state.engine.health().await;
+    match health {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "database": backend }))),
         Err(err) => {
             tracing::error!(error = %err, "health check failed");

@@ -146,6 +146,7 @@ async fn every_nested_field_is_batched() {
     let (small, json) = run(2, EVERYTHING).await;
     let (large, _) = run(8, EVERYTHING).await;
     assert_eq!(small, large, "statements grew with the rows: {small} for 2 kindcentra, {large} for 8");
+    assert_eq!(json["kindcentra"][0]["teams"][0]["members"][0]["fte"], 0.8, "FTE on the peildatum");
     let professionals = &json["kindcentra"][0]["professionals"];
     assert_eq!(professionals["totalCount"], 3);
     assert_eq!(professionals["edges"].as_array().expect("edges").len(), 2);
