@@ -14,6 +14,18 @@ pub enum Error {
     /// The request itself is wrong.
     #[error("{0}")]
     Validation(String),
+    /// The transition is not declared from the cycle's phase (or the cycle is closed).
+    #[error("{0}")]
+    InvalidTransition(String),
+    /// A phase cannot be left while required fields are empty.
+    #[error("phase `{phase}` cannot be left while these required fields are empty: {}", missing.join(", "))]
+    GuardFailed { phase: String, missing: Vec<String> },
+    /// Someone else changed the cycle since the caller read it.
+    #[error("the cycle is at version {actual}, not {expected}: read it again and retry")]
+    VersionConflict { expected: i64, actual: i64 },
+    /// A workflow definition was refused.
+    #[error(transparent)]
+    Definition(#[from] crate::workflow::DefinitionError),
     /// The database could not be opened.
     #[error("cannot open database {url}: {reason}")]
     Open { url: String, reason: String },

@@ -4,38 +4,63 @@
 //! services of [`Engine`] and translate their answers. The engine knows nothing of HTTP
 //! or GraphQL.
 
+pub mod clock;
+pub mod cycle;
 pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod import;
 pub mod read;
 pub mod store;
+pub mod workflow;
+
+use std::sync::Arc;
 
 pub use error::{Error, ImportError, Result};
 pub use sea_orm::DatabaseConnection;
 
-/// The engine's services over one database.
+use crate::clock::{Clock, SystemClock};
+
+/// The engine's services over one database. Cheap to clone: clones share everything.
 #[derive(Clone, Debug)]
 pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    workflows: cycle::Workflows,
+    events: tokio::sync::broadcast::Sender<cycle::CycleEventRecord>,
 }
 
 impl Engine {
+    /// An engine on the system clock.
     pub fn new(db: DatabaseConnection) -> Self {
-        Engine { db }
+        Engine::with_clock(db, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
+        let (events, _) = tokio::sync::broadcast::channel(1024);
+        Engine { inner: Arc::new(Inner { db, clock, workflows: cycle::Workflows::default(), events }) }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
-        &self.db
+        &self.inner.db
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
     }
 
     /// Checks that the database answers; names the kind of store either way.
     pub async fn health(&self) -> (&'static str, Result<()>) {
-        let backend = match self.db.get_database_backend() {
+        let backend = match self.db().get_database_backend() {
             sea_orm::DatabaseBackend::Postgres => "postgres",
             sea_orm::DatabaseBackend::Sqlite => "sqlite",
             _ => "other",
         };
-        (backend, store::ping(&self.db).await)
+        (backend, store::ping(self.db()).await)
     }
 }

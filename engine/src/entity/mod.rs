@@ -2,6 +2,9 @@
 
 pub mod ambitie;
 pub mod bestuur;
+pub mod cycle;
+pub mod cycle_doel;
+pub mod cycle_event;
 pub mod doel;
 pub mod doel_indicator;
 pub mod groep;
@@ -13,6 +16,7 @@ pub mod locatie;
 pub mod lrk_registration;
 pub mod measurement;
 pub mod onderdeel;
+pub mod pitch;
 pub mod planning_item;
 pub mod professional;
 pub mod professional_fte;
@@ -21,3 +25,4 @@ pub mod professional_role;
 pub mod succescriterium;
 pub mod team;
 pub mod team_member;
+pub mod workflow_version;

@@ -1,0 +1,458 @@
+//! The cycle state machine, free of storage: `decide` turns a command into an event or
+//! refuses it, `apply` folds an event into the state. The store writes exactly what
+//! `apply` computes, and replaying the stored events through `apply` gives the stored
+//! state again.
+//!
+//! | command       | allowed when                                     | event        |
+//! |---------------|--------------------------------------------------|--------------|
+//! | update fields | open; fields belong to the current phase         | FieldsUpdated|
+//! | advance to P  | open; `advance` declared; required fields filled | Advanced     |
+//! | advance to P  | open; `iterate` declared; required fields filled | Iterated     |
+//! | close with O  | open; `close` into a terminal allowing O; filled | Closed       |
+//! | reopen to P   | closed; `reopen` declared                        | Reopened     |
+//! | add pitch     | open; the workflow has pitches                   | PitchAdded   |
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::workflow::{FieldDef, FieldType, TransitionKind, WorkflowDef};
+
+/// Field values of one phase: field key -> value.
+pub type Values = BTreeMap<String, Value>;
+/// All field values of a cycle: iteration -> phase -> values.
+pub type Fields = BTreeMap<i32, BTreeMap<String, Values>>;
+
+/// Whether a cycle is running or closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Open,
+    Closed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "open" => Some(Status::Open),
+            "closed" => Some(Status::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// What a cycle is now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CycleState {
+    pub phase: String,
+    pub iteration: i32,
+    pub status: Status,
+    pub outcome: Option<String>,
+    pub fields: Fields,
+    /// The number of events so far.
+    pub version: i64,
+}
+
+/// Something that happened to a cycle. Stored as JSON in the event log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Started {
+        workflow: String,
+        workflow_version: i32,
+        title: String,
+        phase: String,
+        team_id: Option<i64>,
+        professional_id: Option<i64>,
+        doelen: Vec<i64>,
+        due_dates: BTreeMap<String, NaiveDate>,
+    },
+    FieldsUpdated {
+        phase: String,
+        values: Values,
+    },
+    Advanced {
+        from: String,
+        to: String,
+        values: Values,
+    },
+    Iterated {
+        from: String,
+        to: String,
+        values: Values,
+    },
+    Closed {
+        from: String,
+        to: String,
+        outcome: String,
+        values: Values,
+    },
+    Reopened {
+        from: String,
+        to: String,
+        reason: Option<String>,
+    },
+    PitchAdded {
+        professional_id: i64,
+        date: NaiveDate,
+        did: String,
+        yielded: String,
+    },
+}
+
+impl Event {
+    /// The name stored in the `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Started { .. } => "started",
+            Event::FieldsUpdated { .. } => "fields_updated",
+            Event::Advanced { .. } => "advanced",
+            Event::Iterated { .. } => "iterated",
+            Event::Closed { .. } => "closed",
+            Event::Reopened { .. } => "reopened",
+            Event::PitchAdded { .. } => "pitch_added",
+        }
+    }
+
+    /// The phases the event moved between, if it moved.
+    pub fn phases(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Event::Started { phase, .. } => (None, Some(phase)),
+            Event::Advanced { from, to, .. }
+            | Event::Iterated { from, to, .. }
+            | Event::Closed { from, to, .. }
+            | Event::Reopened { from, to, .. } => (Some(from), Some(to)),
+            Event::FieldsUpdated { .. } | Event::PitchAdded { .. } => (None, None),
+        }
+    }
+}
+
+/// What a caller asks of a cycle.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    UpdateFields { values: Values },
+    Advance { to: String, values: Values },
+    Close { outcome: String, values: Values },
+    Reopen { to: String, reason: Option<String> },
+    AddPitch { professional_id: i64, date: NaiveDate, did: String, yielded: String },
+}
+
+/// Why a command was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Transition(String),
+    #[error("phase `{phase}` cannot be left while these required fields are empty: {}", missing.join(", "))]
+    Guard { phase: String, missing: Vec<String> },
+}
+
+impl CycleState {
+    /// The state right after `Started`.
+    pub fn started(phase: &str) -> CycleState {
+        CycleState {
+            phase: phase.to_owned(),
+            iteration: 1,
+            status: Status::Open,
+            outcome: None,
+            fields: Fields::new(),
+            version: 1,
+        }
+    }
+
+    /// The values filled in for `phase` in the current iteration.
+    pub fn values(&self, phase: &str) -> Option<&Values> {
+        self.fields.get(&self.iteration).and_then(|phases| phases.get(phase))
+    }
+
+    /// Replays a history: the first event must be `Started`.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<CycleState> {
+        let mut events = events.into_iter();
+        let Some(Event::Started { phase, .. }) = events.next() else { return None };
+        let mut state = CycleState::started(phase);
+        for event in events {
+            state.apply(event);
+        }
+        Some(state)
+    }
+
+    /// Folds one event into the state.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Started { phase, .. } => *self = CycleState::started(phase),
+            Event::FieldsUpdated { phase, values } => self.merge(phase, values),
+            Event::Advanced { from, to, values } => {
+                self.merge(from, values);
+                self.phase.clone_from(to);
+            }
+            Event::Iterated { from, to, values } => {
+                self.merge(from, values);
+                self.iteration += 1;
+                self.phase.clone_from(to);
+            }
+            Event::Closed { to, outcome, values, .. } => {
+                self.merge(to, values);
+                self.phase.clone_from(to);
+                self.status = Status::Closed;
+                self.outcome = Some(outcome.clone());
+            }
+            Event::Reopened { to, .. } => {
+                self.phase.clone_from(to);
+                self.status = Status::Open;
+                self.outcome = None;
+            }
+            Event::PitchAdded { .. } => {}
+        }
+        if !matches!(event, Event::Started { .. }) {
+            self.version += 1;
+        }
+    }
+
+    /// Sets values of `phase` in the current iteration; `null` clears a field.
+    fn merge(&mut self, phase: &str, values: &Values) {
+        if values.is_empty() {
+            return;
+        }
+        let phases = self.fields.entry(self.iteration).or_default();
+        let current = phases.entry(phase.to_owned()).or_default();
+        for (key, value) in values {
+            if value.is_null() {
+                current.remove(key);
+            } else {
+                current.insert(key.clone(), value.clone());
+            }
+        }
+        if current.is_empty() {
+            phases.remove(phase);
+        }
+        if phases.is_empty() {
+            self.fields.remove(&self.iteration);
+        }
+    }
+
+    /// Decides what a command does to this state, or why it is refused.
+    pub fn decide(&self, def: &WorkflowDef, command: Command) -> Result<Event, Refusal> {
+        let open = |what: &str| {
+            if self.status == Status::Closed {
+                return Err(Refusal::Transition(format!("the cycle is closed; reopen it before you {what}")));
+            }
+            Ok(())
+        };
+        match command {
+            Command::UpdateFields { values } => {
+                open("change its fields")?;
+                let values = check_values(def, &self.phase, values)?;
+                Ok(Event::FieldsUpdated { phase: self.phase.clone(), values })
+            }
+            Command::Advance { to, values } => {
+                open("advance it")?;
+                let kind = match def.transition(&self.phase, &to) {
+                    Some(t) => t.kind,
+                    None => return Err(self.undeclared(def, &to)),
+                };
+                if kind == TransitionKind::Close {
+                    return Err(Refusal::Transition(format!(
+                        "`{}` -> `{to}` closes the cycle: close it with an outcome instead",
+                        self.phase
+                    )));
+                }
+                let values = check_values(def, &self.phase, values)?;
+                self.guard(def, &self.phase, self.with(&self.phase, &values))?;
+                let from = self.phase.clone();
+                Ok(match kind {
+                    TransitionKind::Iterate => Event::Iterated { from, to, values },
+                    _ => Event::Advanced { from, to, values },
+                })
+            }
+            Command::Close { outcome, values } => {
+                open("close it")?;
+                let closing: Vec<_> = def
+                    .transitions_from(&self.phase)
+                    .filter(|t| t.kind == TransitionKind::Close)
+                    .filter_map(|t| def.phase(&t.to))
+                    .collect();
+                if closing.is_empty() {
+                    return Err(Refusal::Transition(format!("a cycle cannot be closed from phase `{}`", self.phase)));
+                }
+                let Some(terminal) = closing.iter().find(|p| p.outcomes.contains(&outcome)) else {
+                    let allowed: Vec<_> = closing.iter().flat_map(|p| p.outcomes.iter().map(String::as_str)).collect();
+                    return Err(Refusal::Invalid(format!("outcome `{outcome}` is not one of: {}", allowed.join(", "))));
+                };
+                self.guard(def, &self.phase, self.values(&self.phase).cloned().unwrap_or_default())?;
+                let values = check_values(def, &terminal.key, values)?;
+                self.guard(def, &terminal.key, values.clone())?;
+                Ok(Event::Closed { from: self.phase.clone(), to: terminal.key.clone(), outcome, values })
+            }
+            Command::Reopen { to, reason } => {
+                if self.status == Status::Open {
+                    return Err(Refusal::Transition("the cycle is open; only a closed cycle can be reopened".into()));
+                }
+                match def.transition(&self.phase, &to) {
+                    Some(t) if t.kind == TransitionKind::Reopen => {}
+                    _ => return Err(self.undeclared(def, &to)),
+                }
+                let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+                Ok(Event::Reopened { from: self.phase.clone(), to, reason })
+            }
+            Command::AddPitch { professional_id, date, did, yielded } => {
+                open("add a pitch")?;
+                if !def.pitches {
+                    return Err(Refusal::Invalid(format!("workflow `{}` has no pitches", def.key)));
+                }
+                let (did, yielded) = (did.trim().to_owned(), yielded.trim().to_owned());
+                if did.is_empty() || yielded.is_empty() {
+                    return Err(Refusal::Invalid(
+                        "a pitch says what was done (`did`) and what it yielded (`yielded`)".into(),
+                    ));
+                }
+                Ok(Event::PitchAdded { professional_id, date, did, yielded })
+            }
+        }
+    }
+
+    /// The values of `phase` with `update` merged in, as the guard sees them.
+    fn with(&self, phase: &str, update: &Values) -> Values {
+        let mut merged = self.values(phase).cloned().unwrap_or_default();
+        for (key, value) in update {
+            merged.insert(key.clone(), value.clone());
+        }
+        merged
+    }
+
+    /// Refuses to leave (or, for a terminal phase, to enter) `phase` with required fields
+    /// empty.
+    fn guard(&self, def: &WorkflowDef, phase: &str, values: Values) -> Result<(), Refusal> {
+        let Some(phase_def) = def.phase(phase) else { return Ok(()) };
+        let missing: Vec<String> = phase_def
+            .fields
+            .iter()
+            .filter(|f| f.required && values.get(&f.key).is_none_or(is_empty))
+            .map(|f| f.key.clone())
+            .collect();
+        if missing.is_empty() { Ok(()) } else { Err(Refusal::Guard { phase: phase.to_owned(), missing }) }
+    }
+
+    fn undeclared(&self, def: &WorkflowDef, to: &str) -> Refusal {
+        let allowed: Vec<String> =
+            allowed_transitions(def, self).into_iter().map(|(to, _)| format!("`{to}`")).collect();
+        let known =
+            if def.phase(to).is_some() { String::new() } else { format!(" (`{to}` is not a phase of `{}`)", def.key) };
+        Refusal::Transition(format!(
+            "no transition from `{}` to `{to}`{known}; allowed: {}",
+            self.phase,
+            if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }
+        ))
+    }
+}
+
+/// The transitions a cycle in `state` may take now: advance, iterate and close while open,
+/// reopen once closed.
+pub fn allowed_transitions(def: &WorkflowDef, state: &CycleState) -> Vec<(String, TransitionKind)> {
+    def.transitions_from(&state.phase)
+        .filter(|t| (t.kind == TransitionKind::Reopen) == (state.status == Status::Closed))
+        .map(|t| (t.to.clone(), t.kind))
+        .collect()
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// Checks values against the fields of `phase` and normalises them (ids become numbers,
+/// texts are trimmed).
+pub fn check_values(def: &WorkflowDef, phase: &str, values: Values) -> Result<Values, Refusal> {
+    let Some(phase_def) = def.phase(phase) else {
+        return Err(Refusal::Invalid(format!("`{phase}` is not a phase of `{}`", def.key)));
+    };
+    values
+        .into_iter()
+        .map(|(key, value)| {
+            let Some(field) = phase_def.fields.iter().find(|f| f.key == key) else {
+                let known: Vec<_> = phase_def.fields.iter().map(|f| f.key.as_str()).collect();
+                return Err(Refusal::Invalid(format!(
+                    "phase `{phase}` has no field `{key}`; its fields: {}",
+                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                )));
+            };
+            let value = check_value(field, value).map_err(|why| Refusal::Invalid(format!("field `{key}`: {why}")))?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+fn check_value(field: &FieldDef, value: Value) -> Result<Value, String> {
+    if value.is_null() {
+        return Ok(value);
+    }
+    match field.kind {
+        FieldType::Text => match value {
+            Value::String(s) => Ok(Value::String(s.trim().to_owned())),
+            _ => Err("expected a text".into()),
+        },
+        FieldType::Number => match value.as_f64() {
+            Some(n) if n.is_finite() => Ok(value),
+            _ => Err("expected a number".into()),
+        },
+        FieldType::Date => match value.as_str().map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d")) {
+            Some(Ok(date)) => Ok(Value::String(date.to_string())),
+            _ => Err("expected a date such as 2026-01-31".into()),
+        },
+        FieldType::Choice => match value.as_str() {
+            Some(s) if field.options.iter().any(|o| o == s) => Ok(value),
+            _ => Err(format!("expected one of: {}", field.options.join(", "))),
+        },
+        FieldType::List => match value {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(s) => Ok(Value::String(s.trim().to_owned())),
+                    _ => Err("expected a list of texts".to_owned()),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            _ => Err("expected a list of texts".into()),
+        },
+        FieldType::Doel | FieldType::Indicator => {
+            let id = match &value {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.parse::<i64>().ok(),
+                _ => None,
+            };
+            match id {
+                Some(id) if id > 0 => Ok(Value::from(id)),
+                _ => Err(format!(
+                    "expected the id of {}",
+                    if field.kind == FieldType::Doel { "a doel" } else { "an indicator" }
+                )),
+            }
+        }
+    }
+}
+
+/// The ids a set of values refers to, by field type, for the store to check.
+pub fn references(def: &WorkflowDef, phase: &str, values: &Values) -> Vec<(FieldType, i64)> {
+    let Some(phase_def) = def.phase(phase) else { return Vec::new() };
+    values
+        .iter()
+        .filter_map(|(key, value)| {
+            let field = phase_def.fields.iter().find(|f| &f.key == key)?;
+            matches!(field.kind, FieldType::Doel | FieldType::Indicator)
+                .then(|| value.as_i64().map(|id| (field.kind, id)))?
+        })
+        .collect()
+}

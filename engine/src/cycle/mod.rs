@@ -1,0 +1,630 @@
+//! Cycles: instances of a workflow, run as durable state machines.
+//!
+//! Every command runs in one transaction: read the cycle, check the caller's expected
+//! version, let [`machine`] decide, write the new state (guarded by the version again, so
+//! a concurrent writer in another process cannot slip in between) and append the event.
+//! The state written is exactly `apply(state, event)`, so replaying the events gives it back.
+
+pub mod machine;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+
+use crate::Engine;
+use crate::entity::{cycle, cycle_doel, cycle_event, doel, indicator, pitch, professional, team, workflow_version};
+use crate::error::{Error, Result};
+use crate::read::{Page, Slice};
+use crate::workflow::{FieldType, TransitionKind, WorkflowDef};
+use machine::{Command, CycleState, Event, Refusal, Status, Values};
+
+/// The workflow definitions in use: the current version of each key, and every version
+/// a cycle may still run on.
+#[derive(Debug, Default)]
+pub struct Workflows(RwLock<Registry>);
+
+#[derive(Debug, Default)]
+struct Registry {
+    /// key -> version id of the definition new cycles start on.
+    current: BTreeMap<String, i64>,
+    /// version id -> (version number, definition).
+    versions: HashMap<i64, (i32, Arc<WorkflowDef>)>,
+}
+
+/// A workflow definition as stored, with its version.
+#[derive(Clone, Debug)]
+pub struct WorkflowVersion {
+    pub id: i64,
+    pub version: i32,
+    pub def: Arc<WorkflowDef>,
+}
+
+/// An event as written, with the cycle it belongs to; published to subscribers after commit.
+#[derive(Clone, Debug)]
+pub struct CycleEventRecord {
+    pub event: cycle_event::Model,
+    pub team_id: Option<i64>,
+    pub professional_id: Option<i64>,
+    pub workflow_key: String,
+}
+
+/// Who owns a cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Team(i64),
+    Professional(i64),
+}
+
+/// What `start_cycle` needs.
+#[derive(Clone, Debug)]
+pub struct StartCycle {
+    pub workflow: String,
+    pub title: String,
+    pub owner: Owner,
+    pub doelen: Vec<i64>,
+    pub due_dates: BTreeMap<String, NaiveDate>,
+}
+
+/// Which cycles to list.
+#[derive(Clone, Debug, Default)]
+pub struct CycleFilter {
+    pub team_id: Option<i64>,
+    pub professional_id: Option<i64>,
+    pub doel_id: Option<i64>,
+    pub workflow: Option<String>,
+    pub phase: Option<String>,
+    pub status: Option<Status>,
+    /// Open cycles whose current phase is past its due date (or, with `false`, the others).
+    pub overdue: Option<bool>,
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(message) => Error::Validation(message),
+            Refusal::Transition(message) => Error::InvalidTransition(message),
+            Refusal::Guard { phase, missing } => Error::GuardFailed { phase, missing },
+        }
+    }
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::Database(sea_orm::DbErr::Custom(format!("stored JSON is unreadable: {e}")))
+}
+
+/// The state a cycle row holds.
+pub fn state_of(row: &cycle::Model) -> Result<CycleState> {
+    Ok(CycleState {
+        phase: row.phase.clone(),
+        iteration: row.iteration,
+        status: Status::parse(&row.status)
+            .ok_or_else(|| Error::Database(sea_orm::DbErr::Custom(format!("unknown cycle status `{}`", row.status))))?,
+        outcome: row.outcome.clone(),
+        fields: serde_json::from_str(&row.fields).map_err(json_error)?,
+        version: row.version,
+    })
+}
+
+/// The due dates of a cycle row, per phase.
+pub fn due_dates_of(row: &cycle::Model) -> BTreeMap<String, NaiveDate> {
+    serde_json::from_str(&row.due_dates).unwrap_or_default()
+}
+
+impl Engine {
+    /// Stores each definition under its content hash (a new version when the content is
+    /// new) and makes it the one new cycles start on.
+    #[tracing::instrument(skip_all, fields(count = defs.len()))]
+    pub async fn register_workflows(&self, defs: Vec<WorkflowDef>) -> Result<()> {
+        let txn = self.db().begin().await?;
+        let mut registered = Vec::new();
+        for def in defs {
+            def.validate().map_err(|message| crate::workflow::DefinitionError { file: def.key.clone(), message })?;
+            let hash = def.hash();
+            let existing = workflow_version::Entity::find()
+                .filter(workflow_version::Column::Key.eq(&def.key))
+                .filter(workflow_version::Column::Hash.eq(&hash))
+                .one(&txn)
+                .await?;
+            let row = match existing {
+                Some(row) => row,
+                None => {
+                    let latest = workflow_version::Entity::find()
+                        .filter(workflow_version::Column::Key.eq(&def.key))
+                        .order_by_desc(workflow_version::Column::Version)
+                        .one(&txn)
+                        .await?
+                        .map_or(0, |r| r.version);
+                    tracing::info!(workflow = %def.key, version = latest + 1, "new workflow version");
+                    workflow_version::ActiveModel {
+                        key: Set(def.key.clone()),
+                        version: Set(latest + 1),
+                        hash: Set(hash),
+                        definition: Set(def.canonical_json()),
+                        created_at: Set(self.clock().now()),
+                        ..Default::default()
+                    }
+                    .insert(&txn)
+                    .await?
+                }
+            };
+            registered.push((row.id, row.version, def));
+        }
+        txn.commit().await?;
+        let mut registry = self.inner.workflows.0.write().unwrap_or_else(|p| p.into_inner());
+        for (id, version, def) in registered {
+            registry.current.insert(def.key.clone(), id);
+            registry.versions.insert(id, (version, Arc::new(def)));
+        }
+        Ok(())
+    }
+
+    /// The definitions new cycles start on, by key.
+    pub fn workflows(&self) -> Vec<WorkflowVersion> {
+        let registry = self.inner.workflows.0.read().unwrap_or_else(|p| p.into_inner());
+        registry
+            .current
+            .values()
+            .filter_map(|id| {
+                registry.versions.get(id).map(|(version, def)| WorkflowVersion {
+                    id: *id,
+                    version: *version,
+                    def: def.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The current definition of a workflow key.
+    pub fn workflow(&self, key: &str) -> Option<WorkflowVersion> {
+        self.workflows().into_iter().find(|w| w.def.key == key)
+    }
+
+    /// A stored version of a definition, loaded once and then kept.
+    pub async fn workflow_version(&self, id: i64) -> Result<WorkflowVersion> {
+        if let Some((version, def)) = self.inner.workflows.0.read().unwrap_or_else(|p| p.into_inner()).versions.get(&id)
+        {
+            return Ok(WorkflowVersion { id, version: *version, def: def.clone() });
+        }
+        let row = workflow_version::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "workflow version", id: id.to_string() })?;
+        let def: Arc<WorkflowDef> = Arc::new(serde_json::from_str(&row.definition).map_err(json_error)?);
+        self.inner
+            .workflows
+            .0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .versions
+            .insert(id, (row.version, def.clone()));
+        Ok(WorkflowVersion { id, version: row.version, def })
+    }
+
+    /// New events, as they are committed.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<CycleEventRecord> {
+        self.inner.events.subscribe()
+    }
+
+    /// Starts a cycle in the initial phase of the current version of its workflow.
+    #[tracing::instrument(skip(self, input), fields(workflow = %input.workflow))]
+    pub async fn start_cycle(&self, actor: &str, input: StartCycle) -> Result<cycle::Model> {
+        let workflow = self
+            .workflow(&input.workflow)
+            .ok_or_else(|| Error::Validation(format!("unknown workflow `{}`", input.workflow)))?;
+        let title = input.title.trim().to_owned();
+        if title.is_empty() {
+            return Err(Error::Validation("a cycle needs a title".into()));
+        }
+        if let Some(phase) = input.due_dates.keys().find(|p| workflow.def.phase(p).is_none()) {
+            return Err(Error::Validation(format!(
+                "due date for `{phase}`, which is not a phase of `{}`",
+                workflow.def.key
+            )));
+        }
+        let mut doelen = input.doelen.clone();
+        doelen.sort_unstable();
+        doelen.dedup();
+        let txn = self.db().begin().await?;
+        let (team_id, professional_id) = match input.owner {
+            Owner::Team(id) => {
+                team::Entity::find_by_id(id)
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| Error::NotFound { what: "team", id: id.to_string() })?;
+                (Some(id), None)
+            }
+            Owner::Professional(id) => {
+                professional::Entity::find_by_id(id)
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| Error::NotFound { what: "professional", id: id.to_string() })?;
+                (None, Some(id))
+            }
+        };
+        let found = doel::Entity::find().filter(doel::Column::Id.is_in(doelen.clone())).count(&txn).await?;
+        if found != doelen.len() as u64 {
+            return Err(Error::NotFound { what: "doel", id: format!("{doelen:?}") });
+        }
+        let phase = workflow.def.initial().key.clone();
+        let state = CycleState::started(&phase);
+        let now = self.clock().now();
+        let row = cycle::ActiveModel {
+            workflow_version_id: Set(workflow.id),
+            workflow_key: Set(workflow.def.key.clone()),
+            title: Set(title.clone()),
+            team_id: Set(team_id),
+            professional_id: Set(professional_id),
+            status: Set(state.status.as_str().to_owned()),
+            phase: Set(state.phase.clone()),
+            iteration: Set(state.iteration),
+            outcome: Set(None),
+            fields: Set(serde_json::to_string(&state.fields).map_err(json_error)?),
+            due_dates: Set(serde_json::to_string(&input.due_dates).map_err(json_error)?),
+            current_due: Set(input.due_dates.get(&phase).copied()),
+            version: Set(state.version),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        for doel_id in &doelen {
+            cycle_doel::ActiveModel { cycle_id: Set(row.id), doel_id: Set(*doel_id) }.insert(&txn).await?;
+        }
+        let event = Event::Started {
+            workflow: workflow.def.key.clone(),
+            workflow_version: workflow.version,
+            title,
+            phase,
+            team_id,
+            professional_id,
+            doelen,
+            due_dates: input.due_dates,
+        };
+        let record = self.append(&txn, actor, &row, &state, &event).await?;
+        txn.commit().await?;
+        let _ = self.inner.events.send(record);
+        Ok(row)
+    }
+
+    /// Sets fields of the current phase.
+    pub async fn update_cycle_fields(
+        &self,
+        actor: &str,
+        cycle_id: i64,
+        expected: i64,
+        values: Values,
+    ) -> Result<cycle::Model> {
+        self.execute(actor, cycle_id, expected, Command::UpdateFields { values }).await
+    }
+
+    /// Moves along an `advance` or `iterate` transition, after setting `values` on the
+    /// phase being left.
+    pub async fn advance_cycle(
+        &self,
+        actor: &str,
+        cycle_id: i64,
+        expected: i64,
+        to: &str,
+        values: Values,
+    ) -> Result<cycle::Model> {
+        self.execute(actor, cycle_id, expected, Command::Advance { to: to.to_owned(), values }).await
+    }
+
+    /// Closes with an outcome; `values` fill the terminal phase (the closing evaluation).
+    pub async fn close_cycle(
+        &self,
+        actor: &str,
+        cycle_id: i64,
+        expected: i64,
+        outcome: &str,
+        values: Values,
+    ) -> Result<cycle::Model> {
+        self.execute(actor, cycle_id, expected, Command::Close { outcome: outcome.to_owned(), values }).await
+    }
+
+    /// Reopens a closed cycle where the definition declares it.
+    pub async fn reopen_cycle(
+        &self,
+        actor: &str,
+        cycle_id: i64,
+        expected: i64,
+        to: &str,
+        reason: Option<String>,
+    ) -> Result<cycle::Model> {
+        self.execute(actor, cycle_id, expected, Command::Reopen { to: to.to_owned(), reason }).await
+    }
+
+    /// Attaches a pitch of an Evaluatie & Planningsdag.
+    pub async fn add_pitch(
+        &self,
+        actor: &str,
+        cycle_id: i64,
+        expected: i64,
+        professional_id: i64,
+        date: NaiveDate,
+        did: String,
+        yielded: String,
+    ) -> Result<cycle::Model> {
+        self.execute(actor, cycle_id, expected, Command::AddPitch { professional_id, date, did, yielded }).await
+    }
+
+    #[tracing::instrument(skip(self, command), fields(cycle = cycle_id, expected))]
+    async fn execute(&self, actor: &str, cycle_id: i64, expected: i64, command: Command) -> Result<cycle::Model> {
+        let txn = self.db().begin().await?;
+        let row = cycle::Entity::find_by_id(cycle_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "cycle", id: cycle_id.to_string() })?;
+        if row.version != expected {
+            return Err(Error::VersionConflict { expected, actual: row.version });
+        }
+        let workflow = self.workflow_version(row.workflow_version_id).await?;
+        let state = state_of(&row)?;
+        let event = state.decide(&workflow.def, command)?;
+        self.check_references(&txn, &workflow.def, &event).await?;
+        if let Event::PitchAdded { professional_id, date, did, yielded } = &event {
+            self.insert_pitch(&txn, cycle_id, *professional_id, *date, did, yielded).await?;
+        }
+        let mut next = state.clone();
+        next.apply(&event);
+        let due = (next.status == Status::Open).then(|| due_dates_of(&row).get(&next.phase).copied()).flatten();
+        let updated = cycle::Entity::update_many()
+            .col_expr(cycle::Column::Phase, Expr::value(next.phase.clone()))
+            .col_expr(cycle::Column::Iteration, Expr::value(next.iteration))
+            .col_expr(cycle::Column::Status, Expr::value(next.status.as_str()))
+            .col_expr(cycle::Column::Outcome, Expr::value(next.outcome.clone()))
+            .col_expr(cycle::Column::Fields, Expr::value(serde_json::to_string(&next.fields).map_err(json_error)?))
+            .col_expr(cycle::Column::CurrentDue, Expr::value(due))
+            .col_expr(cycle::Column::Version, Expr::value(next.version))
+            .col_expr(cycle::Column::UpdatedAt, Expr::value(self.clock().now()))
+            .filter(cycle::Column::Id.eq(cycle_id))
+            .filter(cycle::Column::Version.eq(expected))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            // Another process committed between our read and our write.
+            return Err(Error::VersionConflict { expected, actual: expected + 1 });
+        }
+        let record = self.append(&txn, actor, &row, &next, &event).await?;
+        let row = cycle::Entity::find_by_id(cycle_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "cycle", id: cycle_id.to_string() })?;
+        txn.commit().await?;
+        let _ = self.inner.events.send(record);
+        Ok(row)
+    }
+
+    /// Appends `event`, which brought the cycle to `state`.
+    async fn append(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        row: &cycle::Model,
+        state: &CycleState,
+        event: &Event,
+    ) -> Result<CycleEventRecord> {
+        let (from, to) = event.phases();
+        let model = cycle_event::ActiveModel {
+            cycle_id: Set(row.id),
+            sequence: Set(state.version),
+            kind: Set(event.kind().to_owned()),
+            actor: Set(actor.to_owned()),
+            at: Set(self.clock().now()),
+            from_phase: Set(from.map(str::to_owned)),
+            to_phase: Set(to.map(str::to_owned)),
+            iteration: Set(state.iteration),
+            data: Set(serde_json::to_string(event).map_err(json_error)?),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        Ok(CycleEventRecord {
+            event: model,
+            team_id: row.team_id,
+            professional_id: row.professional_id,
+            workflow_key: row.workflow_key.clone(),
+        })
+    }
+
+    /// Refuses values that name a doel or indicator that does not exist.
+    async fn check_references(&self, txn: &DatabaseTransaction, def: &WorkflowDef, event: &Event) -> Result<()> {
+        let (phase, values) = match event {
+            Event::FieldsUpdated { phase, values } => (phase, values),
+            Event::Advanced { from, values, .. } | Event::Iterated { from, values, .. } => (from, values),
+            Event::Closed { to, values, .. } => (to, values),
+            _ => return Ok(()),
+        };
+        for (kind, id) in machine::references(def, phase, values) {
+            let exists = match kind {
+                FieldType::Doel => doel::Entity::find_by_id(id).one(txn).await?.is_some(),
+                _ => indicator::Entity::find_by_id(id).one(txn).await?.is_some(),
+            };
+            if !exists {
+                let what = if kind == FieldType::Doel { "doel" } else { "indicator" };
+                return Err(Error::Validation(format!("there is no {what} with id {id}")));
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_pitch(
+        &self,
+        txn: &DatabaseTransaction,
+        cycle_id: i64,
+        professional_id: i64,
+        date: NaiveDate,
+        did: &str,
+        yielded: &str,
+    ) -> Result<()> {
+        professional::Entity::find_by_id(professional_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "professional", id: professional_id.to_string() })?;
+        let twice = pitch::Entity::find()
+            .filter(pitch::Column::CycleId.eq(cycle_id))
+            .filter(pitch::Column::ProfessionalId.eq(professional_id))
+            .filter(pitch::Column::Date.eq(date))
+            .count(txn)
+            .await?;
+        if twice > 0 {
+            return Err(Error::Validation(format!(
+                "professional {professional_id} already pitched on {date} in this cycle"
+            )));
+        }
+        pitch::ActiveModel {
+            cycle_id: Set(cycle_id),
+            professional_id: Set(professional_id),
+            date: Set(date),
+            did: Set(did.to_owned()),
+            yielded: Set(yielded.to_owned()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn cycle(&self, id: i64) -> Result<Option<cycle::Model>> {
+        Ok(cycle::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    /// The state replayed from a cycle's events.
+    pub async fn replay_cycle(&self, id: i64) -> Result<Option<CycleState>> {
+        let events = self.events_of(&[id]).await?.remove(&id).unwrap_or_default();
+        let events: Vec<Event> =
+            events.iter().map(|e| serde_json::from_str(&e.data)).collect::<Result<_, _>>().map_err(json_error)?;
+        Ok(CycleState::replay(&events))
+    }
+
+    /// The transitions a cycle may take now.
+    pub async fn allowed_transitions(&self, row: &cycle::Model) -> Result<Vec<(String, TransitionKind)>> {
+        let workflow = self.workflow_version(row.workflow_version_id).await?;
+        Ok(machine::allowed_transitions(&workflow.def, &state_of(row)?))
+    }
+
+    /// A page of the cycles that match `filter`, newest first.
+    pub async fn cycles(&self, filter: &CycleFilter, page: Page) -> Result<Slice<cycle::Model>> {
+        use cycle::Column as C;
+        let mut select = cycle::Entity::find();
+        if let Some(team) = filter.team_id {
+            select = select.filter(C::TeamId.eq(team));
+        }
+        if let Some(professional) = filter.professional_id {
+            select = select.filter(C::ProfessionalId.eq(professional));
+        }
+        if let Some(workflow) = &filter.workflow {
+            select = select.filter(C::WorkflowKey.eq(workflow));
+        }
+        if let Some(phase) = &filter.phase {
+            select = select.filter(C::Phase.eq(phase));
+        }
+        if let Some(status) = filter.status {
+            select = select.filter(C::Status.eq(status.as_str()));
+        }
+        if let Some(doel) = filter.doel_id {
+            select = select.filter(
+                C::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(cycle_doel::Column::CycleId)
+                        .from(cycle_doel::Entity)
+                        .and_where(Expr::col(cycle_doel::Column::DoelId).eq(doel))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(overdue) = filter.overdue {
+            let late = C::Status.eq(Status::Open.as_str()).and(C::CurrentDue.lt(self.clock().today()));
+            select = select.filter(if overdue { late } else { late.not() });
+        }
+        let total = select.clone().count(self.db()).await?;
+        let mut items = select.order_by_desc(C::Id).offset(page.offset).limit(page.limit + 1).all(self.db()).await?;
+        let has_next = items.len() as u64 > page.limit;
+        items.truncate(page.limit as usize);
+        Ok(Slice { items, has_next, total })
+    }
+
+    /// Whether a cycle is open and past the due date of its current phase.
+    pub fn is_overdue(&self, row: &cycle::Model) -> bool {
+        row.status == Status::Open.as_str() && row.current_due.is_some_and(|due| due < self.clock().today())
+    }
+
+    /// The events of cycles, oldest first.
+    pub async fn events_of(&self, cycles: &[i64]) -> Result<HashMap<i64, Vec<cycle_event::Model>>> {
+        use cycle_event::Column as C;
+        self.children::<cycle_event::Entity, _>(C::CycleId, cycles, &[C::Sequence], |e| e.cycle_id).await
+    }
+
+    /// The pitches of cycles, by date.
+    pub async fn pitches_of(&self, cycles: &[i64]) -> Result<HashMap<i64, Vec<pitch::Model>>> {
+        use pitch::Column as C;
+        self.children::<pitch::Entity, _>(C::CycleId, cycles, &[C::Date, C::Id], |p| p.cycle_id).await
+    }
+
+    /// The doelen cycles serve.
+    pub async fn doelen_of_cycles(&self, cycles: &[i64]) -> Result<HashMap<i64, Vec<doel::Model>>> {
+        let links = cycle_doel::Entity::find()
+            .filter(cycle_doel::Column::CycleId.is_in(cycles.iter().copied()))
+            .all(self.db())
+            .await?;
+        let ids: Vec<i64> = links.iter().map(|l| l.doel_id).collect();
+        let doelen: HashMap<i64, doel::Model> = doel::Entity::find()
+            .filter(doel::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+        let mut out: HashMap<i64, Vec<doel::Model>> = HashMap::new();
+        for link in links {
+            if let Some(d) = doelen.get(&link.doel_id) {
+                out.entry(link.cycle_id).or_default().push(d.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The cycles serving doelen: the evidence of the koersplan.
+    pub async fn cycles_of_doelen(&self, doelen: &[i64]) -> Result<HashMap<i64, Vec<cycle::Model>>> {
+        let links = cycle_doel::Entity::find()
+            .filter(cycle_doel::Column::DoelId.is_in(doelen.iter().copied()))
+            .all(self.db())
+            .await?;
+        let ids: Vec<i64> = links.iter().map(|l| l.cycle_id).collect();
+        let cycles: HashMap<i64, cycle::Model> = cycle::Entity::find()
+            .filter(cycle::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let mut out: HashMap<i64, Vec<cycle::Model>> = HashMap::new();
+        for link in links {
+            if let Some(c) = cycles.get(&link.cycle_id) {
+                out.entry(link.doel_id).or_default().push(c.clone());
+            }
+        }
+        for list in out.values_mut() {
+            list.sort_by_key(|c| c.id);
+        }
+        Ok(out)
+    }
+
+    pub async fn teams_by_id(&self, ids: &[i64]) -> Result<Vec<team::Model>> {
+        Ok(team::Entity::find().filter(team::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?)
+    }
+
+    pub async fn professionals_by_id(&self, ids: &[i64]) -> Result<Vec<professional::Model>> {
+        Ok(professional::Entity::find()
+            .filter(professional::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?)
+    }
+}

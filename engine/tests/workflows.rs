@@ -1,0 +1,98 @@
+//! Loading workflow definitions: the built-in ones, overrides, and every rule a
+//! definition must keep.
+
+use koers_engine::workflow::{WorkflowDef, load};
+
+#[test]
+fn the_builtin_workflows_load() {
+    let defs = load(None).expect("built-in definitions are valid");
+    let keys: Vec<&str> = defs.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["hgw-groepsbespreking", "pdca", "pdsa", "pedagogische-kwaliteitscyclus", "vierxd"]);
+    let pdca = defs.iter().find(|d| d.key == "pdca").expect("pdca");
+    let phases: Vec<&str> = pdca.phases.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(&phases[..4], ["plan", "do", "check", "act"]);
+    let pdsa = defs.iter().find(|d| d.key == "pdsa").expect("pdsa");
+    assert!(pdsa.phase("study").is_some() && pdsa.phase("check").is_none());
+    assert!(defs.iter().find(|d| d.key == "vierxd").expect("vierxd").pitches);
+}
+
+const MINIMAL: &str = r#"
+key = "mini"
+name = "Mini"
+
+[[phase]]
+key = "plan"
+name = "Plan"
+initial = true
+
+[[phase.field]]
+key = "doel"
+name = "Doel"
+type = "text"
+required = true
+
+[[phase]]
+key = "klaar"
+name = "Klaar"
+terminal = true
+outcomes = ["borgen"]
+
+[[transition]]
+from = "plan"
+to = "klaar"
+kind = "close"
+"#;
+
+fn refused(source: &str) -> String {
+    WorkflowDef::parse("mini.toml", source).expect_err("must be refused").to_string()
+}
+
+#[test]
+fn a_minimal_definition_is_valid() {
+    WorkflowDef::parse("mini.toml", MINIMAL).expect("valid");
+}
+
+#[test]
+fn each_rule_is_enforced_with_file_and_key() {
+    let cases = [
+        (MINIMAL.replace("initial = true", ""), "no initial phase"),
+        (MINIMAL.replace("terminal = true\noutcomes = [\"borgen\"]", "initial = true"), "2 initial phases"),
+        (MINIMAL.replace("terminal = true", "").replace("outcomes = [\"borgen\"]", ""), "no terminal phase"),
+        (MINIMAL.replace("to = \"klaar\"", "to = \"klar\""), "unknown phase `klar`"),
+        (MINIMAL.replace("type = \"text\"", "type = \"tekst\""), "unknown variant `tekst`"),
+        (MINIMAL.replace("kind = \"close\"", "kind = \"advance\""), "transition `plan` -> `klaar`"),
+        (
+            MINIMAL.replace("outcomes = [\"borgen\"]", "outcomes = []"),
+            "terminal phase `klaar` needs at least one outcome",
+        ),
+        (
+            MINIMAL.replace("type = \"text\"", "type = \"choice\""),
+            "phase `plan` field `doel`: a choice needs `options`",
+        ),
+        (
+            format!("{MINIMAL}\n[[phase]]\nkey = \"los\"\nname = \"Los\"\nterminal = true\noutcomes = [\"x\"]\n"),
+            "phase `los` cannot be reached",
+        ),
+    ];
+    for (source, expected) in cases {
+        let message = refused(&source);
+        assert!(message.starts_with("workflow mini.toml"), "{message}");
+        assert!(message.contains(expected), "expected `{expected}` in: {message}");
+    }
+}
+
+#[test]
+fn a_directory_overrides_and_extends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("mini.toml"), MINIMAL).expect("write");
+    let pdca = MINIMAL.replace("key = \"mini\"", "key = \"pdca\"").replace("name = \"Mini\"", "name = \"Eigen PDCA\"");
+    std::fs::write(dir.path().join("eigen-pdca.toml"), pdca).expect("write");
+    let defs = load(Some(dir.path())).expect("valid directory");
+    assert!(defs.iter().any(|d| d.key == "mini"));
+    assert_eq!(defs.iter().find(|d| d.key == "pdca").expect("pdca").name, "Eigen PDCA");
+    assert_eq!(defs.len(), 6);
+
+    std::fs::write(dir.path().join("kapot.toml"), MINIMAL.replace("initial = true", "")).expect("write");
+    let err = load(Some(dir.path())).expect_err("invalid file stops loading").to_string();
+    assert!(err.contains("kapot.toml") && err.contains("no initial phase"), "{err}");
+}
