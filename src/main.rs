@@ -48,6 +48,10 @@ enum Command {
         /// Load the example kindcentra (KC Balans, Heidevlinder) when the database is empty.
         #[arg(long)]
         demo: bool,
+        /// A directory of workflow definitions (`*.toml`) that override or extend the
+        /// built-in ones.
+        #[arg(long, env = "KOERS_WORKFLOWS")]
+        workflows: Option<PathBuf>,
     },
     /// Bring the database schema up to date, or roll migrations back.
     Migrate {
@@ -95,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
-        Command::Serve { database, listen, demo } => serve(database.config(), listen, demo).await,
+        Command::Serve { database, listen, demo, workflows } => serve(database.config(), listen, demo, workflows).await,
         Command::Migrate { database, direction } => {
             migrate(database.config(), direction.unwrap_or(Direction::Up)).await
         }
@@ -124,9 +128,12 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: StoreConfig, listen: SocketAddr, demo: bool) -> anyhow::Result<()> {
+async fn serve(config: StoreConfig, listen: SocketAddr, demo: bool, workflows: Option<PathBuf>) -> anyhow::Result<()> {
+    // An invalid definition stops start-up before anything else happens.
+    let definitions = koers_engine::workflow::load(workflows.as_deref())?;
     let db = store::open(&config).await?;
     let engine = Engine::new(db);
+    engine.register_workflows(definitions).await?;
     if demo {
         demo::load(&engine).await.context("loading the demo data")?;
     }

@@ -84,7 +84,8 @@ async fn fixture() -> Fixture {
     let engine = Engine::with_clock(db, Arc::new(clock.clone()));
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");
     let team = team::Entity::find().one(engine.db()).await.expect("q").expect("team").id;
-    let professionals = professional::Entity::find().all(engine.db()).await.expect("q").into_iter().map(|p| p.id).collect();
+    let professionals =
+        professional::Entity::find().all(engine.db()).await.expect("q").into_iter().map(|p| p.id).collect();
     let doel = doel::Entity::find().one(engine.db()).await.expect("q").expect("doel").id;
     Fixture { engine, clock, team, professionals, doel }
 }
@@ -139,7 +140,9 @@ async fn pdca_runs_two_iterations_and_closes_with_borgen() {
     for iteration in 1..=2 {
         e.advance_cycle("test", id, v, "do", PLAN()).await.expect("plan -> do");
         e.advance_cycle("test", id, v + 1, "check", values(json!({"logboek": "Gestart"}))).await.expect("do -> check");
-        e.advance_cycle("test", id, v + 2, "act", values(json!({"realisatie": "Grotendeels"}))).await.expect("check -> act");
+        e.advance_cycle("test", id, v + 2, "act", values(json!({"realisatie": "Grotendeels"})))
+            .await
+            .expect("check -> act");
         let act = values(json!({"analyse": "Overdracht kan beter", "besluit": "bijstellen"}));
         if iteration == 1 {
             let row = e.advance_cycle("test", id, v + 3, "plan", act).await.expect("act -> plan");
@@ -154,7 +157,13 @@ async fn pdca_runs_two_iterations_and_closes_with_borgen() {
     let err = e.close_cycle("test", id, v, "borgen", Values::new()).await.expect_err("process evaluation missing");
     assert!(matches!(&err, Error::GuardFailed { missing, .. } if missing == &["evaluatie-proces".to_owned()]), "{err}");
     let closed = e
-        .close_cycle("test", id, v, "borgen", values(json!({"evaluatie-proces": "Goed verlopen", "evaluatie-product": "Combinatieklas blijft"})))
+        .close_cycle(
+            "test",
+            id,
+            v,
+            "borgen",
+            values(json!({"evaluatie-proces": "Goed verlopen", "evaluatie-product": "Combinatieklas blijft"})),
+        )
         .await
         .expect("close");
     assert_eq!(closed.status, "closed");
@@ -173,7 +182,8 @@ async fn pdca_runs_two_iterations_and_closes_with_borgen() {
     // A closed cycle refuses to move on, but may be reopened where the definition says so.
     let err = e.advance_cycle("test", id, closed.version, "plan", Values::new()).await.expect_err("closed");
     assert!(matches!(err, Error::InvalidTransition(_)), "{err}");
-    let reopened = e.reopen_cycle("test", id, closed.version, "act", Some("Toch bijstellen".into())).await.expect("reopen");
+    let reopened =
+        e.reopen_cycle("test", id, closed.version, "act", Some("Toch bijstellen".into())).await.expect("reopen");
     assert_eq!((reopened.status.as_str(), reopened.phase.as_str(), reopened.outcome), ("open", "act", None));
     f.assert_replays(id).await;
 }
@@ -201,7 +211,8 @@ async fn refused_commands_leave_the_log_unchanged() {
 
     let err = e.update_cycle_fields("test", id, 3, values(json!({"onbekend": "x"}))).await.expect_err("unknown field");
     assert!(matches!(&err, Error::Validation(m) if m.contains("no field `onbekend`")), "{err}");
-    let err = e.update_cycle_fields("test", id, 3, values(json!({"meting": 999}))).await.expect_err("unknown indicator");
+    let err =
+        e.update_cycle_fields("test", id, 3, values(json!({"meting": 999}))).await.expect_err("unknown indicator");
     assert!(matches!(&err, Error::Validation(m) if m.contains("no indicator with id 999")), "{err}");
 
     // Two writers with the same expected version: the second one loses.
@@ -242,14 +253,22 @@ async fn vierxd_with_pitches() {
             .expect("pitch");
         version = row.version;
     }
-    let err = f.engine.add_pitch("test", id, version, f.professionals[0], day, "x".into(), "y".into()).await.expect_err("twice");
+    let err = f
+        .engine
+        .add_pitch("test", id, version, f.professionals[0], day, "x".into(), "y".into())
+        .await
+        .expect_err("twice");
     assert!(matches!(&err, Error::Validation(m) if m.contains("already pitched")), "{err}");
     let pitches = f.engine.pitches_of(&[id]).await.expect("pitches").remove(&id).unwrap_or_default();
     assert_eq!(pitches.len(), 3);
     assert_eq!(f.events(id).await.iter().filter(|e| e.kind == "pitch_added").count(), 3);
 
     let pdca = f.start("pdca").await;
-    let err = f.engine.add_pitch("test", pdca, 1, f.professionals[0], day, "x".into(), "y".into()).await.expect_err("no pitches");
+    let err = f
+        .engine
+        .add_pitch("test", pdca, 1, f.professionals[0], day, "x".into(), "y".into())
+        .await
+        .expect_err("no pitches");
     assert!(matches!(err, Error::Validation(_)), "{err}");
 }
 

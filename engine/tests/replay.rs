@@ -46,8 +46,18 @@ employer = "b"
 "#;
 
 const FIELDS: [&str; 12] = [
-    "doelen", "criteria", "logboek", "realisatie", "analyse", "besluit", "data", "duiding", "uitvoering",
-    "evaluatie-proces", "evaluatie", "onbekend",
+    "doelen",
+    "criteria",
+    "logboek",
+    "realisatie",
+    "analyse",
+    "besluit",
+    "data",
+    "duiding",
+    "uitvoering",
+    "evaluatie-proces",
+    "evaluatie",
+    "onbekend",
 ];
 const PHASES: [&str; 9] = ["plan", "do", "check", "act", "afgesloten", "data", "duiden", "doelen", "doen"];
 const OUTCOMES: [&str; 3] = ["borgen", "stoppen", "misschien"];
@@ -62,8 +72,16 @@ enum Op {
 }
 
 fn value(i: usize) -> Value {
-    [json!("tekst"), json!(["een", "twee"]), json!("borgen"), json!("bijstellen"), json!("verbeteren"), json!(3), Value::Null, json!("")]
-        [i % 8]
+    [
+        json!("tekst"),
+        json!(["een", "twee"]),
+        json!("borgen"),
+        json!("bijstellen"),
+        json!("verbeteren"),
+        json!(3),
+        Value::Null,
+        json!(""),
+    ][i % 8]
         .clone()
 }
 
@@ -86,7 +104,8 @@ async fn check(workflow: &str, ops: Vec<(Op, bool)>) {
     let engine = Engine::with_clock(db, Arc::new(clock));
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");
     let team = team::Entity::find().one(engine.db()).await.expect("q").expect("team").id;
-    let people: Vec<i64> = professional::Entity::find().all(engine.db()).await.expect("q").iter().map(|p| p.id).collect();
+    let people: Vec<i64> =
+        professional::Entity::find().all(engine.db()).await.expect("q").iter().map(|p| p.id).collect();
     let start = StartCycle {
         workflow: workflow.into(),
         title: "Eigenschap".into(),
@@ -100,7 +119,11 @@ async fn check(workflow: &str, ops: Vec<(Op, bool)>) {
         let expected = if stale { before.version - 1 } else { before.version };
         let events_before = engine.events_of(&[id]).await.expect("events")[&id].len();
         let result = match &op {
-            Op::Update(f, v) => engine.update_cycle_fields("prop", id, expected, Values::from([(FIELDS[*f].to_owned(), value(*v))])).await,
+            Op::Update(f, v) => {
+                engine
+                    .update_cycle_fields("prop", id, expected, Values::from([(FIELDS[*f].to_owned(), value(*v))]))
+                    .await
+            }
             Op::Advance(p, f) => {
                 let values = f.map(|(f, v)| Values::from([(FIELDS[f].to_owned(), value(v))])).unwrap_or_default();
                 engine.advance_cycle("prop", id, expected, PHASES[*p], values).await

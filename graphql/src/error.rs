@@ -10,13 +10,34 @@ use koers_engine::Error;
 pub fn to_graphql(err: &Error) -> async_graphql::Error {
     let (code, message) = match err {
         Error::NotFound { .. } => ("NOT_FOUND", err.to_string()),
-        Error::Validation(_) | Error::Import(_) => ("VALIDATION", err.to_string()),
+        Error::Validation(_) | Error::Import(_) | Error::Definition(_) => ("VALIDATION", err.to_string()),
+        Error::InvalidTransition(_) => ("INVALID_TRANSITION", err.to_string()),
+        Error::GuardFailed { .. } => ("GUARD_FAILED", err.to_string()),
+        Error::VersionConflict { .. } => ("VERSION_CONFLICT", err.to_string()),
         Error::Open { .. } | Error::Database(_) => {
             tracing::error!(error = %err, "request failed");
             ("INTERNAL", "internal error; see the server log".to_owned())
         }
     };
-    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+    async_graphql::Error::new(message).extend_with(|_, e| {
+        e.set("code", code);
+        match err {
+            Error::GuardFailed { phase, missing } => {
+                e.set("phase", phase.as_str());
+                e.set("missing", missing.iter().map(|m| async_graphql::Value::from(m.as_str())).collect::<Vec<_>>());
+            }
+            Error::VersionConflict { expected, actual } => {
+                e.set("expectedVersion", *expected);
+                e.set("actualVersion", *actual);
+            }
+            _ => {}
+        }
+    })
+}
+
+/// A VALIDATION error about the request itself.
+pub fn validation(message: &str) -> async_graphql::Error {
+    to_graphql(&Error::Validation(message.to_owned()))
 }
 
 /// Loader errors must be `Clone`; they travel as `Arc`.

@@ -3,23 +3,36 @@
 //! Resolvers translate between GraphQL and the engine's services; they hold no business
 //! rules and no SQL.
 
+pub mod cycle;
 pub mod error;
 pub mod loader;
 pub mod query;
 pub mod server;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 use koers_engine::Engine;
 
-pub type KoersSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+/// The root of every mutation.
+#[derive(MergedObject, Default, Debug)]
+pub struct Mutation(cycle::CycleMutation);
+
+/// The root of every subscription.
+#[derive(MergedSubscription, Default, Debug)]
+pub struct Subscription(cycle::CycleSubscription);
+
+pub type KoersSchema = Schema<query::Query, Mutation, Subscription>;
+
+fn builder() -> async_graphql::SchemaBuilder<query::Query, Mutation, Subscription> {
+    Schema::build(query::Query::default(), Mutation::default(), Subscription::default())
+}
 
 /// The schema, with the engine as context data. Each request adds its own DataLoader.
 pub fn schema(engine: Engine) -> KoersSchema {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription).data(engine).finish()
+    builder().data(engine).finish()
 }
 
 /// The schema in SDL, as checked in at `graphql/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription).finish().sdl()
+    builder().finish().sdl()
 }

@@ -101,6 +101,11 @@ macro_rules! page_loader {
     };
 }
 
+list_loader!(EventsOf, cycle_event::Model, events_of);
+list_loader!(PitchesOf, pitch::Model, pitches_of);
+list_loader!(DoelenOfCycle, doel::Model, doelen_of_cycles);
+list_loader!(CyclesOfDoel, cycle::Model, cycles_of_doelen);
+
 page_loader!(ProfessionalsOf, professional::Model, professionals_of);
 page_loader!(PlanningOf, planning_item::Model, planning_of);
 page_loader!(MeasurementsOf, measurement::Model, measurements_of);
@@ -130,3 +135,5 @@ id_loader!(OnderdeelById, onderdeel, onderdelen_by_id);
 id_loader!(IndicatorById, indicator, indicators_by_id);
 id_loader!(LocatieById, locatie, locaties_by_id);
 id_loader!(GroepById, groep, groepen_by_id);
+id_loader!(TeamById, team, teams_by_id);
+id_loader!(ProfessionalById, professional, professionals_by_id);

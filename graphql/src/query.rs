@@ -6,12 +6,12 @@ use koers_engine::Engine;
 use crate::error::{IntoGraphql, not_found};
 use crate::types::{Bestuur, Kindcentrum, Koersplan};
 
-fn engine<'a>(ctx: &Context<'a>) -> &'a Engine {
+pub(crate) fn engine<'a>(ctx: &Context<'a>) -> &'a Engine {
     ctx.data_unchecked::<Engine>()
 }
 
 /// An id of the API as the engine's number; anything else cannot exist.
-fn parse_id(id: &ID, what: &'static str) -> Result<i64> {
+pub(crate) fn parse_id(id: &ID, what: &'static str) -> Result<i64> {
     id.parse::<i64>().map_err(|_| not_found(what, id.as_str()))
 }
 
@@ -56,4 +56,4 @@ impl KoersplanQuery {
 
 /// The root of every query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(OrgQuery, KoersplanQuery);
+pub struct Query(OrgQuery, KoersplanQuery, crate::cycle::CycleQuery);

@@ -1,14 +1,20 @@
-//! The HTTP server: GraphiQL at `/`, GraphQL at `POST /graphql`, health at `/healthz`.
+//! The HTTP server: GraphiQL at `/`, GraphQL at `POST /graphql`, subscriptions over
+//! WebSocket at `/graphql/ws`, health at `/healthz`.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
+use async_graphql::Data;
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::State;
+use axum::extract::WebSocketUpgrade;
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::response::{Html, IntoResponse};
+
 use axum::routing::get;
 use axum::{Json, Router};
 use koers_engine::Engine;
@@ -52,18 +58,28 @@ pub fn router(engine: Engine) -> Router {
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .with_state(state)
 }
 
 async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
 }
 
 async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
     // A DataLoader per request: batches within one query, never caches across requests.
     let request = request.into_inner().data(loader::new(state.engine.clone()));
     state.schema.execute(request).await.into()
+}
+
+/// Subscriptions over WebSocket (graphql-transport-ws and graphql-ws).
+async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
+        let mut data = Data::default();
+        data.insert(loader::new(state.engine.clone()));
+        GraphQLWebSocket::new(stream, state.schema.clone(), protocol).with_data(data).serve()
+    })
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

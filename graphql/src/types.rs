@@ -15,11 +15,14 @@ pub const MAX_PAGE: i32 = 500;
 /// The page size when a client does not say.
 pub const DEFAULT_PAGE: i32 = 50;
 
-fn loader<'a>(ctx: &Context<'a>) -> &'a AppLoader {
+pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a AppLoader {
     ctx.data_unchecked::<AppLoader>()
 }
 
-async fn list<K>(ctx: &Context<'_>, key: K) -> Result<<Loaders as async_graphql::dataloader::Loader<K>>::Value>
+pub(crate) async fn list<K>(
+    ctx: &Context<'_>,
+    key: K,
+) -> Result<<Loaders as async_graphql::dataloader::Loader<K>>::Value>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     Loaders: async_graphql::dataloader::Loader<K, Error = crate::error::LoadError>,
@@ -28,7 +31,7 @@ where
     Ok(loader(ctx).load_one(key).await.gql()?.unwrap_or_default())
 }
 
-async fn one<K, V>(ctx: &Context<'_>, key: K, what: &'static str, id: i64) -> Result<V>
+pub(crate) async fn one<K, V>(ctx: &Context<'_>, key: K, what: &'static str, id: i64) -> Result<V>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     Loaders: async_graphql::dataloader::Loader<K, Value = V, Error = crate::error::LoadError>,
@@ -38,7 +41,7 @@ where
 }
 
 /// Follows an optional reference.
-async fn optional<K, V>(ctx: &Context<'_>, key: Option<K>) -> Result<Option<V>>
+pub(crate) async fn optional<K, V>(ctx: &Context<'_>, key: Option<K>) -> Result<Option<V>>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     Loaders: async_graphql::dataloader::Loader<K, Value = V, Error = crate::error::LoadError>,
@@ -75,7 +78,7 @@ pub struct ListInfo {
 pub type List<T> = Connection<String, T, ListInfo>;
 
 /// Turns one page of a list into a connection; a cursor is the item's position.
-fn connection<M, T>(page: Page, slice: Slice<M>, wrap: impl Fn(M) -> T) -> List<T>
+pub(crate) fn connection<M, T>(page: Page, slice: Slice<M>, wrap: impl Fn(M) -> T) -> List<T>
 where
     T: async_graphql::OutputType,
 {
@@ -478,6 +481,10 @@ impl Doel {
     ) -> Result<List<PlanningItem>> {
         let page = page(first, after)?;
         Ok(connection(page, list(ctx, PlanningOf(self.0.id, page)).await?, PlanningItem))
+    }
+    /// The cycles that serve this doel: the evidence of the koersplan.
+    async fn cycles(&self, ctx: &Context<'_>) -> Result<Vec<crate::cycle::Cycle>> {
+        Ok(list(ctx, CyclesOfDoel(self.0.id)).await?.into_iter().map(crate::cycle::Cycle).collect())
     }
     /// The kengetallen that show progress on this doel.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {

@@ -24,6 +24,10 @@ pub fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/examples").join(name)
 }
 
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixtures").join(name)
+}
+
 /// A `koers serve` process on a free port, stopped with SIGTERM when dropped.
 pub struct App {
     child: Child,
@@ -35,8 +39,18 @@ pub struct App {
 impl App {
     /// Starts `koers serve --demo` on a fresh SQLite file and waits until it listens.
     pub fn spawn_demo() -> App {
+        App::spawn(&[])
+    }
+
+    /// Imports `files` into a fresh SQLite file (the demo data when there are none), then
+    /// starts `koers serve` on it and waits until it listens.
+    pub fn spawn(files: &[PathBuf]) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("koers.db").display());
+        for file in files {
+            let output = run(&["import", "--database-url", &url, file.to_str().expect("path")]);
+            assert!(output.status.success(), "import {}: {}", file.display(), String::from_utf8_lossy(&output.stderr));
+        }
         let mut child = koers()
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database-url", &url])
             .stdout(Stdio::null())
@@ -61,10 +75,15 @@ impl App {
     }
 
     pub async fn graphql(&self, query: &str) -> Value {
+        self.graphql_with(query, json!({})).await
+    }
+
+    /// Runs a query or mutation with variables and answers the whole response body.
+    pub async fn graphql_with(&self, query: &str, variables: Value) -> Value {
         let response = self
             .client
             .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query }))
+            .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
             .expect("POST /graphql");
