@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::{Status, Values};
-use koers_engine::cycle::{CycleFilter, Owner, StartCycle, state_of};
+use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, state_of};
 use koers_engine::entity::{cycle_event, doel, professional, team};
 use koers_engine::import::import_str;
 use koers_engine::read::Page;
@@ -88,6 +88,10 @@ async fn fixture() -> Fixture {
         professional::Entity::find().all(engine.db()).await.expect("q").into_iter().map(|p| p.id).collect();
     let doel = doel::Entity::find().one(engine.db()).await.expect("q").expect("doel").id;
     Fixture { engine, clock, team, professionals, doel }
+}
+
+fn pitch(professional_id: i64, date: NaiveDate, did: &str, yielded: &str) -> NewPitch {
+    NewPitch { professional_id, date, did: did.into(), yielded: yielded.into() }
 }
 
 fn values(v: serde_json::Value) -> Values {
@@ -248,27 +252,21 @@ async fn vierxd_with_pitches() {
     for (i, p) in f.professionals.iter().enumerate() {
         let row = f
             .engine
-            .add_pitch("test", id, version, *p, day, format!("Les {i} anders ingericht"), "Meer betrokkenheid".into())
+            .add_pitch("test", id, version, pitch(*p, day, &format!("Les {i} anders ingericht"), "Meer betrokkenheid"))
             .await
             .expect("pitch");
         version = row.version;
     }
-    let err = f
-        .engine
-        .add_pitch("test", id, version, f.professionals[0], day, "x".into(), "y".into())
-        .await
-        .expect_err("twice");
+    let err =
+        f.engine.add_pitch("test", id, version, pitch(f.professionals[0], day, "x", "y")).await.expect_err("twice");
     assert!(matches!(&err, Error::Validation(m) if m.contains("already pitched")), "{err}");
     let pitches = f.engine.pitches_of(&[id]).await.expect("pitches").remove(&id).unwrap_or_default();
     assert_eq!(pitches.len(), 3);
     assert_eq!(f.events(id).await.iter().filter(|e| e.kind == "pitch_added").count(), 3);
 
     let pdca = f.start("pdca").await;
-    let err = f
-        .engine
-        .add_pitch("test", pdca, 1, f.professionals[0], day, "x".into(), "y".into())
-        .await
-        .expect_err("no pitches");
+    let err =
+        f.engine.add_pitch("test", pdca, 1, pitch(f.professionals[0], day, "x", "y")).await.expect_err("no pitches");
     assert!(matches!(err, Error::Validation(_)), "{err}");
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::Values;
-use koers_engine::cycle::{Owner, StartCycle, state_of};
+use koers_engine::cycle::{NewPitch, Owner, StartCycle, state_of};
 use koers_engine::entity::{professional, team};
 use koers_engine::import::import_str;
 use koers_engine::store::{StoreConfig, open};
@@ -140,7 +140,9 @@ async fn check(workflow: &str, ops: Vec<(Op, bool)>) {
             Op::Reopen(p) => engine.reopen_cycle("prop", id, expected, PHASES[*p], None).await,
             Op::Pitch(p, d) => {
                 let date = NaiveDate::from_ymd_opt(2026, 10, 1 + d).expect("date");
-                engine.add_pitch("prop", id, expected, people[*p], date, "gedaan".into(), "opgeleverd".into()).await
+                let pitch =
+                    NewPitch { professional_id: people[*p], date, did: "gedaan".into(), yielded: "opgeleverd".into() };
+                engine.add_pitch("prop", id, expected, pitch).await
             }
         };
         let events = engine.events_of(&[id]).await.expect("events").remove(&id).unwrap_or_default();

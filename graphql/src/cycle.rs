@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::{Stream, StreamExt};
 use koers_engine::cycle::machine::Values;
-use koers_engine::cycle::{CycleFilter, Owner, StartCycle, WorkflowVersion, state_of};
+use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, WorkflowVersion, state_of};
 use koers_engine::entity::{cycle, cycle_event, pitch};
 use koers_engine::workflow::{self as wf};
 use serde_json::Value;
@@ -534,7 +534,12 @@ impl CycleMutation {
         let id = parse_id(&input.cycle_id, "cycle")?;
         let professional = parse_id(&input.professional_id, "professional")?;
         engine(ctx)
-            .add_pitch(ACTOR, id, input.expected_version, professional, input.date, input.did, input.yielded)
+            .add_pitch(
+                ACTOR,
+                id,
+                input.expected_version,
+                NewPitch { professional_id: professional, date: input.date, did: input.did, yielded: input.yielded },
+            )
             .await
             .gql()
             .map(Cycle)

@@ -70,7 +70,16 @@ async fn graphiql() -> impl IntoResponse {
 async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
     // A DataLoader per request: batches within one query, never caches across requests.
     let request = request.into_inner().data(loader::new(state.engine.clone()));
-    state.schema.execute(request).await.into()
+    let mut response = state.schema.execute(request).await;
+    // Errors the engine did not raise (syntax, unknown fields, wrong argument types) are
+    // the request's fault: they carry VALIDATION like every other client error.
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "VALIDATION");
+        }
+    }
+    response.into()
 }
 
 /// Subscriptions over WebSocket (graphql-transport-ws and graphql-ws).

@@ -47,3 +47,29 @@ fn import_migrate_and_a_rejected_file() {
     let output = run(&["migrate", "--database-url", &url, "status"]);
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+#[test]
+fn an_invalid_workflow_definition_stops_start_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workflows = dir.path().join("workflows");
+    std::fs::create_dir(&workflows).expect("mkdir");
+    let pdca = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/pdca.toml"))
+        .expect("pdca");
+    std::fs::write(workflows.join("eigen.toml"), pdca.replace("to = \"check\"", "to = \"controle\"")).expect("write");
+    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let output = run(&[
+        "serve",
+        "--database-url",
+        &url,
+        "--listen",
+        "127.0.0.1:0",
+        "--workflows",
+        workflows.to_str().expect("path"),
+    ]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("eigen.toml"), "{message}");
+    assert!(message.contains("unknown phase `controle`"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    assert!(!dir.path().join("k.db").exists(), "nothing was started");
+}

@@ -152,9 +152,9 @@ async fn a_kenniskring_runs_the_peuter_kleuterklas_experiment_through_two_pdca_i
     // The doel lists the experiment as evidence, with its history.
     let evidence = b
         .app
-        .graphql(&format!(
-            r#"{{ kindcentra {{ koersplannen {{ ambities {{ doelen {{ id cycles {{ title outcome iterations {{ number }} events {{ kind }} }} }} }} }} }} }}"#
-        ))
+        .graphql(
+            "{ kindcentra { koersplannen { ambities { doelen { id cycles { title outcome iterations { number } events { kind } } } } } } }",
+        )
         .await;
     let doel = evidence["data"]["kindcentra"]
         .as_array()
@@ -280,4 +280,51 @@ async fn the_workflows_are_listed_with_their_phases() {
             .expect("transitions")
             .contains(&json!({ "from": "act", "to": "plan", "kind": "ITERATE" }))
     );
+}
+
+#[tokio::test]
+async fn cycle_events_arrive_over_websocket() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let b = balans().await;
+    let url = format!("{}/graphql/ws", b.app.base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("connect");
+    // Waits for the next message; the timeout only bounds a broken server.
+    async fn next<S>(ws: &mut S) -> Value
+    where
+        S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+    {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next())
+            .await
+            .expect("a message within 30 s")
+            .expect("open")
+            .expect("message");
+        serde_json::from_str(message.to_text().expect("text")).expect("json")
+    }
+    ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.expect("init");
+    assert_eq!(next(&mut ws).await["type"], "connection_ack");
+    let subscribe = json!({
+        "id": "1",
+        "type": "subscribe",
+        "payload": { "query": format!("subscription {{ cycleEvents(filter: {{ teamId: {} }}) {{ kind to cycle {{ title }} }} }}", b.kenniskring) },
+    });
+    ws.send(Message::text(subscribe.to_string())).await.expect("subscribe");
+    // The server handles messages in order: once it answers the ping, it has taken the
+    // subscription.
+    ws.send(Message::text(json!({ "type": "ping" }).to_string())).await.expect("ping");
+    assert_eq!(next(&mut ws).await["type"], "pong");
+
+    // An event of another team is filtered out; the kenniskring's start arrives.
+    b.start("vierxd", "Andere unit", &b.unit, &[]).await;
+    b.start("pdca", "Live gevolgd", &b.kenniskring, &[]).await;
+    let message = next(&mut ws).await;
+    assert_eq!(message["type"], "next", "{message}");
+    let event = &message["payload"]["data"]["cycleEvents"];
+    assert_eq!(event["kind"], "started");
+    assert_eq!(event["to"], "plan");
+    assert_eq!(event["cycle"]["title"], "Live gevolgd");
 }

@@ -52,3 +52,21 @@ async fn health_graphiql_and_graceful_shutdown() {
     let status = app.terminate();
     assert!(status.success(), "koers serve exits cleanly on SIGTERM: {status}");
 }
+
+#[tokio::test]
+async fn malformed_requests_are_validation_errors() {
+    let app = App::spawn_demo();
+    for query in
+        ["{ kindcentra { naam } }", "{ kindcentra ", "mutation { advanceCycle(input: { cycleId: 1, to: 3 }) { id } }"]
+    {
+        let body = app.graphql(query).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{query}: {body}");
+    }
+    let body = app
+        .graphql_with(
+            "mutation($input: UpdateCycleFieldsInput!) { updateCycleFields(input: $input) { id } }",
+            serde_json::json!({ "input": { "cycleId": "1", "fields": [1, 2], "expectedVersion": 1 } }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body}");
+}

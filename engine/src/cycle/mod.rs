@@ -71,6 +71,15 @@ pub struct StartCycle {
     pub due_dates: BTreeMap<String, NaiveDate>,
 }
 
+/// A pitch: what a professional did and what it yielded, told on an E&P-dag.
+#[derive(Clone, Debug)]
+pub struct NewPitch {
+    pub professional_id: i64,
+    pub date: NaiveDate,
+    pub did: String,
+    pub yielded: String,
+}
+
 /// Which cycles to list.
 #[derive(Clone, Debug, Default)]
 pub struct CycleFilter {
@@ -342,16 +351,8 @@ impl Engine {
     }
 
     /// Attaches a pitch of an Evaluatie & Planningsdag.
-    pub async fn add_pitch(
-        &self,
-        actor: &str,
-        cycle_id: i64,
-        expected: i64,
-        professional_id: i64,
-        date: NaiveDate,
-        did: String,
-        yielded: String,
-    ) -> Result<cycle::Model> {
+    pub async fn add_pitch(&self, actor: &str, cycle_id: i64, expected: i64, pitch: NewPitch) -> Result<cycle::Model> {
+        let NewPitch { professional_id, date, did, yielded } = pitch;
         self.execute(actor, cycle_id, expected, Command::AddPitch { professional_id, date, did, yielded }).await
     }
 
