@@ -100,6 +100,14 @@ impl Engine {
         self.by_ids::<groep::Entity>(groep::Column::Id, ids).await
     }
 
+    pub async fn teams_by_id(&self, ids: &[i64]) -> Result<Vec<team::Model>> {
+        self.by_ids::<team::Entity>(team::Column::Id, ids).await
+    }
+
+    pub async fn professionals_by_id(&self, ids: &[i64]) -> Result<Vec<professional::Model>> {
+        self.by_ids::<professional::Entity>(professional::Column::Id, ids).await
+    }
+
     pub async fn indicators_by_id(&self, ids: &[i64]) -> Result<Vec<indicator::Model>> {
         self.by_ids::<indicator::Entity>(indicator::Column::Id, ids).await
     }
@@ -192,28 +200,13 @@ impl Engine {
         .await
     }
 
-    /// The indicators of a doel, through `doel_indicator`.
+    /// The indicators of doelen, by name.
     pub async fn indicators_of(&self, doelen: &[i64]) -> Result<HashMap<i64, Vec<indicator::Model>>> {
-        let links = doel_indicator::Entity::find()
-            .filter(doel_indicator::Column::DoelId.is_in(doelen.iter().copied()))
-            .all(self.db())
-            .await?;
-        let ids: Vec<i64> = links.iter().map(|l| l.indicator_id).collect();
-        let indicators: HashMap<i64, indicator::Model> = self
-            .by_ids::<indicator::Entity>(indicator::Column::Id, &ids)
-            .await?
-            .into_iter()
-            .map(|i| (i.id, i))
-            .collect();
-        let mut grouped = group(links, |l| l.doel_id);
-        Ok(grouped
-            .drain()
-            .map(|(doel, links)| {
-                let mut list: Vec<_> = links.iter().filter_map(|l| indicators.get(&l.indicator_id).cloned()).collect();
-                list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-                (doel, list)
-            })
-            .collect())
+        use doel_indicator::Column as L;
+        let query = through::<indicator::Entity, doel_indicator::Entity>(L::DoelId, L::IndicatorId, doelen)
+            .order_by((indicator::Entity, indicator::Column::Name), Order::Asc)
+            .to_owned();
+        self.linked::<indicator::Entity>(query, (doel_indicator::Entity, L::DoelId).into_column_ref()).await
     }
 
     /// The besturen of kindcentra.
@@ -288,7 +281,7 @@ impl Engine {
     }
 
     /// Runs a join `select` and groups its rows by the link column `parent`.
-    async fn linked<E: EntityTrait>(
+    pub(crate) async fn linked<E: EntityTrait>(
         &self,
         mut query: SelectStatement,
         parent: ColumnRef,
@@ -355,7 +348,11 @@ pub fn fte_on(history: &[professional_fte::Model], date: NaiveDate) -> Option<f6
 
 /// The rows of `E` linked through the link table `L` to any of `parents`: `parent` and
 /// `child` are the link's columns, and `child` refers to `E`'s `id`.
-fn through<E: EntityTrait, L: EntityTrait>(parent: L::Column, child: L::Column, parents: &[i64]) -> SelectStatement {
+pub(crate) fn through<E: EntityTrait, L: EntityTrait>(
+    parent: L::Column,
+    child: L::Column,
+    parents: &[i64],
+) -> SelectStatement {
     E::find()
         .filter(parent.is_in(parents.iter().copied()))
         .into_query()

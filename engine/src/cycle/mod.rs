@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -20,7 +20,7 @@ use sea_orm::{
 use crate::Engine;
 use crate::entity::{cycle, cycle_doel, cycle_event, doel, indicator, pitch, professional, team, workflow_version};
 use crate::error::{Error, Result};
-use crate::read::{Page, Slice};
+use crate::read::{Page, Slice, through};
 use crate::workflow::{FieldType, TransitionKind, WorkflowDef};
 use machine::{Command, CycleState, Event, Refusal, Status, Values};
 
@@ -571,61 +571,19 @@ impl Engine {
 
     /// The doelen cycles serve.
     pub async fn doelen_of_cycles(&self, cycles: &[i64]) -> Result<HashMap<i64, Vec<doel::Model>>> {
-        let links = cycle_doel::Entity::find()
-            .filter(cycle_doel::Column::CycleId.is_in(cycles.iter().copied()))
-            .all(self.db())
-            .await?;
-        let ids: Vec<i64> = links.iter().map(|l| l.doel_id).collect();
-        let doelen: HashMap<i64, doel::Model> = doel::Entity::find()
-            .filter(doel::Column::Id.is_in(ids))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d))
-            .collect();
-        let mut out: HashMap<i64, Vec<doel::Model>> = HashMap::new();
-        for link in links {
-            if let Some(d) = doelen.get(&link.doel_id) {
-                out.entry(link.cycle_id).or_default().push(d.clone());
-            }
-        }
-        Ok(out)
+        use cycle_doel::Column as L;
+        let query = through::<doel::Entity, cycle_doel::Entity>(L::CycleId, L::DoelId, cycles)
+            .order_by((doel::Entity, doel::Column::Id), Order::Asc)
+            .to_owned();
+        self.linked::<doel::Entity>(query, (cycle_doel::Entity, L::CycleId).into_column_ref()).await
     }
 
-    /// The cycles serving doelen: the evidence of the koersplan.
+    /// The cycles serving doelen, oldest first: the evidence of the koersplan.
     pub async fn cycles_of_doelen(&self, doelen: &[i64]) -> Result<HashMap<i64, Vec<cycle::Model>>> {
-        let links = cycle_doel::Entity::find()
-            .filter(cycle_doel::Column::DoelId.is_in(doelen.iter().copied()))
-            .all(self.db())
-            .await?;
-        let ids: Vec<i64> = links.iter().map(|l| l.cycle_id).collect();
-        let cycles: HashMap<i64, cycle::Model> = cycle::Entity::find()
-            .filter(cycle::Column::Id.is_in(ids))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        let mut out: HashMap<i64, Vec<cycle::Model>> = HashMap::new();
-        for link in links {
-            if let Some(c) = cycles.get(&link.cycle_id) {
-                out.entry(link.doel_id).or_default().push(c.clone());
-            }
-        }
-        for list in out.values_mut() {
-            list.sort_by_key(|c| c.id);
-        }
-        Ok(out)
-    }
-
-    pub async fn teams_by_id(&self, ids: &[i64]) -> Result<Vec<team::Model>> {
-        Ok(team::Entity::find().filter(team::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?)
-    }
-
-    pub async fn professionals_by_id(&self, ids: &[i64]) -> Result<Vec<professional::Model>> {
-        Ok(professional::Entity::find()
-            .filter(professional::Column::Id.is_in(ids.iter().copied()))
-            .all(self.db())
-            .await?)
+        use cycle_doel::Column as L;
+        let query = through::<cycle::Entity, cycle_doel::Entity>(L::DoelId, L::CycleId, doelen)
+            .order_by((cycle::Entity, cycle::Column::Id), Order::Asc)
+            .to_owned();
+        self.linked::<cycle::Entity>(query, (cycle_doel::Entity, L::DoelId).into_column_ref()).await
     }
 }
