@@ -11,6 +11,7 @@ pub mod entity;
 pub mod error;
 pub mod import;
 pub mod read;
+pub mod schedule;
 pub mod store;
 pub mod workflow;
 

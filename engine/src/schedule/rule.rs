@@ -1,0 +1,245 @@
+//! When a schedule fires: cron expressions, the n-th weekday of months, explicit dates and
+//! intervals, all in Dutch wall-clock time (Europe/Amsterdam).
+//!
+//! Rules produce local wall-clock times; [`instant`] turns each into one instant. That is
+//! where daylight saving is handled: a local time that does not exist (the spring gap)
+//! fires at the first valid instant after the gap, and a local time that exists twice
+//! (the autumn overlap) fires once, at its first instant. Working in wall-clock time also
+//! corrects the `cron` crate, which skips the first case and repeats the second.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::Amsterdam;
+use serde::{Deserialize, Serialize};
+
+/// A schedule's rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Rule {
+    /// A cron expression of the `cron` crate: seconds first, 6 or 7 fields.
+    Cron { expression: String },
+    /// The n-th (1-5, or -1 for the last) weekday of each of `months`, at `time`.
+    NthWeekday { n: i8, weekday: WeekdayName, months: Vec<u32>, time: NaiveTime },
+    /// Explicit local date-times.
+    Dates { at: Vec<NaiveDateTime> },
+    /// Every `every` units from `anchor` on.
+    Interval { anchor: NaiveDateTime, every: u32, unit: IntervalUnit },
+}
+
+/// A day of the week, written out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeekdayName {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl From<WeekdayName> for Weekday {
+    fn from(day: WeekdayName) -> Weekday {
+        match day {
+            WeekdayName::Monday => Weekday::Mon,
+            WeekdayName::Tuesday => Weekday::Tue,
+            WeekdayName::Wednesday => Weekday::Wed,
+            WeekdayName::Thursday => Weekday::Thu,
+            WeekdayName::Friday => Weekday::Fri,
+            WeekdayName::Saturday => Weekday::Sat,
+            WeekdayName::Sunday => Weekday::Sun,
+        }
+    }
+}
+
+/// The unit of an interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntervalUnit {
+    Days,
+    Weeks,
+    Months,
+    Years,
+}
+
+/// The instant a local wall-clock time fires at, with the daylight-saving corrections.
+pub fn instant(local: NaiveDateTime) -> DateTime<Utc> {
+    // The spring gap is one hour; a minute-by-minute walk finds its end.
+    let mut probe = local;
+    for _ in 0..=24 * 60 {
+        if let Some(first) = Amsterdam.from_local_datetime(&probe).earliest() {
+            return first.with_timezone(&Utc);
+        }
+        probe += Duration::minutes(1);
+        probe = probe.with_second(0).unwrap_or(probe);
+    }
+    Utc.from_utc_datetime(&local)
+}
+
+/// The local wall-clock time of an instant.
+pub fn local(at: DateTime<Utc>) -> NaiveDateTime {
+    at.with_timezone(&Amsterdam).naive_local()
+}
+
+use chrono::Timelike as _;
+
+impl Rule {
+    /// Checks the rule; the message says what is wrong (for cron: the parser's own words).
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Rule::Cron { expression } => cron::Schedule::from_str(expression)
+                .map(|_| ())
+                .map_err(|e| format!("invalid cron expression `{expression}`: {e}")),
+            Rule::NthWeekday { n, months, .. } => {
+                if !matches!(n, 1..=5 | -1) {
+                    return Err(format!("n must be 1 to 5, or -1 for the last, not {n}"));
+                }
+                if months.is_empty() || months.iter().any(|m| !(1..=12).contains(m)) {
+                    return Err("months must list month numbers 1 to 12".into());
+                }
+                Ok(())
+            }
+            Rule::Dates { at } if at.is_empty() => Err("the list of dates is empty".into()),
+            Rule::Dates { .. } => Ok(()),
+            Rule::Interval { every: 0, .. } => Err("an interval needs `every` of at least 1".into()),
+            Rule::Interval { .. } => Ok(()),
+        }
+    }
+
+    /// The local wall-clock times in `(after, until]`, in order.
+    pub fn local_times(&self, after: NaiveDateTime, until: NaiveDateTime) -> Vec<NaiveDateTime> {
+        let within = |t: &NaiveDateTime| *t > after && *t <= until;
+        let mut times: Vec<NaiveDateTime> = match self {
+            Rule::Cron { expression } => {
+                let Ok(schedule) = cron::Schedule::from_str(expression) else { return Vec::new() };
+                // Evaluated on a clock without daylight saving, so every wall-clock time
+                // comes out exactly once; `instant` maps it to the real one.
+                schedule
+                    .after(&Utc.from_utc_datetime(&after))
+                    .map(|t| t.naive_utc())
+                    .take_while(|t| *t <= until)
+                    .take(100_000)
+                    .collect()
+            }
+            Rule::NthWeekday { n, weekday, months, time } => {
+                let mut out = Vec::new();
+                for year in after.year()..=until.year() {
+                    for month in months {
+                        if let Some(date) = nth_weekday(year, *month, (*weekday).into(), *n) {
+                            out.push(date.and_time(*time));
+                        }
+                    }
+                }
+                out.into_iter().filter(within).collect()
+            }
+            Rule::Dates { at } => at.iter().copied().filter(within).collect(),
+            Rule::Interval { anchor, every, unit } => {
+                let mut out = Vec::new();
+                for k in 0..100_000u32 {
+                    let Some(t) = step(*anchor, *unit, every.saturating_mul(k)) else { break };
+                    if t > until {
+                        break;
+                    }
+                    if within(&t) {
+                        out.push(t);
+                    }
+                }
+                out
+            }
+        };
+        times.sort();
+        times.dedup();
+        times
+    }
+}
+
+fn step(anchor: NaiveDateTime, unit: IntervalUnit, count: u32) -> Option<NaiveDateTime> {
+    match unit {
+        IntervalUnit::Days => anchor.checked_add_signed(Duration::days(count.into())),
+        IntervalUnit::Weeks => anchor.checked_add_signed(Duration::weeks(count.into())),
+        IntervalUnit::Months => anchor.checked_add_months(Months::new(count)),
+        IntervalUnit::Years => anchor.checked_add_months(Months::new(count.checked_mul(12)?)),
+    }
+}
+
+/// The n-th `weekday` of a month; `n = -1` is the last.
+pub fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: i8) -> Option<NaiveDate> {
+    if n == -1 {
+        let next = if month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, month + 1, 1)
+        }?;
+        let last = next.pred_opt()?;
+        let back = (7 + last.weekday().num_days_from_monday() - weekday.num_days_from_monday()) % 7;
+        return last.checked_sub_signed(Duration::days(back.into()));
+    }
+    let n = u8::try_from(n).ok().filter(|n| (1..=5).contains(n))?;
+    NaiveDate::from_weekday_of_month_opt(year, month, weekday, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dt(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d).and_then(|date| date.and_hms_opt(h, min, 0)).expect("valid")
+    }
+
+    #[test]
+    fn spring_gap_fires_at_the_first_instant_after_it() {
+        // 29 March 2026, 02:30 does not exist in Amsterdam: clocks go from 02:00 to 03:00.
+        let at = instant(dt(2026, 3, 29, 2, 30));
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).single().expect("utc"));
+        assert_eq!(local(at), dt(2026, 3, 29, 3, 0));
+    }
+
+    #[test]
+    fn autumn_overlap_fires_once_at_the_first_instant() {
+        // 25 October 2026, 02:30 happens twice; the first time is 00:30 UTC.
+        let at = instant(dt(2026, 10, 25, 2, 30));
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).single().expect("utc"));
+    }
+
+    #[test]
+    fn cron_on_the_switch_days_yields_each_wall_clock_time_once() {
+        let rule = Rule::Cron { expression: "0 30 2 * * * *".into() };
+        let spring = rule.local_times(dt(2026, 3, 28, 12, 0), dt(2026, 3, 30, 12, 0));
+        assert_eq!(spring, [dt(2026, 3, 29, 2, 30), dt(2026, 3, 30, 2, 30)]);
+        let autumn = rule.local_times(dt(2026, 10, 24, 12, 0), dt(2026, 10, 26, 12, 0));
+        assert_eq!(autumn, [dt(2026, 10, 25, 2, 30), dt(2026, 10, 26, 2, 30)]);
+    }
+
+    #[test]
+    fn nth_and_last_weekdays() {
+        let first_monday =
+            Rule::NthWeekday { n: 1, weekday: WeekdayName::Monday, months: vec![1, 4, 7, 10], time: NaiveTime::MIN };
+        let times = first_monday.local_times(dt(2026, 1, 1, 0, 0), dt(2026, 12, 31, 0, 0));
+        let days: Vec<u32> = times.iter().map(|t| t.day()).collect();
+        assert_eq!(days, [5, 6, 6, 5]);
+        assert_eq!(nth_weekday(2026, 3, Weekday::Sun, -1), NaiveDate::from_ymd_opt(2026, 3, 29));
+        assert_eq!(nth_weekday(2026, 10, Weekday::Sun, -1), NaiveDate::from_ymd_opt(2026, 10, 25));
+        assert_eq!(nth_weekday(2026, 2, Weekday::Mon, 5), None);
+    }
+
+    #[test]
+    fn intervals_and_dates() {
+        let every_two_years = Rule::Interval { anchor: dt(2024, 10, 1, 9, 0), every: 2, unit: IntervalUnit::Years };
+        assert_eq!(
+            every_two_years.local_times(dt(2024, 1, 1, 0, 0), dt(2030, 12, 31, 0, 0)),
+            [dt(2024, 10, 1, 9, 0), dt(2026, 10, 1, 9, 0), dt(2028, 10, 1, 9, 0), dt(2030, 10, 1, 9, 0)]
+        );
+        let dates = Rule::Dates { at: vec![dt(2027, 1, 4, 8, 30), dt(2026, 12, 31, 8, 30)] };
+        assert_eq!(dates.local_times(dt(2026, 12, 31, 8, 30), dt(2027, 2, 1, 0, 0)), [dt(2027, 1, 4, 8, 30)]);
+    }
+
+    #[test]
+    fn validation_quotes_the_cron_parser() {
+        let err = Rule::Cron { expression: "0 0 9 * * Maandag".into() }.validate().expect_err("invalid");
+        assert!(err.starts_with("invalid cron expression `0 0 9 * * Maandag`: "), "{err}");
+        assert!(Rule::Dates { at: vec![] }.validate().is_err());
+        assert!(Rule::Cron { expression: "0 0 9 * * Mon".into() }.validate().is_ok());
+    }
+}
