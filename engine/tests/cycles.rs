@@ -109,6 +109,7 @@ impl Fixture {
                     owner: Owner::Team(self.team),
                     doelen: vec![self.doel],
                     due_dates: BTreeMap::new(),
+                    occurrence_id: None,
                 },
             )
             .await
@@ -304,6 +305,7 @@ async fn overdue_cycles_follow_the_clock() {
                 owner: Owner::Professional(f.professionals[0]),
                 doelen: vec![],
                 due_dates: BTreeMap::from([("plan".to_owned(), due)]),
+                occurrence_id: None,
             },
         )
         .await
@@ -332,6 +334,7 @@ async fn starting_checks_its_input() {
         owner,
         doelen,
         due_dates: BTreeMap::new(),
+        occurrence_id: None,
     };
     let err = f.engine.start_cycle("t", start("pdcx", Owner::Team(f.team), vec![])).await.expect_err("workflow");
     assert!(matches!(&err, Error::Validation(m) if m.contains("unknown workflow `pdcx`")), "{err}");

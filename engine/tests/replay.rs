@@ -112,6 +112,7 @@ async fn check(workflow: &str, ops: Vec<(Op, bool)>) {
         owner: Owner::Team(team),
         doelen: vec![],
         due_dates: BTreeMap::new(),
+        occurrence_id: None,
     };
     let id = engine.start_cycle("prop", start).await.expect("start").id;
     for (op, stale) in ops {

@@ -504,7 +504,8 @@ impl CycleMutation {
                 return Err(validation(&format!("two due dates for phase `{}`", due.phase)));
             }
         }
-        let start = StartCycle { workflow: input.workflow, title: input.title, owner, doelen, due_dates };
+        let start =
+            StartCycle { workflow: input.workflow, title: input.title, owner, doelen, due_dates, occurrence_id: None };
         engine(ctx).start_cycle(ACTOR, start).await.gql().map(Cycle)
     }
 

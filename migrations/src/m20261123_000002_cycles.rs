@@ -27,6 +27,9 @@ enum Cycle {
     Title,
     TeamId,
     ProfessionalId,
+    GroepId,
+    KindcentrumId,
+    OccurrenceId,
     Status,
     Phase,
     Iteration,
@@ -149,6 +152,8 @@ impl MigrationTrait for Migration {
                 .col(string(Cycle::Title))
                 .col(big_integer_null(Cycle::TeamId))
                 .col(big_integer_null(Cycle::ProfessionalId))
+                .col(big_integer_null(Cycle::GroepId))
+                .col(big_integer_null(Cycle::KindcentrumId))
                 .col(string(Cycle::Status))
                 .col(string(Cycle::Phase))
                 .col(integer(Cycle::Iteration))
@@ -159,8 +164,14 @@ impl MigrationTrait for Migration {
                 .col(big_integer(Cycle::Version))
                 .col(timestamp_with_time_zone(Cycle::CreatedAt))
                 .col(timestamp_with_time_zone(Cycle::UpdatedAt))
-                // A cycle is owned by a team or by a professional, never both.
-                .check(Expr::col(Cycle::TeamId).is_null().ne(Expr::col(Cycle::ProfessionalId).is_null()))
+                // The occurrence of a schedule that opened the cycle (table `occurrence`).
+                .col(big_integer_null(Cycle::OccurrenceId))
+                // A cycle belongs to exactly one owner: a team, a professional, a groep (its
+                // pedagogische kwaliteitscyclus) or a kindcentrum as a whole.
+                .check(Expr::cust(
+                    "(CASE WHEN team_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN professional_id IS NULL THEN 0 ELSE 1 END) \
+                     + (CASE WHEN groep_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN kindcentrum_id IS NULL THEN 0 ELSE 1 END) = 1",
+                ))
                 .foreign_key(&mut fk(
                     (Cycle::Table, Cycle::WorkflowVersionId),
                     (WorkflowVersion::Table, WorkflowVersion::Id),
@@ -183,6 +194,9 @@ impl MigrationTrait for Migration {
             ("idx_cycle_workflow", Cycle::WorkflowKey),
             ("idx_cycle_team", Cycle::TeamId),
             ("idx_cycle_professional", Cycle::ProfessionalId),
+            ("idx_cycle_groep", Cycle::GroepId),
+            ("idx_cycle_kindcentrum", Cycle::KindcentrumId),
+            ("idx_cycle_occurrence", Cycle::OccurrenceId),
             ("idx_cycle_phase", Cycle::Phase),
         ] {
             m.create_index(idx(name, Cycle::Table, vec![col.into_iden()], false)).await?;

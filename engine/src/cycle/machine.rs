@@ -73,6 +73,12 @@ pub enum Event {
         phase: String,
         team_id: Option<i64>,
         professional_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        groep_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kindcentrum_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        occurrence_id: Option<i64>,
         doelen: Vec<i64>,
         due_dates: BTreeMap<String, NaiveDate>,
     },

@@ -18,7 +18,9 @@ use sea_orm::{
 };
 
 use crate::Engine;
-use crate::entity::{cycle, cycle_doel, cycle_event, doel, indicator, pitch, professional, team, workflow_version};
+use crate::entity::{
+    cycle, cycle_doel, cycle_event, doel, groep, indicator, kindcentrum, pitch, professional, team, workflow_version,
+};
 use crate::error::{Error, Result};
 use crate::read::{Page, Slice, through};
 use crate::workflow::{FieldType, TransitionKind, WorkflowDef};
@@ -54,11 +56,25 @@ pub struct CycleEventRecord {
     pub workflow_key: String,
 }
 
-/// Who owns a cycle.
+/// Who owns a cycle: a team or professional runs it; a cycle of a groep (its
+/// pedagogische kwaliteitscyclus) or of a whole kindcentrum is opened by the calendar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Owner {
     Team(i64),
     Professional(i64),
+    Groep(i64),
+    Kindcentrum(i64),
+}
+
+impl Owner {
+    fn describe(self) -> (&'static str, i64) {
+        match self {
+            Owner::Team(id) => ("team", id),
+            Owner::Professional(id) => ("professional", id),
+            Owner::Groep(id) => ("groep", id),
+            Owner::Kindcentrum(id) => ("kindcentrum", id),
+        }
+    }
 }
 
 /// What `start_cycle` needs.
@@ -69,6 +85,8 @@ pub struct StartCycle {
     pub owner: Owner,
     pub doelen: Vec<i64>,
     pub due_dates: BTreeMap<String, NaiveDate>,
+    /// The occurrence of a schedule that opens the cycle, if any.
+    pub occurrence_id: Option<i64>,
 }
 
 /// A pitch: what a professional did and what it yielded, told on an E&P-dag.
@@ -223,6 +241,27 @@ impl Engine {
     /// Starts a cycle in the initial phase of the current version of its workflow.
     #[tracing::instrument(skip(self, input), fields(workflow = %input.workflow))]
     pub async fn start_cycle(&self, actor: &str, input: StartCycle) -> Result<cycle::Model> {
+        let txn = self.db().begin().await?;
+        let (row, record) = self.start_cycle_in(&txn, actor, input).await?;
+        txn.commit().await?;
+        self.publish(record);
+        Ok(row)
+    }
+
+    /// Publishes a committed event to the subscribers.
+    pub(crate) fn publish(&self, record: CycleEventRecord) {
+        // No subscriber is not an error.
+        let _ = self.inner.events.send(record);
+    }
+
+    /// Starts a cycle within the caller's transaction; the caller publishes the event
+    /// after commit.
+    pub(crate) async fn start_cycle_in(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        input: StartCycle,
+    ) -> Result<(cycle::Model, CycleEventRecord)> {
         let workflow = self
             .workflow(&input.workflow)
             .ok_or_else(|| Error::Validation(format!("unknown workflow `{}`", input.workflow)))?;
@@ -239,24 +278,22 @@ impl Engine {
         let mut doelen = input.doelen.clone();
         doelen.sort_unstable();
         doelen.dedup();
-        let txn = self.db().begin().await?;
-        let (team_id, professional_id) = match input.owner {
-            Owner::Team(id) => {
-                team::Entity::find_by_id(id)
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| Error::NotFound { what: "team", id: id.to_string() })?;
-                (Some(id), None)
-            }
-            Owner::Professional(id) => {
-                professional::Entity::find_by_id(id)
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| Error::NotFound { what: "professional", id: id.to_string() })?;
-                (None, Some(id))
-            }
+        let exists = match input.owner {
+            Owner::Team(id) => team::Entity::find_by_id(id).one(txn).await?.is_some(),
+            Owner::Professional(id) => professional::Entity::find_by_id(id).one(txn).await?.is_some(),
+            Owner::Groep(id) => groep::Entity::find_by_id(id).one(txn).await?.is_some(),
+            Owner::Kindcentrum(id) => kindcentrum::Entity::find_by_id(id).one(txn).await?.is_some(),
         };
-        let found = doel::Entity::find().filter(doel::Column::Id.is_in(doelen.clone())).count(&txn).await?;
+        if !exists {
+            let (what, id) = input.owner.describe();
+            return Err(Error::NotFound { what, id: id.to_string() });
+        }
+        let owner = |pick: fn(Owner) -> Option<i64>| pick(input.owner);
+        let team_id = owner(|o| if let Owner::Team(id) = o { Some(id) } else { None });
+        let professional_id = owner(|o| if let Owner::Professional(id) = o { Some(id) } else { None });
+        let groep_id = owner(|o| if let Owner::Groep(id) = o { Some(id) } else { None });
+        let kindcentrum_id = owner(|o| if let Owner::Kindcentrum(id) = o { Some(id) } else { None });
+        let found = doel::Entity::find().filter(doel::Column::Id.is_in(doelen.clone())).count(txn).await?;
         if found != doelen.len() as u64 {
             return Err(Error::NotFound { what: "doel", id: format!("{doelen:?}") });
         }
@@ -269,6 +306,9 @@ impl Engine {
             title: Set(title.clone()),
             team_id: Set(team_id),
             professional_id: Set(professional_id),
+            groep_id: Set(groep_id),
+            kindcentrum_id: Set(kindcentrum_id),
+            occurrence_id: Set(input.occurrence_id),
             status: Set(state.status.as_str().to_owned()),
             phase: Set(state.phase.clone()),
             iteration: Set(state.iteration),
@@ -281,10 +321,10 @@ impl Engine {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
         for doel_id in &doelen {
-            cycle_doel::ActiveModel { cycle_id: Set(row.id), doel_id: Set(*doel_id) }.insert(&txn).await?;
+            cycle_doel::ActiveModel { cycle_id: Set(row.id), doel_id: Set(*doel_id) }.insert(txn).await?;
         }
         let event = Event::Started {
             workflow: workflow.def.key.clone(),
@@ -293,13 +333,14 @@ impl Engine {
             phase,
             team_id,
             professional_id,
+            groep_id,
+            kindcentrum_id,
+            occurrence_id: input.occurrence_id,
             doelen,
             due_dates: input.due_dates,
         };
-        let record = self.append(&txn, actor, &row, &state, &event).await?;
-        txn.commit().await?;
-        let _ = self.inner.events.send(record);
-        Ok(row)
+        let record = self.append(txn, actor, &row, &state, &event).await?;
+        Ok((row, record))
     }
 
     /// Sets fields of the current phase.
@@ -359,8 +400,23 @@ impl Engine {
     #[tracing::instrument(skip(self, command), fields(cycle = cycle_id, expected))]
     async fn execute(&self, actor: &str, cycle_id: i64, expected: i64, command: Command) -> Result<cycle::Model> {
         let txn = self.db().begin().await?;
+        let (row, record) = self.execute_in(&txn, actor, cycle_id, expected, command).await?;
+        txn.commit().await?;
+        self.publish(record);
+        Ok(row)
+    }
+
+    /// Runs a command within the caller's transaction; the caller publishes after commit.
+    pub(crate) async fn execute_in(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        cycle_id: i64,
+        expected: i64,
+        command: Command,
+    ) -> Result<(cycle::Model, CycleEventRecord)> {
         let row = cycle::Entity::find_by_id(cycle_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| Error::NotFound { what: "cycle", id: cycle_id.to_string() })?;
         if row.version != expected {
@@ -369,9 +425,9 @@ impl Engine {
         let workflow = self.workflow_version(row.workflow_version_id).await?;
         let state = state_of(&row)?;
         let event = state.decide(&workflow.def, command)?;
-        self.check_references(&txn, &workflow.def, &event).await?;
+        self.check_references(txn, &workflow.def, &event).await?;
         if let Event::PitchAdded { professional_id, date, did, yielded } = &event {
-            self.insert_pitch(&txn, cycle_id, *professional_id, *date, did, yielded).await?;
+            self.insert_pitch(txn, cycle_id, *professional_id, *date, did, yielded).await?;
         }
         let mut next = state.clone();
         next.apply(&event);
@@ -387,20 +443,18 @@ impl Engine {
             .col_expr(cycle::Column::UpdatedAt, Expr::value(self.clock().now()))
             .filter(cycle::Column::Id.eq(cycle_id))
             .filter(cycle::Column::Version.eq(expected))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if updated.rows_affected != 1 {
             // Another process committed between our read and our write.
             return Err(Error::VersionConflict { expected, actual: expected + 1 });
         }
-        let record = self.append(&txn, actor, &row, &next, &event).await?;
+        let record = self.append(txn, actor, &row, &next, &event).await?;
         let row = cycle::Entity::find_by_id(cycle_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| Error::NotFound { what: "cycle", id: cycle_id.to_string() })?;
-        txn.commit().await?;
-        let _ = self.inner.events.send(record);
-        Ok(row)
+        Ok((row, record))
     }
 
     /// Appends `event`, which brought the cycle to `state`.

@@ -13,6 +13,8 @@ pub struct Model {
     pub title: String,
     pub team_id: Option<i64>,
     pub professional_id: Option<i64>,
+    pub groep_id: Option<i64>,
+    pub kindcentrum_id: Option<i64>,
     /// `open` or `closed`.
     pub status: String,
     pub phase: String,
@@ -29,6 +31,8 @@ pub struct Model {
     pub version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The occurrence of a schedule that opened this cycle, if one did.
+    pub occurrence_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
