@@ -8,12 +8,12 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
         #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "kebab-case")]
         #[serde(rename_all = "kebab-case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
@@ -61,6 +61,11 @@ text_enum!(
 text_enum!(
     /// Progress of a planned activity of the meerjarenplanning.
     PlanningStatus { Gepland, Bezig, Gereed, Vervallen }
+);
+
+text_enum!(
+    /// The school-holiday region of a locatie, assigned per gemeente.
+    VacationRegion { Noord, Midden, Zuid }
 );
 
 impl Direction {

@@ -17,7 +17,9 @@ use sea_orm::{
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-use crate::domain::{BestuurKind, Direction, Key, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind};
+use crate::domain::{
+    BestuurKind, Direction, Key, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
+};
 use crate::entity::*;
 use crate::error::{ImportError, Result};
 
@@ -122,6 +124,7 @@ struct LocatieIn {
     key: Spanned<Key>,
     name: Text,
     address: Option<Text>,
+    vacation_region: Option<VacationRegion>,
     #[serde(default)]
     lrk: Vec<LrkIn>,
     #[serde(default)]
@@ -613,6 +616,7 @@ impl Import<'_> {
                 key: locatie.key.get_ref().to_string(),
                 name: locatie.name.0.clone(),
                 address: locatie.address.as_ref().map(|a| a.0.clone()),
+                vacation_region: locatie.vacation_region,
             };
             let loc = self.put::<locatie::Entity>(existing, wanted).await?.id;
             self.lrk_registrations(kc, loc, &locatie.lrk, &mut onderdelen).await?;

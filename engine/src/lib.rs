@@ -34,6 +34,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     workflows: cycle::Workflows,
     events: tokio::sync::broadcast::Sender<cycle::CycleEventRecord>,
+    /// Wakes the scheduler loop when schedules change.
+    schedules_changed: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -44,7 +46,15 @@ impl Engine {
 
     pub fn with_clock(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(1024);
-        Engine { inner: Arc::new(Inner { db, clock, workflows: cycle::Workflows::default(), events }) }
+        Engine {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                workflows: cycle::Workflows::default(),
+                events,
+                schedules_changed: tokio::sync::Notify::new(),
+            }),
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

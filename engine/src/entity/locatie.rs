@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::VacationRegion;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "locatie")]
 pub struct Model {
@@ -11,6 +13,8 @@ pub struct Model {
     pub key: String,
     pub name: String,
     pub address: Option<String>,
+    /// noord, midden or zuid: the school-holiday region of its gemeente.
+    pub vacation_region: Option<VacationRegion>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

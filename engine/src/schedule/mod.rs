@@ -1,3 +1,1239 @@
-//! The quality calendar: schedules, their occurrences and what firing them creates.
+//! The quality calendar: schedules attached to a scope, their stored occurrences, and what
+//! firing them creates (cycles, iterations of cycles, reminders).
+//!
+//! Occurrences are materialised ahead over a horizon, each stored once per (schedule, due
+//! time). Firing one marks it and creates its results in the same transaction, so a crash
+//! mid-fire leaves it pending and it fires once after restart; a fired occurrence is never
+//! fired again.
 
 pub mod rule;
+pub mod template;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::Engine;
+use crate::cycle::machine::{Command, Status};
+use crate::cycle::{Owner, StartCycle};
+use crate::domain::{OnderdeelKind, Role, TeamKind, VacationRegion};
+use crate::entity::{
+    cycle, groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, onderdeel, professional,
+    professional_kindcentrum, professional_role, reminder, schedule, school_holiday, team,
+};
+use crate::error::{Error, Result};
+use crate::read::{Page, Slice};
+use rule::{Rule, instant, local};
+
+/// Who the calendar acts as in cycle events.
+const ACTOR: &str = "scheduler";
+/// How far ahead occurrences are stored.
+pub const HORIZON_DAYS: i64 = 400;
+/// An occurrence this late still counts as on time.
+const GRACE_MINUTES: i64 = 10;
+
+/// What a schedule is attached to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum Scope {
+    Bestuur(i64),
+    Kindcentrum(i64),
+    Locatie(i64),
+    Groep(i64),
+    Team(i64),
+}
+
+impl Scope {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Scope::Bestuur(_) => "bestuur",
+            Scope::Kindcentrum(_) => "kindcentrum",
+            Scope::Locatie(_) => "locatie",
+            Scope::Groep(_) => "groep",
+            Scope::Team(_) => "team",
+        }
+    }
+
+    pub fn id(self) -> i64 {
+        match self {
+            Scope::Bestuur(id) | Scope::Kindcentrum(id) | Scope::Locatie(id) | Scope::Groep(id) | Scope::Team(id) => id,
+        }
+    }
+
+    pub fn new(kind: &str, id: i64) -> Result<Scope> {
+        Ok(match kind {
+            "bestuur" => Scope::Bestuur(id),
+            "kindcentrum" => Scope::Kindcentrum(id),
+            "locatie" => Scope::Locatie(id),
+            "groep" => Scope::Groep(id),
+            "team" => Scope::Team(id),
+            other => {
+                return Err(Error::Validation(format!(
+                    "`{other}` is not a scope: use bestuur, kindcentrum, locatie, groep or team"
+                )));
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.kind(), self.id())
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = Error;
+
+    /// `kindcentrum:12`.
+    fn from_str(text: &str) -> Result<Scope> {
+        let (kind, id) = text
+            .split_once(':')
+            .ok_or_else(|| Error::Validation(format!("`{text}` is not a scope: write it as `kindcentrum:12`")))?;
+        let id = id.parse().map_err(|_| Error::Validation(format!("`{id}` in `{text}` is not an id")))?;
+        Scope::new(kind, id)
+    }
+}
+
+/// What an occurrence does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Action {
+    /// Opens a cycle of `workflow` for every target.
+    OpenCycle {
+        workflow: String,
+        title: String,
+        #[serde(default)]
+        targets: Targets,
+        /// The initial phase is due this many days after the occurrence.
+        #[serde(default)]
+        due_in_days: Option<u32>,
+    },
+    /// Moves every open cycle of `workflow` in the scope from phase `from` to `to` (the
+    /// next iteration).
+    Iterate { workflow: String, from: String, to: String },
+    /// Creates a reminder for every target, due `due_in_days` after the occurrence.
+    Reminder {
+        title: String,
+        due_in_days: u32,
+        #[serde(default)]
+        targets: Targets,
+        assignee: Assignee,
+    },
+}
+
+/// Whom an action is for, within the schedule's scope.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "select", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Targets {
+    /// The scope itself (a kindcentrum, groep or team; each kindcentrum of a bestuur).
+    #[default]
+    Scope,
+    /// Every groep of the given onderdelen (all when empty).
+    Groepen {
+        #[serde(default)]
+        onderdelen: Vec<OnderdeelKind>,
+    },
+    /// Every team of the given kinds (all when empty).
+    Teams {
+        #[serde(default)]
+        kinds: Vec<TeamKind>,
+    },
+}
+
+/// Who a reminder is assigned to, found in the target's kindcentrum.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "select", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Assignee {
+    /// The first team of this kind.
+    Team { kind: TeamKind },
+    /// Every professional with this role.
+    Role { role: Role },
+}
+
+/// When the previous occurrence's cycle is still open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overlap {
+    /// Open the new one anyway; the old one shows as overdue.
+    #[default]
+    Open,
+    /// Skip the target.
+    Skip,
+}
+
+/// What happens to occurrences missed while koers was down.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum CatchUp {
+    /// Fire the latest missed occurrence once; mark the older ones missed.
+    #[default]
+    Latest,
+    /// Fire every missed occurrence of the last `window_days`; mark older ones missed.
+    All { window_days: u32 },
+    /// Mark every missed occurrence missed.
+    None,
+}
+
+/// What happens to an occurrence in a school holiday of its region.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Holidays {
+    /// Holidays do not matter.
+    #[default]
+    Ignore,
+    /// Move to the first school day after the holiday.
+    Move,
+    /// Skip the occurrence.
+    Skip,
+}
+
+/// How a schedule behaves around its rule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    pub overlap: Overlap,
+    pub catch_up: CatchUp,
+    pub holidays: Holidays,
+    /// First and last local date the schedule is active (included).
+    pub active_from: Option<NaiveDate>,
+    pub active_until: Option<NaiveDate>,
+    /// Dates on which nothing fires (studiedagen).
+    pub skip_dates: Vec<NaiveDate>,
+}
+
+/// Everything that defines a schedule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduleSpec {
+    pub key: String,
+    pub name: String,
+    pub template: Option<String>,
+    pub scope: Scope,
+    pub rule: Rule,
+    pub action: Action,
+    pub policy: Policy,
+}
+
+/// A schedule as stored, parsed.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub row: schedule::Model,
+    pub spec: ScheduleSpec,
+}
+
+/// One occurrence a schedule would fire, for the preview and the calendar.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Planned {
+    pub schedule: String,
+    pub schedule_id: i64,
+    #[serde(serialize_with = "amsterdam")]
+    pub due_at: DateTime<Utc>,
+    pub scope: String,
+    pub target: Vec<String>,
+    pub action: String,
+    /// Why it moved or is skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub skipped: bool,
+}
+
+fn amsterdam<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&at.with_timezone(&chrono_tz::Europe::Amsterdam).to_rfc3339())
+}
+
+/// What firing an occurrence created.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fired {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cycles_opened: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cycles_iterated: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reminders: Vec<i64>,
+    /// Targets left alone, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+}
+
+/// What one run of the scheduler did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub fired: usize,
+    pub missed: usize,
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::Database(sea_orm::DbErr::Custom(format!("stored JSON is unreadable: {e}")))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(json_error)
+}
+
+impl Schedule {
+    pub fn parse(row: schedule::Model) -> Result<Schedule> {
+        let spec = ScheduleSpec {
+            key: row.key.clone(),
+            name: row.name.clone(),
+            template: row.template.clone(),
+            scope: Scope::new(&row.scope_kind, row.scope_id)?,
+            rule: serde_json::from_str(&row.rule).map_err(json_error)?,
+            action: serde_json::from_str(&row.action).map_err(json_error)?,
+            policy: serde_json::from_str(&row.policy).map_err(json_error)?,
+        };
+        Ok(Schedule { row, spec })
+    }
+}
+
+impl ScheduleSpec {
+    /// Checks rule, action and policy; messages say what is wrong.
+    pub fn validate(&self) -> Result<()> {
+        self.key.parse::<crate::domain::Key>().map_err(Error::Validation)?;
+        if self.name.trim().is_empty() {
+            return Err(Error::Validation("a schedule needs a name".into()));
+        }
+        self.rule.validate().map_err(Error::Validation)?;
+        if let (Some(from), Some(until)) = (self.policy.active_from, self.policy.active_until)
+            && until < from
+        {
+            return Err(Error::Validation(format!("active_until {until} lies before active_from {from}")));
+        }
+        Ok(())
+    }
+}
+
+/// A school holiday's dates.
+#[derive(Clone, Copy, Debug)]
+struct Holiday {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+/// The first weekday after `date` that is not in a holiday.
+fn first_school_day_after(mut date: NaiveDate, holidays: &[Holiday]) -> NaiveDate {
+    loop {
+        date = date.succ_opt().unwrap_or(date);
+        let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+        if !weekend && !holidays.iter().any(|h| h.start <= date && date <= h.end) {
+            return date;
+        }
+    }
+}
+
+/// Applies window, skip dates and holidays to a local time: the time to fire at (moved or
+/// not), or why it is skipped.
+fn place(
+    local_at: NaiveDateTime,
+    policy: &Policy,
+    holidays: &[Holiday],
+) -> std::result::Result<(NaiveDateTime, Option<String>), String> {
+    let date = local_at.date();
+    if policy.skip_dates.contains(&date) {
+        return Err(format!("{date} is a skip date"));
+    }
+    let Some(holiday) = holidays.iter().find(|h| h.start <= date && date <= h.end) else {
+        return Ok((local_at, None));
+    };
+    match policy.holidays {
+        Holidays::Ignore => Ok((local_at, None)),
+        Holidays::Skip => Err(format!("{date} falls in the school holiday {} .. {}", holiday.start, holiday.end)),
+        Holidays::Move => {
+            let moved = first_school_day_after(holiday.end, holidays).and_time(local_at.time());
+            Ok((moved, Some(format!("moved from {date}: school holiday {} .. {}", holiday.start, holiday.end))))
+        }
+    }
+}
+
+fn in_window(local_at: NaiveDateTime, policy: &Policy) -> bool {
+    let date = local_at.date();
+    policy.active_from.is_none_or(|from| date >= from) && policy.active_until.is_none_or(|until| date <= until)
+}
+
+impl Engine {
+    /// Wakes the scheduler loop: schedules changed.
+    fn schedules_changed(&self) {
+        self.inner.schedules_changed.notify_one();
+    }
+
+    /// Completes when schedules change.
+    pub async fn schedules_changed_notified(&self) {
+        self.inner.schedules_changed.notified().await;
+    }
+
+    /// Creates a schedule; its occurrences are stored from now on.
+    #[tracing::instrument(skip(self, spec), fields(key = %spec.key, scope = %spec.scope))]
+    pub async fn create_schedule(&self, spec: ScheduleSpec) -> Result<Schedule> {
+        spec.validate()?;
+        let txn = self.db().begin().await?;
+        self.check_scope(&txn, spec.scope).await?;
+        let existing = schedule::Entity::find()
+            .filter(schedule::Column::ScopeKind.eq(spec.scope.kind()))
+            .filter(schedule::Column::ScopeId.eq(spec.scope.id()))
+            .filter(schedule::Column::Key.eq(&spec.key))
+            .one(&txn)
+            .await?;
+        if existing.is_some() {
+            return Err(Error::Validation(format!("scope {} already has a schedule `{}`", spec.scope, spec.key)));
+        }
+        let now = self.clock().now();
+        let row = schedule::ActiveModel {
+            key: Set(spec.key.clone()),
+            name: Set(spec.name.trim().to_owned()),
+            template: Set(spec.template.clone()),
+            scope_kind: Set(spec.scope.kind().to_owned()),
+            scope_id: Set(spec.scope.id()),
+            rule: Set(to_json(&spec.rule)?),
+            action: Set(to_json(&spec.action)?),
+            policy: Set(to_json(&spec.policy)?),
+            paused: Set(false),
+            materialized_until: Set(local(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        self.schedules_changed();
+        Schedule::parse(row)
+    }
+
+    /// Replaces rule, action, policy and name; pending occurrences are stored anew.
+    pub async fn update_schedule(&self, id: i64, spec: ScheduleSpec) -> Result<Schedule> {
+        spec.validate()?;
+        let txn = self.db().begin().await?;
+        let row = schedule::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "schedule", id: id.to_string() })?;
+        if (row.scope_kind.as_str(), row.scope_id) != (spec.scope.kind(), spec.scope.id()) {
+            return Err(Error::Validation("a schedule keeps its scope; create a new one for another scope".into()));
+        }
+        occurrence::Entity::delete_many()
+            .filter(occurrence::Column::ScheduleId.eq(id))
+            .filter(occurrence::Column::Status.eq("pending"))
+            .exec(&txn)
+            .await?;
+        let now = self.clock().now();
+        let mut active: schedule::ActiveModel = row.into();
+        active.key = Set(spec.key.clone());
+        active.name = Set(spec.name.trim().to_owned());
+        active.template = Set(spec.template.clone());
+        active.rule = Set(to_json(&spec.rule)?);
+        active.action = Set(to_json(&spec.action)?);
+        active.policy = Set(to_json(&spec.policy)?);
+        active.materialized_until = Set(local(now));
+        active.updated_at = Set(now);
+        let row = active.update(&txn).await?;
+        txn.commit().await?;
+        self.schedules_changed();
+        Schedule::parse(row)
+    }
+
+    /// Pauses or resumes a schedule. A paused schedule stores and fires nothing; on resume
+    /// it continues from now, without catching up the pause.
+    pub async fn pause_schedule(&self, id: i64, paused: bool) -> Result<Schedule> {
+        let txn = self.db().begin().await?;
+        let row = schedule::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "schedule", id: id.to_string() })?;
+        let now = self.clock().now();
+        if paused {
+            occurrence::Entity::update_many()
+                .col_expr(occurrence::Column::Status, Expr::value("skipped"))
+                .col_expr(occurrence::Column::Note, Expr::value("schedule paused"))
+                .filter(occurrence::Column::ScheduleId.eq(id))
+                .filter(occurrence::Column::Status.eq("pending"))
+                .exec(&txn)
+                .await?;
+        }
+        let mut active: schedule::ActiveModel = row.into();
+        active.paused = Set(paused);
+        active.materialized_until = Set(local(now));
+        active.updated_at = Set(now);
+        let row = active.update(&txn).await?;
+        txn.commit().await?;
+        self.schedules_changed();
+        Schedule::parse(row)
+    }
+
+    /// Schedules, optionally of one scope.
+    pub async fn schedules(&self, scope: Option<Scope>) -> Result<Vec<Schedule>> {
+        let mut select = schedule::Entity::find().order_by_asc(schedule::Column::Id);
+        if let Some(scope) = scope {
+            select = select
+                .filter(schedule::Column::ScopeKind.eq(scope.kind()))
+                .filter(schedule::Column::ScopeId.eq(scope.id()));
+        }
+        select.all(self.db()).await?.into_iter().map(Schedule::parse).collect()
+    }
+
+    pub async fn schedule(&self, id: i64) -> Result<Option<Schedule>> {
+        schedule::Entity::find_by_id(id).one(self.db()).await?.map(Schedule::parse).transpose()
+    }
+
+    async fn check_scope(&self, txn: &DatabaseTransaction, scope: Scope) -> Result<()> {
+        let exists = match scope {
+            Scope::Bestuur(id) => crate::entity::bestuur::Entity::find_by_id(id).one(txn).await?.is_some(),
+            Scope::Kindcentrum(id) => kindcentrum::Entity::find_by_id(id).one(txn).await?.is_some(),
+            Scope::Locatie(id) => locatie::Entity::find_by_id(id).one(txn).await?.is_some(),
+            Scope::Groep(id) => groep::Entity::find_by_id(id).one(txn).await?.is_some(),
+            Scope::Team(id) => team::Entity::find_by_id(id).one(txn).await?.is_some(),
+        };
+        if exists { Ok(()) } else { Err(Error::NotFound { what: scope.kind(), id: scope.id().to_string() }) }
+    }
+
+    /// The school holidays of the vacation region of a scope (none without one).
+    async fn holidays_for<C: sea_orm::ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<Holiday>> {
+        let locatie_ids: Vec<i64> = match scope {
+            Scope::Locatie(id) => vec![id],
+            Scope::Groep(id) => {
+                groep::Entity::find_by_id(id).one(db).await?.map(|g| g.locatie_id).into_iter().collect()
+            }
+            other => {
+                let kindcentra = self.kindcentra_in(db, other).await?;
+                locatie::Entity::find()
+                    .filter(locatie::Column::KindcentrumId.is_in(kindcentra))
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|l| l.id)
+                    .collect()
+            }
+        };
+        let regions: BTreeSet<VacationRegion> = locatie::Entity::find()
+            .filter(locatie::Column::Id.is_in(locatie_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|l| l.vacation_region)
+            .collect();
+        // One region, or none to go by: a scope across regions has no common holidays.
+        let [region] = regions.into_iter().collect::<Vec<_>>()[..] else { return Ok(Vec::new()) };
+        let region = serde_json::to_value(region).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        Ok(school_holiday::Entity::find()
+            .filter(school_holiday::Column::Region.eq(region))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|h| Holiday { start: h.start_date, end: h.end_date })
+            .collect())
+    }
+
+    /// The kindcentra a scope covers.
+    async fn kindcentra_in<C: sea_orm::ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<i64>> {
+        Ok(match scope {
+            Scope::Bestuur(id) => kindcentrum_bestuur::Entity::find()
+                .filter(kindcentrum_bestuur::Column::BestuurId.eq(id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|l| l.kindcentrum_id)
+                .collect(),
+            Scope::Kindcentrum(id) => vec![id],
+            Scope::Locatie(id) => {
+                locatie::Entity::find_by_id(id).one(db).await?.map(|l| l.kindcentrum_id).into_iter().collect()
+            }
+            Scope::Groep(id) => {
+                let Some(g) = groep::Entity::find_by_id(id).one(db).await? else { return Ok(Vec::new()) };
+                locatie::Entity::find_by_id(g.locatie_id).one(db).await?.map(|l| l.kindcentrum_id).into_iter().collect()
+            }
+            Scope::Team(id) => {
+                team::Entity::find_by_id(id).one(db).await?.map(|t| t.kindcentrum_id).into_iter().collect()
+            }
+        })
+    }
+
+    /// The local times a schedule fires in `(after, until]`, placed around holidays.
+    fn planned_times(
+        schedule: &ScheduleSpec,
+        after: NaiveDateTime,
+        until: NaiveDateTime,
+        holidays: &[Holiday],
+    ) -> Vec<(NaiveDateTime, std::result::Result<Option<String>, String>)> {
+        schedule
+            .rule
+            .local_times(after, until)
+            .into_iter()
+            .filter(|t| in_window(*t, &schedule.policy))
+            .map(|t| match place(t, &schedule.policy, holidays) {
+                Ok((moved, note)) => (moved, Ok(note)),
+                Err(why) => (t, Err(why)),
+            })
+            .collect()
+    }
+
+    /// Stores the occurrences of every active schedule up to the horizon.
+    #[tracing::instrument(skip(self))]
+    pub async fn materialize(&self) -> Result<usize> {
+        let until = local(self.clock().now() + Duration::days(HORIZON_DAYS));
+        let schedules = schedule::Entity::find()
+            .filter(schedule::Column::Paused.eq(false))
+            .filter(schedule::Column::MaterializedUntil.lt(until))
+            .all(self.db())
+            .await?;
+        let mut stored = 0;
+        for row in schedules {
+            let schedule = Schedule::parse(row)?;
+            let txn = self.db().begin().await?;
+            let holidays = self.holidays_for(&txn, schedule.spec.scope).await?;
+            let rows: Vec<occurrence::ActiveModel> =
+                Self::planned_times(&schedule.spec, schedule.row.materialized_until, until, &holidays)
+                    .into_iter()
+                    .map(|(at, placed)| {
+                        let (status, note) = match placed {
+                            Ok(note) => ("pending", note),
+                            Err(why) => ("skipped", Some(why)),
+                        };
+                        occurrence::ActiveModel {
+                            schedule_id: Set(schedule.row.id),
+                            due_at: Set(instant(at)),
+                            local_at: Set(at),
+                            status: Set(status.to_owned()),
+                            note: Set(note),
+                            ..Default::default()
+                        }
+                    })
+                    .collect();
+            stored += rows.len();
+            for chunk in rows.chunks(500) {
+                occurrence::Entity::insert_many(chunk.to_vec())
+                    .on_conflict_do_nothing_on([occurrence::Column::ScheduleId, occurrence::Column::DueAt])
+                    .exec(&txn)
+                    .await?;
+            }
+            schedule::Entity::update_many()
+                .col_expr(schedule::Column::MaterializedUntil, Expr::value(until))
+                .filter(schedule::Column::Id.eq(schedule.row.id))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+        }
+        Ok(stored)
+    }
+
+    /// The next time a pending occurrence is due.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(occurrence::Entity::find()
+            .filter(occurrence::Column::Status.eq("pending"))
+            .order_by_asc(occurrence::Column::DueAt)
+            .one(self.db())
+            .await?
+            .map(|o| o.due_at))
+    }
+
+    /// Stores what is ahead and fires what is due, each occurrence in its own transaction.
+    pub async fn run_scheduler_once(&self) -> Result<RunReport> {
+        self.materialize().await?;
+        self.fire_due().await
+    }
+
+    /// Fires the due occurrences, after the catch-up policy of each schedule.
+    #[tracing::instrument(skip(self))]
+    pub async fn fire_due(&self) -> Result<RunReport> {
+        let now = self.clock().now();
+        let due = occurrence::Entity::find()
+            .filter(occurrence::Column::Status.eq("pending"))
+            .filter(occurrence::Column::DueAt.lte(now))
+            .order_by_asc(occurrence::Column::DueAt)
+            .all(self.db())
+            .await?;
+        let mut by_schedule: BTreeMap<i64, Vec<occurrence::Model>> = BTreeMap::new();
+        for o in due {
+            by_schedule.entry(o.schedule_id).or_default().push(o);
+        }
+        let mut report = RunReport::default();
+        for (schedule_id, pending) in by_schedule {
+            let Some(schedule) = self.schedule(schedule_id).await? else { continue };
+            let on_time = |o: &occurrence::Model| o.due_at >= now - Duration::minutes(GRACE_MINUTES);
+            let (fire, miss): (Vec<_>, Vec<_>) = match schedule.spec.policy.catch_up {
+                CatchUp::Latest => {
+                    let last = pending.len() - 1;
+                    pending.into_iter().enumerate().partition(|(i, _)| *i == last)
+                }
+                CatchUp::All { window_days } => pending
+                    .into_iter()
+                    .enumerate()
+                    .partition(|(_, o)| o.due_at >= now - Duration::days(window_days.into())),
+                CatchUp::None => pending.into_iter().enumerate().partition(|(_, o)| on_time(o)),
+            };
+            for (_, o) in miss {
+                let missed = occurrence::Entity::update_many()
+                    .col_expr(occurrence::Column::Status, Expr::value("missed"))
+                    .filter(occurrence::Column::Id.eq(o.id))
+                    .filter(occurrence::Column::Status.eq("pending"))
+                    .exec(self.db())
+                    .await?;
+                report.missed += missed.rows_affected as usize;
+            }
+            for (_, o) in fire {
+                if self.fire(&schedule, &o).await? {
+                    report.fired += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Fires one occurrence: marks it and creates its results in one transaction. Answers
+    /// false when another run fired it first.
+    #[tracing::instrument(skip(self, schedule, o), fields(schedule = %schedule.spec.key, occurrence = o.id))]
+    async fn fire(&self, schedule: &Schedule, o: &occurrence::Model) -> Result<bool> {
+        tracing::info!(due_at = %o.due_at, "firing occurrence");
+        let txn = self.db().begin().await?;
+        let claimed = occurrence::Entity::update_many()
+            .col_expr(occurrence::Column::Status, Expr::value("fired"))
+            .col_expr(occurrence::Column::FiredAt, Expr::value(self.clock().now()))
+            .filter(occurrence::Column::Id.eq(o.id))
+            .filter(occurrence::Column::Status.eq("pending"))
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Ok(false);
+        }
+        let (fired, records) = self.act(&txn, schedule, o).await?;
+        occurrence::Entity::update_many()
+            .col_expr(occurrence::Column::Result, Expr::value(to_json(&fired)?))
+            .filter(occurrence::Column::Id.eq(o.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        for record in records {
+            self.publish(record);
+        }
+        tracing::info!(
+            opened = fired.cycles_opened.len(),
+            iterated = fired.cycles_iterated.len(),
+            reminders = fired.reminders.len(),
+            "fired occurrence"
+        );
+        Ok(true)
+    }
+
+    /// Carries out a schedule's action for one occurrence.
+    async fn act(
+        &self,
+        txn: &DatabaseTransaction,
+        schedule: &Schedule,
+        o: &occurrence::Model,
+    ) -> Result<(Fired, Vec<crate::cycle::CycleEventRecord>)> {
+        let mut fired = Fired::default();
+        let mut records = Vec::new();
+        let date = o.local_at.date();
+        match &schedule.spec.action {
+            Action::OpenCycle { workflow, title, targets, due_in_days } => {
+                let initial = self
+                    .workflow(workflow)
+                    .ok_or_else(|| Error::Validation(format!("unknown workflow `{workflow}`")))?
+                    .def
+                    .initial()
+                    .key
+                    .clone();
+                for (owner, name) in self.targets(txn, schedule.spec.scope, targets).await? {
+                    if schedule.spec.policy.overlap == Overlap::Skip
+                        && self.still_open(txn, schedule.row.id, owner).await?
+                    {
+                        fired.skipped.push(format!("{name}: the previous cycle is still open"));
+                        continue;
+                    }
+                    let due_dates = due_in_days
+                        .map(|days| BTreeMap::from([(initial.clone(), date + Duration::days(days.into()))]))
+                        .unwrap_or_default();
+                    let start = StartCycle {
+                        workflow: workflow.clone(),
+                        title: format!("{title} {name} {date}"),
+                        owner,
+                        doelen: Vec::new(),
+                        due_dates,
+                        occurrence_id: Some(o.id),
+                    };
+                    let (row, record) = self.start_cycle_in(txn, ACTOR, start).await?;
+                    fired.cycles_opened.push(row.id);
+                    records.push(record);
+                }
+            }
+            Action::Iterate { workflow, from, to } => {
+                for row in self.open_cycles_in(txn, schedule.spec.scope, workflow, from).await? {
+                    let command = Command::Advance { to: to.clone(), values: Default::default() };
+                    match self.execute_in(txn, ACTOR, row.id, row.version, command).await {
+                        Ok((_, record)) => {
+                            fired.cycles_iterated.push(row.id);
+                            records.push(record);
+                        }
+                        Err(err @ (Error::GuardFailed { .. } | Error::InvalidTransition(_) | Error::Validation(_))) => {
+                            fired.skipped.push(format!("cycle {}: {err}", row.id));
+                        }
+                        Err(err) => return Err(err),
+                    }
+                }
+            }
+            Action::Reminder { title, due_in_days, targets, assignee } => {
+                let due_date = date + Duration::days((*due_in_days).into());
+                for (owner, name) in self.targets(txn, schedule.spec.scope, targets).await? {
+                    let kindcentrum = self.kindcentrum_of_owner(txn, owner).await?;
+                    let assignees = self.assignees(txn, kindcentrum, assignee).await?;
+                    if assignees.is_empty() {
+                        fired.skipped.push(format!("{name}: nobody to assign ({assignee:?})"));
+                    }
+                    for (team_id, professional_id) in assignees {
+                        let row = reminder::ActiveModel {
+                            occurrence_id: Set(Some(o.id)),
+                            title: Set(format!("{title} {name}")),
+                            due_date: Set(due_date),
+                            team_id: Set(team_id),
+                            professional_id: Set(professional_id),
+                            groep_id: Set(if let Owner::Groep(id) = owner { Some(id) } else { None }),
+                            kindcentrum_id: Set(kindcentrum),
+                            done_at: Set(None),
+                            created_at: Set(self.clock().now()),
+                            ..Default::default()
+                        }
+                        .insert(txn)
+                        .await?;
+                        fired.reminders.push(row.id);
+                    }
+                }
+            }
+        }
+        Ok((fired, records))
+    }
+
+    /// Whether a cycle this schedule opened for `owner` is still open.
+    async fn still_open(&self, txn: &DatabaseTransaction, schedule_id: i64, owner: Owner) -> Result<bool> {
+        let occurrences = occurrence::Entity::find()
+            .select_only()
+            .column(occurrence::Column::Id)
+            .filter(occurrence::Column::ScheduleId.eq(schedule_id))
+            .into_tuple::<i64>()
+            .all(txn)
+            .await?;
+        let mut select = cycle::Entity::find()
+            .filter(cycle::Column::OccurrenceId.is_in(occurrences))
+            .filter(cycle::Column::Status.eq(Status::Open.as_str()));
+        select = match owner {
+            Owner::Team(id) => select.filter(cycle::Column::TeamId.eq(id)),
+            Owner::Professional(id) => select.filter(cycle::Column::ProfessionalId.eq(id)),
+            Owner::Groep(id) => select.filter(cycle::Column::GroepId.eq(id)),
+            Owner::Kindcentrum(id) => select.filter(cycle::Column::KindcentrumId.eq(id)),
+        };
+        Ok(select.one(txn).await?.is_some())
+    }
+
+    /// The open cycles of a workflow in a phase, owned within a scope.
+    async fn open_cycles_in(
+        &self,
+        txn: &DatabaseTransaction,
+        scope: Scope,
+        workflow: &str,
+        phase: &str,
+    ) -> Result<Vec<cycle::Model>> {
+        let kindcentra = self.kindcentra_in(txn, scope).await?;
+        let teams: Vec<i64> = team::Entity::find()
+            .filter(team::Column::KindcentrumId.is_in(kindcentra.clone()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        let locaties: Vec<i64> = locatie::Entity::find()
+            .filter(locatie::Column::KindcentrumId.is_in(kindcentra.clone()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        let groepen: Vec<i64> = groep::Entity::find()
+            .filter(groep::Column::LocatieId.is_in(locaties))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
+        let professionals: Vec<i64> = professional_kindcentrum::Entity::find()
+            .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.clone()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|p| p.professional_id)
+            .collect();
+        use sea_orm::Condition;
+        Ok(cycle::Entity::find()
+            .filter(cycle::Column::WorkflowKey.eq(workflow))
+            .filter(cycle::Column::Phase.eq(phase))
+            .filter(cycle::Column::Status.eq(Status::Open.as_str()))
+            .filter(
+                Condition::any()
+                    .add(cycle::Column::TeamId.is_in(teams))
+                    .add(cycle::Column::GroepId.is_in(groepen))
+                    .add(cycle::Column::KindcentrumId.is_in(kindcentra))
+                    .add(cycle::Column::ProfessionalId.is_in(professionals)),
+            )
+            .order_by_asc(cycle::Column::Id)
+            .all(txn)
+            .await?)
+    }
+
+    /// The owners an action applies to, with a name for titles.
+    async fn targets<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        scope: Scope,
+        targets: &Targets,
+    ) -> Result<Vec<(Owner, String)>> {
+        let kindcentra = self.kindcentra_in(db, scope).await?;
+        Ok(match targets {
+            Targets::Scope => match scope {
+                Scope::Groep(id) => groep::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .map(|g| (Owner::Groep(g.id), g.name))
+                    .into_iter()
+                    .collect(),
+                Scope::Team(id) => team::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .map(|t| (Owner::Team(t.id), t.name))
+                    .into_iter()
+                    .collect(),
+                _ => kindcentrum::Entity::find()
+                    .filter(kindcentrum::Column::Id.is_in(kindcentra))
+                    .order_by_asc(kindcentrum::Column::Id)
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|k| (Owner::Kindcentrum(k.id), k.name))
+                    .collect(),
+            },
+            Targets::Groepen { onderdelen } => {
+                let mut select = groep::Entity::find().order_by_asc(groep::Column::Id);
+                select = match scope {
+                    Scope::Groep(id) => select.filter(groep::Column::Id.eq(id)),
+                    Scope::Locatie(id) => select.filter(groep::Column::LocatieId.eq(id)),
+                    _ => {
+                        let locaties: Vec<i64> = locatie::Entity::find()
+                            .filter(locatie::Column::KindcentrumId.is_in(kindcentra))
+                            .all(db)
+                            .await?
+                            .into_iter()
+                            .map(|l| l.id)
+                            .collect();
+                        select.filter(groep::Column::LocatieId.is_in(locaties))
+                    }
+                };
+                let groepen = select.all(db).await?;
+                let kinds: HashMap<i64, OnderdeelKind> = onderdeel::Entity::find()
+                    .filter(onderdeel::Column::Id.is_in(groepen.iter().map(|g| g.onderdeel_id)))
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|o| (o.id, o.kind))
+                    .collect();
+                groepen
+                    .into_iter()
+                    .filter(|g| {
+                        onderdelen.is_empty() || kinds.get(&g.onderdeel_id).is_some_and(|k| onderdelen.contains(k))
+                    })
+                    .map(|g| (Owner::Groep(g.id), g.name))
+                    .collect()
+            }
+            Targets::Teams { kinds } => {
+                let select = match scope {
+                    Scope::Team(id) => team::Entity::find().filter(team::Column::Id.eq(id)),
+                    _ => team::Entity::find().filter(team::Column::KindcentrumId.is_in(kindcentra)),
+                };
+                select
+                    .order_by_asc(team::Column::Id)
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .filter(|t| kinds.is_empty() || kinds.contains(&t.kind))
+                    .map(|t| (Owner::Team(t.id), t.name))
+                    .collect()
+            }
+        })
+    }
+
+    async fn kindcentrum_of_owner(&self, txn: &DatabaseTransaction, owner: Owner) -> Result<Option<i64>> {
+        let scope = match owner {
+            Owner::Team(id) => Scope::Team(id),
+            Owner::Groep(id) => Scope::Groep(id),
+            Owner::Kindcentrum(id) => Scope::Kindcentrum(id),
+            Owner::Professional(id) => {
+                return Ok(professional_kindcentrum::Entity::find()
+                    .filter(professional_kindcentrum::Column::ProfessionalId.eq(id))
+                    .one(txn)
+                    .await?
+                    .map(|p| p.kindcentrum_id));
+            }
+        };
+        Ok(self.kindcentra_in(txn, scope).await?.into_iter().next())
+    }
+
+    /// (team, professional) pairs a reminder goes to.
+    async fn assignees(
+        &self,
+        txn: &DatabaseTransaction,
+        kindcentrum: Option<i64>,
+        assignee: &Assignee,
+    ) -> Result<Vec<(Option<i64>, Option<i64>)>> {
+        let Some(kindcentrum) = kindcentrum else { return Ok(Vec::new()) };
+        Ok(match assignee {
+            Assignee::Team { kind } => team::Entity::find()
+                .filter(team::Column::KindcentrumId.eq(kindcentrum))
+                .filter(team::Column::Kind.eq(*kind))
+                .order_by_asc(team::Column::Id)
+                .one(txn)
+                .await?
+                .map(|t| (Some(t.id), None))
+                .into_iter()
+                .collect(),
+            Assignee::Role { role } => {
+                let working: Vec<i64> = professional_kindcentrum::Entity::find()
+                    .filter(professional_kindcentrum::Column::KindcentrumId.eq(kindcentrum))
+                    .all(txn)
+                    .await?
+                    .into_iter()
+                    .map(|p| p.professional_id)
+                    .collect();
+                professional_role::Entity::find()
+                    .filter(professional_role::Column::Role.eq(*role))
+                    .filter(professional_role::Column::ProfessionalId.is_in(working))
+                    .order_by_asc(professional_role::Column::ProfessionalId)
+                    .all(txn)
+                    .await?
+                    .into_iter()
+                    .map(|r| (None, Some(r.professional_id)))
+                    .collect()
+            }
+        })
+    }
+
+    /// The occurrences the schedules would fire in `(from, to]`, without storing or firing
+    /// anything: the preview and the calendar.
+    pub async fn preview(&self, from: DateTime<Utc>, to: DateTime<Utc>, scope: Option<Scope>) -> Result<Vec<Planned>> {
+        let wanted: Option<BTreeSet<i64>> = match scope {
+            Some(scope) => Some(self.kindcentra_in(self.db(), scope).await?.into_iter().collect()),
+            None => None,
+        };
+        let mut out = Vec::new();
+        for schedule in self.schedules(None).await? {
+            if schedule.row.paused {
+                continue;
+            }
+            let spec = &schedule.spec;
+            if let Some(wanted) = &wanted {
+                let covers = self.kindcentra_in(self.db(), spec.scope).await?;
+                if !covers.iter().any(|k| wanted.contains(k)) {
+                    continue;
+                }
+            }
+            let holidays = self.holidays_for(self.db(), spec.scope).await?;
+            let targets = match &spec.action {
+                Action::OpenCycle { targets, .. } | Action::Reminder { targets, .. } => {
+                    self.targets(self.db(), spec.scope, targets).await?.into_iter().map(|(_, name)| name).collect()
+                }
+                Action::Iterate { workflow, from, .. } => vec![format!("open {workflow} cycles in `{from}`")],
+            };
+            let action = match &spec.action {
+                Action::OpenCycle { workflow, .. } => format!("open-cycle {workflow}"),
+                Action::Iterate { workflow, from, to } => format!("iterate {workflow} {from} -> {to}"),
+                Action::Reminder { title, .. } => format!("reminder {title}"),
+            };
+            for (at, placed) in Self::planned_times(spec, local(from), local(to), &holidays) {
+                let (note, skipped) = match placed {
+                    Ok(note) => (note, false),
+                    Err(why) => (Some(why), true),
+                };
+                out.push(Planned {
+                    schedule: spec.template.clone().unwrap_or_else(|| spec.key.clone()),
+                    schedule_id: schedule.row.id,
+                    due_at: instant(at),
+                    scope: spec.scope.to_string(),
+                    target: targets.clone(),
+                    action: action.clone(),
+                    note,
+                    skipped,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.due_at.cmp(&b.due_at).then(a.schedule_id.cmp(&b.schedule_id)));
+        Ok(out)
+    }
+
+    /// Stored occurrences, newest due first.
+    pub async fn occurrences(
+        &self,
+        schedule_id: Option<i64>,
+        status: Option<&str>,
+        page: Page,
+    ) -> Result<Slice<occurrence::Model>> {
+        use sea_orm::PaginatorTrait;
+        let mut select = occurrence::Entity::find();
+        if let Some(id) = schedule_id {
+            select = select.filter(occurrence::Column::ScheduleId.eq(id));
+        }
+        if let Some(status) = status {
+            select = select.filter(occurrence::Column::Status.eq(status));
+        }
+        let total = select.clone().count(self.db()).await?;
+        let mut items = select
+            .order_by_desc(occurrence::Column::DueAt)
+            .offset(page.offset)
+            .limit(page.limit + 1)
+            .all(self.db())
+            .await?;
+        let has_next = items.len() as u64 > page.limit;
+        items.truncate(page.limit as usize);
+        Ok(Slice { items, has_next, total })
+    }
+
+    /// Reminders by due date; `overdue` keeps only those not done and past due (or, with
+    /// false, the others).
+    pub async fn reminders(&self, overdue: Option<bool>, page: Page) -> Result<Slice<reminder::Model>> {
+        use sea_orm::PaginatorTrait;
+        let mut select = reminder::Entity::find();
+        if let Some(overdue) = overdue {
+            let late = reminder::Column::DoneAt.is_null().and(reminder::Column::DueDate.lt(self.clock().today()));
+            select = select.filter(if overdue { late } else { late.not() });
+        }
+        let total = select.clone().count(self.db()).await?;
+        let mut items = select
+            .order_by_asc(reminder::Column::DueDate)
+            .order_by_asc(reminder::Column::Id)
+            .offset(page.offset)
+            .limit(page.limit + 1)
+            .all(self.db())
+            .await?;
+        let has_next = items.len() as u64 > page.limit;
+        items.truncate(page.limit as usize);
+        Ok(Slice { items, has_next, total })
+    }
+
+    /// Reads the school-holiday JSON the Rijksoverheid publishes as open data
+    /// (`schoolholidays`, one document per school year) and stores its holidays per region.
+    pub async fn import_holidays(&self, json: &str) -> Result<usize> {
+        let holidays = parse_holidays(json)?;
+        let txn = self.db().begin().await?;
+        for h in &holidays {
+            school_holiday::Entity::insert(school_holiday::ActiveModel {
+                region: Set(h.region.clone()),
+                school_year: Set(h.school_year),
+                name: Set(h.name.clone()),
+                start_date: Set(h.start),
+                end_date: Set(h.end),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    school_holiday::Column::Region,
+                    school_holiday::Column::SchoolYear,
+                    school_holiday::Column::Name,
+                ])
+                .update_columns([school_holiday::Column::StartDate, school_holiday::Column::EndDate])
+                .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
+        }
+        // Holidays change where occurrences land: store them anew.
+        occurrence::Entity::delete_many().filter(occurrence::Column::Status.eq("pending")).exec(&txn).await?;
+        schedule::Entity::update_many()
+            .col_expr(schedule::Column::MaterializedUntil, Expr::value(local(self.clock().now())))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        self.schedules_changed();
+        Ok(holidays.len())
+    }
+
+    /// Every professional working at a kindcentrum, for reminders by role.
+    pub async fn professionals_at(&self, kindcentrum: i64) -> Result<Vec<professional::Model>> {
+        let ids: Vec<i64> = professional_kindcentrum::Entity::find()
+            .filter(professional_kindcentrum::Column::KindcentrumId.eq(kindcentrum))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|p| p.professional_id)
+            .collect();
+        Ok(professional::Entity::find().filter(professional::Column::Id.is_in(ids)).all(self.db()).await?)
+    }
+}
+
+/// One holiday read from the open-data JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedHoliday {
+    pub region: String,
+    pub school_year: i32,
+    pub name: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// Parses the Rijksoverheid's `schoolholidays` JSON: `content[].schoolyear` ("2026-2027")
+/// and `content[].vacations[]` with `type` and `regions[]` of `region` (noord, midden,
+/// zuid or "heel Nederland"), `startdate` and `enddate` (ISO timestamps; the end date is
+/// the last day of the holiday).
+pub fn parse_holidays(json: &str) -> Result<Vec<ParsedHoliday>> {
+    #[derive(Deserialize)]
+    struct Document {
+        content: Vec<Content>,
+    }
+    #[derive(Deserialize)]
+    struct Content {
+        schoolyear: String,
+        vacations: Vec<Vacation>,
+    }
+    #[derive(Deserialize)]
+    struct Vacation {
+        #[serde(rename = "type")]
+        name: String,
+        regions: Vec<Region>,
+    }
+    #[derive(Deserialize)]
+    struct Region {
+        region: String,
+        startdate: String,
+        enddate: String,
+    }
+    let document: Document =
+        serde_json::from_str(json).map_err(|e| Error::Validation(format!("school-holiday JSON: {e}")))?;
+    let date = |text: &str| -> Result<NaiveDate> {
+        let day = text.get(..10).unwrap_or(text);
+        NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map_err(|_| Error::Validation(format!("school-holiday JSON: `{text}` is not a date")))
+    };
+    let mut out = Vec::new();
+    for content in document.content {
+        let school_year: crate::domain::SchoolYear =
+            content.schoolyear.trim().parse().map_err(|e| Error::Validation(format!("school-holiday JSON: {e}")))?;
+        for vacation in content.vacations {
+            for region in vacation.regions {
+                let name = region.region.trim().to_lowercase();
+                let regions: Vec<&str> = match name.as_str() {
+                    "noord" | "midden" | "zuid" => vec![name.as_str()],
+                    "heel nederland" => vec!["noord", "midden", "zuid"],
+                    other => return Err(Error::Validation(format!("school-holiday JSON: unknown region `{other}`"))),
+                };
+                let (start, end) = (date(&region.startdate)?, date(&region.enddate)?);
+                for r in regions {
+                    out.push(ParsedHoliday {
+                        region: r.to_owned(),
+                        school_year: school_year.start_year(),
+                        name: vacation.name.trim().to_owned(),
+                        start,
+                        end,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}

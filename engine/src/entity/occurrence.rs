@@ -1,0 +1,28 @@
+//! The `occurrence` table: one due time of a schedule, stored once, fired at most once.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "occurrence")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub schedule_id: i64,
+    pub due_at: DateTimeUtc,
+    /// The wall-clock time in Europe/Amsterdam the rule asked for.
+    pub local_at: DateTime,
+    /// pending, fired, missed or skipped.
+    pub status: String,
+    pub fired_at: Option<DateTimeUtc>,
+    /// What firing created, as JSON.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub result: Option<String>,
+    /// Why it moved or was skipped.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

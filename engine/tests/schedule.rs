@@ -1,0 +1,456 @@
+//! The quality calendar on a fake clock: a school year of templates, the E&P days,
+//! daylight saving, New Year, catch-up after downtime, overlap and school holidays.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use koers_engine::clock::ManualClock;
+use koers_engine::cycle::machine::Values;
+use koers_engine::cycle::{CycleFilter, Owner, StartCycle};
+use koers_engine::entity::{cycle, groep, kindcentrum, occurrence, reminder, team};
+use koers_engine::import::{import_file, import_str};
+use koers_engine::read::Page;
+use koers_engine::schedule::rule::{Rule, WeekdayName};
+use koers_engine::schedule::template::TemplateOptions;
+use koers_engine::schedule::{Action, CatchUp, Holidays, Overlap, Policy, ScheduleSpec, Scope, Targets};
+use koers_engine::store::{StoreConfig, open};
+use koers_engine::workflow::load;
+use koers_engine::{Engine, Error};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("time")
+}
+
+fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(y, m, d).and_then(|d| d.and_hms_opt(h, min, 0)).expect("local time")
+}
+
+fn example(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples").join(name)
+}
+
+async fn engine_at(start: DateTime<Utc>, files: &[&str]) -> (Engine, ManualClock) {
+    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    for file in files {
+        import_file(&db, &example(file)).await.expect("import");
+    }
+    let clock = ManualClock::new(start);
+    let engine = Engine::with_clock(db, Arc::new(clock.clone()));
+    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    (engine, clock)
+}
+
+/// Moves the clock from due time to due time until `end`, firing what is due; answers the
+/// number of occurrences fired.
+async fn run_until(engine: &Engine, clock: &ManualClock, end: DateTime<Utc>) -> usize {
+    let mut fired = 0;
+    loop {
+        engine.materialize().await.expect("materialize");
+        let Some(next) = engine.next_due().await.expect("next") else { break };
+        if next > end {
+            break;
+        }
+        clock.set(next);
+        fired += engine.fire_due().await.expect("fire").fired;
+    }
+    clock.set(end);
+    fired
+}
+
+async fn kindcentrum_id(engine: &Engine, name: &str) -> i64 {
+    kindcentrum::Entity::find()
+        .filter(kindcentrum::Column::Name.eq(name))
+        .one(engine.db())
+        .await
+        .expect("query")
+        .expect("kindcentrum")
+        .id
+}
+
+fn spec(key: &str, scope: Scope, rule: Rule, action: Action, policy: Policy) -> ScheduleSpec {
+    ScheduleSpec { key: key.into(), name: key.into(), template: None, scope, rule, action, policy }
+}
+
+fn reminder_action(title: &str) -> Action {
+    Action::Reminder {
+        title: title.into(),
+        due_in_days: 7,
+        targets: Targets::Scope,
+        assignee: koers_engine::schedule::Assignee::Team { kind: koers_engine::domain::TeamKind::Locatieteam },
+    }
+}
+
+#[tokio::test]
+async fn a_school_year_of_heidevlinder_yields_four_scans_and_four_intervisies() {
+    let (engine, clock) = engine_at(utc(2026, 7, 31, 22, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    for template in ["welbevinden-scan", "intervisie"] {
+        engine.apply_template(template, kc, TemplateOptions::default()).await.expect("apply");
+    }
+    run_until(&engine, &clock, utc(2027, 7, 31, 21, 59)).await;
+
+    let bso = groep::Entity::find().one(engine.db()).await.expect("q").expect("BSO groep");
+    let scans = cycle::Entity::find()
+        .filter(cycle::Column::GroepId.eq(bso.id))
+        .filter(cycle::Column::WorkflowKey.eq("pedagogische-kwaliteitscyclus"))
+        .all(engine.db())
+        .await
+        .expect("cycles");
+    assert_eq!(scans.len(), 4, "{:?}", scans.iter().map(|c| &c.title).collect::<Vec<_>>());
+    assert!(scans.iter().all(|c| c.phase == "scan" && c.occurrence_id.is_some() && c.current_due.is_some()));
+    let intervisies =
+        reminder::Entity::find().filter(reminder::Column::GroepId.eq(bso.id)).all(engine.db()).await.expect("q");
+    assert_eq!(intervisies.len(), 4);
+    let locatieteam = team::Entity::find().one(engine.db()).await.expect("q").expect("team");
+    assert!(intervisies.iter().all(|r| r.team_id == Some(locatieteam.id) && r.title.starts_with("Intervisie")));
+
+    // Nothing fires twice: running again at the same moment changes nothing.
+    assert_eq!(engine.fire_due().await.expect("fire").fired, 0);
+}
+
+#[tokio::test]
+async fn each_ep_day_moves_every_open_4xd_cycle_to_its_next_iteration_once() {
+    let (engine, clock) = engine_at(utc(2026, 8, 1, 6, 0), &["kc-balans.toml"]).await;
+    import_str(engine.db(), "teams.toml", include_str!("../../tests/e2e/fixtures/balans-teams.toml"))
+        .await
+        .expect("teams");
+    let balans = kindcentrum_id(&engine, "Kindcentrum Balans").await;
+    let teams =
+        team::Entity::find().filter(team::Column::KindcentrumId.eq(balans)).all(engine.db()).await.expect("teams");
+    let mut cycles = Vec::new();
+    for (i, t) in teams.iter().enumerate() {
+        let start = StartCycle {
+            workflow: "vierxd".into(),
+            title: format!("4xD {i}"),
+            owner: Owner::Team(t.id),
+            doelen: vec![],
+            due_dates: Default::default(),
+            occurrence_id: None,
+        };
+        cycles.push(engine.start_cycle("test", start).await.expect("start").id);
+    }
+    // A PDCA cycle of the same team is not touched by the E&P days.
+    let pdca = StartCycle {
+        workflow: "pdca".into(),
+        title: "PDCA".into(),
+        owner: Owner::Team(teams[0].id),
+        doelen: vec![],
+        due_dates: Default::default(),
+        occurrence_id: None,
+    };
+    let pdca = engine.start_cycle("test", pdca).await.expect("start").id;
+
+    async fn to_doen(engine: &Engine, id: i64) {
+        let steps = [
+            ("duiden", json!({ "data": "Toetsresultaten" })),
+            ("doelen", json!({ "duiding": "Analyse" })),
+            ("doen", json!({ "besluit": "verbeteren", "doelen": ["Doel"] })),
+        ];
+        for (to, fields) in steps {
+            let row = engine.cycle(id).await.expect("q").expect("cycle");
+            let values: Values = serde_json::from_value(fields).expect("values");
+            engine.advance_cycle("test", id, row.version, to, values).await.expect("advance");
+        }
+    }
+    for id in &cycles {
+        to_doen(&engine, *id).await;
+    }
+    let days = [
+        local(2026, 9, 21, 8, 30),
+        local(2026, 11, 16, 8, 30),
+        local(2027, 2, 8, 8, 30),
+        local(2027, 4, 12, 8, 30),
+        local(2027, 6, 21, 8, 30),
+    ];
+    let options = TemplateOptions { dates: days.to_vec(), ..Default::default() };
+    engine.apply_template("ep-dag", Scope::Kindcentrum(balans), options).await.expect("apply");
+
+    for (n, day) in days.iter().enumerate() {
+        let at = koers_engine::schedule::rule::instant(*day);
+        assert_eq!(run_until(&engine, &clock, at).await, 1, "E&P day {n}");
+        for id in &cycles {
+            let row = engine.cycle(*id).await.expect("q").expect("cycle");
+            assert_eq!((row.phase.as_str(), row.iteration), ("data", n as i32 + 2), "cycle {id} after E&P day {n}");
+            to_doen(&engine, *id).await;
+        }
+        // Firing again on the same day moves nothing.
+        assert_eq!(engine.fire_due().await.expect("fire").fired, 0);
+    }
+    let untouched = engine.cycle(pdca).await.expect("q").expect("pdca");
+    assert_eq!((untouched.phase.as_str(), untouched.iteration), ("plan", 1));
+    let fired = engine.occurrences(None, Some("fired"), Page { offset: 0, limit: 50 }).await.expect("occurrences");
+    assert_eq!(fired.total, 5);
+    let result: serde_json::Value =
+        serde_json::from_str(fired.items[0].result.as_deref().expect("result")).expect("json");
+    assert_eq!(result["cycles_iterated"].as_array().expect("iterated").len(), cycles.len());
+}
+
+#[tokio::test]
+async fn daylight_saving_switches_fire_once_each() {
+    let (engine, clock) = engine_at(utc(2026, 1, 1, 12, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let last_sunday = |month| Rule::NthWeekday {
+        n: -1,
+        weekday: WeekdayName::Sunday,
+        months: vec![month],
+        time: "02:30:00".parse().expect("time"),
+    };
+    let spring = engine
+        .create_schedule(spec("lente", kc, last_sunday(3), reminder_action("Lente"), Policy::default()))
+        .await
+        .expect("spring");
+    let autumn = engine
+        .create_schedule(spec("herfst", kc, last_sunday(10), reminder_action("Herfst"), Policy::default()))
+        .await
+        .expect("autumn");
+    // The same in cron: Sundays from the 25th of March, day of month AND day of week.
+    let cron = Rule::Cron { expression: "0 30 2 25-31 3 Sun *".into() };
+    let cron = engine
+        .create_schedule(spec("lente-cron", kc, cron, reminder_action("Cron"), Policy::default()))
+        .await
+        .expect("cron");
+    run_until(&engine, &clock, utc(2026, 12, 31, 12, 0)).await;
+
+    let fired = |id| {
+        let db = engine.db().clone();
+        async move {
+            occurrence::Entity::find()
+                .filter(occurrence::Column::ScheduleId.eq(id))
+                .filter(occurrence::Column::Status.eq("fired"))
+                .all(&db)
+                .await
+                .expect("q")
+        }
+    };
+    let spring = fired(spring.row.id).await;
+    assert_eq!(spring.len(), 1);
+    // 02:30 does not exist on 29 March 2026: it fires at 03:00 CEST, 01:00 UTC.
+    assert_eq!(spring[0].due_at, utc(2026, 3, 29, 1, 0));
+    let autumn = fired(autumn.row.id).await;
+    assert_eq!(autumn.len(), 1);
+    // 02:30 happens twice on 25 October 2026: it fires once, the first time.
+    assert_eq!(autumn[0].due_at, utc(2026, 10, 25, 0, 30));
+    let cron = fired(cron.row.id).await;
+    assert_eq!(cron.iter().map(|o| o.due_at).collect::<Vec<_>>(), [utc(2026, 3, 29, 1, 0)]);
+}
+
+#[tokio::test]
+async fn new_year_is_crossed_in_dutch_time() {
+    let (engine, clock) = engine_at(utc(2026, 12, 20, 12, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let midnight = Rule::Cron { expression: "0 0 0 1 1 * *".into() };
+    let schedule = engine
+        .create_schedule(spec("nieuwjaar", kc, midnight, reminder_action("Nieuwjaar"), Policy::default()))
+        .await
+        .expect("create");
+    let weekly = Rule::Interval {
+        anchor: local(2026, 12, 21, 9, 0),
+        every: 1,
+        unit: koers_engine::schedule::rule::IntervalUnit::Weeks,
+    };
+    let weekly = engine
+        .create_schedule(spec("wekelijks", kc, weekly, reminder_action("Week"), Policy::default()))
+        .await
+        .expect("create");
+    assert_eq!(run_until(&engine, &clock, utc(2027, 1, 10, 12, 0)).await, 1 + 3);
+    let new_year = occurrence::Entity::find()
+        .filter(occurrence::Column::ScheduleId.eq(schedule.row.id))
+        .filter(occurrence::Column::Status.eq("fired"))
+        .all(engine.db())
+        .await
+        .expect("q");
+    assert_eq!(new_year.len(), 1);
+    assert_eq!(new_year[0].due_at, utc(2026, 12, 31, 23, 0));
+    assert_eq!(new_year[0].local_at, local(2027, 1, 1, 0, 0));
+    let mut weeks: Vec<_> = occurrence::Entity::find()
+        .filter(occurrence::Column::ScheduleId.eq(weekly.row.id))
+        .filter(occurrence::Column::Status.eq("fired"))
+        .all(engine.db())
+        .await
+        .expect("q")
+        .into_iter()
+        .map(|o| o.local_at)
+        .collect();
+    weeks.sort();
+    assert_eq!(weeks, [local(2026, 12, 21, 9, 0), local(2026, 12, 28, 9, 0), local(2027, 1, 4, 9, 0)]);
+}
+
+#[tokio::test]
+async fn after_downtime_the_catch_up_policy_decides() {
+    let start = utc(2026, 9, 1, 6, 0);
+    let (engine, clock) = engine_at(start, &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let daily = Rule::Cron { expression: "0 0 9 * * * *".into() };
+    let latest = engine
+        .create_schedule(spec("latest", kc, daily.clone(), reminder_action("L"), Policy::default()))
+        .await
+        .expect("create");
+    let all = Policy { catch_up: CatchUp::All { window_days: 2 }, ..Policy::default() };
+    let all = engine.create_schedule(spec("all", kc, daily.clone(), reminder_action("A"), all)).await.expect("create");
+    let none = Policy { catch_up: CatchUp::None, ..Policy::default() };
+    let none = engine.create_schedule(spec("none", kc, daily, reminder_action("N"), none)).await.expect("create");
+    engine.materialize().await.expect("materialize");
+    // Down for five days: 1..5 September 09:00 are missed; back at 5 September 12:00.
+    clock.set(utc(2026, 9, 5, 10, 0));
+    engine.fire_due().await.expect("fire");
+    let count = |id, status: &'static str| {
+        let db = engine.db().clone();
+        async move {
+            occurrence::Entity::find()
+                .filter(occurrence::Column::ScheduleId.eq(id))
+                .filter(occurrence::Column::Status.eq(status))
+                .all(&db)
+                .await
+                .expect("q")
+                .len()
+        }
+    };
+    assert_eq!((count(latest.row.id, "fired").await, count(latest.row.id, "missed").await), (1, 4));
+    assert_eq!((count(all.row.id, "fired").await, count(all.row.id, "missed").await), (2, 3));
+    assert_eq!((count(none.row.id, "fired").await, count(none.row.id, "missed").await), (0, 5));
+}
+
+#[tokio::test]
+async fn overlap_skip_leaves_a_target_with_an_open_cycle_alone() {
+    let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let weekly = Rule::Cron { expression: "0 0 9 * * Mon *".into() };
+    let open = |title: &str| Action::OpenCycle {
+        workflow: "pedagogische-kwaliteitscyclus".into(),
+        title: title.into(),
+        targets: Targets::Groepen { onderdelen: vec![] },
+        due_in_days: Some(3),
+    };
+    let skip = Policy { overlap: Overlap::Skip, ..Policy::default() };
+    engine.create_schedule(spec("skip", kc, weekly.clone(), open("Skip"), skip)).await.expect("create");
+    engine.create_schedule(spec("open", kc, weekly, open("Open"), Policy::default())).await.expect("create");
+    run_until(&engine, &clock, utc(2026, 9, 22, 12, 0)).await;
+    let titles: Vec<String> =
+        cycle::Entity::find().all(engine.db()).await.expect("q").into_iter().map(|c| c.title).collect();
+    assert_eq!(titles.iter().filter(|t| t.starts_with("Skip")).count(), 1, "{titles:?}");
+    assert_eq!(titles.iter().filter(|t| t.starts_with("Open")).count(), 3, "{titles:?}");
+    // The old cycles left open show as overdue: those of 7 and 14 September (due three
+    // days later), not yet the one of 21 September.
+    let overdue = engine
+        .cycles(&CycleFilter { overdue: Some(true), ..Default::default() }, Page { offset: 0, limit: 50 })
+        .await
+        .expect("cycles");
+    assert_eq!(overdue.total, 3);
+}
+
+const HOLIDAYS: &str = r#"{
+  "id": "schoolvakanties-2026-2027",
+  "type": "Schoolvakanties",
+  "content": [{
+    "schoolyear": "2026-2027 ",
+    "vacations": [
+      { "type": "Herfstvakantie ", "compulsorydates": "false", "regions": [
+        { "region": "noord", "startdate": "2026-10-17T00:00:00.000Z", "enddate": "2026-10-25T00:00:00.000Z" },
+        { "region": "midden", "startdate": "2026-10-17T00:00:00.000Z", "enddate": "2026-10-25T00:00:00.000Z" },
+        { "region": "zuid", "startdate": "2026-10-10T00:00:00.000Z", "enddate": "2026-10-18T00:00:00.000Z" }
+      ] },
+      { "type": "Kerstvakantie", "compulsorydates": "true", "regions": [
+        { "region": "heel Nederland", "startdate": "2026-12-19T00:00:00.000Z", "enddate": "2027-01-03T00:00:00.000Z" }
+      ] }
+    ]
+  }]
+}"#;
+
+#[tokio::test]
+async fn school_holidays_move_or_skip_occurrences_per_region() {
+    let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    assert_eq!(engine.import_holidays(HOLIDAYS).await.expect("holidays"), 3 + 3);
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let monday_12_oct =
+        Rule::Dates { at: vec![local(2026, 10, 12, 9, 0), local(2026, 12, 21, 9, 0), local(2026, 11, 2, 9, 0)] };
+    let moving = Policy {
+        holidays: Holidays::Move,
+        skip_dates: vec![NaiveDate::from_ymd_opt(2026, 11, 2).expect("date")],
+        ..Policy::default()
+    };
+    let moved = engine
+        .create_schedule(spec("verschuif", kc, monday_12_oct.clone(), reminder_action("V"), moving))
+        .await
+        .expect("create");
+    let skipping = Policy { holidays: Holidays::Skip, ..Policy::default() };
+    let skipped = engine
+        .create_schedule(spec("sla-over", kc, monday_12_oct, reminder_action("S"), skipping))
+        .await
+        .expect("create");
+    engine.materialize().await.expect("materialize");
+    let of = |id| {
+        let db = engine.db().clone();
+        async move { occurrence::Entity::find().filter(occurrence::Column::ScheduleId.eq(id)).all(&db).await.expect("q") }
+    };
+    let mut moved: Vec<(NaiveDateTime, String)> =
+        of(moved.row.id).await.into_iter().map(|o| (o.local_at, o.status)).collect();
+    moved.sort();
+    // Herfstvakantie zuid ends Sunday 18 October: Monday 19 October. Kerstvakantie ends
+    // Sunday 3 January: Monday 4 January. 2 November is a skip date.
+    assert_eq!(
+        moved,
+        [
+            (local(2026, 10, 19, 9, 0), "pending".to_owned()),
+            (local(2026, 11, 2, 9, 0), "skipped".to_owned()),
+            (local(2027, 1, 4, 9, 0), "pending".to_owned()),
+        ]
+    );
+    let statuses: Vec<String> = of(skipped.row.id).await.into_iter().map(|o| o.status).collect();
+    assert_eq!(statuses.iter().filter(|s| *s == "skipped").count(), 2);
+    let fired = run_until(&engine, &clock, utc(2027, 2, 1, 0, 0)).await;
+    assert_eq!(fired, 2 + 1);
+}
+
+#[tokio::test]
+async fn bad_schedules_are_validation_errors() {
+    let (engine, _) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let err = engine
+        .create_schedule(spec(
+            "x",
+            kc,
+            Rule::Cron { expression: "elke maandag".into() },
+            reminder_action("x"),
+            Policy::default(),
+        ))
+        .await
+        .expect_err("invalid cron");
+    assert!(matches!(&err, Error::Validation(m) if m.starts_with("invalid cron expression `elke maandag`: ")), "{err}");
+    let err = engine
+        .create_schedule(spec("y", kc, Rule::Dates { at: vec![] }, reminder_action("y"), Policy::default()))
+        .await
+        .expect_err("empty");
+    assert!(matches!(&err, Error::Validation(m) if m.contains("empty")), "{err}");
+    let err = engine.apply_template("ep-dag", kc, TemplateOptions::default()).await.expect_err("dates needed");
+    assert!(matches!(&err, Error::Validation(m) if m.contains("needs the dates")), "{err}");
+    let err = engine
+        .create_schedule(spec(
+            "z",
+            Scope::Groep(999),
+            Rule::Dates { at: vec![local(2027, 1, 1, 9, 0)] },
+            reminder_action("z"),
+            Policy::default(),
+        ))
+        .await
+        .expect_err("scope");
+    assert!(matches!(err, Error::NotFound { what: "groep", .. }), "{err}");
+}
+
+#[tokio::test]
+async fn preview_lists_without_firing() {
+    let (engine, _) = engine_at(utc(2026, 8, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    engine.apply_template("welbevinden-scan", kc, TemplateOptions::default()).await.expect("apply");
+    let planned = engine.preview(utc(2026, 8, 1, 0, 0), utc(2027, 8, 1, 0, 0), None).await.expect("preview");
+    assert_eq!(planned.len(), 4);
+    let json = serde_json::to_value(&planned[0]).expect("json");
+    assert_eq!(json["schedule"], "welbevinden-scan");
+    assert_eq!(json["dueAt"], "2026-10-05T09:00:00+02:00");
+    assert_eq!(json["scope"], format!("kindcentrum:{}", kc.id()));
+    assert_eq!(json["target"], json!(["BSO Borkel 1"]));
+    assert_eq!(json["action"], "open-cycle pedagogische-kwaliteitscyclus");
+    assert_eq!(occurrence::Entity::find().all(engine.db()).await.expect("q").len(), 0, "preview stores nothing");
+}
