@@ -2,10 +2,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use clap::{Parser, Subcommand};
 use koers_engine::Engine;
+use koers_engine::clock::OffsetClock;
+use koers_engine::schedule::Scope;
+use koers_engine::schedule::rule::instant;
+use koers_engine::schedule::template::TemplateOptions;
 use koers_engine::store::{self, StoreConfig};
 use koers_migrations::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
@@ -23,10 +29,10 @@ struct Cli {
 #[derive(Debug, clap::Args)]
 struct DatabaseArgs {
     /// Database URL: `sqlite://FILE` (created if missing) or `postgres://...`.
-    #[arg(long, env = "KOERS_DATABASE_URL", default_value = "sqlite://koers.db")]
+    #[arg(long, global = true, env = "KOERS_DATABASE_URL", default_value = "sqlite://koers.db")]
     database_url: String,
     /// Maximum number of database connections (SQLite defaults to one).
-    #[arg(long, env = "KOERS_DATABASE_MAX_CONNECTIONS")]
+    #[arg(long, global = true, env = "KOERS_DATABASE_MAX_CONNECTIONS")]
     database_max_connections: Option<u32>,
 }
 
@@ -52,6 +58,24 @@ enum Command {
         /// built-in ones.
         #[arg(long, env = "KOERS_WORKFLOWS")]
         workflows: Option<PathBuf>,
+        /// Run the clock from this moment on (RFC 3339) instead of now: to rehearse a
+        /// calendar. Never in production.
+        #[arg(long, env = "KOERS_CLOCK_START")]
+        clock_start: Option<DateTime<FixedOffset>>,
+    },
+    /// The quality calendar: preview, apply templates, list schedules.
+    Schedule {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
+    /// Import the school holidays the Rijksoverheid publishes as open data (JSON, one
+    /// school year per file).
+    ImportHolidays {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        file: PathBuf,
     },
     /// Bring the database schema up to date, or roll migrations back.
     Migrate {
@@ -70,6 +94,49 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// List what would fire between two dates (Dutch calendar days, both included),
+    /// without firing anything.
+    Preview {
+        #[arg(long)]
+        from: NaiveDate,
+        #[arg(long)]
+        to: NaiveDate,
+        /// Only the schedules covering this scope, such as `kindcentrum:1` or `bestuur:2`.
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Give a scope the schedule of a template (see workflows/templates.toml).
+    ApplyTemplate {
+        #[arg(long)]
+        template: String,
+        /// `kindcentrum:1`, `locatie:3`, `groep:4`, `team:5` or `bestuur:2`.
+        #[arg(long)]
+        scope: String,
+        /// The dates of a template whose dates the team chooses, comma-separated local
+        /// date-times such as `2026-09-21T08:30`.
+        #[arg(long, value_delimiter = ',')]
+        dates: Vec<String>,
+        /// First day the schedule is active.
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day the schedule is active.
+        #[arg(long)]
+        until: Option<NaiveDate>,
+    },
+    /// List the schedules.
+    List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,7 +166,17 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
-        Command::Serve { database, listen, demo, workflows } => serve(database.config(), listen, demo, workflows).await,
+        Command::Serve { database, listen, demo, workflows, clock_start } => {
+            serve(database.config(), listen, demo, workflows, clock_start).await
+        }
+        Command::Schedule { database, command } => schedule(database.config(), command).await,
+        Command::ImportHolidays { database, file } => {
+            let json = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let engine = Engine::new(store::open(&database.config()).await?);
+            let count = engine.import_holidays(&json).await.with_context(|| format!("{}", file.display()))?;
+            tracing::info!(file = %file.display(), holidays = count, "school holidays imported");
+            Ok(())
+        }
         Command::Migrate { database, direction } => {
             migrate(database.config(), direction.unwrap_or(Direction::Up)).await
         }
@@ -128,22 +205,120 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: StoreConfig, listen: SocketAddr, demo: bool, workflows: Option<PathBuf>) -> anyhow::Result<()> {
+async fn serve(
+    config: StoreConfig,
+    listen: SocketAddr,
+    demo: bool,
+    workflows: Option<PathBuf>,
+    clock_start: Option<DateTime<FixedOffset>>,
+) -> anyhow::Result<()> {
     // An invalid definition stops start-up before anything else happens.
     let definitions = koers_engine::workflow::load(workflows.as_deref())?;
     let db = store::open(&config).await?;
-    let engine = Engine::new(db);
+    let engine = match clock_start {
+        Some(start) => {
+            tracing::warn!(%start, "the clock runs from a chosen start, not from now");
+            Engine::with_clock(db, Arc::new(OffsetClock::starting_at(start.with_timezone(&Utc))))
+        }
+        None => Engine::new(db),
+    };
     engine.register_workflows(definitions).await?;
     if demo {
         demo::load(&engine).await.context("loading the demo data")?;
     }
-    let server = koers_graphql::server::Server::bind(engine, listen)
+    let server = koers_graphql::server::Server::bind(engine.clone(), listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = server.local_addr()?;
     tracing::info!("listening on http://{address}");
-    server.run(shutdown_signal()).await?;
+
+    // The API and the scheduler run side by side and stop together.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let scheduler = tokio::spawn({
+        let engine = engine.clone();
+        let stopped = until_stopped(stopped.clone());
+        async move { engine.run_scheduler(stopped).await }
+    });
+    let api = tokio::spawn(server.run(until_stopped(stopped)));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    match api.await {
+        Ok(Ok(())) => tracing::info!("api stopped"),
+        Ok(Err(err)) => tracing::error!(error = %err, "api failed"),
+        Err(err) => tracing::error!(error = %err, "api task failed"),
+    }
+    if let Err(err) = scheduler.await {
+        tracing::error!(error = %err, "scheduler task failed");
+    }
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn schedule(config: StoreConfig, command: ScheduleCommand) -> anyhow::Result<()> {
+    let engine = Engine::new(store::open(&config).await?);
+    engine.register_workflows(koers_engine::workflow::load(None)?).await?;
+    match command {
+        ScheduleCommand::Preview { from, to, scope, format } => {
+            let scope = scope.map(|s| s.parse::<Scope>()).transpose()?;
+            let start = instant(from.and_time(NaiveTime::MIN)) - chrono::Duration::seconds(1);
+            let end = instant(to.succ_opt().unwrap_or(to).and_time(NaiveTime::MIN)) - chrono::Duration::seconds(1);
+            let planned = engine.preview(start, end, scope).await?;
+            let output = match format {
+                Format::Json => serde_json::to_string_pretty(&planned)?,
+                Format::Text => planned
+                    .iter()
+                    .map(|p| {
+                        let at = p.due_at.with_timezone(&chrono_tz::Europe::Amsterdam).format("%Y-%m-%d %H:%M %Z");
+                        let note = p.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
+                        let skipped = if p.skipped { "  SKIPPED" } else { "" };
+                        format!(
+                            "{at}  {:<20} {:<16} {}  -> {}{skipped}{note}",
+                            p.schedule,
+                            p.scope,
+                            p.action,
+                            p.target.join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            };
+            #[allow(clippy::print_stdout)] // the preview is the command's output
+            {
+                println!("{output}");
+            }
+        }
+        ScheduleCommand::ApplyTemplate { template, scope, dates, from, until } => {
+            let scope: Scope = scope.parse()?;
+            let dates = dates
+                .iter()
+                .map(|d| {
+                    NaiveDateTime::parse_from_str(d, "%Y-%m-%dT%H:%M")
+                        .with_context(|| format!("`{d}` is not a date-time such as 2026-09-21T08:30"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let options = TemplateOptions { dates, active_from: from, active_until: until };
+            let schedule = engine.apply_template(&template, scope, options).await?;
+            tracing::info!(schedule = schedule.row.id, template = %template, scope = %scope, "template applied");
+        }
+        ScheduleCommand::List => {
+            let lines: Vec<String> = engine
+                .schedules(None)
+                .await?
+                .iter()
+                .map(|s| {
+                    let paused = if s.row.paused { " (paused)" } else { "" };
+                    format!("{}\t{}\t{}\t{}{paused}", s.row.id, s.spec.scope, s.spec.key, s.spec.name)
+                })
+                .collect();
+            #[allow(clippy::print_stdout)] // the list is the command's output
+            {
+                println!("{}", lines.join("\n"));
+            }
+        }
+    }
     Ok(())
 }
 

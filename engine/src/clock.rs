@@ -51,3 +51,21 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// The system clock shifted to start at a chosen moment, then running in real time: to
+/// rehearse a calendar (`koers serve --clock-start`).
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock(TimeDelta);
+
+impl OffsetClock {
+    /// A clock that reads `start` now.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        OffsetClock(start - Utc::now())
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.0
+    }
+}

@@ -374,6 +374,11 @@ impl Engine {
         Ok(kindcentrum::Entity::find_by_id(id).one(self.db()).await?)
     }
 
+    /// A kindcentrum by the stable key of its import file.
+    pub async fn kindcentrum_by_key(&self, key: &str) -> Result<Option<kindcentrum::Model>> {
+        Ok(kindcentrum::Entity::find().filter(kindcentrum::Column::Key.eq(key)).one(self.db()).await?)
+    }
+
     /// Whether nothing has been imported yet.
     pub async fn is_empty(&self) -> Result<bool> {
         use sea_orm::PaginatorTrait;

@@ -10,6 +10,7 @@ pub mod rule;
 pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -1047,7 +1048,9 @@ impl Engine {
                 Action::Iterate { workflow, from, to } => format!("iterate {workflow} {from} -> {to}"),
                 Action::Reminder { title, .. } => format!("reminder {title}"),
             };
-            for (at, placed) in Self::planned_times(spec, local(from), local(to), &holidays) {
+            // A schedule fires nothing from before it existed.
+            let after = Ord::max(local(from), local(schedule.row.created_at));
+            for (at, placed) in Self::planned_times(spec, after, local(to), &holidays) {
                 let (note, skipped) = match placed {
                     Ok(note) => (note, false),
                     Err(why) => (Some(why), true),
@@ -1236,4 +1239,39 @@ pub fn parse_holidays(json: &str) -> Result<Vec<ParsedHoliday>> {
         }
     }
     Ok(out)
+}
+
+impl Engine {
+    /// Runs the calendar until `shutdown` completes: stores what is ahead, fires what is
+    /// due, then sleeps until the next due time (at most an hour, to keep the horizon
+    /// filled) or until schedules change.
+    pub async fn run_scheduler(&self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.run_scheduler_once().await {
+                Ok(report) if report.fired + report.missed > 0 => {
+                    tracing::info!(fired = report.fired, missed = report.missed, "scheduler ran");
+                }
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "scheduler run failed; retrying at the next wake-up"),
+            }
+            let now = self.clock().now();
+            let next = match self.next_due().await {
+                Ok(next) => next,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot read the next due time");
+                    None
+                }
+            };
+            let wake = next.map_or(now + Duration::hours(1), |next| Ord::min(next, now + Duration::hours(1)));
+            let sleep = (wake - now).to_std().unwrap_or_default();
+            tracing::debug!(?next, "scheduler idle");
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = self.schedules_changed_notified() => {}
+                () = &mut shutdown => break,
+            }
+        }
+        tracing::info!("scheduler stopped");
+    }
 }
