@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `koers` binary, a real SQLite file, real HTTP.
 
 mod cli;
+mod crash;
 mod cycles;
 mod helpers;
 mod serve;

@@ -1247,14 +1247,19 @@ impl Engine {
     /// filled) or until schedules change.
     pub async fn run_scheduler(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut first = true;
         loop {
             match self.run_scheduler_once().await {
+                Ok(report) if first => {
+                    tracing::info!(fired = report.fired, missed = report.missed, "scheduler caught up");
+                }
                 Ok(report) if report.fired + report.missed > 0 => {
                     tracing::info!(fired = report.fired, missed = report.missed, "scheduler ran");
                 }
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %err, "scheduler run failed; retrying at the next wake-up"),
             }
+            first = false;
             let now = self.clock().now();
             let next = match self.next_due().await {
                 Ok(next) => next,

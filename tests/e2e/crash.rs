@@ -1,0 +1,119 @@
+//! A `koers serve` killed with SIGKILL while it fires an occurrence, and restarted: no
+//! occurrence fired twice, none lost.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use koers_engine::entity::{cycle, groep, occurrence};
+use koers_engine::store::{StoreConfig, open};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::{koers, run};
+
+const GROEPEN: usize = 400;
+
+/// A kindcentrum with many BSO groepen, so that opening a scan cycle for each takes a
+/// while inside one transaction.
+fn big_kindcentrum() -> String {
+    let mut file = String::from(
+        "[[bestuur]]\nkey = \"b\"\nname = \"Opvang\"\nkind = \"kinderopvang\"\n\n\
+         [[kindcentrum]]\nkey = \"groot\"\nname = \"Groot kindcentrum\"\nbesturen = [\"b\"]\n\n\
+         [[kindcentrum.onderdeel]]\nkey = \"bso\"\nname = \"BSO\"\nkind = \"bso\"\nbestuur = \"b\"\n\n\
+         [[kindcentrum.locatie]]\nkey = \"hoofd\"\nname = \"Hoofdgebouw\"\n",
+    );
+    for i in 0..GROEPEN {
+        file.push_str(&format!(
+            "\n[[kindcentrum.locatie.groep]]\nkey = \"g{i}\"\nname = \"BSO {i}\"\nonderdeel = \"bso\"\n"
+        ));
+    }
+    file
+}
+
+/// Starts `koers serve` with the clock at the first scan of 2027; answers the process and
+/// a channel of its log lines.
+fn serve(url: &str) -> (Child, mpsc::Receiver<String>) {
+    let mut child = koers()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url, "--clock-start", "2027-01-04T09:00:30+01:00"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn wait_for(lines: &mpsc::Receiver<String>, needle: &str) -> String {
+    loop {
+        let line = lines.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("no `{needle}` in the log"));
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_process_killed_mid_fire_fires_each_occurrence_exactly_once_after_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let file = dir.path().join("groot.toml");
+    std::fs::write(&file, big_kindcentrum()).expect("write");
+    for args in [
+        vec!["import", "--database-url", &url, file.to_str().expect("path")],
+        vec![
+            "schedule",
+            "apply-template",
+            "--database-url",
+            &url,
+            "--template",
+            "welbevinden-scan",
+            "--scope",
+            "kindcentrum:1",
+        ],
+    ] {
+        let output = run(&args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    let (mut first, lines) = serve(&url);
+    wait_for(&lines, "firing occurrence");
+    first.kill().expect("SIGKILL");
+    first.wait().expect("wait");
+
+    let db = open(&StoreConfig::new(url.clone())).await.expect("database");
+    let before =
+        occurrence::Entity::find().filter(occurrence::Column::Status.eq("fired")).all(&db).await.expect("q").len();
+    eprintln!("killed with {before} occurrence(s) fired");
+    drop(db);
+
+    let (mut second, lines) = serve(&url);
+    wait_for(&lines, "scheduler caught up");
+    second.kill().expect("stop");
+    second.wait().expect("wait");
+
+    let db = open(&StoreConfig::new(url)).await.expect("database");
+    let fired = occurrence::Entity::find().filter(occurrence::Column::Status.eq("fired")).all(&db).await.expect("q");
+    assert_eq!(fired.len(), 1, "the 4 January scan fired once");
+    let pending_due = occurrence::Entity::find()
+        .filter(occurrence::Column::Status.eq("pending"))
+        .filter(occurrence::Column::DueAt.lte(fired[0].due_at))
+        .all(&db)
+        .await
+        .expect("q");
+    assert!(pending_due.is_empty(), "nothing due is left behind");
+    let cycles = cycle::Entity::find().filter(cycle::Column::OccurrenceId.eq(fired[0].id)).all(&db).await.expect("q");
+    assert_eq!(cycles.len(), GROEPEN, "one scan cycle per groep");
+    let mut owners: Vec<i64> = cycles.iter().filter_map(|c| c.groep_id).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    assert_eq!(owners.len(), groep::Entity::find().all(&db).await.expect("q").len(), "no groep got two");
+}
