@@ -7,6 +7,7 @@ pub mod cycle;
 pub mod error;
 pub mod loader;
 pub mod query;
+pub mod schedule;
 pub mod server;
 pub mod types;
 
@@ -15,7 +16,7 @@ use koers_engine::Engine;
 
 /// The root of every mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(cycle::CycleMutation);
+pub struct Mutation(cycle::CycleMutation, schedule::ScheduleMutation);
 
 /// The root of every subscription.
 #[derive(MergedSubscription, Default, Debug)]

@@ -56,4 +56,4 @@ impl KoersplanQuery {
 
 /// The root of every query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(OrgQuery, KoersplanQuery, crate::cycle::CycleQuery);
+pub struct Query(OrgQuery, KoersplanQuery, crate::cycle::CycleQuery, crate::schedule::ScheduleQuery);

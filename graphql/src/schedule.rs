@@ -1,0 +1,381 @@
+//! The quality calendar: schedules, templates, the calendar, occurrences and reminders.
+
+use async_graphql::types::Json;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use koers_engine::entity::{occurrence, reminder};
+use koers_engine::schedule::template::{TemplateOptions, templates};
+use koers_engine::schedule::{Planned, Schedule as EngineSchedule, ScheduleSpec, Scope};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{IntoGraphql, not_found, validation};
+use crate::loader::{GroepById, ProfessionalById, TeamById};
+use crate::query::{engine, parse_id};
+use crate::types::{Groep, List, Professional, Team, connection, optional, page};
+
+/// What a schedule is attached to.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeKind {
+    Bestuur,
+    Kindcentrum,
+    Locatie,
+    Groep,
+    Team,
+}
+
+/// A scope: a bestuur, kindcentrum, locatie, groep or team.
+#[derive(InputObject, Debug, Clone)]
+pub struct ScopeInput {
+    pub kind: ScopeKind,
+    pub id: ID,
+}
+
+impl ScopeInput {
+    fn parse(&self) -> Result<Scope> {
+        let id = parse_id(&self.id, "scope")?;
+        Ok(match self.kind {
+            ScopeKind::Bestuur => Scope::Bestuur(id),
+            ScopeKind::Kindcentrum => Scope::Kindcentrum(id),
+            ScopeKind::Locatie => Scope::Locatie(id),
+            ScopeKind::Groep => Scope::Groep(id),
+            ScopeKind::Team => Scope::Team(id),
+        })
+    }
+}
+
+/// A scope as answered.
+#[derive(SimpleObject, Debug)]
+pub struct ScopeRef {
+    pub kind: String,
+    pub id: ID,
+}
+
+impl From<Scope> for ScopeRef {
+    fn from(scope: Scope) -> Self {
+        ScopeRef { kind: scope.kind().to_owned(), id: scope.id().into() }
+    }
+}
+
+/// A rule and an action attached to a scope.
+#[derive(Debug)]
+pub struct Schedule(pub EngineSchedule);
+
+#[Object]
+impl Schedule {
+    async fn id(&self) -> ID {
+        self.0.row.id.into()
+    }
+    /// Unique within the scope; the template key for an applied template.
+    async fn key(&self) -> &str {
+        &self.0.spec.key
+    }
+    async fn name(&self) -> &str {
+        &self.0.spec.name
+    }
+    async fn template(&self) -> Option<&str> {
+        self.0.spec.template.as_deref()
+    }
+    async fn scope(&self) -> ScopeRef {
+        self.0.spec.scope.into()
+    }
+    /// The rule, as given to `createSchedule`.
+    async fn rule(&self) -> Json<Value> {
+        Json(serde_json::to_value(&self.0.spec.rule).unwrap_or(Value::Null))
+    }
+    async fn action(&self) -> Json<Value> {
+        Json(serde_json::to_value(&self.0.spec.action).unwrap_or(Value::Null))
+    }
+    /// Overlap, catch-up, holidays, active window and skip dates.
+    async fn policy(&self) -> Json<Value> {
+        Json(serde_json::to_value(&self.0.spec.policy).unwrap_or(Value::Null))
+    }
+    async fn paused(&self) -> bool {
+        self.0.row.paused
+    }
+    /// Stored occurrences of this schedule, newest due first.
+    async fn occurrences(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<List<Occurrence>> {
+        let page = page(first, after)?;
+        Ok(connection(page, engine(ctx).occurrences(Some(self.0.row.id), None, page).await.gql()?, Occurrence))
+    }
+}
+
+/// A template of the quality calendar.
+#[derive(SimpleObject, Debug)]
+pub struct ScheduleTemplate {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub rule: Json<Value>,
+    pub action: Json<Value>,
+}
+
+/// One occurrence on the calendar, as the rules plan it.
+#[derive(Debug)]
+pub struct PlannedOccurrence(pub Planned);
+
+#[Object]
+impl PlannedOccurrence {
+    /// The template or schedule key.
+    async fn schedule(&self) -> &str {
+        &self.0.schedule
+    }
+    async fn schedule_id(&self) -> ID {
+        self.0.schedule_id.into()
+    }
+    async fn due_at(&self) -> DateTime<Utc> {
+        self.0.due_at
+    }
+    async fn scope(&self) -> &str {
+        &self.0.scope
+    }
+    /// The groepen, teams or kindcentra the action applies to.
+    async fn target(&self) -> &[String] {
+        &self.0.target
+    }
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// Why it moved (a school holiday) or is skipped.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn skipped(&self) -> bool {
+        self.0.skipped
+    }
+}
+
+/// A stored occurrence and what firing it created.
+#[derive(Debug)]
+pub struct Occurrence(pub occurrence::Model);
+
+#[Object]
+impl Occurrence {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn schedule_id(&self) -> ID {
+        self.0.schedule_id.into()
+    }
+    async fn due_at(&self) -> DateTime<Utc> {
+        self.0.due_at
+    }
+    /// The Dutch wall-clock time the rule asked for.
+    async fn local_at(&self) -> NaiveDateTime {
+        self.0.local_at
+    }
+    /// pending, fired, missed or skipped.
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+    async fn fired_at(&self) -> Option<DateTime<Utc>> {
+        self.0.fired_at
+    }
+    /// What firing created: `cycles_opened`, `cycles_iterated`, `reminders`, `skipped`.
+    async fn result(&self) -> Option<Json<Value>> {
+        self.0.result.as_deref().and_then(|r| serde_json::from_str(r).ok()).map(Json)
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+}
+
+/// Something to do by a date.
+#[derive(Debug)]
+pub struct Reminder(pub reminder::Model);
+
+#[Object]
+impl Reminder {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn due_date(&self) -> NaiveDate {
+        self.0.due_date
+    }
+    async fn done(&self) -> bool {
+        self.0.done_at.is_some()
+    }
+    async fn overdue(&self, ctx: &Context<'_>) -> bool {
+        self.0.done_at.is_none() && self.0.due_date < engine(ctx).clock().today()
+    }
+    async fn occurrence_id(&self) -> Option<ID> {
+        self.0.occurrence_id.map(Into::into)
+    }
+    async fn team(&self, ctx: &Context<'_>) -> Result<Option<Team>> {
+        optional(ctx, self.0.team_id.map(TeamById)).await.map(|t| t.map(Team))
+    }
+    async fn professional(&self, ctx: &Context<'_>) -> Result<Option<Professional>> {
+        optional(ctx, self.0.professional_id.map(ProfessionalById)).await.map(|p| p.map(Professional))
+    }
+    /// The groep it is about, if any.
+    async fn groep(&self, ctx: &Context<'_>) -> Result<Option<Groep>> {
+        optional(ctx, self.0.groep_id.map(GroepById)).await.map(|g| g.map(Groep))
+    }
+}
+
+/// The calendar.
+#[derive(Default, Debug)]
+pub struct ScheduleQuery;
+
+#[Object]
+impl ScheduleQuery {
+    /// Schedules, optionally of one scope.
+    async fn schedules(&self, ctx: &Context<'_>, scope: Option<ScopeInput>) -> Result<Vec<Schedule>> {
+        let scope = scope.map(|s| s.parse()).transpose()?;
+        Ok(engine(ctx).schedules(scope).await.gql()?.into_iter().map(Schedule).collect())
+    }
+
+    async fn schedule(&self, ctx: &Context<'_>, id: ID) -> Result<Schedule> {
+        let key = parse_id(&id, "schedule")?;
+        engine(ctx).schedule(key).await.gql()?.map(Schedule).ok_or_else(|| not_found("schedule", key))
+    }
+
+    /// The templates a scope can be given (`applyScheduleTemplate`).
+    async fn schedule_templates(&self) -> Result<Vec<ScheduleTemplate>> {
+        Ok(templates()
+            .gql()?
+            .into_iter()
+            .map(|t| ScheduleTemplate {
+                rule: Json(serde_json::to_value(&t.rule).unwrap_or(Value::Null)),
+                action: Json(serde_json::to_value(&t.action).unwrap_or(Value::Null)),
+                key: t.key,
+                name: t.name,
+                description: t.description,
+            })
+            .collect())
+    }
+
+    /// What the calendar holds between two moments, for every schedule covering the
+    /// scope (a bestuur: all its kindcentra), by due time.
+    async fn calendar(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<ScopeInput>,
+    ) -> Result<Vec<PlannedOccurrence>> {
+        if to < from {
+            return Err(validation("`to` lies before `from`"));
+        }
+        if to - from > chrono::Duration::days(5 * 366) {
+            return Err(validation("ask for at most five years at a time"));
+        }
+        let scope = scope.map(|s| s.parse()).transpose()?;
+        Ok(engine(ctx).preview(from, to, scope).await.gql()?.into_iter().map(PlannedOccurrence).collect())
+    }
+
+    /// Stored occurrences, newest due first; `status`: pending, fired, missed or skipped.
+    async fn occurrences(
+        &self,
+        ctx: &Context<'_>,
+        schedule_id: Option<ID>,
+        status: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<List<Occurrence>> {
+        let page = page(first, after)?;
+        let schedule = schedule_id.map(|id| parse_id(&id, "schedule")).transpose()?;
+        Ok(connection(page, engine(ctx).occurrences(schedule, status.as_deref(), page).await.gql()?, Occurrence))
+    }
+
+    /// Reminders by due date; `overdue: true` only those not done and past due.
+    async fn reminders(
+        &self,
+        ctx: &Context<'_>,
+        overdue: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<List<Reminder>> {
+        let page = page(first, after)?;
+        Ok(connection(page, engine(ctx).reminders(overdue, page).await.gql()?, Reminder))
+    }
+}
+
+/// A schedule to create or replace.
+#[derive(InputObject, Debug)]
+pub struct ScheduleInput {
+    pub key: String,
+    pub name: String,
+    pub scope: ScopeInput,
+    /// `{ "kind": "cron", "expression": "0 0 9 * * Mon *" }`, `{ "kind": "nth-weekday", "n": 1,
+    /// "weekday": "monday", "months": [1, 4, 7, 10], "time": "09:00:00" }`, `{ "kind":
+    /// "dates", "at": ["2026-09-21T08:30:00"] }` or `{ "kind": "interval", "anchor":
+    /// "2026-10-05T09:00:00", "every": 2, "unit": "years" }`.
+    pub rule: Json<Value>,
+    /// `open-cycle`, `iterate` or `reminder`; see workflows/README.md.
+    pub action: Json<Value>,
+    #[graphql(default)]
+    pub policy: Option<Json<Value>>,
+}
+
+fn parse_json<T: DeserializeOwned>(what: &str, value: Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| validation(&format!("{what}: {e}")))
+}
+
+impl ScheduleInput {
+    fn parse(self) -> Result<ScheduleSpec> {
+        Ok(ScheduleSpec {
+            key: self.key,
+            name: self.name,
+            template: None,
+            scope: self.scope.parse()?,
+            rule: parse_json("rule", self.rule.0)?,
+            action: parse_json("action", self.action.0)?,
+            policy: parse_json("policy", self.policy.map_or(Value::Object(Default::default()), |p| p.0))?,
+        })
+    }
+}
+
+#[derive(InputObject, Debug)]
+pub struct ApplyTemplateInput {
+    pub template: String,
+    pub scope: ScopeInput,
+    /// The dates of a template whose dates the team chooses (ep-dag), Dutch wall-clock time.
+    #[graphql(default)]
+    pub dates: Vec<NaiveDateTime>,
+    pub active_from: Option<NaiveDate>,
+    pub active_until: Option<NaiveDate>,
+}
+
+/// Changes to the calendar.
+#[derive(Default, Debug)]
+pub struct ScheduleMutation;
+
+#[Object]
+impl ScheduleMutation {
+    async fn create_schedule(&self, ctx: &Context<'_>, input: ScheduleInput) -> Result<Schedule> {
+        engine(ctx).create_schedule(input.parse()?).await.gql().map(Schedule)
+    }
+
+    /// Replaces a schedule's rule, action and policy; its pending occurrences are planned anew.
+    async fn update_schedule(&self, ctx: &Context<'_>, id: ID, input: ScheduleInput) -> Result<Schedule> {
+        let id = parse_id(&id, "schedule")?;
+        engine(ctx).update_schedule(id, input.parse()?).await.gql().map(Schedule)
+    }
+
+    /// Pauses (or, with `paused: false`, resumes) a schedule.
+    async fn pause_schedule(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default = true)] paused: bool,
+    ) -> Result<Schedule> {
+        let id = parse_id(&id, "schedule")?;
+        engine(ctx).pause_schedule(id, paused).await.gql().map(Schedule)
+    }
+
+    /// Gives a scope the schedule of a template; applying it again updates that schedule.
+    async fn apply_schedule_template(&self, ctx: &Context<'_>, input: ApplyTemplateInput) -> Result<Schedule> {
+        let options =
+            TemplateOptions { dates: input.dates, active_from: input.active_from, active_until: input.active_until };
+        engine(ctx).apply_template(&input.template, input.scope.parse()?, options).await.gql().map(Schedule)
+    }
+}

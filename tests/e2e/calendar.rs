@@ -1,0 +1,76 @@
+//! The quality calendar over HTTP: the demo's schedules, the calendar of a bestuur, and
+//! bad schedules refused with the parser's message.
+
+use serde_json::json;
+
+use crate::helpers::App;
+
+#[tokio::test]
+async fn the_demo_calendar_and_schedule_mutations() {
+    let app = App::spawn_demo();
+    let body = app.graphql("{ schedules { id key template scope { kind id } paused } besturen { id name } }").await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let mut keys: Vec<&str> = body["data"]["schedules"]
+        .as_array()
+        .expect("schedules")
+        .iter()
+        .map(|s| s["key"].as_str().expect("key"))
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["coaching-ikk", "ep-dag", "groepsbespreking", "intervisie", "welbevinden-scan"]);
+    let fluks = body["data"]["besturen"]
+        .as_array()
+        .expect("besturen")
+        .iter()
+        .find(|b| b["name"] == "Fluks opvang")
+        .expect("Fluks")["id"]
+        .clone();
+
+    let calendar = app
+        .graphql_with(
+            "query($scope: ScopeInput) { calendar(from: \"2027-01-01T00:00:00Z\", to: \"2028-01-01T00:00:00Z\", scope: $scope) { schedule dueAt target action } }",
+            json!({ "scope": { "kind": "BESTUUR", "id": fluks } }),
+        )
+        .await;
+    assert!(calendar.get("errors").is_none(), "{calendar}");
+    let entries = calendar["data"]["calendar"].as_array().expect("calendar");
+    let count = |key: &str| entries.iter().filter(|e| e["schedule"] == key).count();
+    assert_eq!((count("welbevinden-scan"), count("intervisie"), count("coaching-ikk")), (4, 4, 1));
+    assert_eq!(count("ep-dag"), 0, "KC Balans is not a kindcentrum of Fluks opvang");
+    assert!(entries.iter().all(|e| e["dueAt"].as_str().expect("dueAt") >= "2027-01-01"));
+
+    let create = "mutation($input: ScheduleInput!) { createSchedule(input: $input) { id key paused } }";
+    let scope = json!({ "kind": "KINDCENTRUM", "id": "1" });
+    let bad_cron = app
+        .graphql_with(create, json!({ "input": { "key": "x", "name": "X", "scope": scope, "rule": { "kind": "cron", "expression": "elke maandag" }, "action": { "kind": "iterate", "workflow": "vierxd", "from": "doen", "to": "data" } } }))
+        .await;
+    assert_eq!(bad_cron["errors"][0]["extensions"]["code"], "VALIDATION", "{bad_cron}");
+    assert!(
+        bad_cron["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("invalid cron expression `elke maandag`: "),
+        "{bad_cron}"
+    );
+    let no_dates = app
+        .graphql_with(create, json!({ "input": { "key": "y", "name": "Y", "scope": scope, "rule": { "kind": "dates", "at": [] }, "action": { "kind": "iterate", "workflow": "vierxd", "from": "doen", "to": "data" } } }))
+        .await;
+    assert_eq!(no_dates["errors"][0]["extensions"]["code"], "VALIDATION", "{no_dates}");
+    assert!(no_dates["errors"][0]["message"].as_str().expect("message").contains("empty"), "{no_dates}");
+
+    let created = app
+        .graphql_with(create, json!({ "input": { "key": "studiemiddag", "name": "Studiemiddag", "scope": scope,
+            "rule": { "kind": "cron", "expression": "0 0 13 * * Wed *" },
+            "action": { "kind": "reminder", "title": "Studiemiddag", "due_in_days": 0, "assignee": { "select": "team", "kind": "plg" } },
+            "policy": { "holidays": "skip" } } }))
+        .await;
+    assert!(created.get("errors").is_none(), "{created}");
+    let id = created["data"]["createSchedule"]["id"].clone();
+    let paused =
+        app.graphql_with("mutation($id: ID!) { pauseSchedule(id: $id) { paused } }", json!({ "id": id })).await;
+    assert_eq!(paused["data"]["pauseSchedule"]["paused"], true, "{paused}");
+
+    let reminders =
+        app.graphql("{ reminders(overdue: true) { totalCount } occurrences(status: \"fired\") { totalCount } }").await;
+    assert!(reminders.get("errors").is_none(), "{reminders}");
+}
