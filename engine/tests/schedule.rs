@@ -454,3 +454,37 @@ async fn preview_lists_without_firing() {
     assert_eq!(json["action"], "open-cycle pedagogische-kwaliteitscyclus");
     assert_eq!(occurrence::Entity::find().all(engine.db()).await.expect("q").len(), 0, "preview stores nothing");
 }
+
+#[tokio::test]
+async fn the_scheduler_loop_wakes_when_a_schedule_changes() {
+    let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let looping = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.run_scheduler(async { stopped.await.unwrap_or(()) }).await }
+    });
+    let mut events = engine.subscribe();
+    // With nothing scheduled the loop sleeps for an hour of real time; only the change of
+    // schedules can wake it in time for this test.
+    tokio::task::yield_now().await;
+    let at = local(2026, 9, 1, 8, 30);
+    let open = Action::OpenCycle {
+        workflow: "pedagogische-kwaliteitscyclus".into(),
+        title: "Scan".into(),
+        targets: Targets::Groepen { onderdelen: vec![] },
+        due_in_days: None,
+    };
+    engine
+        .create_schedule(spec("nu", kc, Rule::Dates { at: vec![at] }, open, Policy::default()))
+        .await
+        .expect("create");
+    clock.set(koers_engine::schedule::rule::instant(at));
+    let event = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
+        .await
+        .expect("the loop woke up and fired")
+        .expect("event");
+    assert_eq!(event.event.kind, "started");
+    let _ = stop.send(());
+    looping.await.expect("loop stops");
+}

@@ -74,3 +74,66 @@ async fn the_demo_calendar_and_schedule_mutations() {
         app.graphql("{ reminders(overdue: true) { totalCount } occurrences(status: \"fired\") { totalCount } }").await;
     assert!(reminders.get("errors").is_none(), "{reminders}");
 }
+
+#[test]
+fn preview_prints_json_and_holidays_import_from_the_command_line() {
+    use crate::helpers::{example, run};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let heidevlinder = example("heidevlinder.toml");
+    for args in [
+        vec!["import", "--database-url", &url, heidevlinder.to_str().expect("path")],
+        vec![
+            "schedule",
+            "apply-template",
+            "--database-url",
+            &url,
+            "--template",
+            "welbevinden-scan",
+            "--scope",
+            "kindcentrum:1",
+        ],
+    ] {
+        let output = run(&args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let output = run(&[
+        "schedule",
+        "preview",
+        "--database-url",
+        &url,
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-12-31",
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let planned: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    let planned = planned.as_array().expect("array");
+    assert_eq!(planned.len(), 4);
+    assert_eq!(planned[0]["schedule"], "welbevinden-scan");
+    assert_eq!(planned[0]["dueAt"], "2027-01-04T09:00:00+01:00");
+    assert_eq!(planned[1]["dueAt"], "2027-04-05T09:00:00+02:00", "summer time");
+    assert_eq!(planned[0]["scope"], "kindcentrum:1");
+    assert_eq!(planned[0]["target"], json!(["BSO Borkel 1"]));
+    assert_eq!(planned[0]["action"], "open-cycle pedagogische-kwaliteitscyclus");
+
+    let holidays = dir.path().join("schoolvakanties.json");
+    std::fs::write(
+        &holidays,
+        r#"{"content":[{"schoolyear":"2026-2027","vacations":[{"type":"Kerstvakantie","regions":[{"region":"heel Nederland","startdate":"2026-12-19T00:00:00.000Z","enddate":"2027-01-03T00:00:00.000Z"}]}]}]}"#,
+    )
+    .expect("write");
+    let output = run(&["import-holidays", "--database-url", &url, holidays.to_str().expect("path")]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("holidays=3"));
+
+    std::fs::write(&holidays, r#"{"content":[{"schoolyear":"2026","vacations":[]}]}"#).expect("write");
+    let output = run(&["import-holidays", "--database-url", &url, holidays.to_str().expect("path")]);
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("schoolvakanties.json") && message.contains("`2026` is not a school year"), "{message}");
+}
