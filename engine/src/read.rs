@@ -280,6 +280,20 @@ impl Engine {
         self.paged::<measurement::Entity>(query, C::IndicatorId.into_column_ref(), &order, page).await
     }
 
+    /// One page of an ordered select, with the length of the whole list.
+    pub(crate) async fn page_of<E>(&self, select: sea_orm::Select<E>, page: Page) -> Result<Slice<E::Model>>
+    where
+        E: EntityTrait,
+        E::Model: Send + Sync,
+    {
+        use sea_orm::{PaginatorTrait, QuerySelect};
+        let total = select.clone().count(self.db()).await?;
+        let mut items = select.offset(page.offset).limit(page.limit + 1).all(self.db()).await?;
+        let has_next = items.len() as u64 > page.limit;
+        items.truncate(page.limit as usize);
+        Ok(Slice { items, has_next, total })
+    }
+
     /// Runs a join `select` and groups its rows by the link column `parent`.
     pub(crate) async fn linked<E: EntityTrait>(
         &self,

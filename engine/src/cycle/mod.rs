@@ -13,8 +13,8 @@ use std::sync::{Arc, RwLock};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
 use crate::Engine;
@@ -599,11 +599,7 @@ impl Engine {
             let late = C::Status.eq(Status::Open.as_str()).and(C::CurrentDue.lt(self.clock().today()));
             select = select.filter(if overdue { late } else { late.not() });
         }
-        let total = select.clone().count(self.db()).await?;
-        let mut items = select.order_by_desc(C::Id).offset(page.offset).limit(page.limit + 1).all(self.db()).await?;
-        let has_next = items.len() as u64 > page.limit;
-        items.truncate(page.limit as usize);
-        Ok(Slice { items, has_next, total })
+        self.page_of(select.order_by_desc(C::Id), page).await
     }
 
     /// Whether a cycle is open and past the due date of its current phase.

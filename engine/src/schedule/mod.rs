@@ -25,8 +25,8 @@ use crate::cycle::machine::{Command, Status};
 use crate::cycle::{Owner, StartCycle};
 use crate::domain::{OnderdeelKind, Role, TeamKind, VacationRegion};
 use crate::entity::{
-    cycle, groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, onderdeel, professional,
-    professional_kindcentrum, professional_role, reminder, schedule, school_holiday, team,
+    cycle, groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, onderdeel, professional_kindcentrum,
+    professional_role, reminder, schedule, school_holiday, team,
 };
 use crate::error::{Error, Result};
 use crate::read::{Page, Slice};
@@ -1078,7 +1078,6 @@ impl Engine {
         status: Option<&str>,
         page: Page,
     ) -> Result<Slice<occurrence::Model>> {
-        use sea_orm::PaginatorTrait;
         let mut select = occurrence::Entity::find();
         if let Some(id) = schedule_id {
             select = select.filter(occurrence::Column::ScheduleId.eq(id));
@@ -1086,38 +1085,18 @@ impl Engine {
         if let Some(status) = status {
             select = select.filter(occurrence::Column::Status.eq(status));
         }
-        let total = select.clone().count(self.db()).await?;
-        let mut items = select
-            .order_by_desc(occurrence::Column::DueAt)
-            .offset(page.offset)
-            .limit(page.limit + 1)
-            .all(self.db())
-            .await?;
-        let has_next = items.len() as u64 > page.limit;
-        items.truncate(page.limit as usize);
-        Ok(Slice { items, has_next, total })
+        self.page_of(select.order_by_desc(occurrence::Column::DueAt).order_by_desc(occurrence::Column::Id), page).await
     }
 
     /// Reminders by due date; `overdue` keeps only those not done and past due (or, with
     /// false, the others).
     pub async fn reminders(&self, overdue: Option<bool>, page: Page) -> Result<Slice<reminder::Model>> {
-        use sea_orm::PaginatorTrait;
         let mut select = reminder::Entity::find();
         if let Some(overdue) = overdue {
             let late = reminder::Column::DoneAt.is_null().and(reminder::Column::DueDate.lt(self.clock().today()));
             select = select.filter(if overdue { late } else { late.not() });
         }
-        let total = select.clone().count(self.db()).await?;
-        let mut items = select
-            .order_by_asc(reminder::Column::DueDate)
-            .order_by_asc(reminder::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit + 1)
-            .all(self.db())
-            .await?;
-        let has_next = items.len() as u64 > page.limit;
-        items.truncate(page.limit as usize);
-        Ok(Slice { items, has_next, total })
+        self.page_of(select.order_by_asc(reminder::Column::DueDate).order_by_asc(reminder::Column::Id), page).await
     }
 
     /// Reads the school-holiday JSON the Rijksoverheid publishes as open data
@@ -1155,18 +1134,6 @@ impl Engine {
         txn.commit().await?;
         self.schedules_changed();
         Ok(holidays.len())
-    }
-
-    /// Every professional working at a kindcentrum, for reminders by role.
-    pub async fn professionals_at(&self, kindcentrum: i64) -> Result<Vec<professional::Model>> {
-        let ids: Vec<i64> = professional_kindcentrum::Entity::find()
-            .filter(professional_kindcentrum::Column::KindcentrumId.eq(kindcentrum))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|p| p.professional_id)
-            .collect();
-        Ok(professional::Entity::find().filter(professional::Column::Id.is_in(ids)).all(self.db()).await?)
     }
 }
 
