@@ -8,8 +8,25 @@ use crate::helpers::App;
 #[tokio::test]
 async fn the_demo_calendar_and_schedule_mutations() {
     let app = App::spawn_demo();
-    let body = app.graphql("{ schedules { id key template scope { kind id } paused } besturen { id name } }").await;
+    let body = app
+        .graphql("{ schedules { id key template scope { kind id } paused rule policy } besturen { id name } }")
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
+    let schedule = |key: &str| {
+        body["data"]["schedules"]
+            .as_array()
+            .expect("schedules")
+            .iter()
+            .find(|s| s["key"] == key)
+            .cloned()
+            .expect("schedule")
+    };
+    // KC Balans: five E&P days and three groepsbesprekingen in the school year 2026-2027.
+    assert_eq!(schedule("ep-dag")["rule"]["at"].as_array().expect("dates").len(), 5);
+    let groepsbespreking = schedule("groepsbespreking");
+    assert_eq!(groepsbespreking["rule"]["months"].as_array().expect("months").len(), 3);
+    assert_eq!(groepsbespreking["policy"]["active_from"], "2026-08-01");
+    assert_eq!(groepsbespreking["policy"]["active_until"], "2027-07-31");
     let mut keys: Vec<&str> = body["data"]["schedules"]
         .as_array()
         .expect("schedules")
