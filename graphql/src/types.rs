@@ -425,6 +425,12 @@ impl Koersplan {
     async fn ambities(&self, ctx: &Context<'_>) -> Result<Vec<Ambitie>> {
         Ok(list(ctx, AmbitiesOf(self.0.id)).await?.into_iter().map(Ambitie).collect())
     }
+    /// Progress toward the succescriteria at a peildatum (default: today), with the signal.
+    async fn voortgang(&self, ctx: &Context<'_>, peildatum: Option<NaiveDate>) -> Result<KoersplanVoortgang> {
+        let engine = crate::query::engine(ctx);
+        let peildatum = peildatum.unwrap_or_else(|| engine.clock().today());
+        engine.koersplan_progress(self.0.id, peildatum).await.gql().map(Into::into)
+    }
 }
 
 /// An ambitie of a koersplan.
@@ -617,5 +623,77 @@ impl Measurement {
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
+    }
+}
+
+/// The OGSM status signal.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "koers_engine::progress::Signal")]
+pub enum Signal {
+    Afgerond,
+    OpKoers,
+    OpKoersMetAandacht,
+    NietOpKoers,
+}
+
+/// Progress of a koersplan at a peildatum.
+#[derive(SimpleObject, Debug)]
+pub struct KoersplanVoortgang {
+    pub peildatum: NaiveDate,
+    /// The elapsed share of the plan period, 0 to 1.
+    pub elapsed: f64,
+    /// The mean progress of the ambities, 0 to 1; null without any succescriterium.
+    pub progress: Option<f64>,
+    pub signal: Option<Signal>,
+    pub ambities: Vec<AmbitieVoortgang>,
+}
+
+/// Progress of an ambitie: the mean of its doelen.
+#[derive(SimpleObject, Debug)]
+pub struct AmbitieVoortgang {
+    pub ambitie: Ambitie,
+    pub progress: Option<f64>,
+    pub signal: Option<Signal>,
+    pub doelen: Vec<DoelVoortgang>,
+}
+
+/// Progress of a doel: the share of its succescriteria met.
+#[derive(SimpleObject, Debug)]
+pub struct DoelVoortgang {
+    pub doel: Doel,
+    pub criteria: u32,
+    pub met: u32,
+    pub progress: Option<f64>,
+    pub signal: Option<Signal>,
+}
+
+impl From<koers_engine::progress::KoersplanProgress> for KoersplanVoortgang {
+    fn from(p: koers_engine::progress::KoersplanProgress) -> Self {
+        KoersplanVoortgang {
+            peildatum: p.peildatum,
+            elapsed: p.elapsed,
+            progress: p.progress,
+            signal: p.signal.map(Into::into),
+            ambities: p
+                .ambities
+                .into_iter()
+                .map(|a| AmbitieVoortgang {
+                    ambitie: Ambitie(a.ambitie),
+                    progress: a.progress,
+                    signal: a.signal.map(Into::into),
+                    doelen: a
+                        .doelen
+                        .into_iter()
+                        .map(|d| DoelVoortgang {
+                            doel: Doel(d.doel),
+                            criteria: u32::try_from(d.criteria).unwrap_or(u32::MAX),
+                            met: u32::try_from(d.met).unwrap_or(u32::MAX),
+                            progress: d.progress,
+                            signal: d.signal.map(Into::into),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
     }
 }

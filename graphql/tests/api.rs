@@ -239,3 +239,17 @@ fn checked_in_schema_matches_the_code() {
         "graphql/schema.graphql is out of date: run `cargo run -- schema > graphql/schema.graphql`"
     );
 }
+
+#[tokio::test]
+async fn koersplan_voortgang_at_a_peildatum() {
+    let query = r#"{ kindcentra { koersplannen { voortgang(peildatum: "2022-07-01") {
+        progress signal ambities { signal doelen { criteria met progress doel { title } } } } } } }"#;
+    let (_, json) = run(1, query).await;
+    let voortgang = &json["kindcentra"][0]["koersplannen"][0]["voortgang"];
+    let doel = &voortgang["ambities"][0]["doelen"][0];
+    // Of three criteria only the one linked to the indicator is met (81 >= 80 on 30 June 2022).
+    assert_eq!((doel["criteria"].as_i64(), doel["met"].as_i64()), (Some(3), Some(1)));
+    let third = voortgang["progress"].as_f64().expect("progress");
+    assert!((third - 1.0 / 3.0).abs() < 1e-9, "{third}");
+    assert_eq!(voortgang["signal"], "NIET_OP_KOERS");
+}
