@@ -143,9 +143,15 @@ async fn the_koersplan_tree_takes_the_same_statements_for_2_and_8_kindcentra() {
 
 #[tokio::test]
 async fn every_nested_field_is_batched() {
+    // Each field that loads (two root lists and 22 nested ones) takes at most one
+    // statement; fields on different paths may share one when their keys arrive together,
+    // which depends on timing, so the count is bounded rather than exact.
+    const LOAD_SITES: usize = 24;
     let (small, json) = run(2, EVERYTHING).await;
     let (large, _) = run(8, EVERYTHING).await;
-    assert_eq!(small, large, "statements grew with the rows: {small} for 2 kindcentra, {large} for 8");
+    for (kindcentra, statements) in [(2, small), (8, large)] {
+        assert!(statements <= LOAD_SITES, "{statements} statements for {kindcentra} kindcentra");
+    }
     assert_eq!(json["kindcentra"][0]["teams"][0]["members"][0]["fte"], 0.8, "FTE on the peildatum");
     let professionals = &json["kindcentra"][0]["professionals"];
     assert_eq!(professionals["totalCount"], 3);
