@@ -33,6 +33,14 @@ pub enum Error {
     Database(#[from] sea_orm::DbErr),
 }
 
+impl Error {
+    /// JSON the engine itself stored cannot be read back: a fault of the store, not of the
+    /// caller.
+    pub(crate) fn stored_json(e: serde_json::Error) -> Error {
+        Error::Database(sea_orm::DbErr::Custom(format!("stored JSON is unreadable: {e}")))
+    }
+}
+
 /// Result of the engine's services.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

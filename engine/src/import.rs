@@ -324,11 +324,16 @@ struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    fn error(&self, span: Range<usize>, message: String) -> ImportError {
-        let start = span.start.min(self.source.len());
-        let before = &self.source[..start];
+    /// The 1-based line and column of a byte offset.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let before = &self.source[..offset.min(self.source.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    fn error(&self, span: Range<usize>, message: String) -> ImportError {
+        let (line, column) = self.position(span.start);
         ImportError::At { file: self.file.to_owned(), line, column, message }
     }
 
@@ -344,8 +349,7 @@ fn check_unique<'k>(
     what: &str,
     at: Locator<'_>,
 ) -> Result<()> {
-    let line = at.error(key.span(), String::new());
-    let ImportError::At { line, .. } = line else { return Ok(()) };
+    let (line, _) = at.position(key.span().start);
     if let Some(first) = seen.insert(key.get_ref(), line) {
         return Err(at.at(key, format!("duplicate {what} key `{}` (first used on line {first})", key.get_ref())));
     }

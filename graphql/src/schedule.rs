@@ -204,7 +204,7 @@ impl Reminder {
         self.0.done_at.is_some()
     }
     async fn overdue(&self, ctx: &Context<'_>) -> bool {
-        self.0.done_at.is_none() && self.0.due_date < engine(ctx).clock().today()
+        engine(ctx).is_reminder_overdue(&self.0)
     }
     async fn occurrence_id(&self) -> Option<ID> {
         self.0.occurrence_id.map(Into::into)
@@ -262,9 +262,7 @@ impl ScheduleQuery {
         to: DateTime<Utc>,
         scope: Option<ScopeInput>,
     ) -> Result<Vec<PlannedOccurrence>> {
-        if to < from {
-            return Err(validation("`to` lies before `from`"));
-        }
+        // A request limit, not a rule of the calendar: the CLI preview has none.
         if to - from > chrono::Duration::days(5 * 366) {
             return Err(validation("ask for at most five years at a time"));
         }

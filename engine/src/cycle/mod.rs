@@ -121,10 +121,6 @@ impl From<Refusal> for Error {
     }
 }
 
-fn json_error(e: serde_json::Error) -> Error {
-    Error::Database(sea_orm::DbErr::Custom(format!("stored JSON is unreadable: {e}")))
-}
-
 /// The state a cycle row holds.
 pub fn state_of(row: &cycle::Model) -> Result<CycleState> {
     Ok(CycleState {
@@ -133,7 +129,7 @@ pub fn state_of(row: &cycle::Model) -> Result<CycleState> {
         status: Status::parse(&row.status)
             .ok_or_else(|| Error::Database(sea_orm::DbErr::Custom(format!("unknown cycle status `{}`", row.status))))?,
         outcome: row.outcome.clone(),
-        fields: serde_json::from_str(&row.fields).map_err(json_error)?,
+        fields: serde_json::from_str(&row.fields).map_err(Error::stored_json)?,
         version: row.version,
     })
 }
@@ -222,7 +218,7 @@ impl Engine {
             .one(self.db())
             .await?
             .ok_or_else(|| Error::NotFound { what: "workflow version", id: id.to_string() })?;
-        let def: Arc<WorkflowDef> = Arc::new(serde_json::from_str(&row.definition).map_err(json_error)?);
+        let def: Arc<WorkflowDef> = Arc::new(serde_json::from_str(&row.definition).map_err(Error::stored_json)?);
         self.inner
             .workflows
             .0
@@ -313,8 +309,8 @@ impl Engine {
             phase: Set(state.phase.clone()),
             iteration: Set(state.iteration),
             outcome: Set(None),
-            fields: Set(serde_json::to_string(&state.fields).map_err(json_error)?),
-            due_dates: Set(serde_json::to_string(&input.due_dates).map_err(json_error)?),
+            fields: Set(serde_json::to_string(&state.fields).map_err(Error::stored_json)?),
+            due_dates: Set(serde_json::to_string(&input.due_dates).map_err(Error::stored_json)?),
             current_due: Set(input.due_dates.get(&phase).copied()),
             version: Set(state.version),
             created_at: Set(now),
@@ -437,7 +433,10 @@ impl Engine {
             .col_expr(cycle::Column::Iteration, Expr::value(next.iteration))
             .col_expr(cycle::Column::Status, Expr::value(next.status.as_str()))
             .col_expr(cycle::Column::Outcome, Expr::value(next.outcome.clone()))
-            .col_expr(cycle::Column::Fields, Expr::value(serde_json::to_string(&next.fields).map_err(json_error)?))
+            .col_expr(
+                cycle::Column::Fields,
+                Expr::value(serde_json::to_string(&next.fields).map_err(Error::stored_json)?),
+            )
             .col_expr(cycle::Column::CurrentDue, Expr::value(due))
             .col_expr(cycle::Column::Version, Expr::value(next.version))
             .col_expr(cycle::Column::UpdatedAt, Expr::value(self.clock().now()))
@@ -476,7 +475,7 @@ impl Engine {
             from_phase: Set(from.map(str::to_owned)),
             to_phase: Set(to.map(str::to_owned)),
             iteration: Set(state.iteration),
-            data: Set(serde_json::to_string(event).map_err(json_error)?),
+            data: Set(serde_json::to_string(event).map_err(Error::stored_json)?),
             ..Default::default()
         }
         .insert(txn)
@@ -554,8 +553,11 @@ impl Engine {
     /// The state replayed from a cycle's events.
     pub async fn replay_cycle(&self, id: i64) -> Result<Option<CycleState>> {
         let events = self.events_of(&[id]).await?.remove(&id).unwrap_or_default();
-        let events: Vec<Event> =
-            events.iter().map(|e| serde_json::from_str(&e.data)).collect::<Result<_, _>>().map_err(json_error)?;
+        let events: Vec<Event> = events
+            .iter()
+            .map(|e| serde_json::from_str(&e.data))
+            .collect::<Result<_, _>>()
+            .map_err(Error::stored_json)?;
         Ok(CycleState::replay(&events))
     }
 

@@ -15,8 +15,8 @@ use std::future::Future;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -270,12 +270,8 @@ pub struct RunReport {
     pub missed: usize,
 }
 
-fn json_error(e: serde_json::Error) -> Error {
-    Error::Database(sea_orm::DbErr::Custom(format!("stored JSON is unreadable: {e}")))
-}
-
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(json_error)
+    serde_json::to_string(value).map_err(Error::stored_json)
 }
 
 impl Schedule {
@@ -285,9 +281,9 @@ impl Schedule {
             name: row.name.clone(),
             template: row.template.clone(),
             scope: Scope::new(&row.scope_kind, row.scope_id)?,
-            rule: serde_json::from_str(&row.rule).map_err(json_error)?,
-            action: serde_json::from_str(&row.action).map_err(json_error)?,
-            policy: serde_json::from_str(&row.policy).map_err(json_error)?,
+            rule: serde_json::from_str(&row.rule).map_err(Error::stored_json)?,
+            action: serde_json::from_str(&row.action).map_err(Error::stored_json)?,
+            policy: serde_json::from_str(&row.policy).map_err(Error::stored_json)?,
         };
         Ok(Schedule { row, spec })
     }
@@ -519,9 +515,8 @@ impl Engine {
             .collect();
         // One region, or none to go by: a scope across regions has no common holidays.
         let [region] = regions.into_iter().collect::<Vec<_>>()[..] else { return Ok(Vec::new()) };
-        let region = serde_json::to_value(region).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         Ok(school_holiday::Entity::find()
-            .filter(school_holiday::Column::Region.eq(region))
+            .filter(school_holiday::Column::Region.eq(region.to_value()))
             .all(db)
             .await?
             .into_iter()
@@ -1020,6 +1015,9 @@ impl Engine {
     /// The occurrences the schedules would fire in `(from, to]`, without storing or firing
     /// anything: the preview and the calendar.
     pub async fn preview(&self, from: DateTime<Utc>, to: DateTime<Utc>, scope: Option<Scope>) -> Result<Vec<Planned>> {
+        if to < from {
+            return Err(Error::Validation(format!("the end {to} lies before the start {from}")));
+        }
         let wanted: Option<BTreeSet<i64>> = match scope {
             Some(scope) => Some(self.kindcentra_in(self.db(), scope).await?.into_iter().collect()),
             None => None,
@@ -1086,6 +1084,11 @@ impl Engine {
             select = select.filter(occurrence::Column::Status.eq(status));
         }
         self.page_of(select.order_by_desc(occurrence::Column::DueAt).order_by_desc(occurrence::Column::Id), page).await
+    }
+
+    /// Whether a reminder is not done and past its due date.
+    pub fn is_reminder_overdue(&self, row: &reminder::Model) -> bool {
+        row.done_at.is_none() && row.due_date < self.clock().today()
     }
 
     /// Reminders by due date; `overdue` keeps only those not done and past due (or, with
