@@ -92,6 +92,18 @@ struct BestuurIn {
     key: Spanned<Key>,
     name: Text,
     kind: BestuurKind,
+    /// For a houder that offers voorschoolse educatie: the VE-indicated children per year.
+    #[serde(default)]
+    voorschoolse_educatie: Vec<Spanned<VeIn>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VeIn {
+    /// The calendar year; the children are counted on 1 January.
+    year: i32,
+    /// VE-indicated children aged 2.5 to 4.
+    children: i32,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +183,8 @@ struct ProfessionalIn {
     roles: Vec<Role>,
     #[serde(default)]
     fte: Vec<Spanned<FteIn>>,
+    #[serde(default)]
+    flexible: bool,
 }
 
 #[derive(Deserialize)]
@@ -537,9 +551,26 @@ impl Import<'_> {
             name: input.name.0.clone(),
             kind: input.kind,
         };
-        let saved = self.put::<bestuur::Entity>(existing, wanted).await?;
-        self.besturen.insert(key.clone(), saved.id);
-        Ok(())
+        let id = self.put::<bestuur::Entity>(existing, wanted).await?.id;
+        self.besturen.insert(key.clone(), id);
+
+        let mut rows: Vec<ve_indication::Model> = Vec::new();
+        for ve in &input.voorschoolse_educatie {
+            let VeIn { year, children } = *ve.get_ref();
+            if input.kind != BestuurKind::Kinderopvang {
+                return Err(self.at.at(ve, "only a kinderopvang bestuur offers voorschoolse educatie".to_owned()));
+            }
+            if children < 0 {
+                return Err(self.at.at(ve, format!("{children} VE-indicated children: cannot be negative")));
+            }
+            if rows.iter().any(|r| r.year == year) {
+                return Err(self.at.at(ve, format!("two counts of VE-indicated children for {year}")));
+            }
+            rows.push(ve_indication::Model { bestuur_id: id, year, children });
+        }
+        let current =
+            ve_indication::Entity::find().filter(ve_indication::Column::BestuurId.eq(id)).all(self.txn).await?;
+        self.sync_links::<ve_indication::Entity>(current, rows).await
     }
 
     async fn kindcentrum(&mut self, input: &KindcentrumIn) -> Result<()> {
@@ -738,6 +769,7 @@ impl Import<'_> {
             key: key.to_string(),
             name: input.name.0.clone(),
             employer_bestuur_id,
+            flexible: input.flexible,
         };
         let id = self.put::<professional::Entity>(existing, wanted).await?.id;
         self.professionals.insert(key.clone(), id);

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_cycles;
 mod m20261123_000003_calendar;
+mod m20261123_000004_evidence;
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_cycles::Migration),
             Box::new(m20261123_000003_calendar::Migration),
+            Box::new(m20261123_000004_evidence::Migration),
         ]
     }
 }

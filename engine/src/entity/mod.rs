@@ -2,6 +2,9 @@
 
 pub mod ambitie;
 pub mod bestuur;
+pub mod coaching_coachee;
+pub mod coaching_entry;
+pub mod criterium_mark;
 pub mod cycle;
 pub mod cycle_doel;
 pub mod cycle_event;
@@ -24,9 +27,13 @@ pub mod professional_fte;
 pub mod professional_kindcentrum;
 pub mod professional_role;
 pub mod reminder;
+pub mod scan;
+pub mod scan_score;
 pub mod schedule;
 pub mod school_holiday;
+pub mod signal_override;
 pub mod succescriterium;
 pub mod team;
 pub mod team_member;
+pub mod ve_indication;
 pub mod workflow_version;

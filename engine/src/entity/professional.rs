@@ -10,6 +10,8 @@ pub struct Model {
     pub key: String,
     pub name: String,
     pub employer_bestuur_id: i64,
+    /// Deployed flexibly (on call); still coached every year under the wet IKK.
+    pub flexible: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

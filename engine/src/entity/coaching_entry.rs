@@ -1,0 +1,28 @@
+//! The `coaching_entry` table: the coaching log of the wet IKK, one row per session or
+//! block of beleid work.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "coaching_entry")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The houder whose norm the hours count toward.
+    pub bestuur_id: i64,
+    pub coach_id: i64,
+    pub date: Date,
+    pub hours: f64,
+    /// `coaching-individueel`, `coaching-team` or `beleid`.
+    pub kind: String,
+    pub locatie_id: Option<i64>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
+    pub actor: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
