@@ -1,5 +1,5 @@
 //! The demo data of `koers serve --demo`: the example files, compiled into the binary, and
-//! the calendar of both kindcentra.
+//! the calendars of KC Balans and Heidevlinder.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use koers_engine::Engine;
@@ -7,9 +7,10 @@ use koers_engine::import::import_str;
 use koers_engine::schedule::Scope;
 use koers_engine::schedule::template::TemplateOptions;
 
-const EXAMPLES: [(&str, &str); 2] = [
+const EXAMPLES: [(&str, &str); 3] = [
     ("kc-balans.toml", include_str!("../workflows/examples/kc-balans.toml")),
     ("heidevlinder.toml", include_str!("../workflows/examples/heidevlinder.toml")),
+    ("de-klinkert.toml", include_str!("../workflows/examples/de-klinkert.toml")),
 ];
 
 /// The five Evaluatie & Planningsdagen of KC Balans in the school year 2026-2027.
@@ -48,6 +49,6 @@ pub async fn load(engine: &Engine) -> koers_engine::Result<()> {
             engine.apply_template(template, heidevlinder, from_2026.clone()).await?;
         }
     }
-    tracing::info!("demo data loaded: KC Balans and Heidevlinder with their calendars");
+    tracing::info!("demo data loaded: KC Balans, Heidevlinder and De Klinkert");
     Ok(())
 }

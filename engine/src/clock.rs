@@ -17,6 +17,14 @@ pub trait Clock: Send + Sync + fmt::Debug {
     }
 }
 
+/// The first instant after the Dutch calendar day `date`: what happened before it happened
+/// on or before that day.
+pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+    let next = date.succ_opt().unwrap_or(date).and_time(chrono::NaiveTime::MIN);
+    // Midnight always exists in Amsterdam: the clocks change at 02:00 and 03:00.
+    next.and_local_timezone(Amsterdam).earliest().map_or_else(|| next.and_utc(), |at| at.with_timezone(&Utc))
+}
+
 /// The system clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

@@ -59,6 +59,11 @@ text_enum!(
 );
 
 text_enum!(
+    /// The OGSM status signal of a koersplan, ambitie or doel.
+    Signal { Afgerond, OpKoers, OpKoersMetAandacht, NietOpKoers }
+);
+
+text_enum!(
     /// Progress of a planned activity of the meerjarenplanning.
     PlanningStatus { Gepland, Bezig, Gereed, Vervallen }
 );

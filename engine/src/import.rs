@@ -22,6 +22,7 @@ use crate::domain::{
 };
 use crate::entity::*;
 use crate::error::{ImportError, Result};
+use crate::measurement::{Period, check_value};
 
 /// What an import changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -857,7 +858,8 @@ impl Import<'_> {
             locatie_id,
             groep_id,
         };
-        let id = self.put::<indicator::Entity>(existing, wanted).await?.id;
+        let saved = self.put::<indicator::Entity>(existing, wanted).await?;
+        let id = saved.id;
         self.indicators.insert(key.clone(), id);
 
         let mut current: HashMap<(NaiveDate, NaiveDate), measurement::Model> = measurement::Entity::find()
@@ -870,21 +872,10 @@ impl Import<'_> {
         let mut seen = HashSet::new();
         for spanned in &input.measurements {
             let m = spanned.get_ref();
-            let (start, end) = match (m.date, m.from, m.until) {
-                (Some(date), None, None) => (date.0, date.0),
-                (None, Some(from), Some(until)) if from.0 <= until.0 => (from.0, until.0),
-                (None, Some(_), Some(_)) => {
-                    return Err(self.at.at(spanned, "measurement period ends before it starts".to_owned()));
-                }
-                _ => {
-                    return Err(self
-                        .at
-                        .at(spanned, "a measurement has either `date` or both `from` and `until`".to_owned()));
-                }
-            };
-            if !m.value.is_finite() {
-                return Err(self.at.at(spanned, "measurement value must be a finite number".to_owned()));
-            }
+            let period = Period::parse(m.date.map(|d| d.0), m.from.map(|d| d.0), m.until.map(|d| d.0))
+                .map_err(|message| self.at.at(spanned, message))?;
+            let (start, end) = (period.start(), period.end());
+            check_value(&saved, m.value).map_err(|message| self.at.at(spanned, message))?;
             if !seen.insert((start, end)) {
                 return Err(self.at.at(spanned, format!("two measurements of indicator `{key}` for the same period")));
             }

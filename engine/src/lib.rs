@@ -10,6 +10,7 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod import;
+pub mod measurement;
 pub mod progress;
 pub mod read;
 pub mod schedule;

@@ -1,31 +1,33 @@
 //! Progress toward the koersplan: which succescriteria are met, the progress of doelen,
 //! ambities and the plan, and the OGSM signal at a peildatum.
 //!
-//! A succescriterium linked to an indicator is met when the latest measurement up to the
-//! peildatum meets the indicator's target. Progress of a doel is the share of its criteria
+//! A succescriterium is met when the latest measurement of its indicator up to the
+//! peildatum meets the indicator's target, or when it was marked met by hand with evidence
+//! (a closed cycle, a measurement or a note) on or before the peildatum. Progress of a doel is the share of its criteria
 //! met; an ambitie and the koersplan take the mean of their parts (parts without criteria
 //! do not count). With p the progress and t the elapsed share of the plan period:
 //! Afgerond if p = 1; Op koers if p >= t - 0.10; Op koers met aandacht if p >= t - 0.25;
-//! otherwise Niet op koers.
+//! otherwise Niet op koers. A signal set by hand, with a reason, takes the place of the
+//! computed one from the day it was set until it is lifted; every mark and override is
+//! kept, so the history can be audited.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
 
 use crate::Engine;
+use crate::clock::end_of_day;
 use crate::domain::SchoolYear;
-use crate::entity::{ambitie, doel, indicator, koersplan, measurement, succescriterium};
+use crate::entity::{
+    ambitie, criterium_mark, cycle, doel, indicator, koersplan, measurement, signal_override, succescriterium,
+};
 use crate::error::{Error, Result};
 
-/// The OGSM status signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Signal {
-    Afgerond,
-    OpKoers,
-    OpKoersMetAandacht,
-    NietOpKoers,
-}
+pub use crate::domain::Signal;
 
 /// Rounding noise of shares such as 0.3 - 0.1 must not move a signal across a boundary.
 const EPSILON: f64 = 1e-9;
@@ -58,6 +60,19 @@ fn mean(parts: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
     (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
 }
 
+/// Whether one succescriterium is met at the peildatum, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CriteriumProgress {
+    pub criterium: succescriterium::Model,
+    pub met: bool,
+    /// The latest value of the linked indicator up to the peildatum.
+    pub latest_value: Option<f64>,
+    /// Whether that value meets the indicator's target; None without indicator or value.
+    pub indicator_met: Option<bool>,
+    /// The latest mark by hand up to the peildatum, if any.
+    pub mark: Option<criterium_mark::Model>,
+}
+
 /// Progress of one doel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DoelProgress {
@@ -66,7 +81,12 @@ pub struct DoelProgress {
     pub met: usize,
     /// None for a doel without criteria.
     pub progress: Option<f64>,
+    /// The signal that counts: the override's if one is in force, else the computed one.
     pub signal: Option<Signal>,
+    pub computed_signal: Option<Signal>,
+    /// The override in force at the peildatum.
+    pub signal_override: Option<signal_override::Model>,
+    pub succescriteria: Vec<CriteriumProgress>,
 }
 
 /// Progress of one ambitie.
@@ -75,63 +95,198 @@ pub struct AmbitieProgress {
     pub ambitie: ambitie::Model,
     pub progress: Option<f64>,
     pub signal: Option<Signal>,
+    pub computed_signal: Option<Signal>,
+    pub signal_override: Option<signal_override::Model>,
     pub doelen: Vec<DoelProgress>,
 }
 
 /// Progress of a koersplan at a peildatum.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KoersplanProgress {
+    pub koersplan: koersplan::Model,
     pub peildatum: NaiveDate,
     /// The elapsed share of the plan period.
     pub elapsed: f64,
     pub progress: Option<f64>,
     pub signal: Option<Signal>,
+    pub computed_signal: Option<Signal>,
+    pub signal_override: Option<signal_override::Model>,
     pub ambities: Vec<AmbitieProgress>,
+}
+
+/// What a signal is set on by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SignalSubject {
+    Koersplan(i64),
+    Ambitie(i64),
+    Doel(i64),
+}
+
+/// The evidence for marking a succescriterium met; at least one part is required.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evidence {
+    /// A closed cycle that realised the criterion.
+    pub cycle_id: Option<i64>,
+    /// A measurement that shows it.
+    pub measurement_id: Option<i64>,
+    /// A note that says where the evidence is.
+    pub note: Option<String>,
+}
+
+/// The latest override per subject, and the signal that follows from it.
+struct Overrides(HashMap<SignalSubject, signal_override::Model>);
+
+impl Overrides {
+    fn apply(
+        &self,
+        subject: SignalSubject,
+        computed: Option<Signal>,
+    ) -> (Option<Signal>, Option<signal_override::Model>) {
+        match self.0.get(&subject) {
+            Some(o) if o.signal.is_some() => (o.signal, Some(o.clone())),
+            _ => (computed, None),
+        }
+    }
+}
+
+fn subject_of(o: &signal_override::Model) -> SignalSubject {
+    match (o.doel_id, o.ambitie_id) {
+        (Some(doel), _) => SignalSubject::Doel(doel),
+        (None, Some(ambitie)) => SignalSubject::Ambitie(ambitie),
+        (None, None) => SignalSubject::Koersplan(o.koersplan_id),
+    }
+}
+
+/// A required reason or note: trimmed, not empty.
+fn required_text(text: &str, what: &str) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::Validation(format!("{what} is required")));
+    }
+    Ok(text.to_owned())
 }
 
 impl Engine {
     /// The progress of a koersplan at a peildatum, in a fixed number of statements.
     pub async fn koersplan_progress(&self, id: i64, peildatum: NaiveDate) -> Result<KoersplanProgress> {
-        let plan = koersplan::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "koersplan", id: id.to_string() })?;
-        let t = elapsed(plan.first_school_year, plan.last_school_year, peildatum);
-        let ambities = self.ambities_of(&[id]).await?.remove(&id).unwrap_or_default();
-        let ambitie_ids: Vec<i64> = ambities.iter().map(|a| a.id).collect();
-        let mut doelen = self.doelen_of(&ambitie_ids).await?;
-        let doel_ids: Vec<i64> = doelen.values().flatten().map(|d| d.id).collect();
-        let criteria = self.succescriteria_of(&doel_ids).await?;
-        let met = self.met_indicators(criteria.values().flatten().filter_map(|c| c.indicator_id), peildatum).await?;
-
-        let with_signal = |p: Option<f64>| (p, p.map(|p| signal(p, t)));
-        let ambities: Vec<AmbitieProgress> = ambities
-            .into_iter()
-            .map(|ambitie| {
-                let doelen: Vec<DoelProgress> = doelen
-                    .remove(&ambitie.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|doel| {
-                        let own: &[succescriterium::Model] = criteria.get(&doel.id).map_or(&[], Vec::as_slice);
-                        let hit =
-                            own.iter().filter(|c| c.indicator_id.is_some_and(|i| met.get(&i) == Some(&true))).count();
-                        let progress = (!own.is_empty()).then(|| hit as f64 / own.len() as f64);
-                        let (progress, signal) = with_signal(progress);
-                        DoelProgress { doel, criteria: own.len(), met: hit, progress, signal }
-                    })
-                    .collect();
-                let (progress, signal) = with_signal(mean(doelen.iter().map(|d| d.progress)));
-                AmbitieProgress { ambitie, progress, signal, doelen }
-            })
-            .collect();
-        let (progress, signal) = with_signal(mean(ambities.iter().map(|a| a.progress)));
-        Ok(KoersplanProgress { peildatum, elapsed: t, progress, signal, ambities })
+        let plan =
+            self.koersplan(id).await?.ok_or_else(|| Error::NotFound { what: "koersplan", id: id.to_string() })?;
+        let mut all = self.koersplannen_progress(vec![plan], peildatum).await?;
+        all.pop().ok_or_else(|| Error::NotFound { what: "koersplan", id: id.to_string() })
     }
 
-    /// Whether each indicator's latest measurement up to the peildatum meets its target.
-    async fn met_indicators(&self, ids: impl Iterator<Item = i64>, peildatum: NaiveDate) -> Result<HashMap<i64, bool>> {
-        let ids: Vec<i64> = ids.collect();
+    /// The progress of several koersplannen at one peildatum, in the same fixed number of
+    /// statements whatever their number.
+    pub async fn koersplannen_progress(
+        &self,
+        plans: Vec<koersplan::Model>,
+        peildatum: NaiveDate,
+    ) -> Result<Vec<KoersplanProgress>> {
+        let cutoff = end_of_day(peildatum);
+        let plan_ids: Vec<i64> = plans.iter().map(|p| p.id).collect();
+        let mut ambities = self.ambities_of(&plan_ids).await?;
+        let ambitie_ids: Vec<i64> = ambities.values().flatten().map(|a| a.id).collect();
+        let mut doelen = self.doelen_of(&ambitie_ids).await?;
+        let doel_ids: Vec<i64> = doelen.values().flatten().map(|d| d.id).collect();
+        let mut criteria = self.succescriteria_of(&doel_ids).await?;
+        let latest =
+            self.latest_values(criteria.values().flatten().filter_map(|c| c.indicator_id).collect(), peildatum).await?;
+        let criterium_ids: Vec<i64> = criteria.values().flatten().map(|c| c.id).collect();
+        let marks: HashMap<i64, criterium_mark::Model> = criterium_mark::Entity::find()
+            .filter(criterium_mark::Column::SuccescriteriumId.is_in(criterium_ids))
+            .filter(criterium_mark::Column::At.lt(cutoff))
+            .order_by_asc(criterium_mark::Column::At)
+            .order_by_asc(criterium_mark::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| (m.succescriterium_id, m))
+            .collect();
+        let overrides = Overrides(
+            signal_override::Entity::find()
+                .filter(signal_override::Column::KoersplanId.is_in(plan_ids))
+                .filter(signal_override::Column::At.lt(cutoff))
+                .order_by_asc(signal_override::Column::At)
+                .order_by_asc(signal_override::Column::Id)
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|o| (subject_of(&o), o))
+                .collect(),
+        );
+
+        let criterium = |c: succescriterium::Model| {
+            let latest = c.indicator_id.and_then(|i| latest.get(&i));
+            let indicator_met = latest.map(|(indicator, value)| indicator.direction.meets(*value, indicator.target));
+            let mark = marks.get(&c.id).cloned();
+            let met = indicator_met == Some(true) || mark.as_ref().is_some_and(|m| m.met);
+            CriteriumProgress { criterium: c, met, latest_value: latest.map(|(_, v)| *v), indicator_met, mark }
+        };
+        Ok(plans
+            .into_iter()
+            .map(|koersplan| {
+                let t = elapsed(koersplan.first_school_year, koersplan.last_school_year, peildatum);
+                let computed = |p: Option<f64>| p.map(|p| signal(p, t));
+                let ambities: Vec<AmbitieProgress> = ambities
+                    .remove(&koersplan.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|ambitie| {
+                        let doelen: Vec<DoelProgress> = doelen
+                            .remove(&ambitie.id)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|doel| {
+                                let own: Vec<CriteriumProgress> =
+                                    criteria.remove(&doel.id).unwrap_or_default().into_iter().map(criterium).collect();
+                                let met = own.iter().filter(|c| c.met).count();
+                                let progress = (!own.is_empty()).then(|| met as f64 / own.len() as f64);
+                                let computed_signal = computed(progress);
+                                let (signal, signal_override) =
+                                    overrides.apply(SignalSubject::Doel(doel.id), computed_signal);
+                                DoelProgress {
+                                    doel,
+                                    criteria: own.len(),
+                                    met,
+                                    progress,
+                                    signal,
+                                    computed_signal,
+                                    signal_override,
+                                    succescriteria: own,
+                                }
+                            })
+                            .collect();
+                        let progress = mean(doelen.iter().map(|d| d.progress));
+                        let computed_signal = computed(progress);
+                        let (signal, signal_override) =
+                            overrides.apply(SignalSubject::Ambitie(ambitie.id), computed_signal);
+                        AmbitieProgress { ambitie, progress, signal, computed_signal, signal_override, doelen }
+                    })
+                    .collect();
+                let progress = mean(ambities.iter().map(|a| a.progress));
+                let computed_signal = computed(progress);
+                let (signal, signal_override) =
+                    overrides.apply(SignalSubject::Koersplan(koersplan.id), computed_signal);
+                KoersplanProgress {
+                    koersplan,
+                    peildatum,
+                    elapsed: t,
+                    progress,
+                    signal,
+                    computed_signal,
+                    signal_override,
+                    ambities,
+                }
+            })
+            .collect())
+    }
+
+    /// Each indicator with its latest measured value up to the peildatum, if it has one.
+    async fn latest_values(
+        &self,
+        ids: Vec<i64>,
+        peildatum: NaiveDate,
+    ) -> Result<HashMap<i64, (indicator::Model, f64)>> {
         let indicators =
             indicator::Entity::find().filter(indicator::Column::Id.is_in(ids.clone())).all(self.db()).await?;
         let measurements = measurement::Entity::find()
@@ -142,11 +297,171 @@ impl Engine {
             .all(self.db())
             .await?;
         // Ordered oldest first, so the last one written per indicator is the latest.
-        let latest: BTreeMap<i64, f64> = measurements.into_iter().map(|m| (m.indicator_id, m.value)).collect();
-        Ok(indicators
-            .into_iter()
-            .map(|i| (i.id, latest.get(&i.id).is_some_and(|v| i.direction.meets(*v, i.target))))
-            .collect())
+        let mut latest: BTreeMap<i64, f64> = measurements.into_iter().map(|m| (m.indicator_id, m.value)).collect();
+        Ok(indicators.into_iter().filter_map(|i| latest.remove(&i.id).map(|v| (i.id, (i, v)))).collect())
+    }
+
+    /// Marks a succescriterium met by hand. Refused without evidence: a closed cycle, a
+    /// measurement or a note.
+    #[tracing::instrument(skip(self, evidence))]
+    pub async fn mark_succescriterium_met(
+        &self,
+        actor: &str,
+        succescriterium_id: i64,
+        evidence: Evidence,
+    ) -> Result<criterium_mark::Model> {
+        let note = evidence.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+        if evidence.cycle_id.is_none() && evidence.measurement_id.is_none() && note.is_none() {
+            return Err(Error::Validation(
+                "a succescriterium is marked met only with evidence: a closed cycle, a measurement or a note".into(),
+            ));
+        }
+        let txn = self.db().begin().await?;
+        self.criterium_exists(&txn, succescriterium_id).await?;
+        if let Some(id) = evidence.cycle_id {
+            let cycle = cycle::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| Error::NotFound { what: "cycle", id: id.to_string() })?;
+            if cycle.status != crate::cycle::machine::Status::Closed.as_str() {
+                return Err(Error::Validation(format!(
+                    "cycle {id} is still open: only a closed cycle is evidence that a succescriterium is met"
+                )));
+            }
+        }
+        if let Some(id) = evidence.measurement_id
+            && measurement::Entity::find_by_id(id).one(&txn).await?.is_none()
+        {
+            return Err(Error::NotFound { what: "measurement", id: id.to_string() });
+        }
+        let mark = criterium_mark::ActiveModel {
+            succescriterium_id: Set(succescriterium_id),
+            met: Set(true),
+            cycle_id: Set(evidence.cycle_id),
+            measurement_id: Set(evidence.measurement_id),
+            note: Set(note),
+            actor: Set(actor.to_owned()),
+            at: Set(self.clock().now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(mark)
+    }
+
+    /// Withdraws a mark by hand: from now on only the indicator decides. Needs a reason.
+    #[tracing::instrument(skip(self, reason))]
+    pub async fn withdraw_succescriterium_mark(
+        &self,
+        actor: &str,
+        succescriterium_id: i64,
+        reason: &str,
+    ) -> Result<criterium_mark::Model> {
+        let reason = required_text(reason, "a reason for withdrawing the mark")?;
+        let txn = self.db().begin().await?;
+        self.criterium_exists(&txn, succescriterium_id).await?;
+        let mark = criterium_mark::ActiveModel {
+            succescriterium_id: Set(succescriterium_id),
+            met: Set(false),
+            cycle_id: Set(None),
+            measurement_id: Set(None),
+            note: Set(Some(reason)),
+            actor: Set(actor.to_owned()),
+            at: Set(self.clock().now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(mark)
+    }
+
+    async fn criterium_exists(&self, txn: &DatabaseTransaction, id: i64) -> Result<()> {
+        match succescriterium::Entity::find_by_id(id).one(txn).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::NotFound { what: "succescriterium", id: id.to_string() }),
+        }
+    }
+
+    /// The marks of succescriteria, oldest first: their full history.
+    pub async fn marks_of(&self, criteria: &[i64]) -> Result<HashMap<i64, Vec<criterium_mark::Model>>> {
+        let rows = criterium_mark::Entity::find()
+            .filter(criterium_mark::Column::SuccescriteriumId.is_in(criteria.iter().copied()))
+            .order_by_asc(criterium_mark::Column::At)
+            .order_by_asc(criterium_mark::Column::Id)
+            .all(self.db())
+            .await?;
+        let mut by: HashMap<i64, Vec<criterium_mark::Model>> = HashMap::new();
+        for row in rows {
+            by.entry(row.succescriterium_id).or_default().push(row);
+        }
+        Ok(by)
+    }
+
+    /// Sets the signal of a koersplan, ambitie or doel by hand, or lifts an earlier
+    /// override with `None`. The reason is required and kept with the event.
+    #[tracing::instrument(skip(self, reason))]
+    pub async fn override_signal(
+        &self,
+        actor: &str,
+        subject: SignalSubject,
+        signal: Option<Signal>,
+        reason: &str,
+    ) -> Result<signal_override::Model> {
+        let reason = required_text(reason, "a reason for the signal")?;
+        let txn = self.db().begin().await?;
+        let (koersplan_id, ambitie_id, doel_id) = match subject {
+            SignalSubject::Koersplan(id) => match koersplan::Entity::find_by_id(id).one(&txn).await? {
+                Some(_) => (id, None, None),
+                None => return Err(Error::NotFound { what: "koersplan", id: id.to_string() }),
+            },
+            SignalSubject::Ambitie(id) => match ambitie::Entity::find_by_id(id).one(&txn).await? {
+                Some(a) => (a.koersplan_id, Some(id), None),
+                None => return Err(Error::NotFound { what: "ambitie", id: id.to_string() }),
+            },
+            SignalSubject::Doel(id) => {
+                let doel = doel::Entity::find_by_id(id)
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| Error::NotFound { what: "doel", id: id.to_string() })?;
+                let ambitie = ambitie::Entity::find_by_id(doel.ambitie_id)
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| Error::NotFound { what: "ambitie", id: doel.ambitie_id.to_string() })?;
+                (ambitie.koersplan_id, Some(ambitie.id), Some(id))
+            }
+        };
+        let row = signal_override::ActiveModel {
+            koersplan_id: Set(koersplan_id),
+            ambitie_id: Set(ambitie_id),
+            doel_id: Set(doel_id),
+            signal: Set(signal),
+            reason: Set(reason),
+            actor: Set(actor.to_owned()),
+            at: Set(self.clock().now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Every signal override of the koersplannen, oldest first: the history of signals set
+    /// by hand, with their reasons.
+    pub async fn signal_overrides_of(&self, koersplannen: &[i64]) -> Result<HashMap<i64, Vec<signal_override::Model>>> {
+        let rows = signal_override::Entity::find()
+            .filter(signal_override::Column::KoersplanId.is_in(koersplannen.iter().copied()))
+            .order_by_asc(signal_override::Column::At)
+            .order_by_asc(signal_override::Column::Id)
+            .all(self.db())
+            .await?;
+        let mut by: HashMap<i64, Vec<signal_override::Model>> = HashMap::new();
+        for row in rows {
+            by.entry(row.koersplan_id).or_default().push(row);
+        }
+        Ok(by)
     }
 }
 

@@ -1,12 +1,20 @@
 //! Progress of a koersplan from its indicators' measurements, and the signal at a peildatum.
 
-use chrono::NaiveDate;
-use koers_engine::Engine;
-use koers_engine::entity::koersplan;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use koers_engine::clock::ManualClock;
+use koers_engine::cycle::machine::Values;
+use koers_engine::cycle::{Owner, StartCycle};
+use koers_engine::entity::{ambitie, doel, koersplan, measurement, succescriterium, team};
 use koers_engine::import::import_str;
-use koers_engine::progress::Signal;
+use koers_engine::progress::{Evidence, Signal, SignalSubject};
 use koers_engine::store::{StoreConfig, open};
-use sea_orm::EntityTrait;
+use koers_engine::workflow::load;
+use koers_engine::{Engine, Error};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
 
 const PLAN: &str = r#"
 [[bestuur]]
@@ -18,6 +26,11 @@ kind = "onderwijs"
 key = "kc"
 name = "KC"
 besturen = ["b"]
+
+[[kindcentrum.team]]
+key = "kring"
+name = "Kenniskring lezen"
+kind = "kenniskring"
 
 [[indicator]]
 key = "lezen"
@@ -102,4 +115,211 @@ async fn progress_follows_the_latest_measurement_up_to_the_peildatum() {
     assert_eq!(later.ambities[0].signal, Some(Signal::Afgerond));
     assert_eq!(later.progress, Some(0.5));
     assert_eq!(later.signal, Some(Signal::NietOpKoers), "0.5 < 0.75 - 0.25");
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+/// An engine over the plan, with the clock at noon UTC of `today`.
+async fn engine_on(today: NaiveDate) -> (Engine, Arc<ManualClock>, koersplan::Model) {
+    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    import_str(&db, "plan.toml", PLAN).await.expect("import");
+    let clock = Arc::new(ManualClock::new(Utc.from_utc_datetime(&today.and_hms_opt(12, 0, 0).expect("noon"))));
+    let engine = Engine::with_clock(db, clock.clone());
+    let plan = koersplan::Entity::find().one(engine.db()).await.expect("q").expect("plan");
+    (engine, clock, plan)
+}
+
+async fn criterium(engine: &Engine, description: &str) -> succescriterium::Model {
+    succescriterium::Entity::find()
+        .filter(succescriterium::Column::Description.eq(description))
+        .one(engine.db())
+        .await
+        .expect("q")
+        .expect("criterium")
+}
+
+#[tokio::test]
+async fn a_criterium_is_met_by_a_mark_with_evidence_and_never_without() {
+    let (engine, clock, plan) = engine_on(date(2021, 3, 1)).await;
+    let story = criterium(&engine, "Een verhaal").await;
+
+    // No evidence at all, or only blank text: refused, nothing stored.
+    for evidence in [Evidence::default(), Evidence { note: Some("  ".into()), ..Evidence::default() }] {
+        let refused = engine.mark_succescriterium_met("test", story.id, evidence).await.expect_err("no evidence");
+        assert!(matches!(&refused, Error::Validation(m) if m.contains("evidence")), "{refused}");
+    }
+    assert!(engine.marks_of(&[story.id]).await.expect("marks").is_empty());
+
+    // An open cycle is no evidence; a closed one is.
+    engine.register_workflows(load(None).expect("workflows")).await.expect("workflows");
+    let kring = team::Entity::find().one(engine.db()).await.expect("q").expect("team");
+    let cycle = engine
+        .start_cycle(
+            "test",
+            StartCycle {
+                workflow: "pdca".into(),
+                title: "Voorlezen in de onderbouw".into(),
+                owner: Owner::Team(kring.id),
+                doelen: vec![],
+                due_dates: BTreeMap::new(),
+                occurrence_id: None,
+            },
+        )
+        .await
+        .expect("start");
+    let evidence = Evidence { cycle_id: Some(cycle.id), ..Evidence::default() };
+    let refused = engine.mark_succescriterium_met("test", story.id, evidence.clone()).await.expect_err("open cycle");
+    assert!(matches!(&refused, Error::Validation(m) if m.contains("still open")), "{refused}");
+    let closed = close(&engine, cycle.id).await;
+    assert_eq!(closed.status, "closed");
+    let unknown = Evidence { measurement_id: Some(9999), ..Evidence::default() };
+    assert!(matches!(
+        engine.mark_succescriterium_met("test", story.id, unknown).await,
+        Err(Error::NotFound { what: "measurement", .. })
+    ));
+
+    let before = engine.koersplan_progress(plan.id, date(2021, 3, 1)).await.expect("progress");
+    assert_eq!(before.ambities[1].progress, Some(0.0));
+    let mark = engine.mark_succescriterium_met("directeur", story.id, evidence).await.expect("mark");
+    assert_eq!((mark.met, mark.cycle_id, mark.actor.as_str()), (true, Some(cycle.id), "directeur"));
+
+    let after = engine.koersplan_progress(plan.id, date(2021, 3, 1)).await.expect("progress");
+    let doel = &after.ambities[1].doelen[0];
+    assert_eq!(doel.progress, Some(1.0));
+    assert_eq!(doel.signal, Some(Signal::Afgerond));
+    assert_eq!(doel.succescriteria[0].mark.as_ref().map(|m| m.id), Some(mark.id));
+    // A peildatum before the mark does not see it.
+    let earlier = engine.koersplan_progress(plan.id, date(2021, 2, 28)).await.expect("progress");
+    assert_eq!(earlier.ambities[1].doelen[0].progress, Some(0.0));
+
+    // A measurement is evidence too; withdrawing needs a reason and keeps the history.
+    let lezen = criterium(&engine, "80% scoort I-III").await;
+    let measured = measurement::Entity::find().one(engine.db()).await.expect("q").expect("measurement");
+    engine
+        .mark_succescriterium_met(
+            "test",
+            lezen.id,
+            Evidence { measurement_id: Some(measured.id), ..Evidence::default() },
+        )
+        .await
+        .expect("mark with measurement");
+    clock.advance(chrono::TimeDelta::days(1));
+    assert!(matches!(
+        engine.withdraw_succescriterium_mark("test", story.id, " ").await,
+        Err(Error::Validation(m)) if m.contains("reason")
+    ));
+    engine.withdraw_succescriterium_mark("test", story.id, "De cyclus is niet geborgd").await.expect("withdraw");
+    let history = engine.marks_of(&[story.id]).await.expect("marks").remove(&story.id).expect("history");
+    assert_eq!(history.iter().map(|m| m.met).collect::<Vec<_>>(), [true, false]);
+    let now = engine.koersplan_progress(plan.id, date(2021, 3, 2)).await.expect("progress");
+    assert_eq!(now.ambities[1].doelen[0].progress, Some(0.0));
+    let lezen_doel = &now.ambities[0].doelen[0];
+    assert_eq!(lezen_doel.progress, Some(0.5), "lezen is met by its mark; verzuim is not measured yet");
+    assert!(lezen_doel.succescriteria[0].met && lezen_doel.succescriteria[0].indicator_met.is_none());
+}
+
+async fn close(engine: &Engine, id: i64) -> koers_engine::entity::cycle::Model {
+    let values = |v: serde_json::Value| -> Values { serde_json::from_value(v).expect("values") };
+    let plan = values(json!({"doelen": ["Meer leesplezier"], "criteria": ["Elke dag voorlezen"]}));
+    engine.advance_cycle("test", id, 1, "do", plan).await.expect("plan -> do");
+    engine.advance_cycle("test", id, 2, "check", values(json!({"logboek": "Gestart"}))).await.expect("do -> check");
+    engine.advance_cycle("test", id, 3, "act", values(json!({"realisatie": "Gerealiseerd"}))).await.expect("act");
+    engine
+        .update_cycle_fields("test", id, 4, values(json!({"analyse": "Werkt", "besluit": "borgen"})))
+        .await
+        .expect("act");
+    let evaluation = values(json!({"evaluatie-proces": "Goed verlopen", "evaluatie-product": "Voorlezen blijft"}));
+    engine.close_cycle("test", id, 5, "borgen", evaluation).await.expect("close")
+}
+
+#[tokio::test]
+async fn a_signal_set_by_hand_needs_a_reason_and_is_kept_as_an_event() {
+    let (engine, clock, plan) = engine_on(date(2021, 7, 1)).await;
+    let a1 =
+        ambitie::Entity::find().filter(ambitie::Column::Key.eq("a1")).one(engine.db()).await.expect("q").expect("a1");
+    let d3 = doel::Entity::find().filter(doel::Column::Key.eq("d3")).one(engine.db()).await.expect("q").expect("d3");
+
+    let refused = engine
+        .override_signal("bestuur", SignalSubject::Doel(d3.id), Some(Signal::OpKoers), "")
+        .await
+        .expect_err("no reason");
+    assert!(matches!(&refused, Error::Validation(m) if m.contains("reason")), "{refused}");
+    assert!(matches!(
+        engine.override_signal("bestuur", SignalSubject::Ambitie(4242), Some(Signal::OpKoers), "x").await,
+        Err(Error::NotFound { what: "ambitie", .. })
+    ));
+
+    let reason = "Het leesproject start pas in het voorjaar, afgesproken met de directie";
+    let set = engine
+        .override_signal("bestuur", SignalSubject::Doel(d3.id), Some(Signal::OpKoersMetAandacht), reason)
+        .await
+        .expect("override");
+    assert_eq!((set.koersplan_id, set.doel_id, set.reason.as_str()), (plan.id, Some(d3.id), reason));
+    engine
+        .override_signal("bestuur", SignalSubject::Ambitie(a1.id), Some(Signal::NietOpKoers), "Verzuim stijgt weer")
+        .await
+        .expect("override ambitie");
+
+    let p = engine.koersplan_progress(plan.id, date(2021, 7, 1)).await.expect("progress");
+    let d = &p.ambities[1].doelen[0];
+    assert_eq!(d.computed_signal, Some(Signal::NietOpKoers));
+    assert_eq!(d.signal, Some(Signal::OpKoersMetAandacht));
+    assert_eq!(d.signal_override.as_ref().map(|o| o.reason.as_str()), Some(reason));
+    assert_eq!(p.ambities[0].computed_signal, Some(Signal::OpKoers));
+    assert_eq!(p.ambities[0].signal, Some(Signal::NietOpKoers));
+    assert_eq!(p.signal, p.computed_signal, "the koersplan itself has no override");
+    // Before the override was set, the computed signal counted.
+    let before = engine.koersplan_progress(plan.id, date(2021, 6, 30)).await.expect("progress");
+    assert_eq!(before.ambities[1].doelen[0].signal, before.ambities[1].doelen[0].computed_signal);
+
+    // Lifting the override takes a reason too; the computed signal counts again, and both
+    // events stay in the history.
+    clock.advance(chrono::TimeDelta::days(1));
+    engine.override_signal("bestuur", SignalSubject::Doel(d3.id), None, "Project is gestart").await.expect("lift");
+    let p = engine.koersplan_progress(plan.id, date(2021, 7, 2)).await.expect("progress");
+    assert_eq!(p.ambities[1].doelen[0].signal, Some(Signal::NietOpKoers));
+    assert!(p.ambities[1].doelen[0].signal_override.is_none());
+    let history = engine.signal_overrides_of(&[plan.id]).await.expect("history").remove(&plan.id).expect("rows");
+    assert_eq!(history.len(), 3);
+    assert_eq!(
+        history.iter().filter(|o| o.doel_id == Some(d3.id)).map(|o| o.signal).collect::<Vec<_>>(),
+        [Some(Signal::OpKoersMetAandacht), None]
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_measurement_moves_progress_and_bad_values_are_refused() {
+    use koers_engine::entity::indicator;
+    use koers_engine::measurement::{NewMeasurement, Period};
+    let (engine, _, plan) = engine_on(date(2021, 3, 1)).await;
+    let lezen = indicator::Entity::find()
+        .filter(indicator::Column::Key.eq("lezen"))
+        .one(engine.db())
+        .await
+        .expect("q")
+        .expect("i");
+    let new = |value: f64, day: NaiveDate| NewMeasurement {
+        indicator_id: lezen.id,
+        period: Period::day(day),
+        value,
+        source: "Cito M".into(),
+        note: None,
+    };
+    for (value, expected) in [(120.0, "percentage"), (f64::NAN, "not a number")] {
+        let refused = engine.record_measurement(new(value, date(2021, 2, 1))).await.expect_err("bad value");
+        assert!(matches!(&refused, Error::Validation(m) if m.contains(expected)), "{refused}");
+    }
+    let blank = NewMeasurement { source: " ".into(), ..new(81.0, date(2021, 2, 1)) };
+    assert!(matches!(engine.record_measurement(blank).await, Err(Error::Validation(m)) if m.contains("source")));
+    let unknown = NewMeasurement { indicator_id: 999, ..new(81.0, date(2021, 2, 1)) };
+    assert!(matches!(engine.record_measurement(unknown).await, Err(Error::NotFound { what: "indicator", .. })));
+
+    engine.record_measurement(new(81.0, date(2021, 2, 1))).await.expect("record");
+    let twice = engine.record_measurement(new(70.0, date(2021, 2, 1))).await.expect_err("same period");
+    assert!(matches!(&twice, Error::Validation(m) if m.contains("already has a measurement")), "{twice}");
+    let p = engine.koersplan_progress(plan.id, date(2021, 3, 1)).await.expect("progress");
+    assert_eq!(p.ambities[0].doelen[0].succescriteria[0].latest_value, Some(81.0));
+    assert_eq!(p.ambities[0].doelen[0].met, 1);
 }

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Signal;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "signal_override")]
 pub struct Model {
@@ -14,7 +16,7 @@ pub struct Model {
     /// Set for an override of a doel.
     pub doel_id: Option<i64>,
     /// None lifts the earlier override.
-    pub signal: Option<String>,
+    pub signal: Option<Signal>,
     #[sea_orm(column_type = "Text")]
     pub reason: String,
     pub actor: String,
