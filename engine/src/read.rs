@@ -112,6 +112,23 @@ impl Engine {
         self.by_ids::<indicator::Entity>(indicator::Column::Id, ids).await
     }
 
+    pub async fn cycles_by_id(&self, ids: &[i64]) -> Result<Vec<cycle::Model>> {
+        self.by_ids::<cycle::Entity>(cycle::Column::Id, ids).await
+    }
+
+    pub async fn measurements_by_id(&self, ids: &[i64]) -> Result<Vec<measurement::Model>> {
+        self.by_ids::<measurement::Entity>(measurement::Column::Id, ids).await
+    }
+
+    /// The indicators whose scope is (part of) each kindcentrum, by key.
+    pub async fn indicators_of_kindcentra(&self, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<indicator::Model>>> {
+        use indicator::Column as C;
+        self.children::<indicator::Entity, _>(C::KindcentrumId, kindcentra, &[C::Key], |i| {
+            i.kindcentrum_id.unwrap_or_default()
+        })
+        .await
+    }
+
     /// The rows whose `parent_col` is one of `ids`, grouped by it, in `order`.
     pub async fn children<E, C>(
         &self,

@@ -6,6 +6,7 @@
 pub mod cycle;
 pub mod error;
 pub mod loader;
+pub mod progress;
 pub mod query;
 pub mod schedule;
 pub mod server;
@@ -16,7 +17,7 @@ use koers_engine::Engine;
 
 /// The root of every mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(cycle::CycleMutation, schedule::ScheduleMutation);
+pub struct Mutation(cycle::CycleMutation, schedule::ScheduleMutation, progress::ProgressMutation);
 
 /// The root of every subscription.
 #[derive(MergedSubscription, Default, Debug)]

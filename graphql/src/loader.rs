@@ -71,6 +71,9 @@ list_loader!(AmbitiesOf, ambitie::Model, ambities_of);
 list_loader!(DoelenOf, doel::Model, doelen_of);
 list_loader!(SuccescriteriaOf, succescriterium::Model, succescriteria_of);
 list_loader!(IndicatorsOf, indicator::Model, indicators_of);
+list_loader!(IndicatorsOfKindcentrum, indicator::Model, indicators_of_kindcentra);
+list_loader!(MarksOf, criterium_mark::Model, marks_of);
+list_loader!(SignalOverridesOf, signal_override::Model, signal_overrides_of);
 
 macro_rules! page_loader {
     ($key:ident, $value:ty, $method:ident) => {
@@ -137,3 +140,5 @@ id_loader!(LocatieById, locatie, locaties_by_id);
 id_loader!(GroepById, groep, groepen_by_id);
 id_loader!(TeamById, team, teams_by_id);
 id_loader!(ProfessionalById, professional, professionals_by_id);
+id_loader!(CycleById, cycle, cycles_by_id);
+id_loader!(MeasurementById, measurement, measurements_by_id);

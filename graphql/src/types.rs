@@ -9,6 +9,7 @@ use koers_engine::read::{Page, Slice, fte_on};
 
 use crate::error::{IntoGraphql, not_found};
 use crate::loader::*;
+use crate::progress::{CriteriumMark, KoersplanVoortgang, SignalOverride};
 
 /// The largest page a client may ask for.
 pub const MAX_PAGE: i32 = 500;
@@ -217,6 +218,10 @@ impl Kindcentrum {
     }
     async fn koersplannen(&self, ctx: &Context<'_>) -> Result<Vec<Koersplan>> {
         Ok(list(ctx, KoersplannenOf(self.0.id)).await?.into_iter().map(Koersplan).collect())
+    }
+    /// The kengetallen of this kindcentrum (and of its locaties and groepen), by key.
+    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
+        Ok(list(ctx, IndicatorsOfKindcentrum(self.0.id)).await?.into_iter().map(Indicator).collect())
     }
     /// The professionals working here, by name.
     async fn professionals(
@@ -431,6 +436,10 @@ impl Koersplan {
         let peildatum = peildatum.unwrap_or_else(|| engine.clock().today());
         engine.koersplan_progress(self.0.id, peildatum).await.gql().map(Into::into)
     }
+    /// Every signal set by hand on this koersplan, its ambities and doelen, oldest first.
+    async fn signal_overrides(&self, ctx: &Context<'_>) -> Result<Vec<SignalOverride>> {
+        Ok(list(ctx, SignalOverridesOf(self.0.id)).await?.into_iter().map(SignalOverride).collect())
+    }
 }
 
 /// An ambitie of a koersplan.
@@ -512,6 +521,10 @@ impl Succescriterium {
     }
     async fn description(&self) -> &str {
         &self.0.description
+    }
+    /// Every mark by hand, oldest first; the latest counts.
+    async fn marks(&self, ctx: &Context<'_>) -> Result<Vec<CriteriumMark>> {
+        Ok(list(ctx, MarksOf(self.0.id)).await?.into_iter().map(CriteriumMark).collect())
     }
     /// The indicator whose measurements show whether this criterion is met, if any.
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Option<Indicator>> {
@@ -623,77 +636,5 @@ impl Measurement {
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
-    }
-}
-
-/// The OGSM status signal.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(remote = "koers_engine::progress::Signal")]
-pub enum Signal {
-    Afgerond,
-    OpKoers,
-    OpKoersMetAandacht,
-    NietOpKoers,
-}
-
-/// Progress of a koersplan at a peildatum.
-#[derive(SimpleObject, Debug)]
-pub struct KoersplanVoortgang {
-    pub peildatum: NaiveDate,
-    /// The elapsed share of the plan period, 0 to 1.
-    pub elapsed: f64,
-    /// The mean progress of the ambities, 0 to 1; null without any succescriterium.
-    pub progress: Option<f64>,
-    pub signal: Option<Signal>,
-    pub ambities: Vec<AmbitieVoortgang>,
-}
-
-/// Progress of an ambitie: the mean of its doelen.
-#[derive(SimpleObject, Debug)]
-pub struct AmbitieVoortgang {
-    pub ambitie: Ambitie,
-    pub progress: Option<f64>,
-    pub signal: Option<Signal>,
-    pub doelen: Vec<DoelVoortgang>,
-}
-
-/// Progress of a doel: the share of its succescriteria met.
-#[derive(SimpleObject, Debug)]
-pub struct DoelVoortgang {
-    pub doel: Doel,
-    pub criteria: u32,
-    pub met: u32,
-    pub progress: Option<f64>,
-    pub signal: Option<Signal>,
-}
-
-impl From<koers_engine::progress::KoersplanProgress> for KoersplanVoortgang {
-    fn from(p: koers_engine::progress::KoersplanProgress) -> Self {
-        KoersplanVoortgang {
-            peildatum: p.peildatum,
-            elapsed: p.elapsed,
-            progress: p.progress,
-            signal: p.signal.map(Into::into),
-            ambities: p
-                .ambities
-                .into_iter()
-                .map(|a| AmbitieVoortgang {
-                    ambitie: Ambitie(a.ambitie),
-                    progress: a.progress,
-                    signal: a.signal.map(Into::into),
-                    doelen: a
-                        .doelen
-                        .into_iter()
-                        .map(|d| DoelVoortgang {
-                            doel: Doel(d.doel),
-                            criteria: u32::try_from(d.criteria).unwrap_or(u32::MAX),
-                            met: u32::try_from(d.met).unwrap_or(u32::MAX),
-                            progress: d.progress,
-                            signal: d.signal.map(Into::into),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
     }
 }

@@ -259,3 +259,73 @@ async fn koersplan_voortgang_at_a_peildatum() {
     assert!((third - 1.0 / 3.0).abs() < 1e-9, "{third}");
     assert_eq!(voortgang["signal"], "NIET_OP_KOERS");
 }
+
+async fn exec(engine: &Engine, query: &str) -> async_graphql::Response {
+    let schema = koers_graphql::schema(engine.clone());
+    schema.execute(Request::new(query).data(koers_graphql::loader::new(engine.clone()))).await
+}
+
+fn code(response: &async_graphql::Response) -> Option<String> {
+    let extensions = response.errors.first()?.extensions.as_ref()?;
+    match extensions.get("code")? {
+        async_graphql::Value::String(code) => Some(code.clone()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn evidence_is_recorded_and_signals_set_by_hand_through_the_api() {
+    let (engine, _) = with_kindcentra(1).await;
+    let ids = exec(
+        &engine,
+        "{ kindcentra { indicators { id } koersplannen { id ambities { doelen { id succescriteria { id } } } } } }",
+    )
+    .await;
+    let ids = serde_json::to_value(ids.data).expect("json");
+    let kc = &ids["kindcentra"][0];
+    let indicator = kc["indicators"][0]["id"].as_str().expect("indicator");
+    let doel = &kc["koersplannen"][0]["ambities"][0]["doelen"][0];
+    let (doel_id, criterium) =
+        (doel["id"].as_str().expect("doel"), doel["succescriteria"][0]["id"].as_str().expect("c"));
+
+    // A measurement for a period; one outside the percentage range is refused.
+    let bad = exec(&engine, &format!(r#"mutation {{ recordMeasurement(input: {{ indicatorId: "{indicator}", date: "2022-01-31", value: 180, source: "Cito" }}) {{ id }} }}"#)).await;
+    assert_eq!(code(&bad).as_deref(), Some("VALIDATION"), "{:?}", bad.errors);
+    let both = exec(&engine, &format!(r#"mutation {{ recordMeasurement(input: {{ indicatorId: "{indicator}", date: "2022-01-31", from: "2022-01-01", value: 80, source: "Cito" }}) {{ id }} }}"#)).await;
+    assert_eq!(code(&both).as_deref(), Some("VALIDATION"), "{:?}", both.errors);
+    let recorded = exec(&engine, &format!(r#"mutation {{ recordMeasurement(input: {{ indicatorId: "{indicator}", from: "2022-01-01", until: "2022-01-31", value: 79.5, source: "Cito M6", note: "Midden" }}) {{ id periodStart periodEnd value }} }}"#)).await;
+    assert!(recorded.errors.is_empty(), "{:?}", recorded.errors);
+    let recorded = serde_json::to_value(recorded.data).expect("json");
+    assert_eq!(recorded["recordMeasurement"]["periodEnd"], "2022-01-31");
+    let measurement = recorded["recordMeasurement"]["id"].as_str().expect("id");
+
+    // A mark without evidence is refused; with a measurement it counts.
+    let refused =
+        exec(&engine, &format!(r#"mutation {{ markSuccescriteriumMet(id: "{criterium}", evidence: {{}}) {{ id }} }}"#))
+            .await;
+    assert_eq!(code(&refused).as_deref(), Some("VALIDATION"));
+    assert!(refused.errors[0].message.contains("evidence"), "{}", refused.errors[0].message);
+    let marked = exec(&engine, &format!(r#"mutation {{ markSuccescriteriumMet(id: "{criterium}", evidence: {{ measurementId: "{measurement}", note: "Zie toetsverslag" }}) {{ met note measurement {{ value }} }} }}"#)).await;
+    assert!(marked.errors.is_empty(), "{:?}", marked.errors);
+
+    // A signal set by hand needs a reason and exactly one subject.
+    let two = exec(&engine, &format!(r#"mutation {{ overrideSignal(input: {{ doelId: "{doel_id}", koersplanId: "1", signal: OP_KOERS, reason: "x" }}) {{ id }} }}"#)).await;
+    assert_eq!(code(&two).as_deref(), Some("VALIDATION"));
+    let set = exec(&engine, &format!(r#"mutation {{ overrideSignal(input: {{ doelId: "{doel_id}", signal: OP_KOERS_MET_AANDACHT, reason: "Nieuwe methode loopt nog" }}) {{ signal reason doelId }} }}"#)).await;
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+
+    let today = engine.clock().today();
+    let voortgang = exec(&engine, &format!(r#"{{ kindcentra {{ koersplannen {{ signalOverrides {{ reason }} voortgang(peildatum: "{today}") {{ ambities {{ doelen {{
+        met signal computedSignal signalOverride {{ reason }} succescriteria {{ met indicatorMet mark {{ note measurement {{ value }} }} succescriterium {{ marks {{ met }} }} }} }} }} }} }} }} }}"#)).await;
+    assert!(voortgang.errors.is_empty(), "{:?}", voortgang.errors);
+    let json = serde_json::to_value(voortgang.data).expect("json");
+    let plan = &json["kindcentra"][0]["koersplannen"][0];
+    assert_eq!(plan["signalOverrides"][0]["reason"], "Nieuwe methode loopt nog");
+    let doel = &plan["voortgang"]["ambities"][0]["doelen"][0];
+    assert_eq!(doel["signal"], "OP_KOERS_MET_AANDACHT");
+    assert_eq!(doel["signalOverride"]["reason"], "Nieuwe methode loopt nog");
+    let first = &doel["succescriteria"][0];
+    assert_eq!(first["met"], true);
+    assert_eq!(first["mark"]["measurement"]["value"], 79.5);
+    assert_eq!(first["succescriterium"]["marks"].as_array().map(Vec::len), Some(1));
+}
