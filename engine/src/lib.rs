@@ -12,6 +12,7 @@ pub mod error;
 pub mod import;
 pub mod progress;
 pub mod read;
+pub mod scan;
 pub mod schedule;
 pub mod store;
 pub mod workflow;

@@ -112,6 +112,10 @@ impl Engine {
         self.by_ids::<indicator::Entity>(indicator::Column::Id, ids).await
     }
 
+    pub async fn cycles_by_id(&self, ids: &[i64]) -> Result<Vec<cycle::Model>> {
+        self.by_ids::<cycle::Entity>(cycle::Column::Id, ids).await
+    }
+
     /// The rows whose `parent_col` is one of `ids`, grouped by it, in `order`.
     pub async fn children<E, C>(
         &self,
