@@ -556,6 +556,8 @@ impl Engine {
             let scores: Vec<LeuvenScore> = input.scores.iter().map(|s: &NewScore| s.score(scale)).collect();
             raw_mean(&scores).map_or(Value::Null, |m| Value::from(round2(m)))
         };
+        // The scan owns these four fields of its iteration: `signalen` is written even when
+        // empty, so the phase always says what this scan signalled.
         let values: Values = [
             ("welbevinden", means(Scale::Welbevinden)),
             ("betrokkenheid", means(Scale::Betrokkenheid)),

@@ -7,6 +7,7 @@ pub mod cycle;
 pub mod error;
 pub mod loader;
 pub mod query;
+pub mod scan;
 pub mod schedule;
 pub mod server;
 pub mod types;
@@ -16,7 +17,7 @@ use koers_engine::Engine;
 
 /// The root of every mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(cycle::CycleMutation, schedule::ScheduleMutation);
+pub struct Mutation(cycle::CycleMutation, schedule::ScheduleMutation, scan::ScanMutation);
 
 /// The root of every subscription.
 #[derive(MergedSubscription, Default, Debug)]
