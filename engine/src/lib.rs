@@ -13,6 +13,7 @@ pub mod import;
 pub mod measurement;
 pub mod progress;
 pub mod read;
+pub mod scan;
 pub mod schedule;
 pub mod store;
 pub mod workflow;

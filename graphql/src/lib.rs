@@ -8,6 +8,7 @@ pub mod error;
 pub mod loader;
 pub mod progress;
 pub mod query;
+pub mod scan;
 pub mod schedule;
 pub mod server;
 pub mod types;
@@ -17,7 +18,12 @@ use koers_engine::Engine;
 
 /// The root of every mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(cycle::CycleMutation, schedule::ScheduleMutation, progress::ProgressMutation);
+pub struct Mutation(
+    cycle::CycleMutation,
+    schedule::ScheduleMutation,
+    progress::ProgressMutation,
+    scan::ScanMutation,
+);
 
 /// The root of every subscription.
 #[derive(MergedSubscription, Default, Debug)]

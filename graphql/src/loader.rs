@@ -109,6 +109,9 @@ list_loader!(PitchesOf, pitch::Model, pitches_of);
 list_loader!(DoelenOfCycle, doel::Model, doelen_of_cycles);
 list_loader!(CyclesOfDoel, cycle::Model, cycles_of_doelen);
 
+list_loader!(ScansOf, scan::Model, scans_of_groepen);
+list_loader!(ScoresOf, scan_score::Model, scores_of);
+
 page_loader!(ProfessionalsOf, professional::Model, professionals_of);
 page_loader!(PlanningOf, planning_item::Model, planning_of);
 page_loader!(MeasurementsOf, measurement::Model, measurements_of);
@@ -142,3 +145,18 @@ id_loader!(TeamById, team, teams_by_id);
 id_loader!(ProfessionalById, professional, professionals_by_id);
 id_loader!(CycleById, cycle, cycles_by_id);
 id_loader!(MeasurementById, measurement, measurements_by_id);
+
+/// Loader key: the scan whose summary per scale is wanted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ScanSummaryOf(pub i64);
+
+impl Loader<ScanSummaryOf> for Loaders {
+    type Value = koers_engine::scan::ScanSummary;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ScanSummaryOf]) -> Result<HashMap<ScanSummaryOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = self.engine.scan_summaries(&ids).await?;
+        Ok(found.into_iter().map(|(id, summary)| (ScanSummaryOf(id), summary)).collect())
+    }
+}

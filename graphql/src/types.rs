@@ -327,6 +327,10 @@ impl Groep {
     async fn onderdeel(&self, ctx: &Context<'_>) -> Result<Onderdeel> {
         one(ctx, OnderdeelById(self.0.onderdeel_id), "onderdeel", self.0.onderdeel_id).await.map(Onderdeel)
     }
+    /// Welbevinden/betrokkenheid scans of this groep, newest first.
+    async fn scans(&self, ctx: &Context<'_>) -> Result<Vec<crate::scan::Scan>> {
+        Ok(list(ctx, ScansOf(self.0.id)).await?.into_iter().map(crate::scan::Scan).collect())
+    }
 }
 
 /// Someone working at one or more kindcentra.
