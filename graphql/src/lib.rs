@@ -3,6 +3,7 @@
 //! Resolvers translate between GraphQL and the engine's services; they hold no business
 //! rules and no SQL.
 
+pub mod coaching;
 pub mod cycle;
 pub mod error;
 pub mod loader;
@@ -16,7 +17,7 @@ use koers_engine::Engine;
 
 /// The root of every mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(cycle::CycleMutation, schedule::ScheduleMutation);
+pub struct Mutation(cycle::CycleMutation, schedule::ScheduleMutation, coaching::CoachingMutation);
 
 /// The root of every subscription.
 #[derive(MergedSubscription, Default, Debug)]

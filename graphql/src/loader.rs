@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use koers_engine::coaching::CoachingNorm;
 use koers_engine::domain::Role;
 use koers_engine::entity::*;
 use koers_engine::read::{Page, Slice};
@@ -72,6 +73,30 @@ list_loader!(DoelenOf, doel::Model, doelen_of);
 list_loader!(SuccescriteriaOf, succescriterium::Model, succescriteria_of);
 list_loader!(IndicatorsOf, indicator::Model, indicators_of);
 
+/// Loader key: a bestuur and the calendar year of its wet IKK norm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CoachingNormOf(pub i64, pub i32);
+
+impl Loader<CoachingNormOf> for Loaders {
+    type Value = CoachingNorm;
+    type Error = LoadError;
+
+    /// One batch per year asked; a bestuur that is not kinderopvang has no norm.
+    async fn load(&self, keys: &[CoachingNormOf]) -> Result<HashMap<CoachingNormOf, Self::Value>, Self::Error> {
+        let mut by_year: HashMap<i32, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_year.entry(key.1).or_default().push(key.0);
+        }
+        let mut out = HashMap::new();
+        for (year, besturen) in by_year {
+            for (id, norm) in self.engine.coaching_norms(&besturen, year).await? {
+                out.insert(CoachingNormOf(id, year), norm);
+            }
+        }
+        Ok(out)
+    }
+}
+
 macro_rules! page_loader {
     ($key:ident, $value:ty, $method:ident) => {
         /// Loader key: the parent and the page of its list that is wanted.
@@ -105,6 +130,7 @@ list_loader!(EventsOf, cycle_event::Model, events_of);
 list_loader!(PitchesOf, pitch::Model, pitches_of);
 list_loader!(DoelenOfCycle, doel::Model, doelen_of_cycles);
 list_loader!(CyclesOfDoel, cycle::Model, cycles_of_doelen);
+list_loader!(CoacheesOf, professional::Model, coachees_of);
 
 page_loader!(ProfessionalsOf, professional::Model, professionals_of);
 page_loader!(PlanningOf, planning_item::Model, planning_of);

@@ -56,4 +56,10 @@ impl KoersplanQuery {
 
 /// The root of every query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(OrgQuery, KoersplanQuery, crate::cycle::CycleQuery, crate::schedule::ScheduleQuery);
+pub struct Query(
+    OrgQuery,
+    KoersplanQuery,
+    crate::cycle::CycleQuery,
+    crate::schedule::ScheduleQuery,
+    crate::coaching::CoachingQuery,
+);
