@@ -73,6 +73,23 @@ text_enum!(
     VacationRegion { Noord, Midden, Zuid }
 );
 
+text_enum!(
+    /// What hours of the coaching log are spent on (wet IKK): coaching of pedagogisch
+    /// medewerkers, one by one or as a team, or work on pedagogisch beleid.
+    CoachingKind { CoachingIndividueel, CoachingTeam, Beleid }
+);
+
+impl CoachingKind {
+    /// The kinds that count as coaching (10 hours x FTE); the rest is beleid (50 hours x
+    /// kindercentra).
+    pub const COACHING: [CoachingKind; 2] = [CoachingKind::CoachingIndividueel, CoachingKind::CoachingTeam];
+
+    /// Whether these hours coach pedagogisch medewerkers (and so name coachees).
+    pub fn is_coaching(self) -> bool {
+        self != CoachingKind::Beleid
+    }
+}
+
 impl Direction {
     /// Whether `value` satisfies `target` in this direction.
     pub fn meets(self, value: f64, target: f64) -> bool {
@@ -233,6 +250,16 @@ mod tests {
         for bad in ["", "KC", "-x", "a b", "é", &"x".repeat(65)] {
             assert!(bad.parse::<Key>().is_err(), "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn coaching_kinds_are_spelled_in_kebab_case() {
+        let spelled = |kind: CoachingKind| serde_json::to_value(kind).expect("json");
+        assert_eq!(spelled(CoachingKind::CoachingIndividueel), "coaching-individueel");
+        assert_eq!(spelled(CoachingKind::CoachingTeam), "coaching-team");
+        assert_eq!(spelled(CoachingKind::Beleid), "beleid");
+        assert!(CoachingKind::COACHING.iter().all(|k| k.is_coaching()));
+        assert!(!CoachingKind::Beleid.is_coaching());
     }
 
     #[test]

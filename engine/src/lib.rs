@@ -5,6 +5,7 @@
 //! or GraphQL.
 
 pub mod clock;
+pub mod coaching;
 pub mod cycle;
 pub mod domain;
 pub mod entity;

@@ -18,7 +18,7 @@ use crate::query::{engine, parse_id};
 use crate::types::{Doel, List, Professional, Team, connection, list, optional, page};
 
 /// Who made a change. Every write is attributed to the API until tokens identify callers.
-const ACTOR: &str = "api";
+pub(crate) const ACTOR: &str = "api";
 
 /// What a field holds.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

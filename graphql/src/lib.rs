@@ -3,6 +3,7 @@
 //! Resolvers translate between GraphQL and the engine's services; they hold no business
 //! rules and no SQL.
 
+pub mod coaching;
 pub mod cycle;
 pub mod error;
 pub mod loader;
@@ -23,6 +24,7 @@ pub struct Mutation(
     schedule::ScheduleMutation,
     progress::ProgressMutation,
     scan::ScanMutation,
+    coaching::CoachingMutation,
 );
 
 /// The root of every subscription.

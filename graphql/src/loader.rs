@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use koers_engine::coaching::CoachingNorm;
 use koers_engine::domain::Role;
 use koers_engine::entity::*;
 use koers_engine::read::{Page, Slice};
@@ -75,6 +76,30 @@ list_loader!(IndicatorsOfKindcentrum, indicator::Model, indicators_of_kindcentra
 list_loader!(MarksOf, criterium_mark::Model, marks_of);
 list_loader!(SignalOverridesOf, signal_override::Model, signal_overrides_of);
 
+/// Loader key: a bestuur and the calendar year of its wet IKK norm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CoachingNormOf(pub i64, pub i32);
+
+impl Loader<CoachingNormOf> for Loaders {
+    type Value = CoachingNorm;
+    type Error = LoadError;
+
+    /// One batch per year asked; a bestuur that is not kinderopvang has no norm.
+    async fn load(&self, keys: &[CoachingNormOf]) -> Result<HashMap<CoachingNormOf, Self::Value>, Self::Error> {
+        let mut by_year: HashMap<i32, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_year.entry(key.1).or_default().push(key.0);
+        }
+        let mut out = HashMap::new();
+        for (year, besturen) in by_year {
+            for (id, norm) in self.engine.coaching_norms(&besturen, year).await? {
+                out.insert(CoachingNormOf(id, year), norm);
+            }
+        }
+        Ok(out)
+    }
+}
+
 macro_rules! page_loader {
     ($key:ident, $value:ty, $method:ident) => {
         /// Loader key: the parent and the page of its list that is wanted.
@@ -108,6 +133,7 @@ list_loader!(EventsOf, cycle_event::Model, events_of);
 list_loader!(PitchesOf, pitch::Model, pitches_of);
 list_loader!(DoelenOfCycle, doel::Model, doelen_of_cycles);
 list_loader!(CyclesOfDoel, cycle::Model, cycles_of_doelen);
+list_loader!(CoacheesOf, professional::Model, coachees_of);
 
 list_loader!(ScansOf, scan::Model, scans_of_groepen);
 list_loader!(ScoresOf, scan_score::Model, scores_of);

@@ -62,4 +62,5 @@ pub struct Query(
     crate::cycle::CycleQuery,
     crate::schedule::ScheduleQuery,
     crate::scan::ScanQuery,
+    crate::coaching::CoachingQuery,
 );

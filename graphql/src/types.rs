@@ -184,6 +184,11 @@ impl Bestuur {
     async fn kindcentra(&self, ctx: &Context<'_>) -> Result<Vec<Kindcentrum>> {
         Ok(list(ctx, KindcentraOf(self.0.id)).await?.into_iter().map(Kindcentrum).collect())
     }
+    /// The wet IKK norm of a calendar year; null for a bestuur that is not kinderopvang.
+    /// Fetched for all besturen of a query at once.
+    async fn coaching_norm(&self, ctx: &Context<'_>, year: i32) -> Result<Option<crate::coaching::CoachingNorm>> {
+        optional(ctx, Some(CoachingNormOf(self.0.id, year))).await.map(|n| n.map(crate::coaching::CoachingNorm))
+    }
 }
 
 /// A kindcentrum: onderwijs and opvang under one roof, possibly of several besturen.

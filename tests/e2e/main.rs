@@ -2,6 +2,7 @@
 
 mod calendar;
 mod cli;
+mod coaching;
 mod crash;
 mod cycles;
 mod helpers;

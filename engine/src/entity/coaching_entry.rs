@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::CoachingKind;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "coaching_entry")]
 pub struct Model {
@@ -13,8 +15,8 @@ pub struct Model {
     pub coach_id: i64,
     pub date: Date,
     pub hours: f64,
-    /// `coaching-individueel`, `coaching-team` or `beleid`.
-    pub kind: String,
+    /// Stored as `coaching-individueel`, `coaching-team` or `beleid`.
+    pub kind: CoachingKind,
     pub locatie_id: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,

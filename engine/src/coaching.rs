@@ -1,0 +1,766 @@
+//! The coaching log and the wet IKK norm (Besluit kwaliteit kinderopvang).
+//!
+//! A pedagogisch coach / beleidsmedewerker logs hours: coaching of pedagogisch medewerkers
+//! (individueel or as a team) or work on pedagogisch beleid. Every entry counts toward one
+//! houder, the kinderopvang bestuur of its locatie (or, without a locatie, the coach's
+//! employer).
+//!
+//! Per houder and calendar year, with peildatum 1 January:
+//!
+//! - beleid: at least 50 hours x the number of kindercentra, i.e. LRK registrations of
+//!   the houder's onderdelen (a locatie with two registrations counts twice);
+//! - coaching: at least 10 hours x the FTE of its pedagogisch medewerkers on the peildatum,
+//!   plus 10 hours per VE-indicated child when the houder offers voorschoolse educatie;
+//! - every pedagogisch medewerker, flexible ones included, is coached during the year.
+//!
+//! Heidevlinder in the locatiejaarplan 2026: 10 x 1,2 = 12 hours coaching and 50 x 2 =
+//! 100 hours beleid. The norm binds the houder as a whole; the split over its locaties is
+//! shown as information only.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use crate::Engine;
+use crate::domain::{BestuurKind, CoachingKind, OnderdeelKind, Role};
+use crate::entity::{
+    bestuur, coaching_coachee, coaching_entry, locatie, lrk_registration, onderdeel, professional,
+    professional_kindcentrum, professional_role, ve_indication,
+};
+use crate::error::{Error, Result};
+use crate::read::{Page, Slice, fte_on, through};
+
+/// Hours of beleid per kindercentrum (LRK registration) per year.
+pub const BELEID_HOURS_PER_KINDERCENTRUM: f64 = 50.0;
+/// Hours of coaching per FTE of pedagogisch medewerkers per year.
+pub const COACHING_HOURS_PER_FTE: f64 = 10.0;
+/// Extra hours of coaching per VE-indicated child per year.
+pub const COACHING_HOURS_PER_VE_CHILD: f64 = 10.0;
+/// The working week of 1 FTE in the kinderopvang (cao), in hours: the FTE recorded for a
+/// professional is their contract hours divided by this.
+pub const FTE_HOURS_PER_WEEK: f64 = 36.0;
+/// The first calendar year of the norm: the wet IKK applies from 1 January 2019.
+pub const FIRST_YEAR: i32 = 2019;
+
+/// Hours of one coaching-log entry: more than 0 and at most 24 (one day).
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Hours(f64);
+
+/// Why a number or text is not a number of hours.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HoursError {
+    #[error("`{0}` is not a number of hours; write it as `1.5` or `1,5`")]
+    Format(String),
+    #[error("{0} hours: an entry has more than 0 and at most 24 hours")]
+    Range(f64),
+}
+
+impl Hours {
+    pub fn new(value: f64) -> Result<Hours, HoursError> {
+        if value.is_finite() && value > 0.0 && value <= 24.0 { Ok(Hours(value)) } else { Err(HoursError::Range(value)) }
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for Hours {
+    type Error = HoursError;
+
+    fn try_from(value: f64) -> Result<Self, Self::Error> {
+        Hours::new(value)
+    }
+}
+
+impl fmt::Display for Hours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for Hours {
+    type Err = HoursError;
+
+    /// Digits with at most one decimal point or comma (Dutch spreadsheets write `1,5`);
+    /// no sign, exponent, `inf` or `NaN`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        let format = || HoursError::Format(s.to_owned());
+        let (whole, fraction) = match text.split_once(['.', ',']) {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (text, None),
+        };
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+            return Err(format());
+        }
+        let value: f64 = match fraction {
+            Some(fraction) => format!("{whole}.{fraction}").parse(),
+            None => whole.parse(),
+        }
+        .map_err(|_| format())?;
+        Hours::new(value)
+    }
+}
+
+/// What `log_coaching` needs.
+#[derive(Clone, Debug)]
+pub struct NewCoachingEntry {
+    /// The pedagogisch coach or beleidsmedewerker who spent the hours.
+    pub coach_id: i64,
+    pub date: NaiveDate,
+    pub hours: Hours,
+    pub kind: CoachingKind,
+    /// The professionals coached; none for beleid.
+    pub coachees: Vec<i64>,
+    /// Where the hours were spent; decides the houder.
+    pub locatie_id: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// The norm of one kind of hours and how far the houder is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NormHours {
+    pub required: f64,
+    /// Hours dated from 1 January up to today (or the whole year once it is over).
+    pub realised: f64,
+    /// The realised hours at the pace so far, extended to 31 December; None before the
+    /// year starts, the realised hours once it is over.
+    pub projected: Option<f64>,
+}
+
+impl NormHours {
+    /// Hours still to spend this year, never negative.
+    pub fn remaining(&self) -> f64 {
+        tidy((self.required - self.realised).max(0.0))
+    }
+
+    /// Whether the realised hours reach the norm.
+    pub fn met(&self) -> bool {
+        self.realised >= self.required
+    }
+
+    /// Whether the projection reaches the norm; None before the year starts.
+    pub fn on_track(&self) -> Option<bool> {
+        self.projected.map(|p| p >= self.required)
+    }
+}
+
+/// Realised hours per kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Realised {
+    /// Coaching individueel and coaching team together.
+    pub coaching: f64,
+    pub beleid: f64,
+}
+
+impl Realised {
+    fn add(&mut self, kind: CoachingKind, hours: f64) {
+        if kind.is_coaching() {
+            self.coaching += hours;
+        } else {
+            self.beleid += hours;
+        }
+    }
+
+    fn tidy(self) -> Realised {
+        Realised { coaching: tidy(self.coaching), beleid: tidy(self.beleid) }
+    }
+}
+
+/// One opvang locatie of a houder: information beside the norm, which binds the houder
+/// as a whole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocatieCoaching {
+    pub locatie: locatie::Model,
+    /// The houder's LRK registrations at this locatie, by number.
+    pub lrk_registrations: Vec<lrk_registration::Model>,
+    /// Hours logged at this locatie this year.
+    pub realised: Realised,
+    /// 50 hours x the registrations here.
+    pub beleid_share: f64,
+    /// 10 hours x the FTE of the houder's pedagogisch medewerkers working here: the FTE of
+    /// one who works at several kindcentra is split evenly over them, and within a
+    /// kindcentrum over the houder's locaties there. Hours for VE children are not split.
+    pub coaching_share: f64,
+}
+
+/// The wet IKK norm of one houder for one calendar year.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoachingNorm {
+    pub bestuur: bestuur::Model,
+    pub year: i32,
+    /// 1 January: FTE and VE children are counted on this day.
+    pub peildatum: NaiveDate,
+    /// The last day whose hours count: today, within the year; None before it starts.
+    pub counted_until: Option<NaiveDate>,
+    /// LRK registrations of the houder's onderdelen.
+    pub kindercentra: u32,
+    /// FTE of the houder's pedagogisch medewerkers on the peildatum.
+    pub fte: f64,
+    /// VE-indicated children, when the houder offers voorschoolse educatie this year.
+    pub ve_children: Option<u32>,
+    /// The houder's pedagogisch medewerkers, flexible ones included.
+    pub pedagogisch_medewerkers: u32,
+    pub coaching: NormHours,
+    pub beleid: NormHours,
+    /// Pedagogisch medewerkers not coached yet this year, by name.
+    pub uncoached: Vec<professional::Model>,
+    /// The houder's opvang locaties (and any other locatie it logged hours at), by name.
+    pub locaties: Vec<LocatieCoaching>,
+    /// Hours logged without a locatie.
+    pub without_locatie: Realised,
+}
+
+/// Sums of FTE and hours to four decimals: 0.4 + 0.4 + 0.4 FTE is 1.2, not
+/// 1.2000000000000002, and a minute (0.0167 hours) still shows.
+fn tidy(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+fn day(year: i32, month: u32, day: u32) -> Result<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, month, day)
+        .ok_or_else(|| Error::Validation(format!("{year} is not a calendar year koers can count")))
+}
+
+/// `realised` hours in `elapsed` of `days` days, extended to the whole year.
+fn project(realised: f64, elapsed: i64, days: i64) -> f64 {
+    tidy(realised / elapsed as f64 * days as f64)
+}
+
+const OPVANG: [OnderdeelKind; 3] = [OnderdeelKind::Dagopvang, OnderdeelKind::Peuteropvang, OnderdeelKind::Bso];
+
+impl Engine {
+    /// Logs hours of coaching or beleid; nothing is written when they are refused.
+    #[tracing::instrument(skip(self, input), fields(coach = input.coach_id, kind = ?input.kind, date = %input.date))]
+    pub async fn log_coaching(&self, actor: &str, input: NewCoachingEntry) -> Result<coaching_entry::Model> {
+        let txn = self.db().begin().await?;
+        let row = self.log_coaching_in(&txn, actor, input).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Logs hours within the caller's transaction, so that an import writes all its
+    /// entries or none.
+    pub(crate) async fn log_coaching_in(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        input: NewCoachingEntry,
+    ) -> Result<coaching_entry::Model> {
+        let coachees: BTreeSet<i64> = input.coachees.iter().copied().collect();
+        if input.kind.is_coaching() && coachees.is_empty() {
+            return Err(Error::Validation(format!(
+                "{} hours name at least one coachee: the pedagogisch medewerkers coached",
+                kind_name(input.kind)
+            )));
+        }
+        if !input.kind.is_coaching() && !coachees.is_empty() {
+            return Err(Error::Validation(format!(
+                "beleid hours name no coachees, but professionals {} were given; log coaching for them separately",
+                joined(&coachees)
+            )));
+        }
+        let coach = professional::Entity::find_by_id(input.coach_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "professional", id: input.coach_id.to_string() })?;
+        let houder = match input.locatie_id {
+            Some(locatie_id) => self.houder_of_locatie(txn, locatie_id, &coach).await?,
+            None => {
+                let employer = bestuur::Entity::find_by_id(coach.employer_bestuur_id)
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| Error::NotFound { what: "bestuur", id: coach.employer_bestuur_id.to_string() })?;
+                if employer.kind != BestuurKind::Kinderopvang {
+                    return Err(Error::Validation(format!(
+                        "coach {} ({}) is employed by bestuur {} ({}), which is not a kinderopvang houder: give the locatie the hours were spent at",
+                        coach.id, coach.name, employer.id, employer.name
+                    )));
+                }
+                employer
+            }
+        };
+        let found = professional::Entity::find()
+            .filter(professional::Column::Id.is_in(coachees.iter().copied()))
+            .all(txn)
+            .await?;
+        let known: HashSet<i64> = found.iter().map(|p| p.id).collect();
+        let missing: BTreeSet<i64> = coachees.iter().copied().filter(|id| !known.contains(id)).collect();
+        if !missing.is_empty() {
+            return Err(Error::NotFound { what: "professional", id: joined(&missing) });
+        }
+        if let Some(other) = found.iter().find(|p| p.employer_bestuur_id != houder.id) {
+            return Err(Error::Validation(format!(
+                "coachee {} ({}) is not employed by houder {} ({}), whose norm these hours count toward",
+                other.id, other.name, houder.id, houder.name
+            )));
+        }
+        let note = input.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let row = coaching_entry::ActiveModel {
+            bestuur_id: Set(houder.id),
+            coach_id: Set(coach.id),
+            date: Set(input.date),
+            hours: Set(input.hours.get()),
+            kind: Set(input.kind),
+            locatie_id: Set(input.locatie_id),
+            note: Set(note),
+            actor: Set(actor.to_owned()),
+            created_at: Set(self.clock().now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        if !coachees.is_empty() {
+            coaching_coachee::Entity::insert_many(coachees.iter().map(|&professional_id| {
+                coaching_coachee::ActiveModel { coaching_entry_id: Set(row.id), professional_id: Set(professional_id) }
+            }))
+            .exec(txn)
+            .await?;
+        }
+        Ok(row)
+    }
+
+    /// The kinderopvang bestuur whose norm hours at a locatie count toward: the owner of
+    /// the onderdelen of its LRK registrations, else of the kindcentrum's opvang. When
+    /// several houders run opvang there, the coach's employer must be one of them.
+    async fn houder_of_locatie(
+        &self,
+        txn: &DatabaseTransaction,
+        locatie_id: i64,
+        coach: &professional::Model,
+    ) -> Result<bestuur::Model> {
+        let locatie = locatie::Entity::find_by_id(locatie_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "locatie", id: locatie_id.to_string() })?;
+        let registered = onderdeel::Entity::find()
+            .filter(
+                onderdeel::Column::Id.in_subquery(
+                    Query::select()
+                        .column(lrk_registration::Column::OnderdeelId)
+                        .from(lrk_registration::Entity)
+                        .and_where(Expr::col(lrk_registration::Column::LocatieId).eq(locatie_id))
+                        .to_owned(),
+                ),
+            )
+            .all(txn)
+            .await?;
+        let onderdelen = if registered.is_empty() {
+            onderdeel::Entity::find()
+                .filter(onderdeel::Column::KindcentrumId.eq(locatie.kindcentrum_id))
+                .filter(onderdeel::Column::Kind.is_in(OPVANG))
+                .all(txn)
+                .await?
+        } else {
+            registered
+        };
+        let candidates: BTreeSet<i64> = onderdelen.iter().map(|o| o.bestuur_id).collect();
+        let houder_id = match candidates.len() {
+            0 => {
+                return Err(Error::Validation(format!(
+                    "locatie {} ({}) has no opvang (no LRK registration and no dagopvang, peuteropvang or BSO): its hours count toward no houder",
+                    locatie.id, locatie.name
+                )));
+            }
+            1 => candidates.first().copied().unwrap_or_default(),
+            _ if candidates.contains(&coach.employer_bestuur_id) => coach.employer_bestuur_id,
+            _ => {
+                return Err(Error::Validation(format!(
+                    "locatie {} ({}) has opvang of several houders (besturen {}) and coach {} is employed by none of them",
+                    locatie.id,
+                    locatie.name,
+                    joined(&candidates),
+                    coach.id
+                )));
+            }
+        };
+        let houder = bestuur::Entity::find_by_id(houder_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "bestuur", id: houder_id.to_string() })?;
+        if houder.kind != BestuurKind::Kinderopvang {
+            return Err(Error::Validation(format!(
+                "the opvang of locatie {} ({}) belongs to bestuur {} ({}), which is not a kinderopvang houder",
+                locatie.id, locatie.name, houder.id, houder.name
+            )));
+        }
+        Ok(houder)
+    }
+
+    /// The wet IKK norm of a kinderopvang bestuur for a calendar year.
+    #[tracing::instrument(skip(self))]
+    pub async fn coaching_norm(&self, bestuur_id: i64, year: i32) -> Result<CoachingNorm> {
+        let bestuur = self
+            .bestuur(bestuur_id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "bestuur", id: bestuur_id.to_string() })?;
+        if bestuur.kind != BestuurKind::Kinderopvang {
+            return Err(Error::Validation(format!(
+                "bestuur {} ({}) is not a kinderopvang houder: the wet IKK norm applies to kinderopvang",
+                bestuur.id, bestuur.name
+            )));
+        }
+        self.coaching_norms(&[bestuur_id], year)
+            .await?
+            .remove(&bestuur_id)
+            .ok_or_else(|| Error::NotFound { what: "bestuur", id: bestuur_id.to_string() })
+    }
+
+    /// The wet IKK norms of besturen for a calendar year, in a fixed number of statements
+    /// however many besturen are asked. Besturen that do not exist or are not kinderopvang
+    /// have no norm and are left out.
+    pub async fn coaching_norms(&self, besturen: &[i64], year: i32) -> Result<HashMap<i64, CoachingNorm>> {
+        if year < FIRST_YEAR {
+            return Err(Error::Validation(format!("{year}: the wet IKK norm applies from {FIRST_YEAR}")));
+        }
+        let peildatum = day(year, 1, 1)?;
+        let last = day(year, 12, 31)?;
+        let days = (last - peildatum).num_days() + 1;
+        let today = self.clock().today();
+        let counted_until = (today >= peildatum).then(|| Ord::min(today, last));
+        let db = self.db();
+
+        let houders = bestuur::Entity::find()
+            .filter(bestuur::Column::Id.is_in(besturen.iter().copied()))
+            .filter(bestuur::Column::Kind.eq(BestuurKind::Kinderopvang))
+            .all(db)
+            .await?;
+        if houders.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<i64> = houders.iter().map(|b| b.id).collect();
+
+        // Kindercentra: the LRK registrations of the houders' onderdelen.
+        let onderdelen =
+            onderdeel::Entity::find().filter(onderdeel::Column::BestuurId.is_in(ids.clone())).all(db).await?;
+        let houder_of_onderdeel: HashMap<i64, i64> = onderdelen.iter().map(|o| (o.id, o.bestuur_id)).collect();
+        let registrations = lrk_registration::Entity::find()
+            .filter(lrk_registration::Column::OnderdeelId.is_in(houder_of_onderdeel.keys().copied()))
+            .order_by_asc(lrk_registration::Column::Number)
+            .all(db)
+            .await?;
+
+        // Pedagogisch medewerkers, with their FTE and the kindcentra they work at.
+        let medewerkers = professional::Entity::find()
+            .filter(professional::Column::EmployerBestuurId.is_in(ids.clone()))
+            .filter(
+                professional::Column::Id.in_subquery(
+                    Query::select()
+                        .column(professional_role::Column::ProfessionalId)
+                        .from(professional_role::Entity)
+                        .and_where(Expr::col(professional_role::Column::Role).eq(Role::PedagogischMedewerker))
+                        .to_owned(),
+                ),
+            )
+            .order_by_asc(professional::Column::Name)
+            .order_by_asc(professional::Column::Id)
+            .all(db)
+            .await?;
+        let medewerker_ids: Vec<i64> = medewerkers.iter().map(|p| p.id).collect();
+        let fte = self.fte_of(&medewerker_ids).await?;
+        let workplaces = professional_kindcentrum::Entity::find()
+            .filter(professional_kindcentrum::Column::ProfessionalId.is_in(medewerker_ids.clone()))
+            .all(db)
+            .await?;
+
+        let ve: HashMap<i64, i32> = ve_indication::Entity::find()
+            .filter(ve_indication::Column::BestuurId.is_in(ids.clone()))
+            .filter(ve_indication::Column::Year.eq(year))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|v| (v.bestuur_id, v.children))
+            .collect();
+
+        // Hours up to today, and who has been coached (by any entry: the coachees of an
+        // entry are employees of its houder).
+        let (entries, coached) = match counted_until {
+            Some(until) => {
+                let entries = coaching_entry::Entity::find()
+                    .filter(coaching_entry::Column::BestuurId.is_in(ids.clone()))
+                    .filter(coaching_entry::Column::Date.between(peildatum, until))
+                    .all(db)
+                    .await?;
+                let coached: HashSet<i64> = coaching_coachee::Entity::find()
+                    .filter(coaching_coachee::Column::ProfessionalId.is_in(medewerker_ids.clone()))
+                    .filter(
+                        coaching_coachee::Column::CoachingEntryId.in_subquery(
+                            Query::select()
+                                .column(coaching_entry::Column::Id)
+                                .from(coaching_entry::Entity)
+                                .and_where(Expr::col(coaching_entry::Column::Kind).is_in(CoachingKind::COACHING))
+                                .and_where(Expr::col(coaching_entry::Column::Date).between(peildatum, until))
+                                .to_owned(),
+                        ),
+                    )
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.professional_id)
+                    .collect();
+                (entries, coached)
+            }
+            None => (Vec::new(), HashSet::new()),
+        };
+
+        let locatie_ids: BTreeSet<i64> =
+            registrations.iter().map(|r| r.locatie_id).chain(entries.iter().filter_map(|e| e.locatie_id)).collect();
+        let locaties = locatie::Entity::find()
+            .filter(locatie::Column::Id.is_in(locatie_ids))
+            .order_by_asc(locatie::Column::Name)
+            .order_by_asc(locatie::Column::Id)
+            .all(db)
+            .await?;
+        let kindcentrum_of: HashMap<i64, i64> = locaties.iter().map(|l| (l.id, l.kindcentrum_id)).collect();
+
+        // Everything is read; the rest is arithmetic per houder.
+        let mut registrations_of: HashMap<(i64, i64), Vec<lrk_registration::Model>> = HashMap::new();
+        for r in registrations {
+            if let Some(&houder) = houder_of_onderdeel.get(&r.onderdeel_id) {
+                registrations_of.entry((houder, r.locatie_id)).or_default().push(r);
+            }
+        }
+        let mut kindcentra_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        for w in workplaces {
+            kindcentra_of.entry(w.professional_id).or_default().push(w.kindcentrum_id);
+        }
+
+        let mut norms = HashMap::new();
+        for houder in houders {
+            let id = houder.id;
+            let own_medewerkers: Vec<&professional::Model> =
+                medewerkers.iter().filter(|p| p.employer_bestuur_id == id).collect();
+            let fte_of =
+                |p: &professional::Model| fte.get(&p.id).and_then(|history| fte_on(history, peildatum)).unwrap_or(0.0);
+            let total_fte = tidy(own_medewerkers.iter().map(|p| fte_of(p)).sum());
+            let ve_children = ve.get(&id).map(|&c| u32::try_from(c).unwrap_or(0));
+
+            // The houder's opvang locaties per kindcentrum, to split FTE over them.
+            let registered: Vec<i64> =
+                locaties.iter().filter(|l| registrations_of.contains_key(&(id, l.id))).map(|l| l.id).collect();
+            let mut opvang_locaties: HashMap<i64, Vec<i64>> = HashMap::new();
+            for &l in &registered {
+                if let Some(&kc) = kindcentrum_of.get(&l) {
+                    opvang_locaties.entry(kc).or_default().push(l);
+                }
+            }
+            let mut fte_share: HashMap<i64, f64> = HashMap::new();
+            for p in &own_medewerkers {
+                let places: Vec<&Vec<i64>> =
+                    kindcentra_of.get(&p.id).into_iter().flatten().filter_map(|kc| opvang_locaties.get(kc)).collect();
+                for locaties_here in &places {
+                    let share = fte_of(p) / places.len() as f64 / locaties_here.len() as f64;
+                    for &l in *locaties_here {
+                        *fte_share.entry(l).or_default() += share;
+                    }
+                }
+            }
+
+            let mut realised = Realised::default();
+            let mut without_locatie = Realised::default();
+            let mut at_locatie: HashMap<i64, Realised> = HashMap::new();
+            for e in entries.iter().filter(|e| e.bestuur_id == id) {
+                realised.add(e.kind, e.hours);
+                match e.locatie_id {
+                    Some(l) => at_locatie.entry(l).or_default().add(e.kind, e.hours),
+                    None => without_locatie.add(e.kind, e.hours),
+                }
+            }
+            let realised = realised.tidy();
+
+            let kindercentra: usize =
+                registrations_of.iter().filter(|((h, _), _)| *h == id).map(|(_, r)| r.len()).sum();
+            let kindercentra = u32::try_from(kindercentra).unwrap_or(u32::MAX);
+            let coaching_required = tidy(
+                COACHING_HOURS_PER_FTE * total_fte
+                    + COACHING_HOURS_PER_VE_CHILD * f64::from(ve_children.unwrap_or_default()),
+            );
+            let beleid_required = BELEID_HOURS_PER_KINDERCENTRUM * f64::from(kindercentra);
+            let projected =
+                |hours: f64| counted_until.map(|until| project(hours, (until - peildatum).num_days() + 1, days));
+
+            let locaties_here = locaties
+                .iter()
+                .filter(|l| registered.contains(&l.id) || at_locatie.contains_key(&l.id))
+                .map(|l| {
+                    let lrk_registrations = registrations_of.get(&(id, l.id)).cloned().unwrap_or_default();
+                    LocatieCoaching {
+                        locatie: l.clone(),
+                        beleid_share: BELEID_HOURS_PER_KINDERCENTRUM * lrk_registrations.len() as f64,
+                        coaching_share: tidy(
+                            COACHING_HOURS_PER_FTE * fte_share.get(&l.id).copied().unwrap_or_default(),
+                        ),
+                        lrk_registrations,
+                        realised: at_locatie.get(&l.id).copied().unwrap_or_default().tidy(),
+                    }
+                })
+                .collect();
+
+            norms.insert(
+                id,
+                CoachingNorm {
+                    year,
+                    peildatum,
+                    counted_until,
+                    kindercentra,
+                    fte: total_fte,
+                    ve_children,
+                    pedagogisch_medewerkers: u32::try_from(own_medewerkers.len()).unwrap_or(u32::MAX),
+                    coaching: NormHours {
+                        required: coaching_required,
+                        realised: realised.coaching,
+                        projected: projected(realised.coaching),
+                    },
+                    beleid: NormHours {
+                        required: beleid_required,
+                        realised: realised.beleid,
+                        projected: projected(realised.beleid),
+                    },
+                    uncoached: own_medewerkers.into_iter().filter(|p| !coached.contains(&p.id)).cloned().collect(),
+                    locaties: locaties_here,
+                    without_locatie: without_locatie.tidy(),
+                    bestuur: houder,
+                },
+            );
+        }
+        Ok(norms)
+    }
+
+    /// A page of the coaching log of a houder from `from` to `to` (both included, either
+    /// open), newest first.
+    pub async fn coaching_entries(
+        &self,
+        bestuur_id: i64,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        page: Page,
+    ) -> Result<Slice<coaching_entry::Model>> {
+        if self.bestuur(bestuur_id).await?.is_none() {
+            return Err(Error::NotFound { what: "bestuur", id: bestuur_id.to_string() });
+        }
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(Error::Validation(format!("from {from} is after to {to}")));
+        }
+        use coaching_entry::Column as C;
+        let mut select = coaching_entry::Entity::find().filter(C::BestuurId.eq(bestuur_id));
+        if let Some(from) = from {
+            select = select.filter(C::Date.gte(from));
+        }
+        if let Some(to) = to {
+            select = select.filter(C::Date.lte(to));
+        }
+        self.page_of(select.order_by_desc(C::Date).order_by_desc(C::Id), page).await
+    }
+
+    /// The professionals coached in coaching-log entries, by name.
+    pub async fn coachees_of(&self, entries: &[i64]) -> Result<HashMap<i64, Vec<professional::Model>>> {
+        use coaching_coachee::Column as L;
+        let query =
+            through::<professional::Entity, coaching_coachee::Entity>(L::CoachingEntryId, L::ProfessionalId, entries)
+                .order_by((professional::Entity, professional::Column::Name), Order::Asc)
+                .to_owned();
+        self.linked::<professional::Entity>(query, (coaching_coachee::Entity, L::CoachingEntryId).into_column_ref())
+            .await
+    }
+}
+
+/// The kind as written in messages.
+fn kind_name(kind: CoachingKind) -> &'static str {
+    match kind {
+        CoachingKind::CoachingIndividueel => "coaching-individueel",
+        CoachingKind::CoachingTeam => "coaching-team",
+        CoachingKind::Beleid => "beleid",
+    }
+}
+
+fn joined(ids: &BTreeSet<i64>) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn hours_in_range() {
+        assert_eq!(Hours::new(1.5).map(Hours::get), Ok(1.5));
+        assert_eq!(Hours::new(24.0).map(Hours::get), Ok(24.0));
+        assert_eq!(Hours::new(0.25).map(Hours::get), Ok(0.25));
+        for bad in [0.0, -1.0, 24.01, 25.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0] {
+            assert!(Hours::new(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn hours_parse_with_a_decimal_point_or_comma() {
+        assert_eq!("1,5".parse::<Hours>(), Ok(Hours(1.5)));
+        assert_eq!("1.5".parse::<Hours>(), Ok(Hours(1.5)));
+        assert_eq!(" 2 ".parse::<Hours>(), Ok(Hours(2.0)));
+        assert_eq!("24".parse::<Hours>(), Ok(Hours(24.0)));
+        assert_eq!("0,25".parse::<Hours>(), Ok(Hours(0.25)));
+        assert_eq!("0".parse::<Hours>(), Err(HoursError::Range(0.0)));
+        assert_eq!("25".parse::<Hours>(), Err(HoursError::Range(25.0)));
+        for bad in ["", "-1", "+1", "1,5,0", "1.", ",5", "1e1", "inf", "NaN", "1 5", "een", "1,5u"] {
+            assert!(matches!(bad.parse::<Hours>(), Err(HoursError::Format(_))), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn messages_say_what_is_wrong() {
+        assert_eq!(
+            "25".parse::<Hours>().err().map(|e| e.to_string()).as_deref(),
+            Some("25 hours: an entry has more than 0 and at most 24 hours")
+        );
+    }
+
+    #[test]
+    fn projection_at_the_pace_so_far() {
+        // 2 hours in the first 73 days of a 365-day year: 10 hours by 31 December.
+        assert_eq!(project(2.0, 73, 365), 10.0);
+        assert_eq!(project(0.0, 1, 365), 0.0);
+        assert_eq!(project(12.0, 365, 365), 12.0);
+    }
+
+    #[test]
+    fn norm_hours_remaining_and_on_track() {
+        let hours = NormHours { required: 12.0, realised: 3.0, projected: Some(12.0) };
+        assert_eq!(hours.remaining(), 9.0);
+        assert!(!hours.met());
+        assert_eq!(hours.on_track(), Some(true));
+        let done = NormHours { required: 12.0, realised: 14.0, projected: Some(14.0) };
+        assert_eq!(done.remaining(), 0.0);
+        assert!(done.met());
+        assert_eq!(NormHours { required: 1.0, realised: 0.0, projected: None }.on_track(), None);
+    }
+
+    #[test]
+    fn sums_are_tidy() {
+        assert_eq!(tidy(0.4 + 0.4 + 0.4), 1.2);
+        assert_eq!(tidy(10.0 * (0.4 + 0.4 + 0.4)), 12.0);
+    }
+
+    proptest! {
+        #[test]
+        fn hours_in_range_print_and_parse_back(value in 0.0001f64..=24.0) {
+            let hours = Hours::new(value).expect("in range");
+            prop_assert_eq!(hours.to_string().parse::<Hours>(), Ok(hours));
+            prop_assert_eq!(hours.to_string().replace('.', ",").parse::<Hours>(), Ok(hours));
+        }
+
+        #[test]
+        fn hours_outside_the_range_are_refused(value in prop_oneof![-1e6f64..=0.0, 24.000001f64..1e6]) {
+            prop_assert!(Hours::new(value).is_err());
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The coaching log and the wet IKK norm: `coachingNorm`, `coachingEntries`,
+//! `Bestuur.coachingNorm` and the mutation `logCoachingHours`.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use koers_engine::coaching::{self as engine_coaching, Hours, NewCoachingEntry};
+use koers_engine::entity::coaching_entry;
+
+use crate::cycle::ACTOR;
+use crate::error::{IntoGraphql, validation};
+use crate::loader::{BestuurById, CoacheesOf, LocatieById, ProfessionalById};
+use crate::query::{engine, parse_id};
+use crate::types::{Bestuur, List, Locatie, LrkRegistration, Professional, connection, list, one, optional, page};
+
+/// What coaching-log hours are spent on.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "koers_engine::domain::CoachingKind")]
+pub enum CoachingKind {
+    /// Coaching of one pedagogisch medewerker.
+    CoachingIndividueel,
+    /// Coaching of a team of pedagogisch medewerkers.
+    CoachingTeam,
+    /// Work on pedagogisch beleid: implementing, evaluating, writing.
+    Beleid,
+}
+
+/// One entry of the coaching log: hours a pedagogisch coach or beleidsmedewerker spent.
+#[derive(Debug)]
+pub struct CoachingEntry(pub coaching_entry::Model);
+
+#[Object]
+impl CoachingEntry {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn date(&self) -> NaiveDate {
+        self.0.date
+    }
+    async fn hours(&self) -> f64 {
+        self.0.hours
+    }
+    async fn kind(&self) -> CoachingKind {
+        self.0.kind.into()
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// The houder whose norm the hours count toward.
+    async fn bestuur(&self, ctx: &Context<'_>) -> Result<Bestuur> {
+        one(ctx, BestuurById(self.0.bestuur_id), "bestuur", self.0.bestuur_id).await.map(Bestuur)
+    }
+    async fn coach(&self, ctx: &Context<'_>) -> Result<Professional> {
+        one(ctx, ProfessionalById(self.0.coach_id), "professional", self.0.coach_id).await.map(Professional)
+    }
+    /// The professionals coached, by name; none for beleid.
+    async fn coachees(&self, ctx: &Context<'_>) -> Result<Vec<Professional>> {
+        Ok(list(ctx, CoacheesOf(self.0.id)).await?.into_iter().map(Professional).collect())
+    }
+    async fn locatie(&self, ctx: &Context<'_>) -> Result<Option<Locatie>> {
+        optional(ctx, self.0.locatie_id.map(LocatieById)).await.map(|l| l.map(Locatie))
+    }
+    /// Who logged it.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// The wet IKK norm of a houder for a calendar year: at least 50 hours beleid per
+/// kindercentrum (LRK registration) and 10 hours coaching per FTE pedagogisch medewerker
+/// (peildatum 1 January), plus 10 hours per VE-indicated child; every pedagogisch
+/// medewerker, flexible ones included, is coached. Realised hours count up to today.
+#[derive(Debug)]
+pub struct CoachingNorm(pub engine_coaching::CoachingNorm);
+
+#[Object]
+impl CoachingNorm {
+    /// The houder.
+    async fn bestuur(&self) -> Bestuur {
+        Bestuur(self.0.bestuur.clone())
+    }
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// 1 January of the year: FTE and VE children are counted on this day.
+    async fn peildatum(&self) -> NaiveDate {
+        self.0.peildatum
+    }
+    /// The last day whose hours count: today within the year, 31 December after it; null
+    /// before the year starts.
+    async fn counted_until(&self) -> Option<NaiveDate> {
+        self.0.counted_until
+    }
+    /// Kindercentra in the sense of the wet IKK: the houder's LRK registrations.
+    async fn kindercentra(&self) -> u32 {
+        self.0.kindercentra
+    }
+    /// FTE of the houder's pedagogisch medewerkers on the peildatum (1 FTE = 36 hours a week).
+    async fn fte(&self) -> f64 {
+        self.0.fte
+    }
+    /// VE-indicated children on the peildatum; null when the houder offers no voorschoolse
+    /// educatie this year.
+    async fn ve_children(&self) -> Option<u32> {
+        self.0.ve_children
+    }
+    /// The number of the houder's pedagogisch medewerkers, flexible ones included.
+    async fn pedagogisch_medewerkers(&self) -> u32 {
+        self.0.pedagogisch_medewerkers
+    }
+    /// 10 hours x FTE, plus 10 hours per VE-indicated child.
+    async fn coaching_required_hours(&self) -> f64 {
+        self.0.coaching.required
+    }
+    /// Coaching individueel and coaching team up to `countedUntil`.
+    async fn coaching_realised_hours(&self) -> f64 {
+        self.0.coaching.realised
+    }
+    /// The realised coaching at the pace so far, extended to 31 December.
+    async fn coaching_projected_hours(&self) -> Option<f64> {
+        self.0.coaching.projected
+    }
+    async fn coaching_remaining_hours(&self) -> f64 {
+        self.0.coaching.remaining()
+    }
+    /// Whether the projected coaching reaches the norm; null before the year starts.
+    async fn coaching_on_track(&self) -> Option<bool> {
+        self.0.coaching.on_track()
+    }
+    /// 50 hours x kindercentra.
+    async fn beleid_required_hours(&self) -> f64 {
+        self.0.beleid.required
+    }
+    async fn beleid_realised_hours(&self) -> f64 {
+        self.0.beleid.realised
+    }
+    async fn beleid_projected_hours(&self) -> Option<f64> {
+        self.0.beleid.projected
+    }
+    async fn beleid_remaining_hours(&self) -> f64 {
+        self.0.beleid.remaining()
+    }
+    async fn beleid_on_track(&self) -> Option<bool> {
+        self.0.beleid.on_track()
+    }
+    /// Pedagogisch medewerkers not coached yet this year, by name.
+    async fn uncoached(&self) -> Vec<Professional> {
+        self.0.uncoached.iter().cloned().map(Professional).collect()
+    }
+    /// The houder's opvang locaties: information beside the norm, which binds the houder.
+    async fn locaties(&self) -> Vec<CoachingLocatie> {
+        self.0.locaties.iter().cloned().map(CoachingLocatie).collect()
+    }
+    /// Coaching hours logged without a locatie.
+    async fn coaching_hours_without_locatie(&self) -> f64 {
+        self.0.without_locatie.coaching
+    }
+    /// Beleid hours logged without a locatie.
+    async fn beleid_hours_without_locatie(&self) -> f64 {
+        self.0.without_locatie.beleid
+    }
+}
+
+/// One opvang locatie of a houder in the wet IKK norm, as information.
+#[derive(Debug)]
+pub struct CoachingLocatie(pub engine_coaching::LocatieCoaching);
+
+#[Object]
+impl CoachingLocatie {
+    async fn locatie(&self) -> Locatie {
+        Locatie(self.0.locatie.clone())
+    }
+    /// The houder's LRK registrations here.
+    async fn lrk_registrations(&self) -> Vec<LrkRegistration> {
+        self.0.lrk_registrations.iter().cloned().map(LrkRegistration).collect()
+    }
+    async fn coaching_realised_hours(&self) -> f64 {
+        self.0.realised.coaching
+    }
+    async fn beleid_realised_hours(&self) -> f64 {
+        self.0.realised.beleid
+    }
+    /// 10 hours x the FTE of the pedagogisch medewerkers working here, split evenly over
+    /// the kindcentra and locaties they work at; indicative.
+    async fn coaching_share_hours(&self) -> f64 {
+        self.0.coaching_share
+    }
+    /// 50 hours x the LRK registrations here; indicative.
+    async fn beleid_share_hours(&self) -> f64 {
+        self.0.beleid_share
+    }
+}
+
+/// The coaching log and the norm.
+#[derive(Default, Debug)]
+pub struct CoachingQuery;
+
+#[Object]
+impl CoachingQuery {
+    /// The wet IKK norm of a kinderopvang bestuur (houder) for a calendar year.
+    async fn coaching_norm(&self, ctx: &Context<'_>, bestuur_id: ID, year: i32) -> Result<CoachingNorm> {
+        let id = parse_id(&bestuur_id, "bestuur")?;
+        engine(ctx).coaching_norm(id, year).await.gql().map(CoachingNorm)
+    }
+
+    /// The coaching log of a houder, newest first; `from` and `to` are included.
+    async fn coaching_entries(
+        &self,
+        ctx: &Context<'_>,
+        bestuur_id: ID,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<List<CoachingEntry>> {
+        let id = parse_id(&bestuur_id, "bestuur")?;
+        let page = page(first, after)?;
+        Ok(connection(page, engine(ctx).coaching_entries(id, from, to, page).await.gql()?, CoachingEntry))
+    }
+}
+
+/// Hours to log.
+#[derive(InputObject, Debug)]
+pub struct LogCoachingHoursInput {
+    /// The pedagogisch coach or beleidsmedewerker.
+    pub coach_id: ID,
+    pub date: NaiveDate,
+    /// More than 0 and at most 24.
+    pub hours: f64,
+    pub kind: CoachingKind,
+    /// The professionals coached: at least one for coaching, none for beleid.
+    #[graphql(default)]
+    pub coachee_ids: Vec<ID>,
+    /// Where the hours were spent; it decides the houder. Without it, the coach's employer.
+    pub locatie_id: Option<ID>,
+    pub note: Option<String>,
+}
+
+/// Changes to the coaching log.
+#[derive(Default, Debug)]
+pub struct CoachingMutation;
+
+#[Object]
+impl CoachingMutation {
+    /// Logs hours of coaching or beleid toward the norm of the houder of the locatie.
+    async fn log_coaching_hours(&self, ctx: &Context<'_>, input: LogCoachingHoursInput) -> Result<CoachingEntry> {
+        let hours = Hours::new(input.hours).map_err(|e| validation(&e.to_string()))?;
+        let coachees = input.coachee_ids.iter().map(|id| parse_id(id, "professional")).collect::<Result<Vec<_>>>()?;
+        let entry = NewCoachingEntry {
+            coach_id: parse_id(&input.coach_id, "professional")?,
+            date: input.date,
+            hours,
+            kind: input.kind.into(),
+            coachees,
+            locatie_id: input.locatie_id.as_ref().map(|id| parse_id(id, "locatie")).transpose()?,
+            note: input.note,
+        };
+        engine(ctx).log_coaching(ACTOR, entry).await.gql().map(CoachingEntry)
+    }
+}
