@@ -9,6 +9,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use clap::{Parser, Subcommand};
 use koers_engine::Engine;
 use koers_engine::clock::OffsetClock;
+use koers_engine::csv_import::CsvKind;
 use koers_engine::schedule::Scope;
 use koers_engine::schedule::rule::instant;
 use koers_engine::schedule::template::TemplateOptions;
@@ -91,6 +92,15 @@ enum Command {
         /// The files, imported one by one, each all-or-nothing.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Import measurements, scan scores or coaching hours from a CSV file, all or nothing
+    /// (columns: workflows/README.md).
+    ImportCsv {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// What the file holds: measurements, scans or coaching.
+        kind: CsvKind,
+        file: PathBuf,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -193,6 +203,14 @@ async fn main() -> anyhow::Result<()> {
                     "imported"
                 );
             }
+            Ok(())
+        }
+        Command::ImportCsv { database, kind, file } => {
+            let source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let engine = Engine::new(store::open(&database.config()).await?);
+            let name = file.display().to_string();
+            let report = engine.import_csv("cli", kind, &name, &source).await?;
+            tracing::info!(file = %name, rows = report.rows, created = report.created, "imported");
             Ok(())
         }
         Command::Schema => {

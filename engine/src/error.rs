@@ -8,6 +8,9 @@ pub enum Error {
     /// An import file was rejected; nothing of it was written.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// A CSV file was rejected; nothing of it was written.
+    #[error(transparent)]
+    Csv(#[from] crate::csv_import::CsvRejected),
     /// No such object (or not visible to the caller).
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },

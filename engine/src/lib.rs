@@ -4,8 +4,10 @@
 //! services of [`Engine`] and translate their answers. The engine knows nothing of HTTP
 //! or GraphQL.
 
+pub mod board;
 pub mod clock;
 pub mod coaching;
+pub mod csv_import;
 pub mod cycle;
 pub mod domain;
 pub mod entity;

@@ -10,7 +10,9 @@ use koers_engine::Error;
 pub fn to_graphql(err: &Error) -> async_graphql::Error {
     let (code, message) = match err {
         Error::NotFound { .. } => ("NOT_FOUND", err.to_string()),
-        Error::Validation(_) | Error::Import(_) | Error::Definition(_) => ("VALIDATION", err.to_string()),
+        Error::Validation(_) | Error::Import(_) | Error::Csv(_) | Error::Definition(_) => {
+            ("VALIDATION", err.to_string())
+        }
         Error::InvalidTransition(_) => ("INVALID_TRANSITION", err.to_string()),
         Error::GuardFailed { .. } => ("GUARD_FAILED", err.to_string()),
         Error::VersionConflict { .. } => ("VERSION_CONFLICT", err.to_string()),

@@ -1,0 +1,231 @@
+//! The board's view: for every kindcentrum of a bestuur at a peildatum, the progress of
+//! its koersplannen, the cycles and planned activities that are late, the latest scan of
+//! each groep and the coaching norm of each opvang locatie.
+//!
+//! Everything is loaded per kind of row for all kindcentra at once, so the number of
+//! statements does not grow with the kindcentra of the bestuur.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::Engine;
+use crate::coaching::{CoachingNorm, LocatieCoaching};
+use crate::cycle::machine::Status;
+use crate::domain::{OnderdeelKind, PlanningStatus, SchoolYear};
+use crate::entity::{bestuur, cycle, groep, kindcentrum, locatie, planning_item, professional_kindcentrum, scan, team};
+use crate::error::{Error, Result};
+use crate::progress::KoersplanProgress;
+use crate::scan::ScanSummary;
+
+/// A bestuur's kindcentra at a peildatum.
+#[derive(Clone, Debug)]
+pub struct BoardProgress {
+    pub bestuur: bestuur::Model,
+    pub peildatum: NaiveDate,
+    pub kindcentra: Vec<KindcentrumProgress>,
+}
+
+/// One kindcentrum in the board's view.
+#[derive(Clone, Debug)]
+pub struct KindcentrumProgress {
+    pub kindcentrum: kindcentrum::Model,
+    pub koersplannen: Vec<KoersplanProgress>,
+    /// Open cycles whose current phase was due before the peildatum, most overdue first.
+    pub overdue_cycles: Vec<cycle::Model>,
+    /// Activities of the meerjarenplanning planned for a school year that ended before the
+    /// peildatum and neither done (gereed) nor dropped (vervallen).
+    pub overdue_planning: Vec<planning_item::Model>,
+    /// The latest scan up to the peildatum of each groep that has one.
+    pub scans: Vec<GroepScan>,
+    /// The opvang locaties with the coaching norm of their houder in the peildatum's year.
+    pub coaching: Vec<LocatieNorm>,
+}
+
+/// The latest scan of a groep, summarised.
+#[derive(Clone, Debug)]
+pub struct GroepScan {
+    pub groep: groep::Model,
+    pub scan: scan::Model,
+    pub summary: ScanSummary,
+}
+
+/// An opvang locatie beside the norm of its houder, which binds the houder as a whole.
+#[derive(Clone, Debug)]
+pub struct LocatieNorm {
+    pub locatie: LocatieCoaching,
+    pub houder: CoachingNorm,
+}
+
+const OPVANG: [OnderdeelKind; 3] = [OnderdeelKind::Dagopvang, OnderdeelKind::Peuteropvang, OnderdeelKind::Bso];
+
+impl Engine {
+    /// The board's view of a bestuur at a peildatum, in a number of statements that does
+    /// not depend on the number of its kindcentra.
+    #[tracing::instrument(skip(self))]
+    pub async fn board_progress(&self, bestuur_id: i64, peildatum: NaiveDate) -> Result<BoardProgress> {
+        let bestuur = self
+            .bestuur(bestuur_id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "bestuur", id: bestuur_id.to_string() })?;
+        let kindcentra = self.kindcentra_of(&[bestuur_id]).await?.remove(&bestuur_id).unwrap_or_default();
+        let ids: Vec<i64> = kindcentra.iter().map(|k| k.id).collect();
+
+        let mut plans = self.koersplannen_of(&ids).await?;
+        let mut progress: HashMap<i64, KoersplanProgress> = self
+            .koersplannen_progress(plans.values().flatten().cloned().collect(), peildatum)
+            .await?
+            .into_iter()
+            .map(|p| (p.koersplan.id, p))
+            .collect();
+        let doel_ids: Vec<i64> = progress
+            .values()
+            .flat_map(|p| p.ambities.iter().flat_map(|a| a.doelen.iter().map(|d| d.doel.id)))
+            .collect();
+        let mut late_planning = self.overdue_planning(&doel_ids, peildatum).await?;
+
+        let teams = self.teams_of(&ids).await?;
+        let locaties = self.locaties_of(&ids).await?;
+        let locatie_ids: Vec<i64> = locaties.values().flatten().map(|l| l.id).collect();
+        let groepen = self.groepen_of(&locatie_ids).await?;
+        let groep_ids: Vec<i64> = groepen.values().flatten().map(|g| g.id).collect();
+        let mut overdue = self.overdue_cycles_of(&ids, &teams, &locaties, &groepen, peildatum).await?;
+
+        let latest = self.latest_scans(&groep_ids, peildatum).await?;
+        let scan_ids: Vec<i64> = latest.values().map(|s| s.id).collect();
+        let mut summaries = self.scan_summaries(&scan_ids).await?;
+
+        let houders: HashSet<i64> = self
+            .onderdelen_of(&ids)
+            .await?
+            .into_values()
+            .flatten()
+            .filter(|o| OPVANG.contains(&o.kind))
+            .map(|o| o.bestuur_id)
+            .collect();
+        let houders: Vec<i64> = houders.into_iter().collect();
+        let norms = self.coaching_norms(&houders, peildatum.year()).await?;
+
+        let kindcentra = kindcentra
+            .into_iter()
+            .map(|kindcentrum| {
+                let koersplannen: Vec<KoersplanProgress> = plans
+                    .remove(&kindcentrum.id)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|plan| progress.remove(&plan.id))
+                    .collect();
+                let overdue_planning = koersplannen
+                    .iter()
+                    .flat_map(|p| p.ambities.iter().flat_map(|a| a.doelen.iter()))
+                    .flat_map(|d| late_planning.remove(&d.doel.id).unwrap_or_default())
+                    .collect();
+                let own_locaties = locaties.get(&kindcentrum.id).map_or(&[][..], Vec::as_slice);
+                let scans = own_locaties
+                    .iter()
+                    .flat_map(|l| groepen.get(&l.id).into_iter().flatten())
+                    .filter_map(|groep| {
+                        let scan = latest.get(&groep.id)?.clone();
+                        let summary = summaries.remove(&scan.id)?;
+                        Some(GroepScan { groep: groep.clone(), scan, summary })
+                    })
+                    .collect();
+                let coaching = norms
+                    .values()
+                    .flat_map(|norm| {
+                        norm.locaties
+                            .iter()
+                            .filter(|l| l.locatie.kindcentrum_id == kindcentrum.id)
+                            .map(|l| LocatieNorm { locatie: l.clone(), houder: norm.clone() })
+                    })
+                    .collect();
+                KindcentrumProgress {
+                    overdue_cycles: overdue.remove(&kindcentrum.id).unwrap_or_default(),
+                    kindcentrum,
+                    koersplannen,
+                    overdue_planning,
+                    scans,
+                    coaching,
+                }
+            })
+            .collect();
+        Ok(BoardProgress { bestuur, peildatum, kindcentra })
+    }
+
+    /// Planned activities of the doelen that are late at the peildatum, per doel.
+    async fn overdue_planning(
+        &self,
+        doelen: &[i64],
+        peildatum: NaiveDate,
+    ) -> Result<HashMap<i64, Vec<planning_item::Model>>> {
+        use planning_item::Column as C;
+        let rows = planning_item::Entity::find()
+            .filter(C::DoelId.is_in(doelen.iter().copied()))
+            .filter(C::SchoolYear.lt(SchoolYear::containing(peildatum)))
+            .filter(C::Status.is_in([PlanningStatus::Gepland, PlanningStatus::Bezig]))
+            .order_by_asc(C::SchoolYear)
+            .order_by_asc(C::Position)
+            .all(self.db())
+            .await?;
+        let mut by: HashMap<i64, Vec<planning_item::Model>> = HashMap::new();
+        for row in rows {
+            by.entry(row.doel_id).or_default().push(row);
+        }
+        Ok(by)
+    }
+
+    /// Open cycles due before the peildatum, per kindcentrum: those of the kindcentrum
+    /// itself, of its teams and groepen, and of the professionals who work there.
+    async fn overdue_cycles_of(
+        &self,
+        kindcentra: &[i64],
+        teams: &HashMap<i64, Vec<team::Model>>,
+        locaties: &HashMap<i64, Vec<locatie::Model>>,
+        groepen: &HashMap<i64, Vec<groep::Model>>,
+        peildatum: NaiveDate,
+    ) -> Result<HashMap<i64, Vec<cycle::Model>>> {
+        let team_of: HashMap<i64, i64> = teams.values().flatten().map(|t| (t.id, t.kindcentrum_id)).collect();
+        let locatie_kc: HashMap<i64, i64> = locaties.values().flatten().map(|l| (l.id, l.kindcentrum_id)).collect();
+        let groep_of: HashMap<i64, i64> = groepen
+            .iter()
+            .flat_map(|(locatie, gs)| gs.iter().filter_map(|g| Some((g.id, *locatie_kc.get(locatie)?))))
+            .collect();
+        let mut professional_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        for link in professional_kindcentrum::Entity::find()
+            .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
+            .all(self.db())
+            .await?
+        {
+            professional_of.entry(link.professional_id).or_default().push(link.kindcentrum_id);
+        }
+        use cycle::Column as C;
+        let owners = Condition::any()
+            .add(C::KindcentrumId.is_in(kindcentra.iter().copied()))
+            .add(C::TeamId.is_in(team_of.keys().copied()))
+            .add(C::GroepId.is_in(groep_of.keys().copied()))
+            .add(C::ProfessionalId.is_in(professional_of.keys().copied()));
+        let rows = cycle::Entity::find()
+            .filter(C::Status.eq(Status::Open.as_str()))
+            .filter(C::CurrentDue.lt(peildatum))
+            .filter(owners)
+            .order_by_asc(C::CurrentDue)
+            .order_by_asc(C::Id)
+            .all(self.db())
+            .await?;
+        let mut by: HashMap<i64, Vec<cycle::Model>> = HashMap::new();
+        for row in rows {
+            let places: Vec<i64> = match (row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id) {
+                (Some(kc), ..) => vec![kc],
+                (_, Some(team), ..) => team_of.get(&team).copied().into_iter().collect(),
+                (_, _, Some(groep), _) => groep_of.get(&groep).copied().into_iter().collect(),
+                (_, _, _, Some(p)) => professional_of.get(&p).cloned().unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            for kc in places {
+                by.entry(kc).or_default().push(row.clone());
+            }
+        }
+        Ok(by)
+    }
+}

@@ -1,0 +1,138 @@
+//! CSV import of measurements, scan scores and coaching hours: the example files import,
+//! and a file with one bad row is rejected whole with that row named.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use koers_engine::clock::ManualClock;
+use koers_engine::csv_import::{CsvKind, CsvRejected};
+use koers_engine::entity::{coaching_entry, measurement, scan, scan_score};
+use koers_engine::import::import_file;
+use koers_engine::store::{StoreConfig, open};
+use koers_engine::workflow::load;
+use koers_engine::{Engine, Error};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+fn example(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples").join(name)
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(example(name)).expect("example")
+}
+
+/// The demo organisations, on 1 December 2026.
+async fn engine() -> Engine {
+    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    for file in ["heidevlinder.toml", "de-klinkert.toml"] {
+        import_file(&db, &example(file)).await.expect("import");
+    }
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).single().expect("time")));
+    let engine = Engine::with_clock(db, clock);
+    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    engine
+}
+
+fn refused(result: koers_engine::Result<koers_engine::csv_import::CsvReport>) -> CsvRejected {
+    match result {
+        Err(Error::Csv(rejected)) => rejected,
+        other => panic!("expected a rejected file, got {other:?}"),
+    }
+}
+
+async fn count<E: EntityTrait>(engine: &Engine) -> u64
+where
+    E::Model: Sync,
+{
+    E::find().count(engine.db()).await.expect("count")
+}
+
+#[tokio::test]
+async fn the_example_files_import() {
+    let engine = engine().await;
+    let report = engine
+        .import_csv("test", CsvKind::Measurements, "measurements.csv", &read("measurements.csv"))
+        .await
+        .expect("measurements");
+    assert_eq!((report.rows, report.created), (3, 3));
+    let report = engine.import_csv("test", CsvKind::Scans, "scans.csv", &read("scans.csv")).await.expect("scans");
+    assert_eq!((report.rows, report.created), (4, 1), "four children, one scan");
+    assert_eq!(count::<scan_score::Entity>(&engine).await, 4);
+    let scan = scan::Entity::find().one(engine.db()).await.expect("q").expect("scan");
+    assert_eq!((scan.year, scan.quarter, scan.technique.as_str()), (2026, 1, "kind"));
+    assert!(scan.cycle_id.is_some(), "the scan is the scan phase of the groep's cycle");
+    let summary = engine.scan_summaries(&[scan.id]).await.expect("summary").remove(&scan.id).expect("summary");
+    assert_eq!(summary.welbevinden.urgent_children, ["HV-03"]);
+
+    let report =
+        engine.import_csv("test", CsvKind::Coaching, "coaching.csv", &read("coaching.csv")).await.expect("coaching");
+    assert_eq!(report.created, 3);
+    let fluks = engine.kindcentrum_by_key("heidevlinder").await.expect("q").expect("kc");
+    let houder = coaching_entry::Entity::find().one(engine.db()).await.expect("q").expect("entry").bestuur_id;
+    let norm = engine.coaching_norm(houder, 2026).await.expect("norm");
+    assert_eq!((norm.coaching.realised, norm.beleid.realised), (3.5, 4.5), "decimal comma read as 4,5");
+    let uncoached: Vec<&str> = norm.uncoached.iter().map(|p| p.name.as_str()).collect();
+    assert!(uncoached.is_empty(), "all three coached: {uncoached:?} at {}", fluks.name);
+}
+
+#[tokio::test]
+async fn one_bad_row_rejects_the_whole_file_and_names_the_row() {
+    let engine = engine().await;
+    let csv = "indicator,date,value,source\n\
+               klinkert-ouders-informatieavond,2026-09-10,84,Presentielijst\n\
+               klinkert-ouders-ouderhulp,2026-10-01,veel,Telling\n\
+               klinkert-ouders-themabrief,2026-10-31,79,Digiduif\n";
+    let rejected = refused(engine.import_csv("test", CsvKind::Measurements, "ouders.csv", csv).await);
+    assert_eq!(rejected.errors.len(), 1, "{rejected}");
+    let error = &rejected.errors[0];
+    assert_eq!((error.line, error.column.as_deref()), (3, Some("value")));
+    assert!(error.message.contains("`veel` is not a number"), "{}", error.message);
+    assert!(rejected.to_string().contains("ouders.csv: 1 bad row(s), nothing imported"), "{rejected}");
+    assert_eq!(count::<measurement::Entity>(&engine).await, 0, "the good rows are not written either");
+
+    // Every bad row is reported, also those the engine refuses after the parse.
+    let csv = "indicator;date;value;source\n\
+               onbekend;1-9-2026;80;x\n\
+               klinkert-ouders-themabrief;31-10-2026;79;Digiduif\n\
+               klinkert-ouders-themabrief;31-10-2026;81;Digiduif\n\
+               klinkert-ouders-ouderhulp;2026-13-01;40;Telling\n";
+    let rejected = refused(engine.import_csv("test", CsvKind::Measurements, "ouders.csv", csv).await);
+    let lines: Vec<(u64, Option<&str>)> = rejected.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+    assert_eq!(lines, [(2, Some("indicator")), (4, None), (5, Some("date"))], "{rejected}");
+    assert!(rejected.errors[1].message.contains("already has a measurement"), "{rejected}");
+    assert_eq!(count::<measurement::Entity>(&engine).await, 0);
+}
+
+#[tokio::test]
+async fn bad_scan_and_coaching_rows_are_named() {
+    let engine = engine().await;
+    let header = "kindcentrum,locatie,groep,date,child,welbevinden,betrokkenheid\n";
+    let row = |child: &str, w: &str| format!("heidevlinder,heidevlinder,bso-borkel-1,2026-04-07,{child},{w},3\n");
+    let csv = format!("{header}{}{}{}{}", row("HV-01", "4"), row("HV-02", "5+"), row("HV-01", "3"), row("Sanne", "3"));
+    let rejected = refused(engine.import_csv("test", CsvKind::Scans, "scan.csv", &csv).await);
+    let lines: Vec<(u64, Option<&str>)> = rejected.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+    assert_eq!(lines, [(3, Some("welbevinden")), (4, Some("child")), (5, Some("child"))], "{rejected}");
+    assert!(rejected.errors[1].message.contains("scored twice"), "{rejected}");
+    assert_eq!(count::<scan::Entity>(&engine).await, 0);
+
+    // A second scan of the same groep and quarter is refused at the first line of its rows.
+    let good = format!("{header}{}{}", row("HV-01", "4"), row("HV-02", "3+"));
+    engine.import_csv("test", CsvKind::Scans, "scan.csv", &good).await.expect("first scan");
+    let rejected = refused(engine.import_csv("test", CsvKind::Scans, "scan.csv", &good).await);
+    assert_eq!(rejected.errors.iter().map(|e| e.line).collect::<Vec<_>>(), [2], "{rejected}");
+
+    let csv = "coach,date,hours,kind,coachees\n\
+               c-maes,2026-05-01,25,coaching-team,w-h\n\
+               c-maes,2026-05-02,1,intervisie,w-h\n\
+               c-maes,2026-05-03,1,beleid,w-h\n\
+               niemand,2026-05-04,1,coaching-individueel,s-d\n";
+    let rejected = refused(engine.import_csv("test", CsvKind::Coaching, "uren.csv", csv).await);
+    let lines: Vec<(u64, Option<&str>)> = rejected.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+    assert_eq!(lines, [(2, Some("hours")), (3, Some("kind")), (4, None), (5, Some("coach"))], "{rejected}");
+    assert_eq!(count::<coaching_entry::Entity>(&engine).await, 0);
+
+    let rejected = refused(engine.import_csv("test", CsvKind::Coaching, "leeg.csv", "coach,date\n").await);
+    let missing: Vec<&str> = rejected.errors.iter().filter_map(|e| e.column.as_deref()).collect();
+    assert_eq!(missing, ["hours", "kind"]);
+}
