@@ -3,6 +3,7 @@
 //! Resolvers translate between GraphQL and the engine's services; they hold no business
 //! rules and no SQL.
 
+pub mod board;
 pub mod coaching;
 pub mod cycle;
 pub mod error;

@@ -189,6 +189,18 @@ impl Bestuur {
     async fn coaching_norm(&self, ctx: &Context<'_>, year: i32) -> Result<Option<crate::coaching::CoachingNorm>> {
         optional(ctx, Some(CoachingNormOf(self.0.id, year))).await.map(|n| n.map(crate::coaching::CoachingNorm))
     }
+    /// The board's view at a peildatum (default: today): every kindcentrum of this bestuur
+    /// with each koersplan's progress and signal, overdue cycles and planning items, the
+    /// latest scan per groep and the coaching norm per opvang locatie.
+    async fn voortgang(
+        &self,
+        ctx: &Context<'_>,
+        peildatum: Option<NaiveDate>,
+    ) -> Result<crate::board::BestuurVoortgang> {
+        let engine = crate::query::engine(ctx);
+        let peildatum = peildatum.unwrap_or_else(|| engine.clock().today());
+        engine.board_progress(self.0.id, peildatum).await.gql().map(Into::into)
+    }
 }
 
 /// A kindcentrum: onderwijs and opvang under one roof, possibly of several besturen.

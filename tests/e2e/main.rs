@@ -5,5 +5,6 @@ mod cli;
 mod coaching;
 mod crash;
 mod cycles;
+mod evidence;
 mod helpers;
 mod serve;
