@@ -271,3 +271,41 @@ async fn the_board_query_answers_every_kindcentrum_in_a_constant_number_of_state
     assert_eq!(coaching["houder"]["coachingRealisedHours"], 3.0);
     assert_eq!(coaching["houder"]["uncoached"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn the_demo_besturen_take_no_more_statements_than_a_large_board() {
+    let generated = voortgang(8).await;
+    let mut db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples");
+    for file in ["kc-balans.toml", "heidevlinder.toml", "de-klinkert.toml"] {
+        koers_engine::import::import_file(&db, &examples.join(file)).await.expect("import");
+    }
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let engine = Engine::new(db);
+    let schema = koers_graphql::schema(engine.clone());
+    for bestuur in bestuur::Entity::find().all(engine.db()).await.expect("besturen") {
+        let request = Request::new(VOORTGANG)
+            .variables(async_graphql::Variables::from_json(serde_json::json!({ "id": bestuur.id.to_string() })))
+            .data(koers_graphql::loader::new(engine.clone()));
+        let before = statements.load(Ordering::SeqCst);
+        let response = schema.execute(request).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let used = statements.load(Ordering::SeqCst) - before;
+        // Lookups with nothing to look for are skipped, so a small board may take fewer.
+        assert!(
+            used <= generated.0,
+            "{}: {used} statements, a board of 8 kindcentra takes {}",
+            bestuur.name,
+            generated.0
+        );
+        let json = serde_json::to_value(response.data).expect("json");
+        let kindcentra = json["bestuur"]["voortgang"]["kindcentra"].as_array().map(Vec::len);
+        let expected =
+            engine.kindcentra_of(&[bestuur.id]).await.expect("kindcentra").remove(&bestuur.id).map(|k| k.len());
+        assert_eq!(kindcentra, expected.or(Some(0)), "{}", bestuur.name);
+    }
+}
