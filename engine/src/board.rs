@@ -17,6 +17,7 @@ use crate::domain::{OnderdeelKind, PlanningStatus, SchoolYear};
 use crate::entity::{bestuur, cycle, groep, kindcentrum, locatie, planning_item, professional_kindcentrum, scan, team};
 use crate::error::{Error, Result};
 use crate::progress::KoersplanProgress;
+use crate::read::group;
 use crate::scan::ScanSummary;
 
 /// A bestuur's kindcentra at a peildatum.
@@ -168,11 +169,7 @@ impl Engine {
             .order_by_asc(C::Position)
             .all(self.db())
             .await?;
-        let mut by: HashMap<i64, Vec<planning_item::Model>> = HashMap::new();
-        for row in rows {
-            by.entry(row.doel_id).or_default().push(row);
-        }
-        Ok(by)
+        Ok(group(rows, |p| p.doel_id))
     }
 
     /// Open cycles due before the peildatum, per kindcentrum: those of the kindcentrum

@@ -133,6 +133,14 @@ pub struct Evidence {
     pub note: Option<String>,
 }
 
+/// A mark to append.
+struct Mark {
+    met: bool,
+    cycle_id: Option<i64>,
+    measurement_id: Option<i64>,
+    note: Option<String>,
+}
+
 /// The latest override per subject, and the signal that follows from it.
 struct Overrides(HashMap<SignalSubject, signal_override::Model>);
 
@@ -334,20 +342,8 @@ impl Engine {
         {
             return Err(Error::NotFound { what: "measurement", id: id.to_string() });
         }
-        let mark = criterium_mark::ActiveModel {
-            succescriterium_id: Set(succescriterium_id),
-            met: Set(true),
-            cycle_id: Set(evidence.cycle_id),
-            measurement_id: Set(evidence.measurement_id),
-            note: Set(note),
-            actor: Set(actor.to_owned()),
-            at: Set(self.clock().now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        Ok(mark)
+        let mark = Mark { met: true, cycle_id: evidence.cycle_id, measurement_id: evidence.measurement_id, note };
+        self.insert_mark(txn, actor, succescriterium_id, mark).await
     }
 
     /// Withdraws a mark by hand: from now on only the indicator decides. Needs a reason.
@@ -361,12 +357,24 @@ impl Engine {
         let reason = required_text(reason, "a reason for withdrawing the mark")?;
         let txn = self.db().begin().await?;
         self.criterium_exists(&txn, succescriterium_id).await?;
-        let mark = criterium_mark::ActiveModel {
+        let mark = Mark { met: false, cycle_id: None, measurement_id: None, note: Some(reason) };
+        self.insert_mark(txn, actor, succescriterium_id, mark).await
+    }
+
+    /// Appends a mark and commits.
+    async fn insert_mark(
+        &self,
+        txn: DatabaseTransaction,
+        actor: &str,
+        succescriterium_id: i64,
+        mark: Mark,
+    ) -> Result<criterium_mark::Model> {
+        let row = criterium_mark::ActiveModel {
             succescriterium_id: Set(succescriterium_id),
-            met: Set(false),
-            cycle_id: Set(None),
-            measurement_id: Set(None),
-            note: Set(Some(reason)),
+            met: Set(mark.met),
+            cycle_id: Set(mark.cycle_id),
+            measurement_id: Set(mark.measurement_id),
+            note: Set(mark.note),
             actor: Set(actor.to_owned()),
             at: Set(self.clock().now()),
             ..Default::default()
@@ -374,7 +382,7 @@ impl Engine {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        Ok(mark)
+        Ok(row)
     }
 
     async fn criterium_exists(&self, txn: &DatabaseTransaction, id: i64) -> Result<()> {
@@ -386,17 +394,11 @@ impl Engine {
 
     /// The marks of succescriteria, oldest first: their full history.
     pub async fn marks_of(&self, criteria: &[i64]) -> Result<HashMap<i64, Vec<criterium_mark::Model>>> {
-        let rows = criterium_mark::Entity::find()
-            .filter(criterium_mark::Column::SuccescriteriumId.is_in(criteria.iter().copied()))
-            .order_by_asc(criterium_mark::Column::At)
-            .order_by_asc(criterium_mark::Column::Id)
-            .all(self.db())
-            .await?;
-        let mut by: HashMap<i64, Vec<criterium_mark::Model>> = HashMap::new();
-        for row in rows {
-            by.entry(row.succescriterium_id).or_default().push(row);
-        }
-        Ok(by)
+        use criterium_mark::Column as C;
+        self.children::<criterium_mark::Entity, _>(C::SuccescriteriumId, criteria, &[C::At, C::Id], |m| {
+            m.succescriterium_id
+        })
+        .await
     }
 
     /// Sets the signal of a koersplan, ambitie or doel by hand, or lifts an earlier
@@ -451,17 +453,9 @@ impl Engine {
     /// Every signal override of the koersplannen, oldest first: the history of signals set
     /// by hand, with their reasons.
     pub async fn signal_overrides_of(&self, koersplannen: &[i64]) -> Result<HashMap<i64, Vec<signal_override::Model>>> {
-        let rows = signal_override::Entity::find()
-            .filter(signal_override::Column::KoersplanId.is_in(koersplannen.iter().copied()))
-            .order_by_asc(signal_override::Column::At)
-            .order_by_asc(signal_override::Column::Id)
-            .all(self.db())
-            .await?;
-        let mut by: HashMap<i64, Vec<signal_override::Model>> = HashMap::new();
-        for row in rows {
-            by.entry(row.koersplan_id).or_default().push(row);
-        }
-        Ok(by)
+        use signal_override::Column as C;
+        self.children::<signal_override::Entity, _>(C::KoersplanId, koersplannen, &[C::At, C::Id], |o| o.koersplan_id)
+            .await
     }
 }
 

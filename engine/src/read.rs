@@ -46,7 +46,7 @@ const ROW: &str = "koers_row";
 const TOTAL: &str = "koers_total";
 
 /// Groups rows by a parent id taken from each row.
-fn group<K: Eq + Hash, M>(rows: Vec<M>, parent: impl Fn(&M) -> K) -> HashMap<K, Vec<M>> {
+pub(crate) fn group<K: Eq + Hash, M>(rows: Vec<M>, parent: impl Fn(&M) -> K) -> HashMap<K, Vec<M>> {
     let mut grouped: HashMap<K, Vec<M>> = HashMap::new();
     for row in rows {
         grouped.entry(parent(&row)).or_default().push(row);
