@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use koers_engine::Engine;
+use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::import::import_str;
 use koers_engine::schedule::Scope;
 use koers_engine::schedule::template::TemplateOptions;
@@ -52,3 +53,41 @@ pub async fn load(engine: &Engine) -> koers_engine::Result<()> {
     tracing::info!("demo data loaded: KC Balans, Heidevlinder and De Klinkert");
     Ok(())
 }
+
+/// Fresh demo tokens, one per role, each within a scope of the demo data; the tokens of
+/// an earlier start are revoked. Roles whose scope is not in the database are skipped.
+pub async fn tokens(engine: &Engine) -> koers_engine::Result<Vec<(AccessRole, AccessScope, String)>> {
+    for old in engine.tokens().await? {
+        if old.name.starts_with(DEMO) && old.revoked_at.is_none() {
+            engine.revoke_token(old.id).await?;
+        }
+    }
+    let kindcentrum = |key: &'static str| async move {
+        Ok::<_, koers_engine::Error>(engine.kindcentrum_by_key(key).await?.map(|k| k.id))
+    };
+    let heidevlinder: Vec<i64> = kindcentrum("heidevlinder").await?.into_iter().collect();
+    let lucas = engine.bestuur_by_key("lucas-onderwijs").await?;
+    let locatie = engine.locaties_of(&heidevlinder).await?.into_values().flatten().next();
+    let team = engine.teams_of(&heidevlinder).await?.into_values().flatten().next();
+    let scopes = [
+        (AccessRole::Admin, Some(AccessScope::All)),
+        (AccessRole::Bestuur, lucas.map(|b| AccessScope::Bestuur(b.id))),
+        (AccessRole::Directeur, kindcentrum("kc-balans").await?.map(AccessScope::Kindcentrum)),
+        (AccessRole::Coach, locatie.map(|l| AccessScope::Locatie(l.id))),
+        (AccessRole::TeamMember, team.map(|t| AccessScope::Team(t.id))),
+        (AccessRole::Reader, kindcentrum("de-klinkert").await?.map(AccessScope::Kindcentrum)),
+    ];
+    let mut tokens = Vec::new();
+    for (role, scope) in scopes {
+        let Some(scope) = scope else {
+            tracing::info!(%role, "no demo data for this role's scope; no demo token");
+            continue;
+        };
+        let new = engine.create_token(&format!("{DEMO} {role}"), role, scope, None).await?;
+        tokens.push((role, scope, new.token));
+    }
+    Ok(tokens)
+}
+
+/// The name every demo token starts with.
+const DEMO: &str = "demo";

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use clap::{Parser, Subcommand};
 use koers_engine::Engine;
+use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::clock::OffsetClock;
 use koers_engine::csv_import::CsvKind;
 use koers_engine::schedule::Scope;
@@ -102,8 +103,38 @@ enum Command {
         kind: CsvKind,
         file: PathBuf,
     },
+    /// API tokens: create one (printed once, alone on standard output), list, revoke.
+    Token {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it; only its hash is kept, so store it now.
+    Create {
+        /// admin, bestuur, directeur, coach, team-member or reader.
+        #[arg(long)]
+        role: AccessRole,
+        /// all, bestuur:ID, kindcentrum:ID, locatie:ID, team:ID or professional:ID.
+        #[arg(long)]
+        scope: AccessScope,
+        /// The last day the token is valid.
+        #[arg(long)]
+        expires: Option<NaiveDate>,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List the tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by its id; it is refused from then on.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(file = %name, rows = report.rows, created = report.created, "imported");
             Ok(())
         }
+        Command::Token { database, command } => token(database.config(), command).await,
         Command::Schema => {
             #[allow(clippy::print_stdout)] // the schema is the command's output
             {
@@ -221,6 +253,48 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn token(config: StoreConfig, command: TokenCommand) -> anyhow::Result<()> {
+    let engine = Engine::new(store::open(&config).await?);
+    let output = match command {
+        TokenCommand::Create { role, scope, expires, name } => {
+            let new = engine.create_token(&name, role, scope, expires).await?;
+            tracing::info!(id = new.row.id, %role, %scope, "token created");
+            new.token
+        }
+        TokenCommand::List => {
+            let today = engine.clock().today();
+            let mut lines = vec!["id\tname\trole\tscope\tcreated\texpires\tstatus".to_owned()];
+            for t in engine.tokens().await? {
+                let scope = t.scope_id.map_or_else(|| t.scope_kind.clone(), |id| format!("{}:{id}", t.scope_kind));
+                let status = match (t.revoked_at, t.expires_on) {
+                    (Some(_), _) => "revoked",
+                    (None, Some(day)) if day < today => "expired",
+                    _ => "valid",
+                };
+                let expires = t.expires_on.map_or_else(|| "-".to_owned(), |d| d.to_string());
+                lines.push(format!(
+                    "{}\t{}\t{}\t{scope}\t{}\t{expires}\t{status}",
+                    t.id,
+                    t.name,
+                    t.role,
+                    t.created_at.date_naive()
+                ));
+            }
+            lines.join("\n")
+        }
+        TokenCommand::Revoke { id } => {
+            let row = engine.revoke_token(id).await?;
+            tracing::info!(id = row.id, name = %row.name, "token revoked");
+            return Ok(());
+        }
+    };
+    #[allow(clippy::print_stdout)] // the token or the list is the command's output
+    {
+        println!("{output}");
+    }
+    Ok(())
 }
 
 async fn serve(
@@ -243,6 +317,11 @@ async fn serve(
     engine.register_workflows(definitions).await?;
     if demo {
         demo::load(&engine).await.context("loading the demo data")?;
+        let tokens = demo::tokens(&engine).await.context("creating the demo tokens")?;
+        #[allow(clippy::print_stdout)] // the tokens are for the person who started the demo
+        for (role, scope, token) in tokens {
+            println!("demo token {role} ({scope}): {token}");
+        }
     }
     let server = koers_graphql::server::Server::bind(engine.clone(), listen)
         .await

@@ -4,6 +4,7 @@
 //! services of [`Engine`] and translate their answers. The engine knows nothing of HTTP
 //! or GraphQL.
 
+pub mod auth;
 pub mod board;
 pub mod clock;
 pub mod coaching;

@@ -410,6 +410,10 @@ impl Engine {
         Ok(kindcentrum::Entity::find().filter(kindcentrum::Column::Key.eq(key)).one(self.db()).await?)
     }
 
+    pub async fn bestuur_by_key(&self, key: &str) -> Result<Option<bestuur::Model>> {
+        Ok(bestuur::Entity::find().filter(bestuur::Column::Key.eq(key)).one(self.db()).await?)
+    }
+
     /// Whether nothing has been imported yet.
     pub async fn is_empty(&self) -> Result<bool> {
         use sea_orm::PaginatorTrait;

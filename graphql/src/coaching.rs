@@ -6,10 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use koers_engine::coaching::{self as engine_coaching, Hours, NewCoachingEntry};
 use koers_engine::entity::coaching_entry;
 
-use crate::cycle::ACTOR;
 use crate::error::{IntoGraphql, validation};
 use crate::loader::{BestuurById, CoacheesOf, LocatieById, ProfessionalById};
-use crate::query::{engine, parse_id};
+use crate::query::{actor, engine, parse_id};
 use crate::types::{Bestuur, List, Locatie, LrkRegistration, Professional, connection, list, one, optional, page};
 
 /// What coaching-log hours are spent on.
@@ -257,6 +256,6 @@ impl CoachingMutation {
             locatie_id: input.locatie_id.as_ref().map(|id| parse_id(id, "locatie")).transpose()?,
             note: input.note,
         };
-        engine(ctx).log_coaching(ACTOR, entry).await.gql().map(CoachingEntry)
+        engine(ctx).log_coaching(&actor(ctx), entry).await.gql().map(CoachingEntry)
     }
 }

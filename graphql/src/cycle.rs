@@ -14,11 +14,8 @@ use serde_json::Value;
 
 use crate::error::{IntoGraphql, not_found, validation};
 use crate::loader::*;
-use crate::query::{engine, parse_id};
+use crate::query::{actor, engine, parse_id};
 use crate::types::{Doel, List, Professional, Team, connection, list, optional, page};
-
-/// Who made a change. Every write is attributed to the API until tokens identify callers.
-pub(crate) const ACTOR: &str = "api";
 
 /// What a field holds.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -506,29 +503,33 @@ impl CycleMutation {
         }
         let start =
             StartCycle { workflow: input.workflow, title: input.title, owner, doelen, due_dates, occurrence_id: None };
-        engine(ctx).start_cycle(ACTOR, start).await.gql().map(Cycle)
+        engine(ctx).start_cycle(&actor(ctx), start).await.gql().map(Cycle)
     }
 
     async fn update_cycle_fields(&self, ctx: &Context<'_>, input: UpdateCycleFieldsInput) -> Result<Cycle> {
         let id = parse_id(&input.cycle_id, "cycle")?;
-        engine(ctx).update_cycle_fields(ACTOR, id, input.expected_version, input.fields.0).await.gql().map(Cycle)
+        engine(ctx).update_cycle_fields(&actor(ctx), id, input.expected_version, input.fields.0).await.gql().map(Cycle)
     }
 
     async fn advance_cycle(&self, ctx: &Context<'_>, input: AdvanceCycleInput) -> Result<Cycle> {
         let id = parse_id(&input.cycle_id, "cycle")?;
         let values = input.fields.map(|f| f.0).unwrap_or_default();
-        engine(ctx).advance_cycle(ACTOR, id, input.expected_version, &input.to, values).await.gql().map(Cycle)
+        engine(ctx).advance_cycle(&actor(ctx), id, input.expected_version, &input.to, values).await.gql().map(Cycle)
     }
 
     async fn close_cycle(&self, ctx: &Context<'_>, input: CloseCycleInput) -> Result<Cycle> {
         let id = parse_id(&input.cycle_id, "cycle")?;
         let values = input.fields.map(|f| f.0).unwrap_or_default();
-        engine(ctx).close_cycle(ACTOR, id, input.expected_version, &input.outcome, values).await.gql().map(Cycle)
+        engine(ctx).close_cycle(&actor(ctx), id, input.expected_version, &input.outcome, values).await.gql().map(Cycle)
     }
 
     async fn reopen_cycle(&self, ctx: &Context<'_>, input: ReopenCycleInput) -> Result<Cycle> {
         let id = parse_id(&input.cycle_id, "cycle")?;
-        engine(ctx).reopen_cycle(ACTOR, id, input.expected_version, &input.to, input.reason).await.gql().map(Cycle)
+        engine(ctx)
+            .reopen_cycle(&actor(ctx), id, input.expected_version, &input.to, input.reason)
+            .await
+            .gql()
+            .map(Cycle)
     }
 
     async fn add_pitch(&self, ctx: &Context<'_>, input: AddPitchInput) -> Result<Cycle> {
@@ -536,7 +537,7 @@ impl CycleMutation {
         let professional = parse_id(&input.professional_id, "professional")?;
         engine(ctx)
             .add_pitch(
-                ACTOR,
+                &actor(ctx),
                 id,
                 input.expected_version,
                 NewPitch { professional_id: professional, date: input.date, did: input.did, yielded: input.yielded },

@@ -10,11 +10,8 @@ use koers_engine::progress::{self as engine_progress, Evidence, SignalSubject};
 use crate::cycle::Cycle;
 use crate::error::{IntoGraphql, validation};
 use crate::loader::*;
-use crate::query::{engine, parse_id};
+use crate::query::{actor, engine, parse_id};
 use crate::types::{Ambitie, Doel, Koersplan, Measurement, Succescriterium, optional};
-
-/// Who set signals and marks through the API, until callers are identified by token.
-const ACTOR: &str = "api";
 
 /// The OGSM status signal.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,13 +260,13 @@ impl ProgressMutation {
             measurement_id: evidence.measurement_id.as_ref().map(|m| parse_id(m, "measurement")).transpose()?,
             note: evidence.note,
         };
-        engine(ctx).mark_succescriterium_met(ACTOR, criterium, evidence).await.gql().map(CriteriumMark)
+        engine(ctx).mark_succescriterium_met(&actor(ctx), criterium, evidence).await.gql().map(CriteriumMark)
     }
 
     /// Withdraws a mark by hand; from then on only the indicator decides.
     async fn withdraw_succescriterium_mark(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<CriteriumMark> {
         let criterium = parse_id(&id, "succescriterium")?;
-        engine(ctx).withdraw_succescriterium_mark(ACTOR, criterium, &reason).await.gql().map(CriteriumMark)
+        engine(ctx).withdraw_succescriterium_mark(&actor(ctx), criterium, &reason).await.gql().map(CriteriumMark)
     }
 
     /// Sets a signal by hand, with a reason; `signal: null` lifts the earlier override.
@@ -281,7 +278,7 @@ impl ProgressMutation {
             _ => return Err(validation("give exactly one of koersplanId, ambitieId and doelId")),
         };
         engine(ctx)
-            .override_signal(ACTOR, subject, input.signal.map(Into::into), &input.reason)
+            .override_signal(&actor(ctx), subject, input.signal.map(Into::into), &input.reason)
             .await
             .gql()
             .map(SignalOverride)

@@ -2,12 +2,19 @@
 
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 use koers_engine::Engine;
+use koers_engine::auth::Caller;
 
 use crate::error::{IntoGraphql, not_found};
 use crate::types::{Bestuur, Kindcentrum, Koersplan};
 
 pub(crate) fn engine<'a>(ctx: &Context<'a>) -> &'a Engine {
     ctx.data_unchecked::<Engine>()
+}
+
+/// Who the request's changes are recorded as: its token, or `api` when the schema runs
+/// without one (in-process tests).
+pub(crate) fn actor(ctx: &Context<'_>) -> String {
+    ctx.data_opt::<Caller>().map_or_else(|| "api".to_owned(), Caller::actor)
 }
 
 /// An id of the API as the engine's number; anything else cannot exist.

@@ -10,11 +10,8 @@ use koers_engine::scan::{self as engine_scan, NewScan, NewScore};
 use crate::cycle::Cycle;
 use crate::error::IntoGraphql;
 use crate::loader::{CycleById, GroepById, ScanSummaryOf, ScoresOf};
-use crate::query::{engine, parse_id};
+use crate::query::{actor, engine, parse_id};
 use crate::types::{Groep, list, one, optional};
-
-/// Who made a change. Every write is attributed to the API until tokens identify callers.
-const ACTOR: &str = "api";
 
 /// How a groep was scanned.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,6 +244,6 @@ impl ScanMutation {
             scores,
             note: input.note,
         };
-        engine(ctx).record_scan(ACTOR, scan).await.gql().map(Scan)
+        engine(ctx).record_scan(&actor(ctx), scan).await.gql().map(Scan)
     }
 }

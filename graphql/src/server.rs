@@ -1,5 +1,6 @@
 //! The HTTP server: GraphiQL at `/`, GraphQL at `POST /graphql`, subscriptions over
-//! WebSocket at `/graphql/ws`, health at `/healthz`.
+//! WebSocket at `/graphql/ws`, health at `/healthz`. GraphQL needs a token
+//! (`Authorization: Bearer ...`); the health check and the GraphiQL page do not.
 
 use std::future::Future;
 use std::io;
@@ -11,13 +12,14 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::State;
 use axum::extract::WebSocketUpgrade;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::response::{Html, IntoResponse};
 
 use axum::routing::get;
 use axum::{Json, Router};
 use koers_engine::Engine;
+use koers_engine::auth::{AuthError, Caller};
 use tokio::net::TcpListener;
 
 use crate::{KoersSchema, loader, schema};
@@ -67,9 +69,39 @@ async fn graphiql() -> impl IntoResponse {
     Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
 }
 
-async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+/// The caller of a request with `Authorization: Bearer <token>`, or the 401 answer.
+async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<Caller, Response> {
+    let refused = |reason: String| {
+        let body =
+            serde_json::json!({ "errors": [{ "message": reason, "extensions": { "code": "UNAUTHENTICATED" } }] });
+        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], Json(body)).into_response()
+    };
+    let Some(authorization) = authorization else { return Err(refused(AuthError::Missing.to_string())) };
+    let Some(token) = authorization.trim().strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
+        return Err(refused(AuthError::Malformed.to_string()));
+    };
+    match engine.authenticate(token).await {
+        Ok(Ok(caller)) => Ok(caller),
+        Ok(Err(why)) => {
+            tracing::info!(reason = %why, "request refused");
+            Err(refused(why.to_string()))
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "authentication failed");
+            let body = serde_json::json!({ "errors": [{ "message": "internal error; see the server log", "extensions": { "code": "INTERNAL" } }] });
+            Err((StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response())
+        }
+    }
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let caller = match caller(&state.engine, authorization).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     // A DataLoader per request: batches within one query, never caches across requests.
-    let request = request.into_inner().data(loader::new(state.engine.clone()));
+    let request = request.into_inner().data(loader::new(state.engine.clone())).data(caller);
     let mut response = state.schema.execute(request).await;
     // Errors the engine did not raise (syntax, unknown fields, wrong argument types) are
     // the request's fault: they carry VALIDATION like every other client error.
@@ -79,15 +111,36 @@ async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> Grap
             extensions.set("code", "VALIDATION");
         }
     }
-    response.into()
+    GraphQLResponse::from(response).into_response()
 }
 
-/// Subscriptions over WebSocket (graphql-transport-ws and graphql-ws).
-async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+/// Subscriptions over WebSocket (graphql-transport-ws and graphql-ws). The token comes in
+/// the `Authorization` header of the upgrade or, as browsers cannot set headers there, in
+/// the `connection_init` payload as `{"Authorization": "Bearer <token>"}`.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let from_header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
-        let mut data = Data::default();
-        data.insert(loader::new(state.engine.clone()));
-        GraphQLWebSocket::new(stream, state.schema.clone(), protocol).with_data(data).serve()
+        let engine = state.engine.clone();
+        GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+            .on_connection_init(move |payload| async move {
+                let from_payload = ["Authorization", "authorization"]
+                    .iter()
+                    .find_map(|key| payload.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
+                let authorization = from_payload.or(from_header);
+                let caller = caller(&engine, authorization.as_deref()).await.map_err(|_| {
+                    async_graphql::Error::new("UNAUTHENTICATED: send a valid `Authorization: Bearer <token>`")
+                })?;
+                let mut data = Data::default();
+                data.insert(loader::new(engine.clone()));
+                data.insert(caller);
+                Ok(data)
+            })
+            .serve()
     })
 }
 

@@ -9,6 +9,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_cycles;
 mod m20261123_000003_calendar;
 mod m20261123_000004_evidence;
+mod m20261123_000005_tokens;
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_cycles::Migration),
             Box::new(m20261123_000003_calendar::Migration),
             Box::new(m20261123_000004_evidence::Migration),
+            Box::new(m20261123_000005_tokens::Migration),
         ]
     }
 }

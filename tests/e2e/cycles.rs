@@ -305,7 +305,9 @@ async fn cycle_events_arrive_over_websocket() {
             .expect("message");
         serde_json::from_str(message.to_text().expect("text")).expect("json")
     }
-    ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.expect("init");
+    // Browsers cannot set headers on a WebSocket: the token comes with connection_init.
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", b.app.token) } });
+    ws.send(Message::text(init.to_string())).await.expect("init");
     assert_eq!(next(&mut ws).await["type"], "connection_ack");
     let subscribe = json!({
         "id": "1",

@@ -28,11 +28,26 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixtures").join(name)
 }
 
+/// Runs `koers token create ARGS` on the database and answers the token it prints.
+pub fn create_token(url: &str, args: &[&str]) -> String {
+    let output = koers().args(["token", "create", "--database-url", url]).args(args).output().expect("run koers");
+    assert!(output.status.success(), "token create: {}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8(output.stdout).expect("utf-8").trim().to_owned();
+    assert!(token.starts_with("koers_") && !token.contains('\n'), "the token alone: {token:?}");
+    token
+}
+
 /// A `koers serve` process on a free port, stopped with SIGTERM when dropped.
 pub struct App {
     child: Child,
     pub base: String,
+    /// An admin token, sent with every request of `graphql` and `graphql_with`.
+    pub token: String,
+    /// The database the server runs on.
+    pub url: String,
     client: reqwest::Client,
+    /// The lines `koers serve` prints on standard output (the demo tokens), as they come.
+    stdout: std::sync::Mutex<mpsc::Receiver<String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -45,18 +60,26 @@ impl App {
     /// Imports `files` into a fresh SQLite file (the demo data when there are none), then
     /// starts `koers serve` on it and waits until it listens.
     pub fn spawn(files: &[PathBuf]) -> App {
+        App::spawn_with(files, &[])
+    }
+
+    /// As `spawn`, with extra environment for `koers serve`.
+    pub fn spawn_with(files: &[PathBuf], env: &[(&str, &str)]) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("koers.db").display());
         for file in files {
             let output = run(&["import", "--database-url", &url, file.to_str().expect("path")]);
             assert!(output.status.success(), "import {}: {}", file.display(), String::from_utf8_lossy(&output.stderr));
         }
+        let token = create_token(&url, &["--role", "admin", "--scope", "all"]);
         let mut child = koers()
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database-url", &url])
-            .stdout(Stdio::null())
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn koers serve");
+        let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel();
         // Reads the log until the address shows, then keeps draining it.
@@ -71,7 +94,16 @@ impl App {
             }
         });
         let base = rx.recv_timeout(Duration::from_secs(60)).expect("koers serve did not start listening");
-        App { child, base, client: reqwest::Client::new(), _dir: dir }
+        let (lines, stdout_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdout = std::sync::Mutex::new(stdout_rx);
+        App { child, base, token, url, client: reqwest::Client::new(), stdout, _dir: dir }
     }
 
     pub async fn graphql(&self, query: &str) -> Value {
@@ -83,12 +115,31 @@ impl App {
         let response = self
             .client
             .post(format!("{}/graphql", self.base))
+            .bearer_auth(&self.token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
             .expect("POST /graphql");
         assert!(response.status().is_success(), "status {}", response.status());
         response.json().await.expect("json")
+    }
+
+    /// The next line `koers serve` printed on standard output.
+    pub fn stdout_line(&self) -> String {
+        let lines = self.stdout.lock().expect("stdout");
+        lines.recv_timeout(Duration::from_secs(60)).expect("a line on standard output")
+    }
+
+    /// POSTs a query with the given `Authorization` header (or none) and answers the
+    /// status and body.
+    pub async fn post_as(&self, authorization: Option<&str>, query: &str) -> (reqwest::StatusCode, Value) {
+        let mut request = self.client.post(format!("{}/graphql", self.base)).json(&json!({ "query": query }));
+        if let Some(authorization) = authorization {
+            request = request.header("Authorization", authorization);
+        }
+        let response = request.send().await.expect("POST /graphql");
+        let status = response.status();
+        (status, response.json().await.expect("json"))
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

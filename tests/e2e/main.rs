@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `koers` binary, a real SQLite file, real HTTP.
 
+mod auth;
 mod calendar;
 mod cli;
 mod coaching;

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. Business rules live in the services, not here.
 
 pub mod ambitie;
+pub mod api_token;
 pub mod bestuur;
 pub mod coaching_coachee;
 pub mod coaching_entry;
