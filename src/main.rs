@@ -64,6 +64,10 @@ enum Command {
         /// calendar. Never in production.
         #[arg(long, env = "KOERS_CLOCK_START")]
         clock_start: Option<DateTime<FixedOffset>>,
+        /// Days after a scan that the scores of its children are kept; then they are folded
+        /// into the scan's distribution and deleted (a daily job). 0 keeps them forever.
+        #[arg(long, env = "KOERS_CHILD_SCORE_RETENTION_DAYS", default_value_t = 730)]
+        child_score_retention_days: u32,
     },
     /// The quality calendar: preview, apply templates, list schedules.
     Schedule {
@@ -207,8 +211,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
-        Command::Serve { database, listen, demo, workflows, clock_start } => {
-            serve(database.config(), listen, demo, workflows, clock_start).await
+        Command::Serve { database, listen, demo, workflows, clock_start, child_score_retention_days } => {
+            serve(database.config(), listen, demo, workflows, clock_start, child_score_retention_days).await
         }
         Command::Schedule { database, command } => schedule(database.config(), command).await,
         Command::ImportHolidays { database, file } => {
@@ -303,6 +307,7 @@ async fn serve(
     demo: bool,
     workflows: Option<PathBuf>,
     clock_start: Option<DateTime<FixedOffset>>,
+    child_score_retention_days: u32,
 ) -> anyhow::Result<()> {
     // An invalid definition stops start-up before anything else happens.
     let definitions = koers_engine::workflow::load(workflows.as_deref())?;
@@ -339,6 +344,11 @@ async fn serve(
         let stopped = until_stopped(stopped.clone());
         async move { engine.run_scheduler(stopped).await }
     });
+    let retention = (child_score_retention_days > 0).then(|| {
+        let engine = engine.clone();
+        let stopped = until_stopped(stopped.clone());
+        tokio::spawn(async move { engine.run_retention(child_score_retention_days, stopped).await })
+    });
     let api = tokio::spawn(server.run(until_stopped(stopped)));
     shutdown_signal().await;
     let _ = stop.send(true);
@@ -349,6 +359,12 @@ async fn serve(
     }
     if let Err(err) = scheduler.await {
         tracing::error!(error = %err, "scheduler task failed");
+    }
+    if let Some(Err(err)) = match retention {
+        Some(task) => Some(task.await),
+        None => None,
+    } {
+        tracing::error!(error = %err, "retention task failed");
     }
     tracing::info!("stopped");
     Ok(())

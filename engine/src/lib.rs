@@ -17,6 +17,7 @@ pub mod import;
 pub mod measurement;
 pub mod progress;
 pub mod read;
+pub mod retention;
 pub mod scan;
 pub mod schedule;
 pub mod store;

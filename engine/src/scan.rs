@@ -703,7 +703,13 @@ impl Engine {
             .filter(|(key, _)| wanted.contains(key))
             .collect();
         let ids: Vec<i64> = rows.iter().map(|r| r.id).chain(previous.values().map(|p| p.id)).collect();
-        let scores = self.scores_of(&ids).await?;
+        let mut scores = self.scores_of(&ids).await?;
+        // A folded scan summarises from its distribution, without child codes.
+        for scan in rows.iter().chain(previous.values()) {
+            if let Some(folded) = crate::retention::folded_scores(scan)? {
+                scores.insert(scan.id, folded);
+            }
+        }
 
         let mut summaries = HashMap::new();
         for row in rows {

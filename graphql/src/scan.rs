@@ -165,7 +165,12 @@ impl Scan {
         };
         Ok(goals.into())
     }
-    /// The scores: one per child by code, or the groep's one score.
+    /// When the children's scores were folded into the summary and deleted, after the
+    /// retention period; the summary stays, without child codes.
+    async fn folded_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.folded_at
+    }
+    /// The scores: one per child by code, or the groep's one score; none once folded.
     async fn scores(&self, ctx: &Context<'_>) -> Result<Vec<ScanScore>> {
         Ok(list(ctx, ScoresOf(self.0.id)).await?.into_iter().map(ScanScore).collect())
     }

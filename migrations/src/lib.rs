@@ -10,6 +10,7 @@ mod m20261123_000002_cycles;
 mod m20261123_000003_calendar;
 mod m20261123_000004_evidence;
 mod m20261123_000005_tokens;
+mod m20261123_000006_retention;
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_calendar::Migration),
             Box::new(m20261123_000004_evidence::Migration),
             Box::new(m20261123_000005_tokens::Migration),
+            Box::new(m20261123_000006_retention::Migration),
         ]
     }
 }

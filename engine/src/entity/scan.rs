@@ -22,6 +22,11 @@ pub struct Model {
     pub note: Option<String>,
     pub actor: String,
     pub created_at: DateTimeUtc,
+    /// When the scores of the children were folded into `distribution` and deleted.
+    pub folded_at: Option<DateTimeUtc>,
+    /// After folding: per scale, how many scores fell on each point of the scale (JSON).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub distribution: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

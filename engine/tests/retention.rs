@@ -1,0 +1,80 @@
+//! Retention of child-level scan scores: after the retention period a scan keeps its
+//! summary but no longer knows which child scored what.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
+use koers_engine::Engine;
+use koers_engine::clock::ManualClock;
+use koers_engine::entity::{groep, scan, scan_score};
+use koers_engine::import::import_file;
+use koers_engine::scan::{NewScan, NewScore, Technique};
+use koers_engine::store::{StoreConfig, open};
+use koers_engine::workflow::load;
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+fn scan(groep_id: i64, on: NaiveDate, rows: &[(Option<&str>, f64, f64)]) -> NewScan {
+    let scores: Vec<NewScore> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (code, w, b))| NewScore::parse(i + 1, *code, *w, *b).expect("valid row"))
+        .collect();
+    let technique = if rows[0].0.is_some() { Technique::Kind } else { Technique::Groep };
+    NewScan { groep_id, scanned_on: on, technique, scores, note: None }
+}
+
+#[tokio::test]
+async fn child_scores_are_folded_into_the_distribution_after_the_retention_period() {
+    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
+    import_file(&db, &file).await.expect("import");
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time")));
+    let engine = Engine::with_clock(db, clock.clone());
+    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let groep = groep::Entity::find().one(engine.db()).await.expect("q").expect("groep").id;
+
+    let q4 = engine
+        .record_scan("test", scan(groep, date(2025, 11, 3), &[(Some("k1"), 3.0, 3.0), (Some("k2"), 4.0, 4.0)]))
+        .await
+        .expect("q4");
+    let q1 = engine
+        .record_scan(
+            "test",
+            scan(groep, date(2026, 2, 2), &[(Some("k1"), 2.0, 3.5), (Some("k2"), 3.5, 4.5), (Some("k3"), 5.0, 4.0)]),
+        )
+        .await
+        .expect("q1");
+    let group = engine.record_scan("test", scan(groep, date(2026, 3, 2), &[(None, 2.5, 3.0)])).await;
+    assert!(group.is_err(), "one scan per quarter: the group scan goes in the next quarter");
+    clock.advance(TimeDelta::days(30));
+    engine.record_scan("test", scan(groep, date(2026, 4, 6), &[(None, 2.5, 3.0)])).await.expect("group scan");
+
+    let before = engine.scan_summaries(&[q4.id, q1.id]).await.expect("summaries");
+    assert_eq!(before[&q1.id].welbevinden.urgent_children, ["k1"]);
+    // Within the retention period nothing is folded.
+    assert_eq!(engine.fold_child_scores(730).await.expect("fold"), 0);
+    assert_eq!(scan_score::Entity::find().count(engine.db()).await.expect("count"), 6);
+
+    // Two years on, both child-level scans are folded; the group scan has no children.
+    clock.advance(TimeDelta::days(730));
+    assert_eq!(engine.fold_child_scores(730).await.expect("fold"), 2);
+    assert_eq!(scan_score::Entity::find().count(engine.db()).await.expect("count"), 1, "only the group score");
+    let folded = scan::Entity::find_by_id(q1.id).one(engine.db()).await.expect("q").expect("scan");
+    assert!(folded.folded_at.is_some() && folded.distribution.is_some());
+    assert!(engine.scores_of(&[q1.id]).await.expect("scores").is_empty(), "no child-level scores remain");
+
+    let after = engine.scan_summaries(&[q4.id, q1.id]).await.expect("summaries");
+    for id in [q4.id, q1.id] {
+        let (b, a) = (&before[&id], &after[&id]);
+        for (b, a) in [(&b.welbevinden, &a.welbevinden), (&b.betrokkenheid, &a.betrokkenheid)] {
+            assert_eq!((a.mean, a.change, a.bands, &a.distribution), (b.mean, b.change, b.bands, &b.distribution));
+            assert!(a.urgent_children.is_empty() && a.attention_children.is_empty(), "no child codes");
+        }
+    }
+    assert_eq!(engine.fold_child_scores(730).await.expect("fold again"), 0, "folding is done once");
+}
