@@ -167,7 +167,7 @@ impl Scan {
     }
     /// When the children's scores were folded into the summary and deleted, after the
     /// retention period; the summary stays, without child codes.
-    async fn folded_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+    async fn folded_at(&self) -> Option<DateTime<Utc>> {
         self.0.folded_at
     }
     /// The scores: one per child by code, or the groep's one score; none once folded.
