@@ -109,6 +109,20 @@ async fn a_school_year_of_heidevlinder_yields_four_scans_and_four_intervisies() 
 
     // Nothing fires twice: running again at the same moment changes nothing.
     assert_eq!(engine.fire_due().await.expect("fire").fired, 0);
+
+    // A reminder done is no longer overdue; done twice keeps the first moment.
+    let overdue = |engine: &Engine| {
+        let engine = engine.clone();
+        async move { engine.reminders(Some(true), Page { offset: 0, limit: 50 }).await.expect("reminders").total }
+    };
+    assert_eq!(overdue(&engine).await, 4);
+    let done = engine.complete_reminder(intervisies[0].id, true).await.expect("done");
+    assert!(done.done_at.is_some());
+    clock.advance(chrono::TimeDelta::hours(1));
+    assert_eq!(engine.complete_reminder(done.id, true).await.expect("again").done_at, done.done_at);
+    assert_eq!(overdue(&engine).await, 3);
+    assert!(engine.complete_reminder(done.id, false).await.expect("undone").done_at.is_none());
+    assert!(matches!(engine.complete_reminder(9999, true).await, Err(Error::NotFound { .. })));
 }
 
 #[tokio::test]

@@ -349,6 +349,12 @@ pub struct ScheduleMutation;
 
 #[Object]
 impl ScheduleMutation {
+    /// Marks a reminder done, or with `done: false` not done again.
+    async fn complete_reminder(&self, ctx: &Context<'_>, id: ID, done: Option<bool>) -> Result<Reminder> {
+        let id = parse_id(&id, "reminder")?;
+        engine(ctx).complete_reminder(id, done.unwrap_or(true)).await.gql().map(Reminder)
+    }
+
     async fn create_schedule(&self, ctx: &Context<'_>, input: ScheduleInput) -> Result<Schedule> {
         engine(ctx).create_schedule(input.parse()?).await.gql().map(Schedule)
     }

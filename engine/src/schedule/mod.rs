@@ -1102,6 +1102,21 @@ impl Engine {
         self.page_of(select.order_by_asc(reminder::Column::DueDate).order_by_asc(reminder::Column::Id), page).await
     }
 
+    /// Marks a reminder done (or, with `done` false, not done again); marking twice keeps
+    /// the first moment.
+    pub async fn complete_reminder(&self, id: i64, done: bool) -> Result<reminder::Model> {
+        let row = reminder::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "reminder", id: id.to_string() })?;
+        if row.done_at.is_some() == done {
+            return Ok(row);
+        }
+        let mut active: reminder::ActiveModel = row.into();
+        active.done_at = Set(done.then(|| self.clock().now()));
+        Ok(active.update(self.db()).await?)
+    }
+
     /// Reads the school-holiday JSON the Rijksoverheid publishes as open data
     /// (`schoolholidays`, one document per school year) and stores its holidays per region.
     pub async fn import_holidays(&self, json: &str) -> Result<usize> {
