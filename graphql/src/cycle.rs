@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::error::{IntoGraphql, not_found, validation};
 use crate::loader::*;
 use crate::query::{actor, engine, parse_id};
-use crate::types::{Doel, List, Professional, Team, connection, list, optional, page};
+use crate::types::{Doel, Groep, Kindcentrum, List, Professional, Team, connection, list, optional, page};
 
 /// What a field holds.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,6 +221,14 @@ impl Cycle {
     async fn professional(&self, ctx: &Context<'_>) -> Result<Option<Professional>> {
         optional(ctx, self.0.professional_id.map(ProfessionalById)).await.map(|p| p.map(Professional))
     }
+    /// The owning groep, for a groep's cycle such as its pedagogische kwaliteitscyclus.
+    async fn groep(&self, ctx: &Context<'_>) -> Result<Option<Groep>> {
+        optional(ctx, self.0.groep_id.map(GroepById)).await.map(|g| g.map(Groep))
+    }
+    /// The owning kindcentrum, for a cycle of the kindcentrum as a whole.
+    async fn kindcentrum(&self, ctx: &Context<'_>) -> Result<Option<Kindcentrum>> {
+        optional(ctx, self.0.kindcentrum_id.map(KindcentrumById)).await.map(|k| k.map(Kindcentrum))
+    }
     /// The doelen of the koersplan this cycle serves.
     async fn doelen(&self, ctx: &Context<'_>) -> Result<Vec<Doel>> {
         Ok(list(ctx, DoelenOfCycle(self.0.id)).await?.into_iter().map(Doel).collect())
@@ -420,10 +428,12 @@ pub struct StartCycleInput {
     /// The workflow key, such as `pdca`.
     pub workflow: String,
     pub title: String,
-    /// The owning team; give this or `professionalId`.
+    /// The owner: give exactly one of `teamId`, `professionalId`, `groepId` (such as the
+    /// pedagogische kwaliteitscyclus of a groep) and `kindcentrumId`.
     pub team_id: Option<ID>,
-    /// The owning professional; give this or `teamId`.
     pub professional_id: Option<ID>,
+    pub groep_id: Option<ID>,
+    pub kindcentrum_id: Option<ID>,
     /// The doelen of the koersplan the cycle serves.
     #[graphql(default)]
     pub doel_ids: Vec<ID>,
@@ -489,10 +499,16 @@ pub struct CycleMutation;
 #[Object]
 impl CycleMutation {
     async fn start_cycle(&self, ctx: &Context<'_>, input: StartCycleInput) -> Result<Cycle> {
-        let owner = match (input.team_id, input.professional_id) {
-            (Some(team), None) => Owner::Team(parse_id(&team, "team")?),
-            (None, Some(professional)) => Owner::Professional(parse_id(&professional, "professional")?),
-            _ => return Err(validation("give exactly one of `teamId` and `professionalId`")),
+        let owner = match (&input.team_id, &input.professional_id, &input.groep_id, &input.kindcentrum_id) {
+            (Some(team), None, None, None) => Owner::Team(parse_id(team, "team")?),
+            (None, Some(professional), None, None) => Owner::Professional(parse_id(professional, "professional")?),
+            (None, None, Some(groep), None) => Owner::Groep(parse_id(groep, "groep")?),
+            (None, None, None, Some(kindcentrum)) => Owner::Kindcentrum(parse_id(kindcentrum, "kindcentrum")?),
+            _ => {
+                return Err(validation(
+                    "give exactly one of `teamId`, `professionalId`, `groepId` and `kindcentrumId`",
+                ));
+            }
         };
         let doelen = input.doel_ids.iter().map(|id| parse_id(id, "doel")).collect::<Result<Vec<_>>>()?;
         let mut due_dates = BTreeMap::new();

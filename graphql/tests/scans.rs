@@ -183,3 +183,26 @@ async fn bad_scans_answer_validation_and_unknown_groepen_not_found() {
     let unknown = r#"mutation { recordScan(input: { groepId: "999", scannedOn: "2026-01-12", technique: GROEP, scores: [{ welbevinden: 4, betrokkenheid: 4 }] }) { id } }"#;
     assert_eq!(api.error(unknown).await.1, not_found);
 }
+
+#[tokio::test]
+async fn a_groep_or_kindcentrum_owns_a_cycle_started_through_the_api() {
+    let api = Api::new().await;
+    let json = api.ok("{ kindcentra { id } }").await;
+    let kindcentrum = json["kindcentra"][0]["id"].as_str().expect("kindcentrum").to_owned();
+    let start = |owner: &str| {
+        format!(
+            r#"mutation {{ startCycle(input: {{ workflow: "pedagogische-kwaliteitscyclus", title: "Kwartaal", {owner} }}) {{
+                groep {{ name }} kindcentrum {{ name }} team {{ name }} phase {{ key }} }} }}"#
+        )
+    };
+    let by_groep = api.ok(&start(&format!(r#"groepId: "{}""#, api.groep))).await;
+    assert_eq!(by_groep["startCycle"]["groep"]["name"], "BSO Borkel 1");
+    assert_eq!(by_groep["startCycle"]["phase"]["key"], "scan");
+    let by_kc = api.ok(&start(&format!(r#"kindcentrumId: "{kindcentrum}""#))).await;
+    assert_eq!(by_kc["startCycle"]["kindcentrum"]["name"], "Kindcentrum Heidevlinder");
+    assert!(by_kc["startCycle"]["groep"].is_null());
+    let (message, code) =
+        api.error(&start(&format!(r#"groepId: "{}", kindcentrumId: "{kindcentrum}""#, api.groep))).await;
+    assert_eq!(code, Some(Value::from("VALIDATION")));
+    assert!(message.contains("exactly one of"), "{message}");
+}
