@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::error::{IntoGraphql, not_found, validation};
 use crate::loader::*;
 use crate::query::{engine, parse_id};
-use crate::types::{Doel, List, Professional, Team, connection, list, optional, page};
+use crate::types::{Doel, List, Professional, Team, connection, list, optional, page, page_complexity};
 
 /// Who made a change. Every write is attributed to the API until tokens identify callers.
 pub(crate) const ACTOR: &str = "api";
@@ -393,6 +393,7 @@ impl CycleQuery {
     }
 
     /// Cycles matching the filter, newest first.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn cycles(
         &self,
         ctx: &Context<'_>,
