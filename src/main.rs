@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -15,6 +16,7 @@ use koers_engine::schedule::Scope;
 use koers_engine::schedule::rule::instant;
 use koers_engine::schedule::template::TemplateOptions;
 use koers_engine::store::{self, StoreConfig};
+use koers_graphql::ApiConfig;
 use koers_migrations::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
@@ -44,12 +46,41 @@ impl DatabaseArgs {
     }
 }
 
+#[derive(Debug, clap::Args)]
+struct ApiArgs {
+    /// Refuse introspection (`__schema`, `__type`); GraphiQL then offers no completion.
+    /// The environment takes `KOERS_INTROSPECTION=false`.
+    #[arg(long = "no-introspection", env = "KOERS_INTROSPECTION", action = clap::ArgAction::SetFalse)]
+    introspection: bool,
+    /// How long a request to /graphql may take, in seconds, reading its body included,
+    /// before it is cancelled and answers TIMEOUT.
+    #[arg(
+        long,
+        env = "KOERS_REQUEST_TIMEOUT_SECS",
+        default_value_t = ApiConfig::DEFAULT_REQUEST_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..),
+    )]
+    request_timeout_secs: u64,
+}
+
+impl ApiArgs {
+    fn config(&self) -> ApiConfig {
+        ApiConfig {
+            introspection: self.introspection,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            ..ApiConfig::default()
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve GraphQL at /graphql, GraphiQL at / and a health check at /healthz.
     Serve {
         #[command(flatten)]
         database: DatabaseArgs,
+        #[command(flatten)]
+        api: ApiArgs,
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, env = "KOERS_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -211,8 +242,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
-        Command::Serve { database, listen, demo, workflows, clock_start, child_score_retention_days } => {
-            serve(database.config(), listen, demo, workflows, clock_start, child_score_retention_days).await
+        Command::Serve { database, api, listen, demo, workflows, clock_start, child_score_retention_days } => {
+            serve(database.config(), api.config(), listen, demo, workflows, clock_start, child_score_retention_days)
+                .await
         }
         Command::Schedule { database, command } => schedule(database.config(), command).await,
         Command::ImportHolidays { database, file } => {
@@ -303,6 +335,7 @@ async fn token(config: StoreConfig, command: TokenCommand) -> anyhow::Result<()>
 
 async fn serve(
     config: StoreConfig,
+    api: ApiConfig,
     listen: SocketAddr,
     demo: bool,
     workflows: Option<PathBuf>,
@@ -328,7 +361,7 @@ async fn serve(
             println!("demo token {role} ({scope}): {token}");
         }
     }
-    let server = koers_graphql::server::Server::bind(engine.clone(), listen)
+    let server = koers_graphql::server::Server::bind(engine.clone(), listen, api)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = server.local_addr()?;

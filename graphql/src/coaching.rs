@@ -9,7 +9,9 @@ use koers_engine::entity::coaching_entry;
 use crate::error::{IntoGraphql, validation};
 use crate::loader::{BestuurById, CoacheesOf, LocatieById, ProfessionalById};
 use crate::query::{actor, engine, parse_id};
-use crate::types::{Bestuur, List, Locatie, LrkRegistration, Professional, connection, list, one, optional, page};
+use crate::types::{
+    Bestuur, List, Locatie, LrkRegistration, Professional, connection, list, one, optional, page, page_complexity,
+};
 
 /// What coaching-log hours are spent on.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,6 +207,7 @@ impl CoachingQuery {
     }
 
     /// The coaching log of a houder, newest first; `from` and `to` are included.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn coaching_entries(
         &self,
         ctx: &Context<'_>,

@@ -15,7 +15,9 @@ use serde_json::Value;
 use crate::error::{IntoGraphql, not_found, validation};
 use crate::loader::*;
 use crate::query::{actor, engine, parse_id};
-use crate::types::{Doel, Groep, Kindcentrum, List, Professional, Team, connection, list, optional, page};
+use crate::types::{
+    Doel, Groep, Kindcentrum, List, Professional, Team, connection, list, optional, page, page_complexity,
+};
 
 /// What a field holds.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -398,6 +400,7 @@ impl CycleQuery {
     }
 
     /// Cycles matching the filter, newest first.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn cycles(
         &self,
         ctx: &Context<'_>,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::ErrorExtensions;
+use async_graphql::{ErrorExtensions, ServerError};
 use koers_engine::Error;
 
 /// An engine error as a GraphQL error: NOT_FOUND and VALIDATION carry their message;
@@ -40,6 +40,14 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
 /// A VALIDATION error about the request itself.
 pub fn validation(message: &str) -> async_graphql::Error {
     to_graphql(&Error::Validation(message.to_owned()))
+}
+
+/// An error about the request as a whole, raised before or instead of executing it (a
+/// limit, the timeout): no path, no location, just the message and `extensions.code`.
+pub fn request_error(code: &'static str, message: impl Into<String>) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error.extensions.get_or_insert_with(Default::default).set("code", code);
+    error
 }
 
 /// Loader errors must be `Clone`; they travel as `Arc`.

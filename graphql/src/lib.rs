@@ -7,6 +7,7 @@ pub mod board;
 pub mod coaching;
 pub mod cycle;
 pub mod error;
+pub mod limits;
 pub mod loader;
 pub mod progress;
 pub mod query;
@@ -17,6 +18,8 @@ pub mod types;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use koers_engine::Engine;
+
+pub use limits::ApiConfig;
 
 /// The root of every mutation.
 #[derive(MergedObject, Default, Debug)]
@@ -38,9 +41,21 @@ fn builder() -> async_graphql::SchemaBuilder<query::Query, Mutation, Subscriptio
     Schema::build(query::Query::default(), Mutation::default(), Subscription::default())
 }
 
-/// The schema, with the engine as context data. Each request adds its own DataLoader.
+/// The schema with the default [`ApiConfig`], with the engine as context data. Each
+/// request adds its own DataLoader.
 pub fn schema(engine: Engine) -> KoersSchema {
-    builder().data(engine).finish()
+    schema_with(engine, &ApiConfig::default())
+}
+
+/// The schema with the engine as context data, the depth and complexity limits of `config`
+/// and introspection as `config` says.
+pub fn schema_with(engine: Engine, config: &ApiConfig) -> KoersSchema {
+    let builder = builder().data(engine).extension(limits::QueryLimits {
+        max_depth: config.max_depth,
+        max_complexity: config.max_complexity,
+        introspection: config.introspection,
+    });
+    if config.introspection { builder.finish() } else { builder.disable_introspection().finish() }
 }
 
 /// The schema in SDL, as checked in at `graphql/schema.graphql`.

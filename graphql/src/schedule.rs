@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::error::{IntoGraphql, not_found, validation};
 use crate::loader::{GroepById, ProfessionalById, TeamById};
 use crate::query::{engine, parse_id};
-use crate::types::{Groep, List, Professional, Team, connection, optional, page};
+use crate::types::{Groep, List, Professional, Team, connection, optional, page, page_complexity};
 
 /// What a schedule is attached to.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +94,7 @@ impl Schedule {
         self.0.row.paused
     }
     /// Stored occurrences of this schedule, newest due first.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn occurrences(
         &self,
         ctx: &Context<'_>,
@@ -271,6 +272,7 @@ impl ScheduleQuery {
     }
 
     /// Stored occurrences, newest due first; `status`: pending, fired, missed or skipped.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn occurrences(
         &self,
         ctx: &Context<'_>,
@@ -285,6 +287,7 @@ impl ScheduleQuery {
     }
 
     /// Reminders by due date; `overdue: true` only those not done and past due.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn reminders(
         &self,
         ctx: &Context<'_>,

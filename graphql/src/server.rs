@@ -1,33 +1,38 @@
 //! The HTTP server: GraphiQL at `/`, GraphQL at `POST /graphql`, subscriptions over
 //! WebSocket at `/graphql/ws`, health at `/healthz`. GraphQL needs a token
 //! (`Authorization: Bearer ...`); the health check and the GraphiQL page do not.
+//!
+//! `POST /graphql` takes one request or a batch (a JSON array) of at most
+//! [`ApiConfig::max_batch`] operations, in a body of at most [`ApiConfig::max_body_bytes`],
+//! and answers within [`ApiConfig::request_timeout`], reading the body included.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use async_graphql::Data;
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
-use axum::extract::State;
-use axum::extract::WebSocketUpgrade;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, MultipartOptions, receive_batch_body};
+use async_graphql::{BatchRequest, BatchResponse, Data};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::{Request, State, WebSocketUpgrade};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
-use axum::response::{Html, IntoResponse};
-
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use futures::StreamExt as _;
 use koers_engine::Engine;
 use koers_engine::auth::{AuthError, Caller};
 use tokio::net::TcpListener;
 
-use crate::{KoersSchema, loader, schema};
+use crate::error::request_error;
+use crate::{ApiConfig, KoersSchema, loader, schema_with};
 
 #[derive(Clone)]
 struct AppState {
     schema: KoersSchema,
     engine: Engine,
+    config: ApiConfig,
 }
 
 /// A bound, not yet running, server.
@@ -39,9 +44,9 @@ pub struct Server {
 
 impl Server {
     /// Binds `addr` (port 0 picks a free port) and builds the routes.
-    pub async fn bind(engine: Engine, addr: SocketAddr) -> io::Result<Server> {
+    pub async fn bind(engine: Engine, addr: SocketAddr, config: ApiConfig) -> io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
-        Ok(Server { listener, router: router(engine) })
+        Ok(Server { listener, router: router(engine, config) })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -55,8 +60,8 @@ impl Server {
 }
 
 /// The routes of the API.
-pub fn router(engine: Engine) -> Router {
-    let state = AppState { schema: schema(engine.clone()), engine };
+pub fn router(engine: Engine, config: ApiConfig) -> Router {
+    let state = AppState { schema: schema_with(engine.clone(), &config), engine, config };
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphiql).post(graphql))
@@ -94,24 +99,117 @@ async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<Caller, 
     }
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+async fn graphql(State(state): State<AppState>, request: Request) -> Response {
+    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let caller = match caller(&state.engine, authorization).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    // A DataLoader per request: batches within one query, never caches across requests.
-    let request = request.into_inner().data(loader::new(state.engine.clone())).data(caller);
-    let mut response = state.schema.execute(request).await;
+    within(state.config.request_timeout, answer(&state, caller, request)).await
+}
+
+/// Reads, checks and executes one request or batch.
+async fn answer(state: &AppState, caller: Caller, request: Request) -> Response {
+    let mut batch = match read_batch(request, state.config.max_body_bytes).await {
+        Ok(batch) => batch,
+        Err(refusal) => return refusal,
+    };
+    if let BatchRequest::Batch(operations) = &batch
+        && operations.len() > state.config.max_batch
+    {
+        let message = format!(
+            "a batch may hold at most {} operations, this one holds {}; send the rest in another request",
+            state.config.max_batch,
+            operations.len()
+        );
+        return refuse(StatusCode::OK, "VALIDATION", message);
+    }
+    // A DataLoader per operation: batches within one query, never caches across operations.
+    for request in batch.iter_mut() {
+        request.data.insert(loader::new(state.engine.clone()));
+        request.data.insert(caller.clone());
+    }
+    let mut response = state.schema.execute_batch(batch).await;
     // Errors the engine did not raise (syntax, unknown fields, wrong argument types) are
     // the request's fault: they carry VALIDATION like every other client error.
-    for error in &mut response.errors {
+    let responses = match &mut response {
+        BatchResponse::Single(response) => std::slice::from_mut(response),
+        BatchResponse::Batch(responses) => responses.as_mut_slice(),
+    };
+    for error in responses.iter_mut().flat_map(|response| &mut response.errors) {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", "VALIDATION");
         }
     }
     GraphQLResponse::from(response).into_response()
+}
+
+/// How much of a refused body is still read, and for how long, before answering 413.
+const DRAIN_BYTES: usize = 8 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads a body of at most `limit` bytes and parses it as one GraphQL request or a batch.
+///
+/// A larger body is refused with 413 and never kept. Its rest is read and thrown away (up to
+/// [`DRAIN_BYTES`] and [`DRAIN_TIME`]) before answering: a server that answers while the
+/// client is still sending and then closes makes the client's kernel see a reset, and most
+/// clients then report "connection reset" instead of the 413. A body declared larger than
+/// that is answered at once, without reading any of it.
+async fn read_batch(request: Request, limit: usize) -> Result<BatchRequest, Response> {
+    let (parts, body) = request.into_parts();
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let mut chunks = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut too_large = declared.is_some_and(|length| length > limit as u64);
+    while !too_large && let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|err| {
+            refuse(StatusCode::BAD_REQUEST, "VALIDATION", format!("cannot read the request body: {err}"))
+        })?;
+        too_large = bytes.len() + chunk.len() > limit;
+        if !too_large {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    if too_large {
+        if declared.is_none_or(|length| length <= (limit + DRAIN_BYTES) as u64) {
+            let drain = async {
+                let mut left = DRAIN_BYTES;
+                while left > 0
+                    && let Some(Ok(chunk)) = chunks.next().await
+                {
+                    left = left.saturating_sub(chunk.len());
+                }
+            };
+            let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+        }
+        let message = format!("the request body is larger than {limit} bytes, the most this server accepts");
+        return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "VALIDATION", message));
+    }
+    let content_type = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    receive_batch_body(content_type, bytes.as_slice(), MultipartOptions::default()).await.map_err(|err| {
+        refuse(StatusCode::BAD_REQUEST, "VALIDATION", format!("the body is not a GraphQL request: {err}"))
+    })
+}
+
+/// Answers `answer`, or TIMEOUT once `limit` has passed. The timeout covers reading the body
+/// as well as executing. When the time is up `answer` is dropped, which cancels it where it
+/// waits: a slow upload stops being read, an open transaction rolls back.
+async fn within(limit: Duration, answer: impl Future<Output = Response>) -> Response {
+    match tokio::time::timeout(limit, answer).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "request timed out");
+            let message = format!("the request did not finish within {limit:?} and was cancelled");
+            refuse(StatusCode::OK, "TIMEOUT", message)
+        }
+    }
+}
+
+/// A request answered without (completing) execution: a GraphQL response with one error.
+fn refuse(status: StatusCode, code: &'static str, message: String) -> Response {
+    let response = async_graphql::Response::from_errors(vec![request_error(code, message)]);
+    (status, GraphQLResponse::from(response)).into_response()
 }
 
 /// Subscriptions over WebSocket (graphql-transport-ws and graphql-ws). The token comes in
@@ -124,7 +222,8 @@ async fn graphql_ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let from_header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
+    let limit = state.config.max_body_bytes;
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).max_message_size(limit).max_frame_size(limit).on_upgrade(move |stream| {
         let engine = state.engine.clone();
         GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
             .on_connection_init(move |payload| async move {
@@ -152,5 +251,47 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             tracing::error!(error = %err, "health check failed");
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": backend })))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::pending;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    async fn body(response: Response) -> Value {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    /// On a paused clock: nothing sleeps, time moves only when the test says so.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_does_not_finish_in_time_answers_timeout() {
+        let limit = Duration::from_secs(30);
+        let request = tokio::spawn(within(limit, pending()));
+        // Let it start its clock.
+        tokio::task::yield_now().await;
+        tokio::time::advance(limit - Duration::from_millis(1)).await;
+        assert!(!request.is_finished(), "answered before its time was up");
+        tokio::time::advance(Duration::from_millis(1)).await;
+        let response = request.await.expect("task");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            body(response).await,
+            json!({ "data": null, "errors": [{
+                "message": "the request did not finish within 30s and was cancelled",
+                "extensions": { "code": "TIMEOUT" },
+            }] })
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_finishes_in_time_is_answered_as_it_is() {
+        let answer = async { (StatusCode::CREATED, "done").into_response() };
+        let response = within(Duration::from_secs(30), answer).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
     }
 }

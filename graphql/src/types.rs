@@ -69,6 +69,14 @@ pub fn page(first: Option<i32>, after: Option<String>) -> Result<Page> {
     Ok(Page { offset, limit: limit as u64 })
 }
 
+/// What a connection costs toward the complexity limit: itself, plus its selection once per
+/// item of the page it may answer. An out-of-range `first` is refused by [`page`] anyway; it
+/// costs no more than the largest page here.
+pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.unwrap_or(DEFAULT_PAGE).clamp(0, MAX_PAGE) as usize;
+    items.saturating_mul(child_complexity).saturating_add(1)
+}
+
 /// Extra fields of every connection.
 #[derive(SimpleObject, Debug)]
 pub struct ListInfo {
@@ -241,6 +249,7 @@ impl Kindcentrum {
         Ok(list(ctx, IndicatorsOfKindcentrum(self.0.id)).await?.into_iter().map(Indicator).collect())
     }
     /// The professionals working here, by name.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn professionals(
         &self,
         ctx: &Context<'_>,
@@ -509,6 +518,7 @@ impl Doel {
         Ok(list(ctx, SuccescriteriaOf(self.0.id)).await?.into_iter().map(Succescriterium).collect())
     }
     /// The meerjarenplanning of this doel, by school year.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn planning(
         &self,
         ctx: &Context<'_>,
@@ -621,6 +631,7 @@ impl Indicator {
         optional(ctx, self.0.groep_id.map(GroepById)).await.map(|g| g.map(Groep))
     }
     /// Measurements, newest first.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn measurements(
         &self,
         ctx: &Context<'_>,

@@ -17,7 +17,8 @@ fn unauthenticated(status: reqwest::StatusCode, body: &serde_json::Value, reason
 #[tokio::test]
 async fn no_token_no_data_and_bad_tokens_are_refused_clearly() {
     // The server's clock stands in 2030, so a token valid through 2029 has expired there.
-    let app = App::spawn_with(&[example("heidevlinder.toml")], &[("KOERS_CLOCK_START", "2030-01-02T12:00:00+01:00")]);
+    let app =
+        App::spawn_with(&[example("heidevlinder.toml")], &[], &[("KOERS_CLOCK_START", "2030-01-02T12:00:00+01:00")]);
 
     let (status, body) = app.post_as(None, QUERY).await;
     unauthenticated(status, &body, "no token");

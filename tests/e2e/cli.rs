@@ -18,6 +18,15 @@ fn serve_on_a_path_that_cannot_be_created_fails_at_once() {
 }
 
 #[test]
+fn serve_refuses_a_request_timeout_of_zero() {
+    let output = run(&["serve", "--listen", "127.0.0.1:0", "--request-timeout-secs", "0"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("--request-timeout-secs"), "{message}");
+    assert!(message.contains("0 is not in 1.."), "{message}");
+}
+
+#[test]
 fn import_migrate_and_a_rejected_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("k.db").display());

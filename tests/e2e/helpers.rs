@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 /// The `koers` binary built for these tests.
 pub fn koers() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_koers"));
-    command.env_remove("KOERS_DATABASE_URL").env_remove("KOERS_LISTEN").env("RUST_LOG", "info");
+    for variable in ["KOERS_DATABASE_URL", "KOERS_LISTEN", "KOERS_INTROSPECTION", "KOERS_REQUEST_TIMEOUT_SECS"] {
+        command.env_remove(variable);
+    }
+    command.env("RUST_LOG", "info");
     command
 }
 
@@ -60,11 +63,11 @@ impl App {
     /// Imports `files` into a fresh SQLite file (the demo data when there are none), then
     /// starts `koers serve` on it and waits until it listens.
     pub fn spawn(files: &[PathBuf]) -> App {
-        App::spawn_with(files, &[])
+        App::spawn_with(files, &[], &[])
     }
 
-    /// As `spawn`, with extra environment for `koers serve`.
-    pub fn spawn_with(files: &[PathBuf], env: &[(&str, &str)]) -> App {
+    /// Like [`App::spawn`], with more flags and environment for `koers serve`.
+    pub fn spawn_with(files: &[PathBuf], args: &[&str], envs: &[(&str, &str)]) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("koers.db").display());
         for file in files {
@@ -74,7 +77,8 @@ impl App {
         let token = create_token(&url, &["--role", "admin", "--scope", "all"]);
         let mut child = koers()
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database-url", &url])
-            .envs(env.iter().copied())
+            .args(args)
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -140,6 +144,18 @@ impl App {
         let response = request.send().await.expect("POST /graphql");
         let status = response.status();
         (status, response.json().await.expect("json"))
+    }
+
+    /// POSTs `body` to /graphql as it is (with the admin token) and answers the response, whatever its status.
+    pub async fn post_graphql(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(format!("{}/graphql", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .bearer_auth(&self.token)
+            .body(body)
+            .send()
+            .await
+            .expect("POST /graphql")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -1,5 +1,7 @@
 //! `koers serve` over HTTP.
 
+use serde_json::json;
+
 use crate::helpers::App;
 
 const DONE_WHEN: &str =
@@ -69,4 +71,59 @@ async fn malformed_requests_are_validation_errors() {
         )
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body}");
+}
+
+const INTROSPECTION: &str = r#"{ __schema { queryType { name } } __type(name: "Kindcentrum") { name } }"#;
+
+#[tokio::test]
+async fn introspection_is_answered_unless_turned_off() {
+    let app = App::spawn_demo();
+    let body = app.graphql(INTROSPECTION).await;
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query", "{body}");
+    assert_eq!(body["data"]["__type"]["name"], "Kindcentrum", "{body}");
+
+    let flag = App::spawn_with(&[], &["--no-introspection"], &[]);
+    let environment = App::spawn_with(&[], &[], &[("KOERS_INTROSPECTION", "false")]);
+    for app in [flag, environment] {
+        let body = app.graphql(INTROSPECTION).await;
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], "VALIDATION", "{body}");
+        assert!(error["message"].as_str().is_some_and(|m| m.contains("introspection is turned off")), "{body}");
+        // Everything else is answered as before.
+        let body = app.graphql("{ kindcentra { name } }").await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn requests_over_the_limits_are_refused() {
+    let app = App::spawn_demo();
+
+    // Too deep: kindcentra > besturen > kindcentra > ... 16 levels.
+    let mut deep = String::from("name");
+    for level in (1..16).rev() {
+        deep = format!("{} {{ {deep} }}", if level % 2 == 1 { "kindcentra" } else { "besturen" });
+    }
+    let body = app.graphql(&format!("{{ {deep} }}")).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body}");
+    assert_eq!(body["errors"][0]["message"], "the query nests fields 16 levels deep; at most 15 are allowed");
+
+    // A batch runs up to 10 operations, in order.
+    let batch = |n: usize| serde_json::Value::Array(vec![json!({ "query": "{ kindcentra { name } }" }); n]).to_string();
+    let answers: serde_json::Value = app.post_graphql(batch(2)).await.json().await.expect("json");
+    assert_eq!(answers.as_array().map(Vec::len), Some(2), "{answers}");
+    assert!(answers[1]["data"]["kindcentra"].as_array().is_some_and(|kc| !kc.is_empty()), "{answers}");
+    let refused: serde_json::Value = app.post_graphql(batch(11)).await.json().await.expect("json");
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "VALIDATION", "{refused}");
+    assert!(refused["errors"][0]["message"].as_str().is_some_and(|m| m.contains("at most 10 operations")), "{refused}");
+
+    // A 2 MiB body.
+    let large = json!({ "query": format!("{{ kindcentra {{ name }} }}{}", " ".repeat(2 * 1024 * 1024)) }).to_string();
+    let response = app.post_graphql(large).await;
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body}");
+
+    // The server is still there.
+    assert_eq!(app.get("/healthz").await.status(), 200);
 }

@@ -1,0 +1,140 @@
+//! What one request may ask of the server, and whether the schema describes itself.
+//!
+//! [`ApiConfig`] holds the switches: the schema enforces depth, complexity and
+//! introspection (for HTTP and WebSocket alike), the server the body size, the batch size
+//! and the time a request may take. Every refusal is a GraphQL error with
+//! `extensions.code` `VALIDATION` or `TIMEOUT` (an oversized body: HTTP 413).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+
+use crate::error::request_error;
+
+/// The switches and limits of the API. The defaults are what `koers serve` runs with; they
+/// leave room for every query of the README and the tests, GraphiQL's introspection query
+/// included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Answer `__schema` and `__type` (GraphiQL needs them to offer completion).
+    pub introspection: bool,
+    /// The deepest nesting of fields a query may have (`{ a { b } }` is 2).
+    pub max_depth: usize,
+    /// The most a query may cost: each field costs 1, a connection its page size (`first`,
+    /// default 50) times what is selected inside it.
+    pub max_complexity: usize,
+    /// The most operations one batched request (a JSON array of requests) may hold.
+    pub max_batch: usize,
+    /// The largest request body, and the largest WebSocket message, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a query or mutation may run before it is cancelled.
+    pub request_timeout: Duration,
+}
+
+impl ApiConfig {
+    pub const DEFAULT_MAX_DEPTH: usize = 15;
+    /// A full page of 500 items with 17 fields each, or a default page of 50 with 197.
+    pub const DEFAULT_MAX_COMPLEXITY: usize = 10_000;
+    pub const DEFAULT_MAX_BATCH: usize = 10;
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+}
+
+impl Default for ApiConfig {
+    fn default() -> ApiConfig {
+        ApiConfig {
+            introspection: true,
+            max_depth: ApiConfig::DEFAULT_MAX_DEPTH,
+            max_complexity: ApiConfig::DEFAULT_MAX_COMPLEXITY,
+            max_batch: ApiConfig::DEFAULT_MAX_BATCH,
+            max_body_bytes: ApiConfig::DEFAULT_MAX_BODY_BYTES,
+            request_timeout: ApiConfig::DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// Refuses, before anything runs, a query nested deeper or costing more than allowed, and
+/// introspection when it is off.
+///
+/// `SchemaBuilder::limit_depth` and `limit_complexity` would refuse the same queries, but
+/// with "Query is nested too deep." and no code; these refusals say how deep or costly the
+/// query is and what the limit is, so a client knows what to change. And a schema built with
+/// `disable_introspection` answers `__schema` with a silent null; this says why.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub introspection: bool,
+}
+
+impl ExtensionFactory for QueryLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(*self)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for QueryLimits {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if !self.introspection && asks_introspection(&document) {
+            return Err(request_error(
+                "VALIDATION",
+                "introspection is turned off on this server: `__schema` and `__type` are not answered",
+            ));
+        }
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        if result.depth > self.max_depth {
+            return Err(vec![request_error(
+                "VALIDATION",
+                format!("the query nests fields {} levels deep; at most {} are allowed", result.depth, self.max_depth),
+            )]);
+        }
+        if result.complexity > self.max_complexity {
+            return Err(vec![request_error(
+                "VALIDATION",
+                format!(
+                    "the query is too complex: it costs {}, at most {} is allowed (every field costs 1, a connection \
+                     its page size `first` times what it selects); ask smaller pages or fewer fields",
+                    result.complexity, self.max_complexity
+                ),
+            )]);
+        }
+        Ok(result)
+    }
+}
+
+/// Whether any operation or fragment selects `__schema` or `__type`. Both exist only on the
+/// query root, but looking everywhere is simpler than following fragments to the root.
+fn asks_introspection(document: &ExecutableDocument) -> bool {
+    fn selects(set: &SelectionSet) -> bool {
+        set.items.iter().any(|selection| match &selection.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "__schema" | "__type")
+                    || selects(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => selects(&fragment.node.selection_set.node),
+            // Every fragment is looked at on its own.
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document.operations.iter().any(|(_, operation)| selects(&operation.node.selection_set.node))
+        || document.fragments.values().any(|fragment| selects(&fragment.node.selection_set.node))
+}
