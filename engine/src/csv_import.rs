@@ -114,12 +114,16 @@ impl Row<'_> {
         self.get(column).ok_or_else(|| self.error(column, "is empty"))
     }
 
+    /// A date as `2026-03-01` or `1-3-2026`. The year has at most four digits, as in an
+    /// import file: chrono also reads `+262142-12-31`, which PostgreSQL cannot store.
     fn date(&self, column: &str) -> Result<Option<NaiveDate>, RowError> {
         self.get(column)
             .map(|cell| {
                 NaiveDate::parse_from_str(cell, "%Y-%m-%d")
                     .or_else(|_| NaiveDate::parse_from_str(cell, "%d-%m-%Y"))
-                    .map_err(|_| self.error(column, format!("`{cell}` is not a date; write 2026-03-01 or 1-3-2026")))
+                    .ok()
+                    .filter(|date| (0..=9999).contains(&date.year()))
+                    .ok_or_else(|| self.error(column, format!("`{cell}` is not a date; write 2026-03-01 or 1-3-2026")))
             })
             .transpose()
     }

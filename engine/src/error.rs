@@ -47,6 +47,20 @@ impl Error {
 /// Result of the engine's services.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The 1-based line and column (in characters) of a byte offset of `source`, for errors
+/// that point into a file. An offset past the end or inside a character counts as the
+/// character it falls in.
+pub(crate) fn position(source: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(source.len());
+    while !source.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &source[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// A rejected import file, with the place in it that is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

@@ -341,10 +341,7 @@ struct Locator<'a> {
 impl Locator<'_> {
     /// The 1-based line and column of a byte offset.
     fn position(&self, offset: usize) -> (usize, usize) {
-        let before = &self.source[..offset.min(self.source.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, column)
+        crate::error::position(self.source, offset)
     }
 
     fn error(&self, span: Range<usize>, message: String) -> ImportError {

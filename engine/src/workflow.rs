@@ -160,9 +160,9 @@ impl WorkflowDef {
     /// Parses and checks one TOML definition; `file` names it in errors.
     pub fn parse(file: &str, source: &str) -> Result<WorkflowDef, DefinitionError> {
         let def: WorkflowDef = toml::from_str(source).map_err(|e| {
-            let line = e.span().map(|s| source[..s.start.min(source.len())].matches('\n').count() + 1);
-            let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-            DefinitionError { file: format!("{file}{at}"), message: e.message().trim_end().to_owned() }
+            // Without a span (the whole document is wrong, say) the place is its start.
+            let (line, column) = crate::error::position(source, e.span().map_or(0, |s| s.start));
+            DefinitionError { file: format!("{file}:{line}:{column}"), message: e.message().trim_end().to_owned() }
         })?;
         def.validate().map_err(|message| DefinitionError { file: file.to_owned(), message })?;
         Ok(def)

@@ -104,6 +104,21 @@ async fn one_bad_row_rejects_the_whole_file_and_names_the_row() {
     assert_eq!(count::<measurement::Entity>(&engine).await, 0);
 }
 
+/// Regression (found while fuzzing the CSV importer): chrono reads years of more than four digits and
+/// with a sign; such a date was written on SQLite and was a database error without a line
+/// on PostgreSQL. Now it is a bad row like any other date that is not a date.
+#[tokio::test]
+async fn a_date_beyond_four_digit_years_is_a_bad_row() {
+    let engine = engine().await;
+    for date in ["+262142-12-31", "-0001-12-31", "31-12--262143", "1-1-10000"] {
+        let csv = format!("indicator,date,value,source\nklinkert-ouders-themabrief,{date},50,Digiduif\n");
+        let rejected = refused(engine.import_csv("test", CsvKind::Measurements, "ouders.csv", &csv).await);
+        let lines: Vec<(u64, Option<&str>)> = rejected.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+        assert_eq!(lines, [(2, Some("date"))], "{date}: {rejected}");
+    }
+    assert_eq!(count::<measurement::Entity>(&engine).await, 0);
+}
+
 #[tokio::test]
 async fn bad_scan_and_coaching_rows_are_named() {
     let engine = engine().await;

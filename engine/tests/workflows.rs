@@ -81,6 +81,15 @@ fn each_rule_is_enforced_with_file_and_key() {
     }
 }
 
+/// A definition that does not parse is refused at `file:line:col`, like an import file
+/// (regression: the column was missing, and an empty file had no place at all).
+#[test]
+fn a_parse_error_names_line_and_column() {
+    let message = refused(&MINIMAL.replace("type = \"text\"", "type = \"tekst\""));
+    assert!(message.starts_with("workflow mini.toml:13:8: unknown variant `tekst`"), "{message}");
+    assert!(refused("").starts_with("workflow mini.toml:1:1: missing field `key`"), "{}", refused(""));
+}
+
 #[test]
 fn a_directory_overrides_and_extends() {
     let dir = tempfile::tempdir().expect("tempdir");

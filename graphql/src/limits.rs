@@ -30,7 +30,9 @@ pub struct ApiConfig {
     pub max_batch: usize,
     /// The largest request body, and the largest WebSocket message, in bytes.
     pub max_body_bytes: usize,
-    /// How long a query or mutation may run before it is cancelled.
+    /// How long a `POST /graphql` may take, reading its body included, before it is
+    /// cancelled. Operations over the WebSocket are not timed: a subscription lasts as long
+    /// as its client wants.
     pub request_timeout: Duration,
 }
 

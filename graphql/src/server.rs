@@ -172,7 +172,7 @@ async fn read_batch(request: Request, limit: usize) -> Result<BatchRequest, Resp
         }
     }
     if too_large {
-        if declared.is_none_or(|length| length <= (limit + DRAIN_BYTES) as u64) {
+        if declared.is_none_or(|length| length <= limit.saturating_add(DRAIN_BYTES) as u64) {
             let drain = async {
                 let mut left = DRAIN_BYTES;
                 while left > 0
