@@ -268,7 +268,7 @@ impl Engine {
             return Ok(Err(AuthError::Expired(day)));
         }
         let Some(scope) = AccessScope::from_parts(&row.scope_kind, row.scope_id) else {
-            return Err(Error::stored_json(serde::de::Error::custom(format!("token {} has no valid scope", row.id))));
+            return Err(Error::Database(sea_orm::DbErr::Custom(format!("stored token {} has no valid scope", row.id))));
         };
         Ok(Ok(Caller { token_id: row.id, role: row.role, scope }))
     }

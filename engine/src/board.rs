@@ -8,13 +8,14 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::Engine;
 use crate::coaching::{CoachingNorm, LocatieCoaching};
+use crate::cycle::OwnersIn;
 use crate::cycle::machine::Status;
-use crate::domain::{OnderdeelKind, PlanningStatus, SchoolYear};
-use crate::entity::{bestuur, cycle, groep, kindcentrum, locatie, planning_item, professional_kindcentrum, scan, team};
+use crate::domain::{PlanningStatus, SchoolYear};
+use crate::entity::{bestuur, cycle, groep, kindcentrum, planning_item, scan};
 use crate::error::{Error, Result};
 use crate::progress::KoersplanProgress;
 use crate::read::group;
@@ -59,8 +60,6 @@ pub struct LocatieNorm {
     pub houder: CoachingNorm,
 }
 
-const OPVANG: [OnderdeelKind; 3] = [OnderdeelKind::Dagopvang, OnderdeelKind::Peuteropvang, OnderdeelKind::Bso];
-
 impl Engine {
     /// The board's view of a bestuur at a peildatum, in a number of statements that does
     /// not depend on the number of its kindcentra.
@@ -91,7 +90,15 @@ impl Engine {
         let locatie_ids: Vec<i64> = locaties.values().flatten().map(|l| l.id).collect();
         let groepen = self.groepen_of(&locatie_ids).await?;
         let groep_ids: Vec<i64> = groepen.values().flatten().map(|g| g.id).collect();
-        let mut overdue = self.overdue_cycles_of(&ids, &teams, &locaties, &groepen, peildatum).await?;
+        let owners = OwnersIn::with(
+            self.db(),
+            &ids,
+            teams.values().flatten(),
+            locaties.values().flatten(),
+            groepen.values().flatten(),
+        )
+        .await?;
+        let mut overdue = self.overdue_cycles_of(&owners, peildatum).await?;
 
         let latest = self.latest_scans(&groep_ids, peildatum).await?;
         let scan_ids: Vec<i64> = latest.values().map(|s| s.id).collect();
@@ -102,7 +109,7 @@ impl Engine {
             .await?
             .into_values()
             .flatten()
-            .filter(|o| OPVANG.contains(&o.kind))
+            .filter(|o| o.kind.is_opvang())
             .map(|o| o.bestuur_id)
             .collect();
         let houders: Vec<i64> = houders.into_iter().collect();
@@ -176,50 +183,21 @@ impl Engine {
     /// itself, of its teams and groepen, and of the professionals who work there.
     async fn overdue_cycles_of(
         &self,
-        kindcentra: &[i64],
-        teams: &HashMap<i64, Vec<team::Model>>,
-        locaties: &HashMap<i64, Vec<locatie::Model>>,
-        groepen: &HashMap<i64, Vec<groep::Model>>,
+        owners: &OwnersIn,
         peildatum: NaiveDate,
     ) -> Result<HashMap<i64, Vec<cycle::Model>>> {
-        let team_of: HashMap<i64, i64> = teams.values().flatten().map(|t| (t.id, t.kindcentrum_id)).collect();
-        let locatie_kc: HashMap<i64, i64> = locaties.values().flatten().map(|l| (l.id, l.kindcentrum_id)).collect();
-        let groep_of: HashMap<i64, i64> = groepen
-            .iter()
-            .flat_map(|(locatie, gs)| gs.iter().filter_map(|g| Some((g.id, *locatie_kc.get(locatie)?))))
-            .collect();
-        let mut professional_of: HashMap<i64, Vec<i64>> = HashMap::new();
-        for link in professional_kindcentrum::Entity::find()
-            .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
-            .all(self.db())
-            .await?
-        {
-            professional_of.entry(link.professional_id).or_default().push(link.kindcentrum_id);
-        }
         use cycle::Column as C;
-        let owners = Condition::any()
-            .add(C::KindcentrumId.is_in(kindcentra.iter().copied()))
-            .add(C::TeamId.is_in(team_of.keys().copied()))
-            .add(C::GroepId.is_in(groep_of.keys().copied()))
-            .add(C::ProfessionalId.is_in(professional_of.keys().copied()));
         let rows = cycle::Entity::find()
             .filter(C::Status.eq(Status::Open.as_str()))
             .filter(C::CurrentDue.lt(peildatum))
-            .filter(owners)
+            .filter(owners.condition())
             .order_by_asc(C::CurrentDue)
             .order_by_asc(C::Id)
             .all(self.db())
             .await?;
         let mut by: HashMap<i64, Vec<cycle::Model>> = HashMap::new();
         for row in rows {
-            let places: Vec<i64> = match (row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id) {
-                (Some(kc), ..) => vec![kc],
-                (_, Some(team), ..) => team_of.get(&team).copied().into_iter().collect(),
-                (_, _, Some(groep), _) => groep_of.get(&groep).copied().into_iter().collect(),
-                (_, _, _, Some(p)) => professional_of.get(&p).cloned().unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            for kc in places {
+            for kc in owners.kindcentra_of(&row) {
                 by.entry(kc).or_default().push(row.clone());
             }
         }

@@ -235,8 +235,6 @@ fn project(realised: f64, elapsed: i64, days: i64) -> f64 {
     tidy(realised / elapsed as f64 * days as f64)
 }
 
-const OPVANG: [OnderdeelKind; 3] = [OnderdeelKind::Dagopvang, OnderdeelKind::Peuteropvang, OnderdeelKind::Bso];
-
 impl Engine {
     /// Logs hours of coaching or beleid; nothing is written when they are refused.
     #[tracing::instrument(skip(self, input), fields(coach = input.coach_id, kind = ?input.kind, date = %input.date))]
@@ -356,7 +354,7 @@ impl Engine {
         let onderdelen = if registered.is_empty() {
             onderdeel::Entity::find()
                 .filter(onderdeel::Column::KindcentrumId.eq(locatie.kindcentrum_id))
-                .filter(onderdeel::Column::Kind.is_in(OPVANG))
+                .filter(onderdeel::Column::Kind.is_in(OnderdeelKind::OPVANG))
                 .all(txn)
                 .await?
         } else {

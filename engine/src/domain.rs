@@ -90,6 +90,15 @@ impl CoachingKind {
     }
 }
 
+impl OnderdeelKind {
+    /// The kinds of opvang: each kindercentrum of the wet IKK is one of these.
+    pub const OPVANG: [OnderdeelKind; 3] = [OnderdeelKind::Dagopvang, OnderdeelKind::Peuteropvang, OnderdeelKind::Bso];
+
+    pub fn is_opvang(self) -> bool {
+        OnderdeelKind::OPVANG.contains(&self)
+    }
+}
+
 impl Direction {
     /// Whether `value` satisfies `target` in this direction.
     pub fn meets(self, value: f64, target: f64) -> bool {

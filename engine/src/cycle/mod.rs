@@ -13,13 +13,14 @@ use std::sync::{Arc, RwLock};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use crate::Engine;
 use crate::entity::{
-    cycle, cycle_doel, cycle_event, doel, groep, indicator, kindcentrum, pitch, professional, team, workflow_version,
+    cycle, cycle_doel, cycle_event, doel, groep, indicator, kindcentrum, locatie, pitch, professional,
+    professional_kindcentrum, team, workflow_version,
 };
 use crate::error::{Error, Result};
 use crate::read::{Page, Slice, through};
@@ -637,5 +638,76 @@ impl Engine {
             .order_by((cycle::Entity, cycle::Column::Id), Order::Asc)
             .to_owned();
         self.linked::<cycle::Entity>(query, (cycle_doel::Entity, L::DoelId).into_column_ref()).await
+    }
+}
+
+/// The possible owners of cycles within a set of kindcentra: the kindcentra themselves,
+/// their teams and groepen, and the professionals who work there; and for each owner the
+/// kindcentra it belongs to.
+pub(crate) struct OwnersIn {
+    kindcentra: Vec<i64>,
+    teams: HashMap<i64, i64>,
+    groepen: HashMap<i64, i64>,
+    professionals: HashMap<i64, Vec<i64>>,
+}
+
+impl OwnersIn {
+    /// Reads the owners of `kindcentra` in four statements.
+    pub(crate) async fn load<C: ConnectionTrait>(db: &C, kindcentra: &[i64]) -> Result<OwnersIn> {
+        let teams =
+            team::Entity::find().filter(team::Column::KindcentrumId.is_in(kindcentra.iter().copied())).all(db).await?;
+        let locaties = locatie::Entity::find()
+            .filter(locatie::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
+            .all(db)
+            .await?;
+        let groepen =
+            groep::Entity::find().filter(groep::Column::LocatieId.is_in(locaties.iter().map(|l| l.id))).all(db).await?;
+        OwnersIn::with(db, kindcentra, &teams, &locaties, &groepen).await
+    }
+
+    /// The owners of `kindcentra` from their teams, locaties and groepen already read; one
+    /// statement for the professionals.
+    pub(crate) async fn with<'a, C: ConnectionTrait>(
+        db: &C,
+        kindcentra: &[i64],
+        teams: impl IntoIterator<Item = &'a team::Model>,
+        locaties: impl IntoIterator<Item = &'a locatie::Model>,
+        groepen: impl IntoIterator<Item = &'a groep::Model>,
+    ) -> Result<OwnersIn> {
+        let kindcentrum_of: HashMap<i64, i64> = locaties.into_iter().map(|l| (l.id, l.kindcentrum_id)).collect();
+        let mut professionals: HashMap<i64, Vec<i64>> = HashMap::new();
+        for link in professional_kindcentrum::Entity::find()
+            .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
+            .all(db)
+            .await?
+        {
+            professionals.entry(link.professional_id).or_default().push(link.kindcentrum_id);
+        }
+        Ok(OwnersIn {
+            kindcentra: kindcentra.to_vec(),
+            teams: teams.into_iter().map(|t| (t.id, t.kindcentrum_id)).collect(),
+            groepen: groepen.into_iter().filter_map(|g| Some((g.id, *kindcentrum_of.get(&g.locatie_id)?))).collect(),
+            professionals,
+        })
+    }
+
+    /// Cycles owned by any of these owners.
+    pub(crate) fn condition(&self) -> Condition {
+        Condition::any()
+            .add(cycle::Column::KindcentrumId.is_in(self.kindcentra.iter().copied()))
+            .add(cycle::Column::TeamId.is_in(self.teams.keys().copied()))
+            .add(cycle::Column::GroepId.is_in(self.groepen.keys().copied()))
+            .add(cycle::Column::ProfessionalId.is_in(self.professionals.keys().copied()))
+    }
+
+    /// The kindcentra (of the set) a cycle belongs to through its owner.
+    pub(crate) fn kindcentra_of(&self, row: &cycle::Model) -> Vec<i64> {
+        match (row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id) {
+            (Some(kc), ..) => vec![kc],
+            (_, Some(team), ..) => self.teams.get(&team).copied().into_iter().collect(),
+            (_, _, Some(groep), _) => self.groepen.get(&groep).copied().into_iter().collect(),
+            (_, _, _, Some(p)) => self.professionals.get(&p).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 }

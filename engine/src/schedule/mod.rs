@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Engine;
 use crate::cycle::machine::{Command, Status};
-use crate::cycle::{Owner, StartCycle};
+use crate::cycle::{Owner, OwnersIn, StartCycle};
 use crate::domain::{OnderdeelKind, Role, TeamKind, VacationRegion};
 use crate::entity::{
     cycle, groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, onderdeel, professional_kindcentrum,
@@ -832,46 +832,12 @@ impl Engine {
         phase: &str,
     ) -> Result<Vec<cycle::Model>> {
         let kindcentra = self.kindcentra_in(txn, scope).await?;
-        let teams: Vec<i64> = team::Entity::find()
-            .filter(team::Column::KindcentrumId.is_in(kindcentra.clone()))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|t| t.id)
-            .collect();
-        let locaties: Vec<i64> = locatie::Entity::find()
-            .filter(locatie::Column::KindcentrumId.is_in(kindcentra.clone()))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
-        let groepen: Vec<i64> = groep::Entity::find()
-            .filter(groep::Column::LocatieId.is_in(locaties))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|g| g.id)
-            .collect();
-        let professionals: Vec<i64> = professional_kindcentrum::Entity::find()
-            .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.clone()))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|p| p.professional_id)
-            .collect();
-        use sea_orm::Condition;
+        let owners = OwnersIn::load(txn, &kindcentra).await?;
         Ok(cycle::Entity::find()
             .filter(cycle::Column::WorkflowKey.eq(workflow))
             .filter(cycle::Column::Phase.eq(phase))
             .filter(cycle::Column::Status.eq(Status::Open.as_str()))
-            .filter(
-                Condition::any()
-                    .add(cycle::Column::TeamId.is_in(teams))
-                    .add(cycle::Column::GroepId.is_in(groepen))
-                    .add(cycle::Column::KindcentrumId.is_in(kindcentra))
-                    .add(cycle::Column::ProfessionalId.is_in(professionals)),
-            )
+            .filter(owners.condition())
             .order_by_asc(cycle::Column::Id)
             .all(txn)
             .await?)
