@@ -196,7 +196,7 @@ impl Engine {
             .all(self.db())
             .await?;
         let mut by: HashMap<i64, Vec<cycle::Model>> = HashMap::new();
-        for row in rows {
+        for row in self.visible(rows) {
             for kc in owners.kindcentra_of(&row) {
                 by.entry(kc).or_default().push(row.clone());
             }

@@ -28,6 +28,7 @@ use sea_orm::{
 };
 
 use crate::Engine;
+use crate::access::Change;
 use crate::domain::{BestuurKind, CoachingKind, OnderdeelKind, Role};
 use crate::entity::{
     bestuur, coaching_coachee, coaching_entry, locatie, lrk_registration, onderdeel, professional,
@@ -266,10 +267,12 @@ impl Engine {
                 joined(&coachees)
             )));
         }
-        let coach = professional::Entity::find_by_id(input.coach_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "professional", id: input.coach_id.to_string() })?;
+        let coach = professional::Entity::find_by_id(input.coach_id).one(txn).await?;
+        let coach = self.for_change(coach, "professional", input.coach_id, Change::Coaching)?;
+        let access = self.access_of();
+        if let Some(locatie) = input.locatie_id.filter(|&l| !access.sees_locatie(l)) {
+            return Err(Error::NotFound { what: "locatie", id: locatie.to_string() });
+        }
         let houder = match input.locatie_id {
             Some(locatie_id) => self.houder_of_locatie(txn, locatie_id, &coach).await?,
             None => {
@@ -283,6 +286,11 @@ impl Engine {
                         coach.id, coach.name, employer.id, employer.name
                     )));
                 }
+                // Hours without a locatie count toward the coach's employer: logged by
+                // those reaching that bestuur, or by the coach.
+                if !access.reaches_bestuur(employer.id) && !access.reaches_owner(None, None, None, Some(coach.id)) {
+                    return Err(Error::NotFound { what: "professional", id: coach.id.to_string() });
+                }
                 employer
             }
         };
@@ -290,6 +298,7 @@ impl Engine {
             .filter(professional::Column::Id.is_in(coachees.iter().copied()))
             .all(txn)
             .await?;
+        let found = self.visible(found);
         let known: HashSet<i64> = found.iter().map(|p| p.id).collect();
         let missing: BTreeSet<i64> = coachees.iter().copied().filter(|id| !known.contains(id)).collect();
         if !missing.is_empty() {
@@ -399,6 +408,7 @@ impl Engine {
         let bestuur = self
             .bestuur(bestuur_id)
             .await?
+            .filter(|b| self.access_of().reaches_bestuur(b.id))
             .ok_or_else(|| Error::NotFound { what: "bestuur", id: bestuur_id.to_string() })?;
         if bestuur.kind != BestuurKind::Kinderopvang {
             return Err(Error::Validation(format!(
@@ -426,8 +436,10 @@ impl Engine {
         let counted_until = (today >= peildatum).then(|| Ord::min(today, last));
         let db = self.db();
 
+        // The norm covers a whole houder: only for those reaching it whole.
+        let besturen = besturen.iter().copied().filter(|&b| self.access_of().reaches_bestuur(b));
         let houders = bestuur::Entity::find()
-            .filter(bestuur::Column::Id.is_in(besturen.iter().copied()))
+            .filter(bestuur::Column::Id.is_in(besturen))
             .filter(bestuur::Column::Kind.eq(BestuurKind::Kinderopvang))
             .all(db)
             .await?;
@@ -650,7 +662,9 @@ impl Engine {
             return Err(Error::Validation(format!("from {from} is after to {to}")));
         }
         use coaching_entry::Column as C;
-        let mut select = coaching_entry::Entity::find().filter(C::BestuurId.eq(bestuur_id));
+        let mut select = coaching_entry::Entity::find()
+            .filter(C::BestuurId.eq(bestuur_id))
+            .filter(self.access_of().coaching_condition());
         if let Some(from) = from {
             select = select.filter(C::Date.gte(from));
         }

@@ -14,6 +14,9 @@ pub enum Error {
     /// No such object (or not visible to the caller).
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
+    /// The caller's role may not make this change.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request itself is wrong.
     #[error("{0}")]
     Validation(String),

@@ -4,6 +4,7 @@
 //! services of [`Engine`] and translate their answers. The engine knows nothing of HTTP
 //! or GraphQL.
 
+pub mod access;
 pub mod auth;
 pub mod board;
 pub mod clock;
@@ -34,6 +35,8 @@ use crate::clock::{Clock, SystemClock};
 #[derive(Clone, Debug)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// What this engine's services answer and change (see [`access`]).
+    access: access::Access,
 }
 
 #[derive(Debug)]
@@ -62,6 +65,7 @@ impl Engine {
                 events,
                 schedules_changed: tokio::sync::Notify::new(),
             }),
+            access: access::Access::system(),
         }
     }
 

@@ -20,6 +20,7 @@ use sea_orm::{
 };
 
 use crate::Engine;
+use crate::access::Change;
 use crate::clock::end_of_day;
 use crate::domain::SchoolYear;
 use crate::entity::{
@@ -120,6 +121,16 @@ pub enum SignalSubject {
     Koersplan(i64),
     Ambitie(i64),
     Doel(i64),
+}
+
+impl SignalSubject {
+    fn describe(self) -> (&'static str, i64) {
+        match self {
+            SignalSubject::Koersplan(id) => ("koersplan", id),
+            SignalSubject::Ambitie(id) => ("ambitie", id),
+            SignalSubject::Doel(id) => ("doel", id),
+        }
+    }
 }
 
 /// The evidence for marking a succescriterium met; at least one part is required.
@@ -325,22 +336,23 @@ impl Engine {
             ));
         }
         let txn = self.db().begin().await?;
-        self.criterium_exists(&txn, succescriterium_id).await?;
+        self.criterium_for_change(&txn, succescriterium_id).await?;
         if let Some(id) = evidence.cycle_id {
-            let cycle = cycle::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| Error::NotFound { what: "cycle", id: id.to_string() })?;
+            let cycle = self.access_of().found(cycle::Entity::find_by_id(id).one(&txn).await?, "cycle", id)?;
             if cycle.status != crate::cycle::machine::Status::Closed.as_str() {
                 return Err(Error::Validation(format!(
                     "cycle {id} is still open: only a closed cycle is evidence that a succescriterium is met"
                 )));
             }
         }
-        if let Some(id) = evidence.measurement_id
-            && measurement::Entity::find_by_id(id).one(&txn).await?.is_none()
-        {
-            return Err(Error::NotFound { what: "measurement", id: id.to_string() });
+        if let Some(id) = evidence.measurement_id {
+            let measurement = measurement::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| Error::NotFound { what: "measurement", id: id.to_string() })?;
+            // A measurement is within reach when its indicator is.
+            let indicator = indicator::Entity::find_by_id(measurement.indicator_id).one(&txn).await?;
+            self.access_of().found(indicator, "measurement", id)?;
         }
         let mark = Mark { met: true, cycle_id: evidence.cycle_id, measurement_id: evidence.measurement_id, note };
         self.insert_mark(txn, actor, succescriterium_id, mark).await
@@ -356,7 +368,7 @@ impl Engine {
     ) -> Result<criterium_mark::Model> {
         let reason = required_text(reason, "a reason for withdrawing the mark")?;
         let txn = self.db().begin().await?;
-        self.criterium_exists(&txn, succescriterium_id).await?;
+        self.criterium_for_change(&txn, succescriterium_id).await?;
         let mark = Mark { met: false, cycle_id: None, measurement_id: None, note: Some(reason) };
         self.insert_mark(txn, actor, succescriterium_id, mark).await
     }
@@ -385,10 +397,14 @@ impl Engine {
         Ok(row)
     }
 
-    async fn criterium_exists(&self, txn: &DatabaseTransaction, id: i64) -> Result<()> {
-        match succescriterium::Entity::find_by_id(id).one(txn).await? {
-            Some(_) => Ok(()),
-            None => Err(Error::NotFound { what: "succescriterium", id: id.to_string() }),
+    /// A succescriterium the caller may mark: within a kindcentrum it reaches in full.
+    async fn criterium_for_change(&self, txn: &DatabaseTransaction, id: i64) -> Result<()> {
+        let not_found = || Error::NotFound { what: "succescriterium", id: id.to_string() };
+        let criterium = succescriterium::Entity::find_by_id(id).one(txn).await?.ok_or_else(not_found)?;
+        let kindcentra = crate::access::kindcentra_of_doelen(txn, &[criterium.doel_id]).await?;
+        match kindcentra.get(&criterium.doel_id) {
+            Some(&kc) if self.access_of().reaches_kindcentrum(kc) => self.access_of().may(Change::Evidence),
+            _ => Err(not_found()),
         }
     }
 
@@ -434,6 +450,9 @@ impl Engine {
                 (ambitie.koersplan_id, Some(ambitie.id), Some(id))
             }
         };
+        let plan = koersplan::Entity::find_by_id(koersplan_id).one(&txn).await?;
+        let (what, id) = subject.describe();
+        self.for_change(plan, what, id, Change::Signals)?;
         let row = signal_override::ActiveModel {
             koersplan_id: Set(koersplan_id),
             ambitie_id: Set(ambitie_id),

@@ -14,6 +14,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait};
 
 use crate::Engine;
+use crate::access::Visible;
 use crate::domain::Role;
 use crate::entity::*;
 use crate::error::Result;
@@ -56,28 +57,33 @@ pub(crate) fn group<K: Eq + Hash, M>(rows: Vec<M>, parent: impl Fn(&M) -> K) -> 
 
 impl Engine {
     pub async fn besturen(&self) -> Result<Vec<bestuur::Model>> {
-        Ok(bestuur::Entity::find()
+        let rows = bestuur::Entity::find()
             .order_by_asc(bestuur::Column::Name)
             .order_by_asc(bestuur::Column::Id)
             .all(self.db())
-            .await?)
+            .await?;
+        Ok(self.visible(rows))
     }
 
     pub async fn kindcentra(&self) -> Result<Vec<kindcentrum::Model>> {
-        Ok(kindcentrum::Entity::find()
+        let rows = kindcentrum::Entity::find()
             .order_by_asc(kindcentrum::Column::Name)
             .order_by_asc(kindcentrum::Column::Id)
             .all(self.db())
-            .await?)
+            .await?;
+        Ok(self.visible(rows))
     }
 
     pub async fn koersplan(&self, id: i64) -> Result<Option<koersplan::Model>> {
-        Ok(koersplan::Entity::find_by_id(id).one(self.db()).await?)
+        Ok(self.visible_one(koersplan::Entity::find_by_id(id).one(self.db()).await?))
     }
 
     /// Rows of a table by id, for references from other rows.
-    async fn by_ids<E: EntityTrait>(&self, id_col: E::Column, ids: &[i64]) -> Result<Vec<E::Model>> {
-        Ok(E::find().filter(id_col.is_in(ids.iter().copied())).all(self.db()).await?)
+    async fn by_ids<E: EntityTrait>(&self, id_col: E::Column, ids: &[i64]) -> Result<Vec<E::Model>>
+    where
+        E::Model: Visible,
+    {
+        Ok(self.visible(E::find().filter(id_col.is_in(ids.iter().copied())).all(self.db()).await?))
     }
 
     pub async fn besturen_by_id(&self, ids: &[i64]) -> Result<Vec<bestuur::Model>> {
@@ -129,7 +135,8 @@ impl Engine {
         .await
     }
 
-    /// The rows whose `parent_col` is one of `ids`, grouped by it, in `order`.
+    /// The rows whose `parent_col` is one of `ids`, grouped by it, in `order`; only those
+    /// within the engine's access.
     pub async fn children<E, C>(
         &self,
         parent_col: C,
@@ -140,12 +147,13 @@ impl Engine {
     where
         E: EntityTrait<Column = C>,
         C: ColumnTrait,
+        E::Model: Visible,
     {
         let mut select = E::find().filter(parent_col.is_in(ids.iter().copied()));
         for col in order {
             select = select.order_by_asc(*col);
         }
-        Ok(group(select.all(self.db()).await?, parent))
+        Ok(group(self.visible(select.all(self.db()).await?), parent))
     }
 
     pub async fn ambities_of(&self, koersplannen: &[i64]) -> Result<HashMap<i64, Vec<ambitie::Model>>> {
@@ -316,26 +324,36 @@ impl Engine {
         &self,
         mut query: SelectStatement,
         parent: ColumnRef,
-    ) -> Result<HashMap<i64, Vec<E::Model>>> {
+    ) -> Result<HashMap<i64, Vec<E::Model>>>
+    where
+        E::Model: Visible,
+    {
         query.expr_as(Expr::col(parent), Alias::new(PARENT));
         let stmt = self.db().get_database_backend().build(&query);
         let rows = self.db().query_all_raw(stmt).await?;
         let mut grouped: HashMap<i64, Vec<E::Model>> = HashMap::new();
         for row in rows {
             let parent: i64 = row.try_get("", PARENT)?;
-            grouped.entry(parent).or_default().push(E::Model::from_query_result(&row, "")?);
+            let row = E::Model::from_query_result(&row, "")?;
+            if row.visible(self.access_of()) {
+                grouped.entry(parent).or_default().push(row);
+            }
         }
         Ok(grouped)
     }
 
-    /// One window-function statement that answers a page of each parent's list.
+    /// One window-function statement that answers a page of each parent's list. Rows
+    /// outside the engine's access are left out of the page (the totals count them).
     async fn paged<E: EntityTrait>(
         &self,
         mut inner: SelectStatement,
         parent: ColumnRef,
         order: &[(Expr, Order)],
         page: Page,
-    ) -> Result<HashMap<i64, Slice<E::Model>>> {
+    ) -> Result<HashMap<i64, Slice<E::Model>>>
+    where
+        E::Model: Visible,
+    {
         let mut window = WindowStatement::partition_by(parent.clone());
         for (expr, direction) in order {
             window.order_by_expr(expr.clone(), direction.clone());
@@ -366,6 +384,9 @@ impl Engine {
             } else {
                 slice.items.push(E::Model::from_query_result(&row, "")?);
             }
+        }
+        for slice in pages.values_mut() {
+            self.access_of().retain(&mut slice.items);
         }
         Ok(pages)
     }
@@ -398,11 +419,11 @@ pub fn pijlers(plan: &koersplan::Model) -> Vec<String> {
 
 impl Engine {
     pub async fn bestuur(&self, id: i64) -> Result<Option<bestuur::Model>> {
-        Ok(bestuur::Entity::find_by_id(id).one(self.db()).await?)
+        Ok(self.visible_one(bestuur::Entity::find_by_id(id).one(self.db()).await?))
     }
 
     pub async fn kindcentrum(&self, id: i64) -> Result<Option<kindcentrum::Model>> {
-        Ok(kindcentrum::Entity::find_by_id(id).one(self.db()).await?)
+        Ok(self.visible_one(kindcentrum::Entity::find_by_id(id).one(self.db()).await?))
     }
 
     /// A kindcentrum by the stable key of its import file.

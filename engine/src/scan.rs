@@ -516,10 +516,8 @@ impl Engine {
         actor: &str,
         input: NewScan,
     ) -> Result<(scan::Model, Vec<CycleEventRecord>)> {
-        let groep = groep::Entity::find_by_id(input.groep_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "groep", id: input.groep_id.to_string() })?;
+        let groep = groep::Entity::find_by_id(input.groep_id).one(txn).await?;
+        let groep = self.for_change(groep, "groep", input.groep_id, crate::access::Change::Scans)?;
         check_scores(input.technique, &input.scores)?;
         let quarter = Quarter::containing(input.scanned_on);
         let existing = scan::Entity::find()
@@ -633,14 +631,12 @@ impl Engine {
 
     /// The scans of a groep, newest first; NotFound for an unknown groep.
     pub async fn scans(&self, groep_id: i64) -> Result<Vec<scan::Model>> {
-        if groep::Entity::find_by_id(groep_id).one(self.db()).await?.is_none() {
-            return Err(Error::NotFound { what: "groep", id: groep_id.to_string() });
-        }
+        self.access_of().found(groep::Entity::find_by_id(groep_id).one(self.db()).await?, "groep", groep_id)?;
         Ok(self.scans_of_groepen(&[groep_id]).await?.remove(&groep_id).unwrap_or_default())
     }
 
     pub async fn scans_by_id(&self, ids: &[i64]) -> Result<Vec<scan::Model>> {
-        Ok(scan::Entity::find().filter(scan::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?)
+        Ok(self.visible(scan::Entity::find().filter(scan::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?))
     }
 
     /// The scans of groepen, newest first.
@@ -652,7 +648,7 @@ impl Engine {
             .all(self.db())
             .await?;
         let mut grouped: HashMap<i64, Vec<scan::Model>> = HashMap::new();
-        for row in rows {
+        for row in self.visible(rows) {
             grouped.entry(row.groep_id).or_default().push(row);
         }
         Ok(grouped)
@@ -669,7 +665,7 @@ impl Engine {
             .all(self.db())
             .await?;
         // Oldest first, so the last one inserted per groep is the latest.
-        Ok(rows.into_iter().map(|row| (row.groep_id, row)).collect())
+        Ok(self.visible(rows).into_iter().map(|row| (row.groep_id, row)).collect())
     }
 
     /// The scores of scans: the groep's one score, or the children's by code.
@@ -703,7 +699,9 @@ impl Engine {
             .filter(|(key, _)| wanted.contains(key))
             .collect();
         let ids: Vec<i64> = rows.iter().map(|r| r.id).chain(previous.values().map(|p| p.id)).collect();
-        let mut scores = self.scores_of(&ids).await?;
+        // Every score counts in the aggregates, whoever asks; the child codes are left out
+        // below for those who may not see them.
+        let mut scores = self.scoped(crate::access::Access::system()).scores_of(&ids).await?;
         // A folded scan summarises from its distribution, without child codes.
         for scan in rows.iter().chain(previous.values()) {
             if let Some(folded) = crate::retention::folded_scores(scan)? {
@@ -722,11 +720,17 @@ impl Engine {
                     .transpose()?;
                 Ok(ScaleSummary::of(scale_of(own, scale)?, earlier.as_deref()))
             };
-            let (Some(welbevinden), Some(betrokkenheid)) =
+            let (Some(mut welbevinden), Some(mut betrokkenheid)) =
                 (summary(Scale::Welbevinden)?, summary(Scale::Betrokkenheid)?)
             else {
                 continue;
             };
+            if !self.access_of().sees_child_scores() {
+                for scale in [&mut welbevinden, &mut betrokkenheid] {
+                    scale.attention_children.clear();
+                    scale.urgent_children.clear();
+                }
+            }
             summaries.insert(
                 row.id,
                 ScanSummary { scan_id: row.id, previous_scan_id: before.map(|b| b.id), welbevinden, betrokkenheid },

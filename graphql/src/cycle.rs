@@ -6,6 +6,7 @@ use async_graphql::types::Json;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::{Stream, StreamExt};
+use koers_engine::access::Visible as _;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, WorkflowVersion, state_of};
 use koers_engine::entity::{cycle, cycle_event, pitch};
@@ -592,9 +593,11 @@ impl CycleSubscription {
         let team = filter.team_id.as_ref().map(|id| parse_id(id, "team")).transpose()?;
         let workflow = filter.workflow;
         let receiver = engine(ctx).subscribe();
+        let access = engine(ctx).access_of().clone();
         let events = tokio_stream_from(receiver);
         Ok(events.filter_map(move |record| {
-            let keep = cycle.is_none_or(|c| c == record.event.cycle_id)
+            let keep = record.visible(&access)
+                && cycle.is_none_or(|c| c == record.event.cycle_id)
                 && team.is_none_or(|t| record.team_id == Some(t))
                 && workflow.as_ref().is_none_or(|w| w == &record.workflow_key);
             async move { keep.then_some(CycleEvent(record.event)) }

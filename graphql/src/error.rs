@@ -13,6 +13,7 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
         Error::Validation(_) | Error::Import(_) | Error::Csv(_) | Error::Definition(_) => {
             ("VALIDATION", err.to_string())
         }
+        Error::Forbidden(_) => ("FORBIDDEN", err.to_string()),
         Error::InvalidTransition(_) => ("INVALID_TRANSITION", err.to_string()),
         Error::GuardFailed { .. } => ("GUARD_FAILED", err.to_string()),
         Error::VersionConflict { .. } => ("VERSION_CONFLICT", err.to_string()),

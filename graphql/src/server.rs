@@ -74,8 +74,9 @@ async fn graphiql() -> impl IntoResponse {
     Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
 }
 
-/// The caller of a request with `Authorization: Bearer <token>`, or the 401 answer.
-async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<Caller, Response> {
+/// The caller of a request with `Authorization: Bearer <token>` and the engine scoped to
+/// its access, or the 401 answer.
+async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<(Caller, Engine), Response> {
     let refused = |reason: String| {
         let body =
             serde_json::json!({ "errors": [{ "message": reason, "extensions": { "code": "UNAUTHENTICATED" } }] });
@@ -85,8 +86,12 @@ async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<Caller, 
     let Some(token) = authorization.trim().strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
         return Err(refused(AuthError::Malformed.to_string()));
     };
-    match engine.authenticate(token).await {
-        Ok(Ok(caller)) => Ok(caller),
+    let authenticated = match engine.authenticate(token).await {
+        Ok(Ok(caller)) => engine.access(&caller).await.map(|access| Ok((caller, engine.scoped(access)))),
+        other => other.map(|refusal| refusal.map(|caller| (caller, engine.clone()))),
+    };
+    match authenticated {
+        Ok(Ok(authorized)) => Ok(authorized),
         Ok(Err(why)) => {
             tracing::info!(reason = %why, "request refused");
             Err(refused(why.to_string()))
@@ -101,15 +106,15 @@ async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<Caller, 
 
 async fn graphql(State(state): State<AppState>, request: Request) -> Response {
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let caller = match caller(&state.engine, authorization).await {
-        Ok(caller) => caller,
+    let (caller, engine) = match caller(&state.engine, authorization).await {
+        Ok(authorized) => authorized,
         Err(refused) => return refused,
     };
-    within(state.config.request_timeout, answer(&state, caller, request)).await
+    within(state.config.request_timeout, answer(&state, caller, engine, request)).await
 }
 
 /// Reads, checks and executes one request or batch.
-async fn answer(state: &AppState, caller: Caller, request: Request) -> Response {
+async fn answer(state: &AppState, caller: Caller, engine: Engine, request: Request) -> Response {
     let mut batch = match read_batch(request, state.config.max_body_bytes).await {
         Ok(batch) => batch,
         Err(refusal) => return refusal,
@@ -124,9 +129,11 @@ async fn answer(state: &AppState, caller: Caller, request: Request) -> Response 
         );
         return refuse(StatusCode::OK, "VALIDATION", message);
     }
-    // A DataLoader per operation: batches within one query, never caches across operations.
+    // The engine scoped to the caller, and a DataLoader per operation: batches within one
+    // query, never caches across operations.
     for request in batch.iter_mut() {
-        request.data.insert(loader::new(state.engine.clone()));
+        request.data.insert(engine.clone());
+        request.data.insert(loader::new(engine.clone()));
         request.data.insert(caller.clone());
     }
     let mut response = state.schema.execute_batch(batch).await;
@@ -231,11 +238,12 @@ async fn graphql_ws(
                     .iter()
                     .find_map(|key| payload.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
                 let authorization = from_payload.or(from_header);
-                let caller = caller(&engine, authorization.as_deref()).await.map_err(|_| {
+                let (caller, engine) = caller(&engine, authorization.as_deref()).await.map_err(|_| {
                     async_graphql::Error::new("UNAUTHENTICATED: send a valid `Authorization: Bearer <token>`")
                 })?;
                 let mut data = Data::default();
                 data.insert(loader::new(engine.clone()));
+                data.insert(engine);
                 data.insert(caller);
                 Ok(data)
             })

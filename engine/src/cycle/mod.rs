@@ -18,6 +18,7 @@ use sea_orm::{
 };
 
 use crate::Engine;
+use crate::access::Change;
 use crate::entity::{
     cycle, cycle_doel, cycle_event, doel, groep, indicator, kindcentrum, locatie, pitch, professional,
     professional_kindcentrum, team, workflow_version,
@@ -54,6 +55,8 @@ pub struct CycleEventRecord {
     pub event: cycle_event::Model,
     pub team_id: Option<i64>,
     pub professional_id: Option<i64>,
+    pub groep_id: Option<i64>,
+    pub kindcentrum_id: Option<i64>,
     pub workflow_key: String,
 }
 
@@ -238,6 +241,7 @@ impl Engine {
     /// Starts a cycle in the initial phase of the current version of its workflow.
     #[tracing::instrument(skip(self, input), fields(workflow = %input.workflow))]
     pub async fn start_cycle(&self, actor: &str, input: StartCycle) -> Result<cycle::Model> {
+        self.access_of().may(Change::Cycles)?;
         let txn = self.db().begin().await?;
         let (row, record) = self.start_cycle_in(&txn, actor, input).await?;
         txn.commit().await?;
@@ -281,18 +285,21 @@ impl Engine {
             Owner::Groep(id) => groep::Entity::find_by_id(id).one(txn).await?.is_some(),
             Owner::Kindcentrum(id) => kindcentrum::Entity::find_by_id(id).one(txn).await?.is_some(),
         };
-        if !exists {
-            let (what, id) = input.owner.describe();
-            return Err(Error::NotFound { what, id: id.to_string() });
-        }
         let owner = |pick: fn(Owner) -> Option<i64>| pick(input.owner);
         let team_id = owner(|o| if let Owner::Team(id) = o { Some(id) } else { None });
         let professional_id = owner(|o| if let Owner::Professional(id) = o { Some(id) } else { None });
         let groep_id = owner(|o| if let Owner::Groep(id) = o { Some(id) } else { None });
         let kindcentrum_id = owner(|o| if let Owner::Kindcentrum(id) = o { Some(id) } else { None });
-        let found = doel::Entity::find().filter(doel::Column::Id.is_in(doelen.clone())).count(txn).await?;
-        if found != doelen.len() as u64 {
-            return Err(Error::NotFound { what: "doel", id: format!("{doelen:?}") });
+        if !exists || !self.access_of().reaches_owner(kindcentrum_id, team_id, groep_id, professional_id) {
+            let (what, id) = input.owner.describe();
+            return Err(Error::NotFound { what, id: id.to_string() });
+        }
+        // Doelen of the koersplannen of kindcentra the caller sees.
+        let found = crate::access::kindcentra_of_doelen(txn, &doelen).await?;
+        if let Some(missing) =
+            doelen.iter().find(|d| !found.get(d).is_some_and(|&kc| self.access_of().sees_kindcentrum(kc)))
+        {
+            return Err(Error::NotFound { what: "doel", id: missing.to_string() });
         }
         let phase = workflow.def.initial().key.clone();
         let state = CycleState::started(&phase);
@@ -396,6 +403,7 @@ impl Engine {
 
     #[tracing::instrument(skip(self, command), fields(cycle = cycle_id, expected))]
     async fn execute(&self, actor: &str, cycle_id: i64, expected: i64, command: Command) -> Result<cycle::Model> {
+        self.access_of().may(Change::Cycles)?;
         let txn = self.db().begin().await?;
         let (row, record) = self.execute_in(&txn, actor, cycle_id, expected, command).await?;
         txn.commit().await?;
@@ -412,10 +420,7 @@ impl Engine {
         expected: i64,
         command: Command,
     ) -> Result<(cycle::Model, CycleEventRecord)> {
-        let row = cycle::Entity::find_by_id(cycle_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "cycle", id: cycle_id.to_string() })?;
+        let row = self.access_of().found(cycle::Entity::find_by_id(cycle_id).one(txn).await?, "cycle", cycle_id)?;
         if row.version != expected {
             return Err(Error::VersionConflict { expected, actual: row.version });
         }
@@ -485,6 +490,8 @@ impl Engine {
             event: model,
             team_id: row.team_id,
             professional_id: row.professional_id,
+            groep_id: row.groep_id,
+            kindcentrum_id: row.kindcentrum_id,
             workflow_key: row.workflow_key.clone(),
         })
     }
@@ -548,7 +555,7 @@ impl Engine {
     }
 
     pub async fn cycle(&self, id: i64) -> Result<Option<cycle::Model>> {
-        Ok(cycle::Entity::find_by_id(id).one(self.db()).await?)
+        Ok(self.visible_one(cycle::Entity::find_by_id(id).one(self.db()).await?))
     }
 
     /// The state replayed from a cycle's events.
@@ -571,7 +578,12 @@ impl Engine {
     /// A page of the cycles that match `filter`, newest first.
     pub async fn cycles(&self, filter: &CycleFilter, page: Page) -> Result<Slice<cycle::Model>> {
         use cycle::Column as C;
-        let mut select = cycle::Entity::find();
+        let mut select = cycle::Entity::find().filter(self.access_of().owner_condition(
+            C::KindcentrumId,
+            C::TeamId,
+            C::GroepId,
+            C::ProfessionalId,
+        ));
         if let Some(team) = filter.team_id {
             select = select.filter(C::TeamId.eq(team));
         }
@@ -646,6 +658,7 @@ impl Engine {
 /// kindcentra it belongs to.
 pub(crate) struct OwnersIn {
     kindcentra: Vec<i64>,
+    locaties: Vec<i64>,
     teams: HashMap<i64, i64>,
     groepen: HashMap<i64, i64>,
     professionals: HashMap<i64, Vec<i64>>,
@@ -675,6 +688,7 @@ impl OwnersIn {
         groepen: impl IntoIterator<Item = &'a groep::Model>,
     ) -> Result<OwnersIn> {
         let kindcentrum_of: HashMap<i64, i64> = locaties.into_iter().map(|l| (l.id, l.kindcentrum_id)).collect();
+        let locaties = kindcentrum_of.keys().copied().collect();
         let mut professionals: HashMap<i64, Vec<i64>> = HashMap::new();
         for link in professional_kindcentrum::Entity::find()
             .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
@@ -685,10 +699,27 @@ impl OwnersIn {
         }
         Ok(OwnersIn {
             kindcentra: kindcentra.to_vec(),
+            locaties,
             teams: teams.into_iter().map(|t| (t.id, t.kindcentrum_id)).collect(),
             groepen: groepen.into_iter().filter_map(|g| Some((g.id, *kindcentrum_of.get(&g.locatie_id)?))).collect(),
             professionals,
         })
+    }
+
+    pub(crate) fn locaties(&self) -> impl Iterator<Item = i64> + '_ {
+        self.locaties.iter().copied()
+    }
+
+    pub(crate) fn teams(&self) -> impl Iterator<Item = i64> + '_ {
+        self.teams.keys().copied()
+    }
+
+    pub(crate) fn groepen(&self) -> impl Iterator<Item = i64> + '_ {
+        self.groepen.keys().copied()
+    }
+
+    pub(crate) fn professionals(&self) -> impl Iterator<Item = i64> + '_ {
+        self.professionals.keys().copied()
     }
 
     /// Cycles owned by any of these owners.

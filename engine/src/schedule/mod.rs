@@ -21,6 +21,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
+use crate::access::Change;
 use crate::cycle::machine::{Command, Status};
 use crate::cycle::{Owner, OwnersIn, StartCycle};
 use crate::domain::{OnderdeelKind, Role, TeamKind, VacationRegion};
@@ -406,10 +407,7 @@ impl Engine {
     pub async fn update_schedule(&self, id: i64, spec: ScheduleSpec) -> Result<Schedule> {
         spec.validate()?;
         let txn = self.db().begin().await?;
-        let row = schedule::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "schedule", id: id.to_string() })?;
+        let row = self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
         if (row.scope_kind.as_str(), row.scope_id) != (spec.scope.kind(), spec.scope.id()) {
             return Err(Error::Validation("a schedule keeps its scope; create a new one for another scope".into()));
         }
@@ -438,10 +436,7 @@ impl Engine {
     /// it continues from now, without catching up the pause.
     pub async fn pause_schedule(&self, id: i64, paused: bool) -> Result<Schedule> {
         let txn = self.db().begin().await?;
-        let row = schedule::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "schedule", id: id.to_string() })?;
+        let row = self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
         let now = self.clock().now();
         if paused {
             occurrence::Entity::update_many()
@@ -470,11 +465,11 @@ impl Engine {
                 .filter(schedule::Column::ScopeKind.eq(scope.kind()))
                 .filter(schedule::Column::ScopeId.eq(scope.id()));
         }
-        select.all(self.db()).await?.into_iter().map(Schedule::parse).collect()
+        self.visible(select.all(self.db()).await?).into_iter().map(Schedule::parse).collect()
     }
 
     pub async fn schedule(&self, id: i64) -> Result<Option<Schedule>> {
-        schedule::Entity::find_by_id(id).one(self.db()).await?.map(Schedule::parse).transpose()
+        self.visible_one(schedule::Entity::find_by_id(id).one(self.db()).await?).map(Schedule::parse).transpose()
     }
 
     async fn check_scope(&self, txn: &DatabaseTransaction, scope: Scope) -> Result<()> {
@@ -485,7 +480,10 @@ impl Engine {
             Scope::Groep(id) => groep::Entity::find_by_id(id).one(txn).await?.is_some(),
             Scope::Team(id) => team::Entity::find_by_id(id).one(txn).await?.is_some(),
         };
-        if exists { Ok(()) } else { Err(Error::NotFound { what: scope.kind(), id: scope.id().to_string() }) }
+        if !exists || !self.access_of().reaches_scope(scope) {
+            return Err(Error::NotFound { what: scope.kind(), id: scope.id().to_string() });
+        }
+        self.access_of().may(Change::Schedules)
     }
 
     /// The school holidays of the vacation region of a scope (none without one).
@@ -1043,6 +1041,11 @@ impl Engine {
         page: Page,
     ) -> Result<Slice<occurrence::Model>> {
         let mut select = occurrence::Entity::find();
+        if !self.access_of().reaches_everything() {
+            // Occurrences of the schedules within reach.
+            let visible = self.schedules(None).await?.into_iter().map(|s| s.row.id);
+            select = select.filter(occurrence::Column::ScheduleId.is_in(visible));
+        }
         if let Some(id) = schedule_id {
             select = select.filter(occurrence::Column::ScheduleId.eq(id));
         }
@@ -1060,7 +1063,13 @@ impl Engine {
     /// Reminders by due date; `overdue` keeps only those not done and past due (or, with
     /// false, the others).
     pub async fn reminders(&self, overdue: Option<bool>, page: Page) -> Result<Slice<reminder::Model>> {
-        let mut select = reminder::Entity::find();
+        use reminder::Column as C;
+        let mut select = reminder::Entity::find().filter(self.access_of().owner_condition(
+            C::KindcentrumId,
+            C::TeamId,
+            C::GroepId,
+            C::ProfessionalId,
+        ));
         if let Some(overdue) = overdue {
             let late = reminder::Column::DoneAt.is_null().and(reminder::Column::DueDate.lt(self.clock().today()));
             select = select.filter(if overdue { late } else { late.not() });
@@ -1071,10 +1080,8 @@ impl Engine {
     /// Marks a reminder done (or, with `done` false, not done again); marking twice keeps
     /// the first moment.
     pub async fn complete_reminder(&self, id: i64, done: bool) -> Result<reminder::Model> {
-        let row = reminder::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "reminder", id: id.to_string() })?;
+        let row =
+            self.for_change(reminder::Entity::find_by_id(id).one(self.db()).await?, "reminder", id, Change::Reminders)?;
         if row.done_at.is_some() == done {
             return Ok(row);
         }
