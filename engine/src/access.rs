@@ -242,9 +242,7 @@ impl Access {
 
     /// Keeps the rows within reach.
     pub fn retain<T: Visible>(&self, rows: &mut Vec<T>) {
-        if self.within().is_some() {
-            rows.retain(|row| row.visible(self));
-        }
+        rows.retain(|row| row.visible(self));
     }
 }
 

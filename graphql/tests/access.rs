@@ -1,4 +1,6 @@
-//! Tenant isolation over the whole schema: with the kindcentra of two besturen in one
+//! Access by role and scope, and tenant isolation over the whole schema.
+//!
+//! Isolation: with the kindcentra of two besturen in one
 //! database, a token of bestuur A walks every root query field and every mutation, taken
 //! from the schema's own introspection so that a new field cannot be forgotten, aimed at
 //! every kind of id of the other besturen. Nothing of theirs comes back and nothing changes.
@@ -230,6 +232,7 @@ fn table_of_id(name: &str, owner: &str) -> Option<String> {
 }
 
 struct Fixture {
+    engine: Engine,
     app: Router,
     admin: String,
     bestuur_a: String,
@@ -326,7 +329,7 @@ async fn setup() -> Fixture {
         .token;
     // No depth or complexity limit: the walk selects every field a few levels deep.
     let config = ApiConfig { max_depth: 64, max_complexity: usize::MAX, ..ApiConfig::default() };
-    Fixture { app: router(engine, config), admin, bestuur_a, directeur_a, db, others: Others { ids, names } }
+    Fixture { engine: engine.clone(), app: router(engine, config), admin, bestuur_a, directeur_a, db, others: Others { ids, names } }
 }
 
 // --- The schema, as introspection tells it -----------------------------------------------
@@ -718,4 +721,107 @@ async fn a_directeur_token_changes_nothing_of_another_bestuur_with_any_mutation(
     // mutation answers NOT_FOUND, exactly as for ids that do not exist.
     let (not_found, all) = walk_mutations(&app, &app.directeur_a).await;
     assert_eq!(not_found, all);
+}
+
+// --- Roles --------------------------------------------------------------------------------
+
+impl Fixture {
+    async fn token(&self, role: AccessRole, scope: AccessScope) -> String {
+        self.engine.create_token("test", role, scope, None).await.expect("token").token
+    }
+
+    async fn kindcentrum(&self, key: &str) -> i64 {
+        self.engine.kindcentrum_by_key(key).await.expect("query").expect("kindcentrum").id
+    }
+
+    /// The first locatie, groep and team of a kindcentrum.
+    async fn parts(&self, kindcentrum: i64) -> (i64, i64, i64) {
+        let locatie = self.engine.locaties_of(&[kindcentrum]).await.expect("locaties")[&kindcentrum][0].id;
+        let groep = self.engine.groepen_of(&[locatie]).await.expect("groepen")[&locatie][0].id;
+        let team = self.engine.teams_of(&[kindcentrum]).await.expect("teams")[&kindcentrum][0].id;
+        (locatie, groep, team)
+    }
+}
+
+const SCANS: &str = "{ scans(groepId: \"GROEP\") { scores { childCode welbevinden } \
+    welbevinden { mean urgentChildren attentionChildren } } }";
+
+#[tokio::test]
+async fn child_codes_are_for_the_coach_role_only_and_the_others_see_aggregates() {
+    let app = setup().await;
+    let heidevlinder = app.kindcentrum("heidevlinder").await;
+    let (locatie, groep, _) = app.parts(heidevlinder).await;
+    let fluks = app.engine.bestuur_by_key("fluks-opvang").await.expect("query").expect("fluks").id;
+    let query = SCANS.replace("GROEP", &groep.to_string());
+
+    let coach = app.token(AccessRole::Coach, AccessScope::Locatie(locatie)).await;
+    let answer = post(&app.app, &coach, &query).await;
+    let scan = &answer["data"]["scans"][0];
+    assert_eq!(scan["scores"].as_array().map(Vec::len), Some(3), "{answer}");
+    assert_eq!(scan["scores"][0]["childCode"], "k01");
+    assert_eq!(scan["welbevinden"]["attentionChildren"], json!(["k01", "k02", "k03"]), "{answer}");
+
+    for token in [
+        app.token(AccessRole::Bestuur, AccessScope::Bestuur(fluks)).await,
+        app.token(AccessRole::Directeur, AccessScope::Kindcentrum(heidevlinder)).await,
+        app.token(AccessRole::Reader, AccessScope::Locatie(locatie)).await,
+        app.admin.clone(),
+    ] {
+        let answer = post(&app.app, &token, &query).await;
+        let scan = &answer["data"]["scans"][0];
+        assert_eq!(scan["scores"], json!([]), "no child-level scores for {token}: {answer}");
+        assert_eq!(scan["welbevinden"]["mean"], json!(3.0), "the aggregate stays: {answer}");
+        assert_eq!(scan["welbevinden"]["attentionChildren"], json!([]), "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn each_role_changes_only_what_the_role_table_allows() {
+    let app = setup().await;
+    let heidevlinder = app.kindcentrum("heidevlinder").await;
+    let (locatie, groep, team) = app.parts(heidevlinder).await;
+    let start = format!(
+        "mutation {{ startCycle(input: {{ workflow: \"pdca\", title: \"Experiment\", teamId: \"{team}\" }}) {{ id }} }}"
+    );
+    let scan = format!(
+        "mutation {{ recordScan(input: {{ groepId: \"{groep}\", scannedOn: \"2027-01-11\", technique: GROEP, \
+         scores: [{{ welbevinden: 4, betrokkenheid: 4 }}] }}) {{ id }} }}"
+    );
+    let cases = [
+        (AccessRole::Reader, AccessScope::Kindcentrum(heidevlinder), &start, "FORBIDDEN"),
+        (AccessRole::Coach, AccessScope::Locatie(locatie), &start, "FORBIDDEN"),
+        (AccessRole::Reader, AccessScope::Locatie(locatie), &scan, "FORBIDDEN"),
+        (AccessRole::TeamMember, AccessScope::Team(team), &scan, "NOT_FOUND"),
+        (AccessRole::TeamMember, AccessScope::Team(team), &start, "OK"),
+        (AccessRole::Coach, AccessScope::Locatie(locatie), &scan, "OK"),
+        (AccessRole::Directeur, AccessScope::Kindcentrum(heidevlinder), &start, "OK"),
+    ];
+    for (role, scope, operation, expected) in cases {
+        let token = app.token(role, scope).await;
+        let answer = post(&app.app, &token, operation).await;
+        let got = codes(&answer).first().cloned().unwrap_or_else(|| "OK".to_owned());
+        assert_eq!(got, expected, "{role} {scope}: {answer}\n{operation}");
+    }
+}
+
+#[tokio::test]
+async fn a_team_member_sees_the_cycles_of_its_team_and_nothing_of_the_kindcentrum_beyond() {
+    let app = setup().await;
+    let heidevlinder = app.kindcentrum("heidevlinder").await;
+    let (_, _, team) = app.parts(heidevlinder).await;
+    let token = app.token(AccessRole::TeamMember, AccessScope::Team(team)).await;
+    let answer = post(
+        &app.app,
+        &token,
+        "{ cycles { nodes { team { id } groep { id } } } kindcentra { id koersplannen { id } locaties { id } teams { id } } }",
+    )
+    .await;
+    let cycles = answer["data"]["cycles"]["nodes"].as_array().expect("cycles");
+    assert!(!cycles.is_empty(), "{answer}");
+    assert!(cycles.iter().all(|c| c["team"]["id"] == team.to_string()), "only the team's cycles: {answer}");
+    // Its kindcentrum by name, with nothing in it but the team.
+    assert_eq!(
+        answer["data"]["kindcentra"],
+        json!([{ "id": heidevlinder.to_string(), "koersplannen": [], "locaties": [], "teams": [{ "id": team.to_string() }] }])
+    );
 }
