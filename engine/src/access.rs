@@ -179,7 +179,13 @@ impl Access {
 
     /// Whether something owned by a kindcentrum, team, groep or professional is reached
     /// (cycles and reminders).
-    pub(crate) fn reaches_owner(&self, kindcentrum: Option<i64>, team: Option<i64>, groep: Option<i64>, professional: Option<i64>) -> bool {
+    pub(crate) fn reaches_owner(
+        &self,
+        kindcentrum: Option<i64>,
+        team: Option<i64>,
+        groep: Option<i64>,
+        professional: Option<i64>,
+    ) -> bool {
         self.reaches(|r| {
             contains(&r.kindcentra, kindcentrum)
                 || contains(&r.teams, team)
@@ -190,7 +196,13 @@ impl Access {
 
     /// The rows owned by what is reached, for columns of a kindcentrum, team, groep and
     /// professional owner.
-    pub(crate) fn owner_condition<C: ColumnTrait>(&self, kindcentrum: C, team: C, groep: C, professional: C) -> Condition {
+    pub(crate) fn owner_condition<C: ColumnTrait>(
+        &self,
+        kindcentrum: C,
+        team: C,
+        groep: C,
+        professional: C,
+    ) -> Condition {
         match self.within() {
             None => Condition::all(),
             Some(r) => Condition::any()
@@ -404,10 +416,8 @@ impl Engine {
                 let kindcentra: Vec<i64> = kindcentra.iter().map(|l| l.kindcentrum_id).collect();
                 reach.whole_kindcentra(db, &kindcentra).await?;
                 // The coaches the bestuur employs, whose entries it logs.
-                let staff = professional::Entity::find()
-                    .filter(professional::Column::EmployerBestuurId.eq(id))
-                    .all(db)
-                    .await?;
+                let staff =
+                    professional::Entity::find().filter(professional::Column::EmployerBestuurId.eq(id)).all(db).await?;
                 reach.professionals.extend(staff.iter().map(|p| p.id));
             }
             AccessScope::Kindcentrum(id) => reach.whole_kindcentra(db, &[id]).await?,
@@ -432,16 +442,12 @@ impl Engine {
                     .collect();
                 reach.kindcentrum_names.extend(&works_at);
                 if caller.role == AccessRole::Coach {
-                    let locaties = locatie::Entity::find()
-                        .filter(locatie::Column::KindcentrumId.is_in(works_at))
-                        .all(db)
-                        .await?;
+                    let locaties =
+                        locatie::Entity::find().filter(locatie::Column::KindcentrumId.is_in(works_at)).all(db).await?;
                     reach.locaties_of(db, &locaties).await?;
                 } else {
-                    let teams = team_member::Entity::find()
-                        .filter(team_member::Column::ProfessionalId.eq(id))
-                        .all(db)
-                        .await?;
+                    let teams =
+                        team_member::Entity::find().filter(team_member::Column::ProfessionalId.eq(id)).all(db).await?;
                     reach.teams.extend(teams.iter().map(|m| m.team_id));
                     reach.members_of_teams(db).await?;
                 }
@@ -473,7 +479,13 @@ impl Engine {
 
     /// A row looked up for a change: NotFound when it does not exist or lies outside the
     /// access, Forbidden when the role may not make the change.
-    pub(crate) fn for_change<T: Visible>(&self, row: Option<T>, what: &'static str, id: i64, change: Change) -> Result<T> {
+    pub(crate) fn for_change<T: Visible>(
+        &self,
+        row: Option<T>,
+        what: &'static str,
+        id: i64,
+        change: Change,
+    ) -> Result<T> {
         let row = self.access.found(row, what, id)?;
         self.access.may(change)?;
         Ok(row)
@@ -483,19 +495,15 @@ impl Engine {
 /// The kindcentrum of each doel's koersplan, in three statements.
 pub(crate) async fn kindcentra_of_doelen<C: ConnectionTrait>(db: &C, doelen: &[i64]) -> Result<HashMap<i64, i64>> {
     let doelen = doel::Entity::find().filter(doel::Column::Id.is_in(doelen.iter().copied())).all(db).await?;
-    let ambities = ambitie::Entity::find()
-        .filter(ambitie::Column::Id.is_in(doelen.iter().map(|d| d.ambitie_id)))
-        .all(db)
-        .await?;
+    let ambities =
+        ambitie::Entity::find().filter(ambitie::Column::Id.is_in(doelen.iter().map(|d| d.ambitie_id))).all(db).await?;
     let plans = koersplan::Entity::find()
         .filter(koersplan::Column::Id.is_in(ambities.iter().map(|a| a.koersplan_id)))
         .all(db)
         .await?;
     let kindcentrum_of_plan: HashMap<i64, i64> = plans.iter().map(|p| (p.id, p.kindcentrum_id)).collect();
-    let kindcentrum_of_ambitie: HashMap<i64, i64> = ambities
-        .iter()
-        .filter_map(|a| Some((a.id, *kindcentrum_of_plan.get(&a.koersplan_id)?)))
-        .collect();
+    let kindcentrum_of_ambitie: HashMap<i64, i64> =
+        ambities.iter().filter_map(|a| Some((a.id, *kindcentrum_of_plan.get(&a.koersplan_id)?))).collect();
     Ok(doelen.iter().filter_map(|d| Some((d.id, *kindcentrum_of_ambitie.get(&d.ambitie_id)?))).collect())
 }
 

@@ -70,8 +70,7 @@ impl Engine {
     pub async fn record_measurement(&self, input: NewMeasurement) -> Result<measurement::Model> {
         let txn = self.db().begin().await?;
         let indicator = indicator::Entity::find_by_id(input.indicator_id).one(&txn).await?;
-        let indicator =
-            self.for_change(indicator, "indicator", input.indicator_id, crate::access::Change::Evidence)?;
+        let indicator = self.for_change(indicator, "indicator", input.indicator_id, crate::access::Change::Evidence)?;
         let row = self.record_measurement_in(&txn, &indicator, input).await?;
         txn.commit().await?;
         Ok(row)

@@ -88,8 +88,7 @@ async fn populate(engine: &Engine, kindcentrum: i64) {
     }
     engine.materialize().await.expect("materialize");
     for groep in &groepen {
-        let scores =
-            (1..=3).map(|i| NewScore::parse(i, Some(&format!("k0{i}")), 3.0, 2.0).expect("score")).collect();
+        let scores = (1..=3).map(|i| NewScore::parse(i, Some(&format!("k0{i}")), 3.0, 2.0).expect("score")).collect();
         let scan = NewScan {
             groep_id: groep.id,
             scanned_on: date(2026, 10, 5),
@@ -329,7 +328,15 @@ async fn setup() -> Fixture {
         .token;
     // No depth or complexity limit: the walk selects every field a few levels deep.
     let config = ApiConfig { max_depth: 64, max_complexity: usize::MAX, ..ApiConfig::default() };
-    Fixture { engine: engine.clone(), app: router(engine, config), admin, bestuur_a, directeur_a, db, others: Others { ids, names } }
+    Fixture {
+        engine: engine.clone(),
+        app: router(engine, config),
+        admin,
+        bestuur_a,
+        directeur_a,
+        db,
+        others: Others { ids, names },
+    }
 }
 
 // --- The schema, as introspection tells it -----------------------------------------------
@@ -355,7 +362,10 @@ struct TypeRef {
 
 /// The type of an argument or input field; one with a default value need not be given.
 fn type_of(field: &Value) -> TypeRef {
-    TypeRef { required: field["defaultValue"].is_null() && field["type"]["kind"] == "NON_NULL", ..unwrap(&field["type"]) }
+    TypeRef {
+        required: field["defaultValue"].is_null() && field["type"]["kind"] == "NON_NULL",
+        ..unwrap(&field["type"])
+    }
 }
 
 fn unwrap(t: &Value) -> TypeRef {
@@ -523,12 +533,10 @@ impl Schema {
                     let value = match input_field {
                         None if arg_t.list => format!("[\"{id}\"]"),
                         None => format!("\"{id}\""),
-                        Some(input_field) => {
-                            match self.input_object(&arg_t.name, others, Some((input_field, id))) {
-                                Some(value) => value,
-                                None => continue,
-                            }
-                        }
+                        Some(input_field) => match self.input_object(&arg_t.name, others, Some((input_field, id))) {
+                            Some(value) => value,
+                            None => continue,
+                        },
                     };
                     variant.insert(arg.clone(), value);
                     variants.push(variant);

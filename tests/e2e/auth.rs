@@ -73,16 +73,30 @@ fn token_create_refuses_what_cannot_be() {
 }
 
 #[tokio::test]
-async fn the_demo_prints_a_working_token_for_every_role() {
+async fn the_demo_prints_a_working_token_for_every_role_each_seeing_its_scope() {
     let app = App::spawn_demo();
-    let mut roles = Vec::new();
+    let mut seen = Vec::new();
     for _ in 0..6 {
         let line = app.stdout_line();
         let (label, token) = line.rsplit_once(": ").expect("demo token line");
         let role = label.trim_start_matches("demo token ").split(' ').next().expect("role").to_owned();
-        let (status, body) = app.post_as(Some(&format!("Bearer {token}")), "{ besturen { name } }").await;
+        let (status, body) = app.post_as(Some(&format!("Bearer {token}")), "{ kindcentra { key } }").await;
         assert_eq!(status, reqwest::StatusCode::OK, "{role}: {body}");
-        roles.push(role);
+        let keys: Vec<String> = body["data"]["kindcentra"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{role}: {body}"))
+            .iter()
+            .map(|k| k["key"].as_str().expect("key").to_owned())
+            .collect();
+        seen.push((role, keys.join(" ")));
     }
-    assert_eq!(roles, ["admin", "bestuur", "directeur", "coach", "team-member", "reader"]);
+    let expected = [
+        ("admin", "kc-balans de-klinkert heidevlinder"),
+        ("bestuur", "kc-balans"),
+        ("directeur", "kc-balans"),
+        ("coach", "heidevlinder"),
+        ("team-member", "heidevlinder"),
+        ("reader", "de-klinkert"),
+    ];
+    assert_eq!(seen, expected.map(|(role, keys)| (role.to_owned(), keys.to_owned())));
 }

@@ -407,7 +407,8 @@ impl Engine {
     pub async fn update_schedule(&self, id: i64, spec: ScheduleSpec) -> Result<Schedule> {
         spec.validate()?;
         let txn = self.db().begin().await?;
-        let row = self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
+        let row =
+            self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
         if (row.scope_kind.as_str(), row.scope_id) != (spec.scope.kind(), spec.scope.id()) {
             return Err(Error::Validation("a schedule keeps its scope; create a new one for another scope".into()));
         }
@@ -436,7 +437,8 @@ impl Engine {
     /// it continues from now, without catching up the pause.
     pub async fn pause_schedule(&self, id: i64, paused: bool) -> Result<Schedule> {
         let txn = self.db().begin().await?;
-        let row = self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
+        let row =
+            self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
         let now = self.clock().now();
         if paused {
             occurrence::Entity::update_many()
