@@ -86,11 +86,7 @@ async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<(Caller,
     let Some(token) = authorization.trim().strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
         return Err(refused(AuthError::Malformed.to_string()));
     };
-    let authenticated = match engine.authenticate(token).await {
-        Ok(Ok(caller)) => engine.access(&caller).await.map(|access| Ok((caller, engine.scoped(access)))),
-        other => other.map(|refusal| refusal.map(|caller| (caller, engine.clone()))),
-    };
-    match authenticated {
+    match scoped(engine, token).await {
         Ok(Ok(authorized)) => Ok(authorized),
         Ok(Err(why)) => {
             tracing::info!(reason = %why, "request refused");
@@ -102,6 +98,16 @@ async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<(Caller,
             Err((StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response())
         }
     }
+}
+
+/// The caller of a token, and the engine scoped to what it may read and change.
+async fn scoped(engine: &Engine, token: &str) -> koers_engine::Result<Result<(Caller, Engine), AuthError>> {
+    let caller = match engine.authenticate(token).await? {
+        Ok(caller) => caller,
+        Err(why) => return Ok(Err(why)),
+    };
+    let access = engine.access(&caller).await?;
+    Ok(Ok((caller, engine.scoped(access))))
 }
 
 async fn graphql(State(state): State<AppState>, request: Request) -> Response {

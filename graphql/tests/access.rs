@@ -826,7 +826,8 @@ async fn a_team_member_sees_the_cycles_of_its_team_and_nothing_of_the_kindcentru
     .await;
     let cycles = answer["data"]["cycles"]["nodes"].as_array().expect("cycles");
     assert!(!cycles.is_empty(), "{answer}");
-    assert!(cycles.iter().all(|c| c["team"]["id"] == team.to_string()), "only the team's cycles: {answer}");
+    let team_id = team.to_string();
+    assert!(cycles.iter().all(|c| c["team"]["id"] == team_id.as_str()), "only the team's cycles: {answer}");
     // Its kindcentrum by name, with nothing in it but the team.
     assert_eq!(
         answer["data"]["kindcentra"],
