@@ -291,52 +291,31 @@ through_parent!(
     ve_indication,
 );
 
-impl Visible for bestuur::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.sees_bestuur(self.id)
-    }
+/// `Visible` for rows whose visibility is one test of the access.
+macro_rules! visible_by {
+    ($($module:ident => |$row:ident, $access:ident| $test:expr;)*) => {
+        $(impl Visible for $module::Model {
+            fn visible(&self, $access: &Access) -> bool {
+                let $row = self;
+                $test
+            }
+        })*
+    };
 }
 
-impl Visible for kindcentrum::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.sees_kindcentrum(self.id)
-    }
-}
-
-impl Visible for onderdeel::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.sees_kindcentrum(self.kindcentrum_id)
-    }
-}
-
-impl Visible for locatie::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.sees_locatie(self.id)
-    }
-}
-
-impl Visible for groep::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.sees_groep(self.id)
-    }
-}
-
-impl Visible for team::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.sees_team(self.id)
-    }
-}
-
-impl Visible for professional::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.sees_professional(self.id)
-    }
-}
-
-impl Visible for koersplan::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.reaches_kindcentrum(self.kindcentrum_id)
-    }
+visible_by! {
+    bestuur => |row, access| access.sees_bestuur(row.id);
+    kindcentrum => |row, access| access.sees_kindcentrum(row.id);
+    onderdeel => |row, access| access.sees_kindcentrum(row.kindcentrum_id);
+    locatie => |row, access| access.sees_locatie(row.id);
+    groep => |row, access| access.sees_groep(row.id);
+    team => |row, access| access.sees_team(row.id);
+    professional => |row, access| access.sees_professional(row.id);
+    koersplan => |row, access| access.reaches_kindcentrum(row.kindcentrum_id);
+    cycle => |row, access| access.reaches_owner(row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id);
+    reminder => |row, access| access.reaches_owner(row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id);
+    scan => |row, access| access.sees_groep(row.groep_id);
+    schedule => |row, access| Scope::new(&row.scope_kind, row.scope_id).is_ok_and(|scope| access.reaches_scope(scope));
 }
 
 impl Visible for indicator::Model {
@@ -352,33 +331,9 @@ impl Visible for indicator::Model {
     }
 }
 
-impl Visible for cycle::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.reaches_owner(self.kindcentrum_id, self.team_id, self.groep_id, self.professional_id)
-    }
-}
-
 impl Visible for crate::cycle::CycleEventRecord {
     fn visible(&self, access: &Access) -> bool {
         access.reaches_owner(self.kindcentrum_id, self.team_id, self.groep_id, self.professional_id)
-    }
-}
-
-impl Visible for reminder::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.reaches_owner(self.kindcentrum_id, self.team_id, self.groep_id, self.professional_id)
-    }
-}
-
-impl Visible for schedule::Model {
-    fn visible(&self, access: &Access) -> bool {
-        Scope::new(&self.scope_kind, self.scope_id).is_ok_and(|scope| access.reaches_scope(scope))
-    }
-}
-
-impl Visible for scan::Model {
-    fn visible(&self, access: &Access) -> bool {
-        access.sees_groep(self.groep_id)
     }
 }
 
