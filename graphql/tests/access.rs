@@ -834,3 +834,40 @@ async fn a_team_member_sees_the_cycles_of_its_team_and_nothing_of_the_kindcentru
         json!([{ "id": heidevlinder.to_string(), "koersplannen": [], "locaties": [], "teams": [{ "id": team.to_string() }] }])
     );
 }
+
+#[tokio::test]
+async fn a_subscription_carries_only_the_events_within_reach() {
+    use futures::{FutureExt as _, StreamExt as _};
+
+    let app = setup().await;
+    let caller = app.engine.authenticate(&app.bestuur_a).await.expect("query").expect("caller");
+    let scoped = app.engine.scoped(app.engine.access(&caller).await.expect("access"));
+    let schema = koers_graphql::schema(app.engine.clone());
+    let request = async_graphql::Request::new("subscription { cycleEvents { cycleId } }")
+        .data(scoped.clone())
+        .data(koers_graphql::loader::new(scoped));
+    let mut events = schema.execute_stream(request);
+    // The first poll subscribes; nothing has happened yet.
+    assert!(events.next().now_or_never().is_none());
+
+    let start = |kindcentrum: &'static str| {
+        let engine = app.engine.clone();
+        async move {
+            let kc = engine.kindcentrum_by_key(kindcentrum).await.expect("query").expect("kindcentrum").id;
+            let team = engine.teams_of(&[kc]).await.expect("teams")[&kc][0].id;
+            let start = StartCycle {
+                workflow: "pdca".into(),
+                title: "Experiment".into(),
+                owner: Owner::Team(team),
+                doelen: Vec::new(),
+                due_dates: BTreeMap::new(),
+                occurrence_id: None,
+            };
+            engine.start_cycle("setup", start).await.expect("cycle").id
+        }
+    };
+    start("heidevlinder").await;
+    let own = start("kc-balans").await;
+    let first = events.next().await.expect("an event");
+    assert_eq!(first.data.into_json().expect("json"), json!({ "cycleEvents": { "cycleId": own.to_string() } }));
+}
