@@ -22,6 +22,7 @@ pub mod retention;
 pub mod scan;
 pub mod schedule;
 pub mod store;
+pub mod testing;
 pub mod workflow;
 
 use std::sync::Arc;

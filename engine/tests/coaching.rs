@@ -13,7 +13,6 @@ use koers_engine::domain::CoachingKind;
 use koers_engine::entity::{bestuur, coaching_coachee, coaching_entry, locatie, professional};
 use koers_engine::import::{import_file, import_str};
 use koers_engine::read::Page;
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -36,7 +35,7 @@ fn example(name: &str) -> std::path::PathBuf {
 
 /// A fresh database with the Heidevlinder example and `extra` files, on a clock at `now`.
 async fn heidevlinder(now: DateTime<Utc>, extra: &[&str]) -> (Engine, ManualClock) {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     import_file(&db, &example("heidevlinder.toml")).await.expect("import");
     for (i, source) in extra.iter().enumerate() {
         import_str(&db, &format!("extra{i}.toml"), source).await.expect("import extra");
@@ -46,7 +45,7 @@ async fn heidevlinder(now: DateTime<Utc>, extra: &[&str]) -> (Engine, ManualCloc
 }
 
 async fn engine_with(now: DateTime<Utc>, source: &str) -> (Engine, ManualClock) {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     import_str(&db, "test.toml", source).await.expect("import");
     let clock = ManualClock::new(now);
     (Engine::with_clock(db, Arc::new(clock.clone())), clock)
@@ -587,7 +586,7 @@ roles = ["pedagogisch-coach"]
 /// Statements taken by `coaching_norms` over every bestuur of a database with `n` houders
 /// that each logged an hour of coaching.
 async fn statements_for_norms(n: usize) -> (usize, usize) {
-    let mut db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let mut db = koers_engine::testing::database().await;
     import_str(&db, "houders.toml", &houders(n)).await.expect("import");
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();

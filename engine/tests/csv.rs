@@ -9,7 +9,6 @@ use koers_engine::clock::ManualClock;
 use koers_engine::csv_import::{CsvKind, CsvRejected};
 use koers_engine::entity::{coaching_entry, measurement, scan, scan_score};
 use koers_engine::import::import_file;
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -24,7 +23,7 @@ fn read(name: &str) -> String {
 
 /// The demo organisations, on 1 December 2026.
 async fn engine() -> Engine {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     for file in ["heidevlinder.toml", "de-klinkert.toml"] {
         import_file(&db, &example(file)).await.expect("import");
     }

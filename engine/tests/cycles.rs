@@ -11,7 +11,6 @@ use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, state_of};
 use koers_engine::entity::{cycle_event, doel, professional, team};
 use koers_engine::import::import_str;
 use koers_engine::read::Page;
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::{WorkflowDef, load};
 use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -78,7 +77,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     import_str(&db, "org.toml", ORG).await.expect("import");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("time"));
     let engine = Engine::with_clock(db, Arc::new(clock.clone()));

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use koers_engine::entity::*;
 use koers_engine::import::{import_file, import_str};
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::{DatabaseConnection, Error, ImportError};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -14,7 +13,7 @@ fn example(name: &str) -> PathBuf {
 }
 
 async fn fresh() -> DatabaseConnection {
-    open(&StoreConfig::new("sqlite::memory:")).await.expect("in-memory database")
+    koers_engine::testing::database().await
 }
 
 /// Every row of every table the import writes, to compare database states.

@@ -10,7 +10,6 @@ use koers_engine::cycle::{Owner, StartCycle};
 use koers_engine::entity::{ambitie, doel, koersplan, measurement, succescriterium, team};
 use koers_engine::import::import_str;
 use koers_engine::progress::{Evidence, Signal, SignalSubject};
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -89,7 +88,7 @@ succescriteria = [{ description = "Een verhaal" }]
 
 #[tokio::test]
 async fn progress_follows_the_latest_measurement_up_to_the_peildatum() {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     import_str(&db, "plan.toml", PLAN).await.expect("import");
     let engine = Engine::new(db);
     let id = koersplan::Entity::find().one(engine.db()).await.expect("q").expect("plan").id;
@@ -123,7 +122,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// An engine over the plan, with the clock at noon UTC of `today`.
 async fn engine_on(today: NaiveDate) -> (Engine, Arc<ManualClock>, koersplan::Model) {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     import_str(&db, "plan.toml", PLAN).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.from_utc_datetime(&today.and_hms_opt(12, 0, 0).expect("noon"))));
     let engine = Engine::with_clock(db, clock.clone());

@@ -10,7 +10,6 @@ use koers_engine::clock::ManualClock;
 use koers_engine::entity::{groep, scan, scan_score};
 use koers_engine::import::import_file;
 use koers_engine::scan::{NewScan, NewScore, Technique};
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::load;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -30,7 +29,7 @@ fn scan(groep_id: i64, on: NaiveDate, rows: &[(Option<&str>, f64, f64)]) -> NewS
 
 #[tokio::test]
 async fn child_scores_are_folded_into_the_distribution_after_the_retention_period() {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time")));

@@ -15,7 +15,6 @@ use koers_engine::cycle::{Owner, StartCycle, state_of};
 use koers_engine::entity::{cycle, cycle_event, groep, scan, scan_score};
 use koers_engine::import::import_file;
 use koers_engine::scan::{BandCounts, NewScan, NewScore, ScanGoals, Technique};
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -28,7 +27,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let mut db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let mut db = koers_engine::testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
     let statements = Arc::new(AtomicUsize::new(0));

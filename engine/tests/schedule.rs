@@ -14,7 +14,6 @@ use koers_engine::read::Page;
 use koers_engine::schedule::rule::{Rule, WeekdayName};
 use koers_engine::schedule::template::TemplateOptions;
 use koers_engine::schedule::{Action, CatchUp, Holidays, Overlap, Policy, ScheduleSpec, Scope, Targets};
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -33,7 +32,7 @@ fn example(name: &str) -> std::path::PathBuf {
 }
 
 async fn engine_at(start: DateTime<Utc>, files: &[&str]) -> (Engine, ManualClock) {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     for file in files {
         import_file(&db, &example(file)).await.expect("import");
     }

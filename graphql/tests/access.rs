@@ -28,7 +28,6 @@ use koers_engine::read::Page;
 use koers_engine::scan::{NewScan, NewScore, Technique};
 use koers_engine::schedule::Scope;
 use koers_engine::schedule::template::TemplateOptions;
-use koers_engine::store::{StoreConfig, open};
 use koers_graphql::ApiConfig;
 use koers_graphql::server::router;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -274,7 +273,7 @@ succescriteria = [{ description = "Ouders komen naar de informatieavond" }]
 /// KC Balans of Lucas Onderwijs first, then Heidevlinder (Fluks) and De Klinkert (Spelen =
 /// Leren and its school bestuur): the others.
 async fn setup() -> Fixture {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("now"));
     let engine = Engine::with_clock(db.clone(), Arc::new(clock.clone()));
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");

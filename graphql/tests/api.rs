@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_graphql::Request;
 use koers_engine::Engine;
 use koers_engine::import::import_str;
-use koers_engine::store::{StoreConfig, open};
 
 /// One kindcentrum with a koersplan of 3 ambities x 3 doelen x 3 criteria, planning,
 /// an indicator with measurements and 3 professionals in a team.
@@ -75,7 +74,7 @@ pijlers = ["Iedereen zien"]
 
 /// A database with `n` kindcentra and a counter of the statements run on it.
 async fn with_kindcentra(n: usize) -> (Engine, Arc<AtomicUsize>) {
-    let mut db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let mut db = koers_engine::testing::database().await;
     for i in 0..n {
         import_str(&db, &format!("kc{i}.toml"), &kindcentrum(i)).await.expect("import");
     }

@@ -16,7 +16,6 @@ use koers_engine::domain::CoachingKind;
 use koers_engine::entity::{bestuur, groep, professional, team};
 use koers_engine::import::import_str;
 use koers_engine::scan::{NewScan, NewScore, Technique};
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::load;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -136,7 +135,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// The database with `n` kindcentra, each with a scan, coaching hours and an overdue
 /// cycle; and a counter of the statements run on it.
 async fn board(n: usize) -> (Engine, Arc<AtomicUsize>, i64) {
-    let mut db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let mut db = koers_engine::testing::database().await;
     import_str(&db, "besturen.toml", &besturen(n)).await.expect("import");
     for i in 0..n {
         import_str(&db, &format!("plan{i}.toml"), &koersplan(i)).await.expect("plan");
@@ -275,7 +274,7 @@ async fn the_board_query_answers_every_kindcentrum_in_a_constant_number_of_state
 #[tokio::test]
 async fn the_demo_besturen_take_no_more_statements_than_a_large_board() {
     let generated = voortgang(8).await;
-    let mut db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let mut db = koers_engine::testing::database().await;
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples");
     for file in ["kc-balans.toml", "heidevlinder.toml", "de-klinkert.toml"] {
         koers_engine::import::import_file(&db, &examples.join(file)).await.expect("import");

@@ -10,12 +10,11 @@ use chrono::{TimeZone, Utc};
 use koers_engine::Engine;
 use koers_engine::clock::ManualClock;
 use koers_engine::import::import_file;
-use koers_engine::store::{StoreConfig, open};
 use serde_json::{Value, json};
 
 /// The Heidevlinder example on 14 March 2026 (day 73 of 365).
 async fn heidevlinder() -> Engine {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 14, 12, 0, 0).single().expect("time"));

@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use koers_engine::Engine;
 use koers_engine::auth::{AccessRole, AccessScope};
-use koers_engine::store::{StoreConfig, open};
 use koers_graphql::ApiConfig;
 use koers_graphql::server::router;
 use serde_json::{Value, json};
@@ -14,7 +13,7 @@ use tower::ServiceExt as _;
 
 /// The routes over an empty database; every request carries an admin token.
 async fn app(config: ApiConfig) -> Router {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     let engine = Engine::new(db);
     let token = engine.create_token("test", AccessRole::Admin, AccessScope::All, None).await.expect("token").token;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");

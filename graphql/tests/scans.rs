@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_graphql::{Request, Value};
 use koers_engine::Engine;
 use koers_engine::import::import_file;
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::load;
 use serde_json::json;
 
@@ -21,7 +20,7 @@ struct Api {
 
 impl Api {
     async fn new() -> Api {
-        let mut db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+        let mut db = koers_engine::testing::database().await;
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
         import_file(&db, &file).await.expect("import");
         let statements = Arc::new(AtomicUsize::new(0));

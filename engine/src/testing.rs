@@ -1,0 +1,49 @@
+//! Databases for tests: SQLite by default, and PostgreSQL when `KOERS_TEST_DATABASE_URL`
+//! names a server (`postgres://user@host:port/db`), where each test gets a database of its
+//! own, created fresh. The whole suite runs on either store unchanged.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+use crate::store::{StoreConfig, connect, open};
+
+/// The environment variable that turns the tests to PostgreSQL.
+pub const DATABASE_URL: &str = "KOERS_TEST_DATABASE_URL";
+
+/// The server the tests run on, if not SQLite.
+pub fn postgres() -> Option<String> {
+    std::env::var(DATABASE_URL).ok().filter(|url| !url.trim().is_empty())
+}
+
+/// A new, empty PostgreSQL database on the test server: its URL.
+async fn fresh_postgres(server: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let name = format!("koers_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let admin = connect(&StoreConfig::new(server)).await.expect("the test database server answers");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create the test database");
+    admin.close().await.expect("close");
+    let (base, _) = server.rsplit_once('/').expect("a postgres:// URL with a database");
+    format!("{base}/{name}")
+}
+
+/// A fresh, migrated database for one test: SQLite in memory, or a new PostgreSQL
+/// database.
+pub async fn database() -> DatabaseConnection {
+    let url = match postgres() {
+        Some(server) => fresh_postgres(&server).await,
+        None => "sqlite::memory:".to_owned(),
+    };
+    open(&StoreConfig::new(url)).await.expect("the test database opens")
+}
+
+/// The URL of a fresh database for a test that runs the binary: a SQLite file in `dir`,
+/// or a new PostgreSQL database.
+pub async fn database_url(dir: &Path, file: &str) -> String {
+    match postgres() {
+        Some(server) => fresh_postgres(&server).await,
+        None => format!("sqlite://{}", dir.join(file).display()),
+    }
+}
