@@ -260,6 +260,7 @@ impl Engine {
     /// snapshot.
     #[tracing::instrument(skip(self))]
     pub async fn export_kindcentrum(&self, kindcentrum_id: i64) -> Result<Export> {
+        self.unscoped()?;
         // A transaction so that every statement reads the same moment; PostgreSQL needs
         // REPEATABLE READ for that, SQLite's read transaction is one snapshot already.
         let txn = match self.db().get_database_backend() {
@@ -278,6 +279,7 @@ impl Engine {
     /// does not fit, nothing. Refused when the database holds any kindcentrum or bestuur.
     #[tracing::instrument(skip(self, export), fields(kindcentrum = export.kindcentrum))]
     pub async fn restore_export(&self, export: &Export) -> Result<RestoreReport> {
+        self.unscoped()?;
         if !self.is_empty().await? {
             return Err(ExportRefused::NotEmpty.into());
         }
@@ -291,6 +293,20 @@ impl Engine {
         txn.commit().await?;
         self.schedules_changed();
         Ok(report)
+    }
+}
+
+impl Engine {
+    /// Export and restore read and write whole tables past the access checks of the other
+    /// services, child codes included: they are for the engine's own access (the CLI), not
+    /// for an engine scoped to a caller's token.
+    fn unscoped(&self) -> Result<()> {
+        match self.access_of().role() {
+            None => Ok(()),
+            Some(role) => Err(Error::Forbidden(format!(
+                "a token of role {role} may not export or restore; use `koers export` and `koers import-export`"
+            ))),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::clock::ManualClock;
 use koers_engine::csv_import::CsvKind;
 use koers_engine::cycle::machine::Values;
@@ -466,6 +467,21 @@ async fn restore_refuses_a_database_with_data_and_bad_files_and_writes_nothing()
         assert!(target.is_empty().await.expect("q"));
         assert_eq!(workflow_version::Entity::find().count(target.db()).await.expect("q"), 0, "{expected}");
     }
+}
+
+#[tokio::test]
+async fn an_engine_scoped_to_a_token_neither_exports_nor_restores() {
+    let demo = demo().await;
+    let export = demo.export(demo.balans).await;
+    let token = demo.engine.create_token("beheer", AccessRole::Admin, AccessScope::All, None).await.expect("token");
+    let caller = demo.engine.authenticate(&token.token).await.expect("q").expect("valid");
+    let scoped = demo.engine.scoped(demo.engine.access(&caller).await.expect("access"));
+    let refused = scoped.export_kindcentrum(demo.balans).await.expect_err("scoped");
+    assert!(matches!(&refused, Error::Forbidden(m) if m.contains("koers export")), "{refused}");
+    let target = fresh(&demo.clock).await;
+    let scoped = target.scoped(demo.engine.access(&caller).await.expect("access"));
+    assert!(matches!(scoped.restore_export(&export).await, Err(Error::Forbidden(_))));
+    assert!(target.is_empty().await.expect("q"));
 }
 
 #[tokio::test]
