@@ -1,4 +1,5 @@
-//! The `koers` command: serve the API, migrate the database, import files.
+//! The `koers` command: serve the API, migrate the database, import files, export and
+//! restore a kindcentrum.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use koers_engine::Engine;
 use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::clock::OffsetClock;
 use koers_engine::csv_import::CsvKind;
+use koers_engine::export::Export;
 use koers_engine::schedule::Scope;
 use koers_engine::schedule::rule::instant;
 use koers_engine::schedule::template::TemplateOptions;
@@ -136,6 +138,25 @@ enum Command {
         database: DatabaseArgs,
         /// What the file holds: measurements, scans or coaching.
         kind: CsvKind,
+        file: PathBuf,
+    },
+    /// Write every row of one kindcentrum as JSON, to restore with `koers import-export`.
+    /// API tokens are never exported.
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The id of the kindcentrum.
+        #[arg(long)]
+        kindcentrum: i64,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Restore a file of `koers export` into an empty database (no kindcentra, no
+    /// besturen), all or nothing, with the ids it had.
+    ImportExport {
+        #[command(flatten)]
+        database: DatabaseArgs,
         file: PathBuf,
     },
     /// API tokens: create one (printed once, alone on standard output), list, revoke.
@@ -280,6 +301,34 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(file = %name, rows = report.rows, created = report.created, "imported");
             Ok(())
         }
+        Command::Export { database, kindcentrum, output } => {
+            let engine = Engine::new(store::open(&database.config()).await?);
+            let export = engine.export_kindcentrum(kindcentrum).await?;
+            let written = match &output {
+                Some(path) => std::fs::File::create(path)
+                    .and_then(|file| write_export(&export, std::io::BufWriter::new(file)))
+                    .with_context(|| format!("cannot write {}", path.display())),
+                None => write_export(&export, std::io::stdout().lock()).context("cannot write the export"),
+            };
+            written?;
+            let rows: usize = export.tables().map(|(_, rows)| rows.len()).sum();
+            tracing::info!(kindcentrum, rows, "exported");
+            Ok(())
+        }
+        Command::ImportExport { database, file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let export = Export::parse(&text).with_context(|| format!("{}", file.display()))?;
+            let engine = Engine::new(store::open(&database.config()).await?);
+            let report = engine.restore_export(&export).await.with_context(|| format!("{}", file.display()))?;
+            tracing::info!(
+                file = %file.display(),
+                kindcentrum = export.kindcentrum(),
+                written = report.written,
+                kept = report.kept,
+                "restored"
+            );
+            Ok(())
+        }
         Command::Token { database, command } => token(database.config(), command).await,
         Command::Schema => {
             #[allow(clippy::print_stdout)] // the schema is the command's output
@@ -289,6 +338,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn write_export(export: &Export, mut out: impl std::io::Write) -> std::io::Result<()> {
+    export.write(&mut out)?;
+    out.flush()
 }
 
 async fn token(config: StoreConfig, command: TokenCommand) -> anyhow::Result<()> {

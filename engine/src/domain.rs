@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
@@ -175,6 +175,13 @@ impl FromStr for SchoolYear {
     }
 }
 
+impl Serialize for SchoolYear {
+    /// Written as the Deserialize impl reads it: `2019-2020`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl<'de> Deserialize<'de> for SchoolYear {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -236,6 +243,12 @@ mod tests {
         assert_eq!(year.to_string(), "2019-2020");
         assert_eq!(year.first_day(), NaiveDate::from_ymd_opt(2019, 8, 1).expect("date"));
         assert_eq!(year.last_day(), NaiveDate::from_ymd_opt(2020, 7, 31).expect("date"));
+    }
+
+    #[test]
+    fn school_year_serializes_as_it_deserializes() {
+        let year: SchoolYear = serde_json::from_value(serde_json::json!("2019-2020")).expect("valid");
+        assert_eq!(serde_json::to_value(year).expect("json"), "2019-2020");
     }
 
     #[test]

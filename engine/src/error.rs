@@ -11,6 +11,10 @@ pub enum Error {
     /// A CSV file was rejected; nothing of it was written.
     #[error(transparent)]
     Csv(#[from] crate::csv_import::CsvRejected),
+    /// An export file was refused, or the database to restore it into is not empty;
+    /// nothing of it was written.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportRefused),
     /// No such object (or not visible to the caller).
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },

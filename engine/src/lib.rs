@@ -14,6 +14,7 @@ pub mod cycle;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod measurement;
 pub mod progress;

@@ -10,7 +10,7 @@ use koers_engine::Error;
 pub fn to_graphql(err: &Error) -> async_graphql::Error {
     let (code, message) = match err {
         Error::NotFound { .. } => ("NOT_FOUND", err.to_string()),
-        Error::Validation(_) | Error::Import(_) | Error::Csv(_) | Error::Definition(_) => {
+        Error::Validation(_) | Error::Import(_) | Error::Csv(_) | Error::Export(_) | Error::Definition(_) => {
             ("VALIDATION", err.to_string())
         }
         Error::Forbidden(_) => ("FORBIDDEN", err.to_string()),

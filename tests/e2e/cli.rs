@@ -1,4 +1,4 @@
-//! The other commands: migrate, import, and clear failures.
+//! The other commands: migrate, import, export and restore, and clear failures.
 
 use crate::helpers::{example, run};
 
@@ -81,4 +81,55 @@ fn an_invalid_workflow_definition_stops_start_up() {
     assert!(message.contains("unknown phase `controle`"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
     assert!(!dir.path().join("k.db").exists(), "nothing was started");
+}
+
+#[test]
+fn export_and_restore_a_kindcentrum() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = format!("sqlite://{}", dir.path().join("source.db").display());
+    let target = format!("sqlite://{}", dir.path().join("target.db").display());
+    for file in ["kc-balans.toml", "heidevlinder.toml"] {
+        let output = run(&["import", "--database-url", &source, example(file).to_str().expect("path")]);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+
+    // Heidevlinder, imported second, is kindcentrum 2.
+    let exported = run(&["export", "--kindcentrum", "2", "--database-url", &source]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let document: serde_json::Value = serde_json::from_slice(&exported.stdout).expect("JSON on standard output");
+    assert_eq!(
+        (&document["format"], &document["version"]),
+        (&serde_json::json!("koers-export"), &serde_json::json!(1))
+    );
+    assert_eq!(document["tables"]["kindcentrum"][0]["key"], "heidevlinder");
+    assert!(document["tables"].get("api_token").is_none());
+
+    let file = dir.path().join("heidevlinder.json");
+    let path = file.to_str().expect("path");
+    let output = run(&["export", "--kindcentrum", "2", "--database-url", &source, "--output", path]);
+    assert!(output.status.success() && output.stdout.is_empty(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&file).expect("file"), exported.stdout);
+
+    let output = run(&["import-export", "--database-url", &target, path]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("restored"), "{}", stderr(&output));
+    let again = run(&["export", "--kindcentrum", "2", "--database-url", &target]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(String::from_utf8_lossy(&again.stdout), String::from_utf8_lossy(&exported.stdout));
+
+    let output = run(&["import-export", "--database-url", &target, path]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("the database is not empty"), "{}", stderr(&output));
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"format\": \"koers-export\", \"version\": 7}").expect("write");
+    let empty = format!("sqlite://{}", dir.path().join("empty.db").display());
+    let output = run(&["import-export", "--database-url", &empty, bad.to_str().expect("path")]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("bad.json") && message.contains("export version 7 is not supported"), "{message}");
+
+    let output = run(&["export", "--kindcentrum", "99", "--database-url", &source]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("kindcentrum 99 not found"), "{}", stderr(&output));
 }

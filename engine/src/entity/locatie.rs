@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::domain::VacationRegion;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "locatie")]
 pub struct Model {
     #[sea_orm(primary_key)]

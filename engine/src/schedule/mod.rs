@@ -356,7 +356,7 @@ fn in_window(local_at: NaiveDateTime, policy: &Policy) -> bool {
 
 impl Engine {
     /// Wakes the scheduler loop: schedules changed.
-    fn schedules_changed(&self) {
+    pub(crate) fn schedules_changed(&self) {
         self.inner.schedules_changed.notify_one();
     }
 

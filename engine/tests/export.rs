@@ -1,0 +1,515 @@
+//! Export and restore of one kindcentrum: a restored export exports to the same bytes and
+//! answers the same questions, holds nothing of another kindcentrum, and a bad file or a
+//! database with data is refused with nothing written. Every table of the schema is either
+//! exported or deliberately not.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use koers_engine::auth::{AccessRole, AccessScope};
+use koers_engine::clock::ManualClock;
+use koers_engine::csv_import::CsvKind;
+use koers_engine::cycle::machine::Values;
+use koers_engine::cycle::{NewPitch, Owner, StartCycle};
+use koers_engine::domain::Signal;
+use koers_engine::entity::{
+    bestuur, groep, indicator, kindcentrum, koersplan, locatie, onderdeel, professional, professional_kindcentrum,
+    team, workflow_version,
+};
+use koers_engine::export::{Export, ExportRefused, NOT_EXPORTED, TABLES};
+use koers_engine::import::{import_file, import_str};
+use koers_engine::measurement::{NewMeasurement, Period};
+use koers_engine::progress::{Evidence, SignalSubject};
+use koers_engine::schedule::Scope;
+use koers_engine::schedule::template::TemplateOptions;
+use koers_engine::store::{StoreConfig, open};
+use koers_engine::workflow::load;
+use koers_engine::{Engine, Error};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
+use serde_json::{Value, json};
+
+/// On top of the examples: a professional of KC Balans and Heidevlinder both, a VE
+/// indication per houder, an indicator of a bestuur and one of a groep, and a koersplan of
+/// Heidevlinder that uses both.
+const EXTRA: &str = r#"
+[[bestuur]]
+key = "fluks-opvang"
+name = "Fluks opvang"
+kind = "kinderopvang"
+voorschoolse_educatie = [{ year = 2026, children = 4 }]
+
+[[bestuur]]
+key = "spelen-is-leren"
+name = "Stichting Spelen = Leren"
+kind = "kinderopvang"
+voorschoolse_educatie = [{ year = 2026, children = 9 }]
+
+[[professional]]
+key = "ib-gedeeld"
+name = "M. de Vries"
+employer = "lucas-onderwijs"
+kindcentra = ["kc-balans", "heidevlinder"]
+roles = ["intern-begeleider", "leerkracht"]
+fte = [{ from = 2026-01-01, fte = 0.8 }]
+
+[[indicator]]
+key = "fluks-oudertevredenheid"
+name = "Tevreden ouders Fluks"
+unit = "%"
+direction = "at-least"
+target = 80.0
+bestuur = "fluks-opvang"
+measurements = [{ date = 2026-06-30, value = 84.0, source = "Enquête" }]
+
+[[indicator]]
+key = "borkel-welbevinden"
+name = "Gemiddeld welbevinden BSO Borkel 1"
+unit = "score"
+direction = "at-least"
+target = 3.5
+kindcentrum = "heidevlinder"
+locatie = "heidevlinder"
+groep = "bso-borkel-1"
+measurements = [{ date = 2026-03-31, value = 3.6, source = "Scan K1" }]
+
+[koersplan]
+key = "heidevlinder-2026"
+kindcentrum = "heidevlinder"
+title = "Locatiejaarplan 2026"
+first_school_year = "2025-2026"
+last_school_year = "2026-2027"
+visie = "Kinderen voelen zich thuis"
+pijlers = ["Welbevinden", "Ouders"]
+
+[[koersplan.ambitie]]
+key = "thuis"
+title = "Een tweede thuis"
+
+[[koersplan.ambitie.doel]]
+key = "welbevinden"
+title = "Hoog welbevinden op de BSO"
+indicators = ["fluks-oudertevredenheid"]
+succescriteria = [
+  { description = "Welbevinden gemiddeld 3,5 of hoger", indicator = "borkel-welbevinden" },
+  { description = "Ouders merken het" },
+]
+"#;
+
+/// Two holidays per region, enough to tell the regions apart.
+const HOLIDAYS: &str = r#"{ "content": [{ "schoolyear": "2026-2027", "vacations": [
+  { "type": "Herfstvakantie", "regions": [
+    { "region": "midden", "startdate": "2026-10-17T00:00:00.000Z", "enddate": "2026-10-25T00:00:00.000Z" },
+    { "region": "zuid", "startdate": "2026-10-10T00:00:00.000Z", "enddate": "2026-10-18T00:00:00.000Z" } ] },
+  { "type": "Kerstvakantie", "regions": [
+    { "region": "heel Nederland", "startdate": "2026-12-19T00:00:00.000Z", "enddate": "2027-01-03T00:00:00.000Z" } ] }
+] }] }"#;
+
+fn example(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples").join(name)
+}
+
+fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 8, 0, 0).single().expect("time")
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+fn json_bytes(export: &Export) -> String {
+    let mut out = Vec::new();
+    export.write(&mut out).expect("write");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// The examples with a year of their calendars, evidence of every kind and some cycles.
+struct Demo {
+    engine: Engine,
+    clock: ManualClock,
+    balans: i64,
+    heidevlinder: i64,
+    klinkert: i64,
+}
+
+async fn by_key<E: EntityTrait>(engine: &Engine, column: E::Column, key: &str) -> E::Model
+where
+    E::Column: ColumnTrait,
+{
+    E::find().filter(column.eq(key)).one(engine.db()).await.expect("query").expect(key)
+}
+
+async fn fresh(clock: &ManualClock) -> Engine {
+    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    Engine::with_clock(db, Arc::new(clock.clone()))
+}
+
+async fn demo() -> Demo {
+    let clock = ManualClock::new(utc(2026, 1, 1));
+    let engine = fresh(&clock).await;
+    for file in ["kc-balans.toml", "heidevlinder.toml", "de-klinkert.toml"] {
+        import_file(engine.db(), &example(file)).await.expect("import");
+    }
+    import_str(engine.db(), "extra.toml", EXTRA).await.expect("import extra");
+    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    engine.import_holidays(HOLIDAYS).await.expect("holidays");
+    let kc = |key| by_key::<kindcentrum::Entity>(&engine, kindcentrum::Column::Key, key);
+    let (balans, heidevlinder, klinkert) =
+        (kc("kc-balans").await.id, kc("heidevlinder").await.id, kc("de-klinkert").await.id);
+    let demo = Demo { engine, clock, balans, heidevlinder, klinkert };
+    demo.calendars().await;
+    demo.evidence().await;
+    demo.cycles().await;
+    demo
+}
+
+impl Demo {
+    /// Templates on every kind of scope, a bestuur's included, run through 2026.
+    async fn calendars(&self) {
+        let e = &self.engine;
+        let bso = by_key::<groep::Entity>(e, groep::Column::Key, "bso-borkel-1").await;
+        let plg = by_key::<team::Entity>(e, team::Column::Key, "onderwijsteam-plg").await;
+        let fluks = by_key::<bestuur::Entity>(e, bestuur::Column::Key, "fluks-opvang").await;
+        let ep_dagen = vec![date(2026, 9, 21).and_hms_opt(8, 30, 0).expect("time")];
+        let applied = [
+            ("ep-dag", Scope::Kindcentrum(self.balans), ep_dagen),
+            ("groepsbespreking", Scope::Kindcentrum(self.balans), vec![]),
+            ("sop-evaluatie", Scope::Team(plg.id), vec![]),
+            ("welbevinden-scan", Scope::Kindcentrum(self.heidevlinder), vec![]),
+            ("intervisie", Scope::Kindcentrum(self.heidevlinder), vec![]),
+            ("kindvolggesprek", Scope::Groep(bso.id), vec![]),
+            ("bhv-ehbo", Scope::Bestuur(fluks.id), vec![]),
+        ];
+        for (template, scope, dates) in applied {
+            let options = TemplateOptions { dates, active_from: Some(date(2026, 1, 1)), ..TemplateOptions::default() };
+            e.apply_template(template, scope, options).await.expect(template);
+        }
+        let end = utc(2026, 12, 31);
+        e.materialize().await.expect("materialize");
+        while let Some(next) = e.next_due().await.expect("next").filter(|at| *at <= end) {
+            self.clock.set(next);
+            e.run_scheduler_once().await.expect("run");
+        }
+        self.clock.set(end);
+    }
+
+    /// Scans, coaching hours and measurements from the example spreadsheets, and one more
+    /// measurement, a mark and a signal set by hand for KC Balans.
+    async fn evidence(&self) {
+        let e = &self.engine;
+        for (kind, file) in [
+            (CsvKind::Scans, "scans.csv"),
+            (CsvKind::Coaching, "coaching.csv"),
+            (CsvKind::Measurements, "measurements.csv"),
+        ] {
+            let source = std::fs::read_to_string(example(file)).expect("csv");
+            e.import_csv("test", kind, file, &source).await.expect(file);
+        }
+        let lezen = by_key::<indicator::Entity>(e, indicator::Column::Key, "balans-cito-lezen").await;
+        let new = NewMeasurement {
+            indicator_id: lezen.id,
+            period: Period::day(date(2026, 6, 30)),
+            value: 82.0,
+            source: "Cito M".into(),
+            note: None,
+        };
+        let measured = e.record_measurement(new).await.expect("measurement");
+        let plan = by_key::<koersplan::Entity>(e, koersplan::Column::Key, "kc-balans-2019-2023").await;
+        let criterium = self.first_doel(plan.id).await.1.expect("a succescriterium");
+        let evidence = Evidence { measurement_id: Some(measured.id), ..Evidence::default() };
+        e.mark_succescriterium_met("directeur", criterium, evidence).await.expect("mark");
+        e.override_signal("bestuur", SignalSubject::Koersplan(plan.id), Some(Signal::OpKoers), "Focustraject loopt")
+            .await
+            .expect("override");
+    }
+
+    /// A PDCA cycle of KC Balans's PLG, and a 4xD cycle with a pitch of the professional who
+    /// works at KC Balans and Heidevlinder, serving a doel of each.
+    async fn cycles(&self) {
+        let e = &self.engine;
+        let balans_plan = by_key::<koersplan::Entity>(e, koersplan::Column::Key, "kc-balans-2019-2023").await;
+        let heide_plan = by_key::<koersplan::Entity>(e, koersplan::Column::Key, "heidevlinder-2026").await;
+        let (balans_doel, _) = self.first_doel(balans_plan.id).await;
+        let (heide_doel, _) = self.first_doel(heide_plan.id).await;
+        let plg = by_key::<team::Entity>(e, team::Column::Key, "onderwijsteam-plg").await;
+        let gedeeld = by_key::<professional::Entity>(e, professional::Column::Key, "ib-gedeeld").await;
+        let start = |(workflow, first): (&str, &str), owner, doelen| StartCycle {
+            workflow: workflow.into(),
+            title: format!("{workflow} van {owner:?}"),
+            owner,
+            doelen,
+            due_dates: BTreeMap::from([(first.to_owned(), date(2027, 1, 31))]),
+            occurrence_id: None,
+        };
+        let pdca =
+            e.start_cycle("test", start(("pdca", "plan"), Owner::Team(plg.id), vec![balans_doel])).await.expect("pdca");
+        let plan: Values =
+            serde_json::from_value(json!({"doelen": ["Samen lezen"], "criteria": ["Elke week"]})).expect("values");
+        e.advance_cycle("test", pdca.id, pdca.version, "do", plan).await.expect("advance");
+        let owner = Owner::Professional(gedeeld.id);
+        let vierxd =
+            e.start_cycle("test", start(("vierxd", "data"), owner, vec![balans_doel, heide_doel])).await.expect("4xD");
+        let pitch = NewPitch {
+            professional_id: gedeeld.id,
+            date: date(2026, 9, 21),
+            did: "Leesgroepjes".into(),
+            yielded: "Meer leesplezier".into(),
+        };
+        e.add_pitch("test", vierxd.id, vierxd.version, pitch).await.expect("pitch");
+    }
+
+    /// The first doel of a koersplan, and the first succescriterium of that doel.
+    async fn first_doel(&self, plan: i64) -> (i64, Option<i64>) {
+        let e = &self.engine;
+        let ambitie = e.ambities_of(&[plan]).await.expect("ambities").remove(&plan).expect("ambities")[0].id;
+        let doel = e.doelen_of(&[ambitie]).await.expect("doelen").remove(&ambitie).expect("doelen")[0].id;
+        let criteria = e.succescriteria_of(&[doel]).await.expect("criteria").remove(&doel).unwrap_or_default();
+        (doel, criteria.first().map(|c| c.id))
+    }
+
+    async fn export(&self, kindcentrum: i64) -> Export {
+        self.engine.export_kindcentrum(kindcentrum).await.expect("export")
+    }
+
+    /// What the boards of a kindcentrum see, as text.
+    async fn boards(engine: &Engine, export: &Export) -> Vec<String> {
+        let mut boards = Vec::new();
+        for row in export.rows("kindcentrum_bestuur") {
+            let bestuur = row["bestuur_id"].as_i64().expect("id");
+            let board = engine.board_progress(bestuur, date(2026, 12, 31)).await.expect("board");
+            boards.push(format!("{board:?}"));
+        }
+        boards
+    }
+}
+
+fn ids(export: &Export, table: &str, column: &str) -> BTreeSet<i64> {
+    export.rows(table).iter().filter_map(|r| r[column].as_i64()).collect()
+}
+
+#[tokio::test]
+async fn a_restored_export_exports_the_same_bytes_and_answers_the_same() {
+    let demo = demo().await;
+    for kindcentrum in [demo.balans, demo.heidevlinder, demo.klinkert] {
+        let export = demo.export(kindcentrum).await;
+        let names: Vec<&str> = export.tables().map(|(t, _)| t).collect();
+        assert_eq!(names, TABLES, "every table, in order");
+        let text = json_bytes(&export);
+        let parsed = Export::parse(&text).expect("parse");
+        assert_eq!(parsed, export);
+
+        let restored = fresh(&demo.clock).await;
+        let report = restored.restore_export(&parsed).await.expect("restore");
+        let rows: usize = export.tables().map(|(_, rows)| rows.len()).sum();
+        assert_eq!((report.written, report.kept), (rows, 0));
+        let again = restored.export_kindcentrum(kindcentrum).await.expect("export again");
+        assert_eq!(json_bytes(&again), text, "kindcentrum {kindcentrum}");
+        assert_eq!(Demo::boards(&restored, &export).await, Demo::boards(&demo.engine, &export).await);
+        for cycle in ids(&export, "cycle", "id") {
+            let row = restored.cycle(cycle).await.expect("q").expect("cycle");
+            let replayed = restored.replay_cycle(cycle).await.expect("replay").expect("events");
+            assert_eq!(koers_engine::cycle::state_of(&row).expect("state"), replayed);
+        }
+    }
+
+    // The examples filled every table that can belong to a kindcentrum.
+    let heidevlinder = demo.export(demo.heidevlinder).await;
+    let balans = demo.export(demo.balans).await;
+    for table in TABLES {
+        assert!(!heidevlinder.rows(table).is_empty() || !balans.rows(table).is_empty(), "no rows in {table}");
+    }
+}
+
+/// The ids of the kindcentra other than `mine`, and of what hangs off them, by the column
+/// that refers to them.
+async fn others(demo: &Demo, mine: i64) -> BTreeMap<&'static str, BTreeSet<i64>> {
+    let db = demo.engine.db();
+    let kindcentra: BTreeSet<i64> =
+        [demo.balans, demo.heidevlinder, demo.klinkert].into_iter().filter(|k| *k != mine).collect();
+    let of = |rows: Vec<(i64, i64)>| -> BTreeSet<i64> {
+        rows.into_iter().filter(|(_, kc)| kindcentra.contains(kc)).map(|(id, _)| id).collect()
+    };
+    let locaties =
+        of(locatie::Entity::find().all(db).await.expect("q").iter().map(|l| (l.id, l.kindcentrum_id)).collect());
+    let groepen = groep::Entity::find().all(db).await.expect("q");
+    let groepen: BTreeSet<i64> = groepen.iter().filter(|g| locaties.contains(&g.locatie_id)).map(|g| g.id).collect();
+    let teams = of(team::Entity::find().all(db).await.expect("q").iter().map(|t| (t.id, t.kindcentrum_id)).collect());
+    let onderdelen =
+        of(onderdeel::Entity::find().all(db).await.expect("q").iter().map(|o| (o.id, o.kindcentrum_id)).collect());
+    let plannen =
+        of(koersplan::Entity::find().all(db).await.expect("q").iter().map(|k| (k.id, k.kindcentrum_id)).collect());
+    let indicators = indicator::Entity::find().all(db).await.expect("q");
+    let indicators: BTreeSet<i64> =
+        indicators.iter().filter(|i| i.kindcentrum_id.is_some_and(|k| kindcentra.contains(&k))).map(|i| i.id).collect();
+    let only_there: BTreeSet<i64> = {
+        let links = professional_kindcentrum::Entity::find().all(db).await.expect("q");
+        let mine: BTreeSet<i64> =
+            links.iter().filter(|l| l.kindcentrum_id == mine).map(|l| l.professional_id).collect();
+        links.iter().map(|l| l.professional_id).filter(|p| !mine.contains(p)).collect()
+    };
+    BTreeMap::from([
+        ("kindcentrum_id", kindcentra),
+        ("locatie_id", locaties),
+        ("groep_id", groepen),
+        ("team_id", teams),
+        ("onderdeel_id", onderdelen),
+        ("koersplan_id", plannen),
+        ("indicator_id", indicators),
+        ("professional_id", only_there),
+    ])
+}
+
+#[tokio::test]
+async fn an_export_holds_nothing_of_another_kindcentrum() {
+    let demo = demo().await;
+    for mine in [demo.balans, demo.heidevlinder] {
+        let export = demo.export(mine).await;
+        let others = others(&demo, mine).await;
+        // A row's own id counts as a reference to itself.
+        let own_id = |table: &str| format!("{table}_id");
+        for (table, rows) in export.tables() {
+            for row in rows {
+                for (column, ids) in &others {
+                    let id = if own_id(table) == *column { row.get("id") } else { row.get(*column) };
+                    let id = id.and_then(Value::as_i64);
+                    assert!(id.is_none_or(|id| !ids.contains(&id)), "{table} {row} refers to another kindcentrum");
+                }
+            }
+        }
+        let professionals = ids(&export, "professional", "id");
+        assert!(professionals.is_disjoint(&others["professional_id"]), "professionals of elsewhere only");
+    }
+
+    let heidevlinder = demo.export(demo.heidevlinder).await;
+    let besturen: BTreeSet<&str> = heidevlinder.rows("bestuur").iter().filter_map(|b| b["key"].as_str()).collect();
+    assert_eq!(
+        besturen,
+        BTreeSet::from(["fluks-onderwijs", "fluks-opvang", "lucas-onderwijs"]),
+        "its own, and the employer of the professional shared with KC Balans"
+    );
+    let ve: Vec<&Value> = heidevlinder.rows("ve_indication").iter().map(|v| &v["children"]).collect();
+    assert_eq!(ve, [&json!(4)], "Fluks opvang's only; lucas-onderwijs is no houder of Heidevlinder");
+    let regions: BTreeSet<&str> =
+        heidevlinder.rows("school_holiday").iter().filter_map(|h| h["region"].as_str()).collect();
+    assert_eq!(regions, BTreeSet::from(["zuid"]));
+
+    // The 4xD cycle of the shared professional goes along with both kindcentra, each time
+    // serving only the doelen of the kindcentrum exported.
+    let shared_cycle = |export: &Export| -> i64 {
+        let rows = export.rows("cycle");
+        let row = rows.iter().find(|c| c["workflow_key"] == "vierxd" && c["professional_id"].is_i64());
+        row.and_then(|c| c["id"].as_i64()).expect("the shared 4xD cycle")
+    };
+    let balans = demo.export(demo.balans).await;
+    assert_eq!(shared_cycle(&balans), shared_cycle(&heidevlinder));
+    for export in [&balans, &heidevlinder] {
+        let doelen = ids(export, "doel", "id");
+        let served = ids(export, "cycle_doel", "doel_id");
+        assert!(!served.is_empty() && served.is_subset(&doelen), "{served:?} within {doelen:?}");
+    }
+
+    // The BHV reminder of Fluks opvang's schedule is Heidevlinder's, but not the schedule.
+    let reminder =
+        heidevlinder.rows("reminder").iter().find(|r| r["title"].as_str().is_some_and(|t| t.starts_with("BHV")));
+    assert_eq!(reminder.expect("the BHV reminder")["occurrence_id"], Value::Null);
+    assert!(heidevlinder.rows("schedule").iter().all(|s| s["scope_kind"] != "bestuur"));
+}
+
+#[tokio::test]
+async fn restore_refuses_a_database_with_data_and_bad_files_and_writes_nothing() {
+    let demo = demo().await;
+    let export = demo.export(demo.heidevlinder).await;
+    let refused = demo.engine.restore_export(&export).await.expect_err("not empty");
+    assert!(matches!(refused, Error::Export(ExportRefused::NotEmpty)), "{refused}");
+
+    let text = json_bytes(&export);
+    let document: Value = serde_json::from_str(&text).expect("json");
+    let changed = |edit: &dyn Fn(&mut Value)| {
+        let mut document = document.clone();
+        edit(&mut document);
+        document.to_string()
+    };
+    let parse_error = |text: String| Export::parse(&text).expect_err("refused").to_string();
+    assert!(parse_error("{".into()).contains("not a koers export"));
+    assert!(parse_error(changed(&|d| d["format"] = json!("iets anders"))).contains("`format` must be `koers-export`"));
+    assert!(parse_error(changed(&|d| d["version"] = json!(2))).contains("export version 2 is not supported"));
+    let unknown = parse_error(changed(&|d| d["tables"]["api_token"] = json!([])));
+    assert!(unknown.contains("table `api_token` is not part of a koers export"), "{unknown}");
+    let missing = parse_error(changed(&|d| {
+        d["tables"].as_object_mut().expect("tables").remove("pitch");
+    }));
+    assert!(missing.contains("table `pitch` is missing"), "{missing}");
+    assert!(parse_error(changed(&|d| d["kindcentrum"] = json!(demo.balans))).contains("must hold kindcentrum"));
+
+    // Rows that do not fit are named by table and row (from 1); whatever came before them
+    // in the same restore is rolled back.
+    let last_score = export.rows("scan_score").len() - 1;
+    // (table, row, column, its new value or None to drop it, what the refusal says)
+    let cases = [
+        ("scan_score", last_score, "welbevinden", Some(json!(9.0)), "table `scan_score`, row 4"),
+        ("coaching_entry", 1, "hours", Some(json!("veel")), "table `coaching_entry`, row 2"),
+        ("locatie", 0, "verdieping", Some(json!(2)), "`verdieping` is not a column of `locatie`"),
+        ("groep", 0, "name", None, "table `groep`, row 1: column `name` is missing"),
+    ];
+    for (table, row, column, value, expected) in cases {
+        let text = changed(&|d| {
+            let fields = d["tables"][table][row].as_object_mut().expect("row");
+            match value.clone() {
+                Some(value) => fields.insert(column.to_owned(), value),
+                None => fields.remove(column),
+            };
+        });
+        let bad = Export::parse(&text).expect("the document itself is fine");
+        let target = fresh(&demo.clock).await;
+        let refused = target.restore_export(&bad).await.expect_err("refused").to_string();
+        assert!(refused.contains(expected), "{refused}");
+        assert!(target.is_empty().await.expect("q"));
+        assert_eq!(workflow_version::Entity::find().count(target.db()).await.expect("q"), 0, "{expected}");
+    }
+}
+
+#[tokio::test]
+async fn an_engine_scoped_to_a_token_neither_exports_nor_restores() {
+    let demo = demo().await;
+    let export = demo.export(demo.balans).await;
+    let token = demo.engine.create_token("beheer", AccessRole::Admin, AccessScope::All, None).await.expect("token");
+    let caller = demo.engine.authenticate(&token.token).await.expect("q").expect("valid");
+    let scoped = demo.engine.scoped(demo.engine.access(&caller).await.expect("access"));
+    let refused = scoped.export_kindcentrum(demo.balans).await.expect_err("scoped");
+    assert!(matches!(&refused, Error::Forbidden(m) if m.contains("koers export")), "{refused}");
+    let target = fresh(&demo.clock).await;
+    let scoped = target.scoped(demo.engine.access(&caller).await.expect("access"));
+    assert!(matches!(scoped.restore_export(&export).await, Err(Error::Forbidden(_))));
+    assert!(target.is_empty().await.expect("q"));
+}
+
+#[tokio::test]
+async fn restore_keeps_the_workflow_versions_a_server_registered_already() {
+    let demo = demo().await;
+    let export = demo.export(demo.balans).await;
+    let target = fresh(&demo.clock).await;
+    target.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let report = target.restore_export(&export).await.expect("restore");
+    assert_eq!(report.kept, export.rows("workflow_version").len());
+    assert!(report.kept > 0);
+}
+
+#[tokio::test]
+async fn every_table_is_exported_or_deliberately_not() {
+    let engine = fresh(&ManualClock::new(utc(2026, 1, 1))).await;
+    let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+    let statement = Statement::from_string(engine.db().get_database_backend(), sql);
+    let tables: BTreeSet<String> = engine
+        .db()
+        .query_all_raw(statement)
+        .await
+        .expect("tables")
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("name"))
+        .collect();
+    let covered: BTreeSet<String> = TABLES.iter().chain(NOT_EXPORTED).map(|t| (*t).to_owned()).collect();
+    let forgotten: Vec<&String> = tables.difference(&covered).collect();
+    assert!(forgotten.is_empty(), "add these to TABLES or NOT_EXPORTED in engine/src/export.rs: {forgotten:?}");
+    assert_eq!(covered, tables, "TABLES and NOT_EXPORTED name only tables of the schema");
+}
