@@ -24,7 +24,6 @@ use koers_engine::measurement::{NewMeasurement, Period};
 use koers_engine::progress::{Evidence, SignalSubject};
 use koers_engine::schedule::Scope;
 use koers_engine::schedule::template::TemplateOptions;
-use koers_engine::store::{StoreConfig, open};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
@@ -141,7 +140,7 @@ where
 }
 
 async fn fresh(clock: &ManualClock) -> Engine {
-    let db = open(&StoreConfig::new("sqlite::memory:")).await.expect("database");
+    let db = koers_engine::testing::database().await;
     Engine::with_clock(db, Arc::new(clock.clone()))
 }
 
