@@ -192,7 +192,11 @@ fn read(kind: CsvKind, source: &str) -> Result<Table, Vec<RowError>> {
         match record {
             Ok(record) => {
                 let line = record.position().map_or(0, |p| p.line());
-                if record.iter().any(|cell| !cell.trim().is_empty()) {
+                // No store keeps a NUL in text (PostgreSQL refuses it): say where it is.
+                if let Some(i) = record.iter().position(|cell| cell.contains('\0')) {
+                    let column = headers.get(i).map(|h| h.trim().to_lowercase());
+                    errors.push(RowError { line, column, message: "holds a NUL character (\\0)".into() });
+                } else if record.iter().any(|cell| !cell.trim().is_empty()) {
                     rows.push((line, record));
                 }
             }

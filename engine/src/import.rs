@@ -51,6 +51,10 @@ pub async fn import_file(db: &DatabaseConnection, path: &Path) -> Result<ImportR
 #[tracing::instrument(skip(db, source), fields(file = file))]
 pub async fn import_str(db: &DatabaseConnection, file: &str, source: &str) -> Result<ImportReport> {
     let at = Locator { file, source };
+    // No store keeps a NUL in text (PostgreSQL refuses it).
+    if let Some(offset) = ["\\u0000", "\\U00000000"].iter().filter_map(|escape| source.find(escape)).min() {
+        return Err(at.error(offset..offset, "a NUL character (\\u0000) cannot be stored in text".to_owned()).into());
+    }
     let parsed: ImportFile =
         toml::from_str(source).map_err(|e| at.error(e.span().unwrap_or(0..0), e.message().trim_end().to_owned()))?;
     let txn = db.begin().await?;

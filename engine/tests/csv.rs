@@ -118,6 +118,18 @@ async fn a_date_beyond_four_digit_years_is_a_bad_row() {
     assert_eq!(count::<measurement::Entity>(&engine).await, 0);
 }
 
+/// Regression (found running the fuzzing on PostgreSQL, which keeps no NUL in text): a
+/// NUL in a cell is a bad row, named by line and column, on every store.
+#[tokio::test]
+async fn a_nul_character_is_a_bad_row() {
+    let engine = engine().await;
+    let csv = "indicator,date,value,source,note\nklinkert-ouders-themabrief,2026-09-10,50,Digiduif,a\0b\n";
+    let rejected = refused(engine.import_csv("test", CsvKind::Measurements, "ouders.csv", csv).await);
+    let lines: Vec<(u64, Option<&str>)> = rejected.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+    assert_eq!(lines, [(2, Some("note"))], "{rejected}");
+    assert_eq!(count::<measurement::Entity>(&engine).await, 0);
+}
+
 #[tokio::test]
 async fn bad_scan_and_coaching_rows_are_named() {
     let engine = engine().await;

@@ -266,3 +266,15 @@ async fn the_error_message_names_file_line_and_column() {
     let line = line_of(&source, "rekenen");
     assert!(err.to_string().starts_with(&format!("bad.toml:{line}:")), "{err}");
 }
+
+/// No store keeps a NUL in text (PostgreSQL refuses it): an escaped NUL is refused where
+/// it stands, on every store.
+#[tokio::test]
+async fn a_nul_character_is_refused_where_it_stands() {
+    let db = fresh().await;
+    let source = SMALL.replace("indicator = \"lezen\"", "indicator = \"le\\u0000zen\"");
+    let err = import_str(&db, "bad.toml", &source).await.expect_err("rejected");
+    let line = line_of(&source, "u0000");
+    assert!(err.to_string().starts_with(&format!("bad.toml:{line}:")), "{err}");
+    assert!(err.to_string().contains("NUL"), "{err}");
+}
