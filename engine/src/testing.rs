@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 use crate::store::{StoreConfig, connect, open};
 
@@ -46,4 +46,47 @@ pub async fn database_url(dir: &Path, file: &str) -> String {
         Some(server) => fresh_postgres(&server).await,
         None => format!("sqlite://{}", dir.join(file).display()),
     }
+}
+
+async fn strings(db: &DatabaseConnection, sql: String) -> Vec<String> {
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("query");
+    rows.iter().map(|row| row.try_get_by_index::<String>(0).expect("text")).collect()
+}
+
+/// The tables of the database, the migrations' own included, by name.
+pub async fn tables(db: &DatabaseConnection) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1",
+    };
+    strings(db, sql.to_owned()).await
+}
+
+/// The columns of a table, in order.
+pub async fn columns(db: &DatabaseConnection, table: &str) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => format!(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+        ),
+        _ => format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+    };
+    strings(db, sql).await
+}
+
+/// Every row of a table as a line of text, sorted: to compare a table before and after.
+pub async fn rows_as_text(db: &DatabaseConnection, table: &str) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => format!("SELECT row_to_json(t)::text FROM \"{table}\" t"),
+        _ => {
+            let quoted: Vec<String> = columns(db, table).await.iter().map(|c| format!("quote(\"{c}\")")).collect();
+            format!("SELECT {} FROM \"{table}\"", quoted.join(" || '|' || "))
+        }
+    };
+    let mut rows = strings(db, sql).await;
+    rows.sort();
+    rows
 }

@@ -26,7 +26,7 @@ use koers_engine::schedule::Scope;
 use koers_engine::schedule::template::TemplateOptions;
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 /// On top of the examples: a professional of KC Balans and Heidevlinder both, a VE
@@ -497,16 +497,7 @@ async fn restore_keeps_the_workflow_versions_a_server_registered_already() {
 #[tokio::test]
 async fn every_table_is_exported_or_deliberately_not() {
     let engine = fresh(&ManualClock::new(utc(2026, 1, 1))).await;
-    let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
-    let statement = Statement::from_string(engine.db().get_database_backend(), sql);
-    let tables: BTreeSet<String> = engine
-        .db()
-        .query_all_raw(statement)
-        .await
-        .expect("tables")
-        .iter()
-        .map(|row| row.try_get_by_index::<String>(0).expect("name"))
-        .collect();
+    let tables: BTreeSet<String> = koers_engine::testing::tables(engine.db()).await.into_iter().collect();
     let covered: BTreeSet<String> = TABLES.iter().chain(NOT_EXPORTED).map(|t| (*t).to_owned()).collect();
     let forgotten: Vec<&String> = tables.difference(&covered).collect();
     assert!(forgotten.is_empty(), "add these to TABLES or NOT_EXPORTED in engine/src/export.rs: {forgotten:?}");

@@ -1,24 +1,19 @@
-//! Every migration runs up and down on SQLite, and up again after down.
+//! Every migration runs up and down, and up again after down.
 
 use koers_engine::store::{StoreConfig, connect};
 use koers_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::DatabaseConnection;
 
 async fn tables(db: &DatabaseConnection) -> Vec<String> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations' ORDER BY name",
-        ))
-        .await
-        .expect("list tables");
-    rows.iter().map(|r| r.try_get::<String>("", "name").expect("name")).collect()
+    let mut tables = koers_engine::testing::tables(db).await;
+    tables.retain(|t| t != "seaql_migrations");
+    tables
 }
 
 #[tokio::test]
 async fn migrations_go_up_and_down() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let url = koers_engine::testing::database_url(dir.path(), "m.db").await;
     let db = connect(&StoreConfig::new(url)).await.expect("connect");
     assert!(tables(&db).await.is_empty());
 

@@ -133,28 +133,16 @@ async fn populate(engine: &Engine, kindcentrum: i64) {
 
 /// The tables of the database, without the migrations' own and the tokens.
 async fn tables(db: &DatabaseConnection) -> Vec<String> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name NOT IN ('seaql_migrations', 'api_token') ORDER BY name",
-        ))
-        .await
-        .expect("tables");
-    rows.iter().map(|r| r.try_get::<String>("", "name").expect("name")).collect()
-}
-
-async fn columns(db: &DatabaseConnection, table: &str) -> Vec<String> {
-    let sql = format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid");
-    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("columns");
-    rows.iter().map(|r| r.try_get::<String>("", "name").expect("name")).collect()
+    let mut tables = koers_engine::testing::tables(db).await;
+    tables.retain(|t| t != "seaql_migrations" && t != "api_token");
+    tables
 }
 
 /// The highest id of every table with one.
 async fn watermarks(db: &DatabaseConnection) -> HashMap<String, i64> {
     let mut out = HashMap::new();
     for table in tables(db).await {
-        if columns(db, &table).await.iter().any(|c| c == "id") {
+        if koers_engine::testing::columns(db, &table).await.iter().any(|c| c == "id") {
             let sql = format!("SELECT COALESCE(MAX(id), 0) AS top FROM \"{table}\"");
             let row = db
                 .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -171,10 +159,8 @@ async fn watermarks(db: &DatabaseConnection) -> HashMap<String, i64> {
 async fn snapshot(db: &DatabaseConnection) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for table in tables(db).await {
-        let quoted: Vec<String> = columns(db, &table).await.iter().map(|c| format!("quote(\"{c}\")")).collect();
-        let sql = format!("SELECT {} AS line FROM \"{table}\" ORDER BY rowid", quoted.join(" || '|' || "));
-        let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("rows");
-        out.insert(table, rows.iter().map(|r| r.try_get::<String>("", "line").expect("line")).collect());
+        let rows = koers_engine::testing::rows_as_text(db, &table).await;
+        out.insert(table, rows);
     }
     out
 }
