@@ -90,3 +90,15 @@ pub async fn rows_as_text(db: &DatabaseConnection, table: &str) -> Vec<String> {
     rows.sort();
     rows
 }
+
+/// [`database_url`] for callers that are not async, or that are but must not wait: it runs
+/// on a thread of its own.
+pub fn database_url_blocking(dir: &Path, file: &str) -> String {
+    let (dir, file) = (dir.to_owned(), file.to_owned());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(database_url(&dir, &file))
+    })
+    .join()
+    .expect("the test database is created")
+}

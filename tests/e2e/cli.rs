@@ -29,7 +29,7 @@ fn serve_refuses_a_request_timeout_of_zero() {
 #[test]
 fn import_migrate_and_a_rejected_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
 
     let output = run(&["migrate", "--database-url", &url]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -65,7 +65,7 @@ fn an_invalid_workflow_definition_stops_start_up() {
     let pdca = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/pdca.toml"))
         .expect("pdca");
     std::fs::write(workflows.join("eigen.toml"), pdca.replace("to = \"check\"", "to = \"controle\"")).expect("write");
-    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
     let output = run(&[
         "serve",
         "--database-url",
@@ -86,8 +86,8 @@ fn an_invalid_workflow_definition_stops_start_up() {
 #[test]
 fn export_and_restore_a_kindcentrum() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let source = format!("sqlite://{}", dir.path().join("source.db").display());
-    let target = format!("sqlite://{}", dir.path().join("target.db").display());
+    let source = koers_engine::testing::database_url_blocking(dir.path(), "source.db");
+    let target = koers_engine::testing::database_url_blocking(dir.path(), "target.db");
     for file in ["kc-balans.toml", "heidevlinder.toml"] {
         let output = run(&["import", "--database-url", &source, example(file).to_str().expect("path")]);
         assert!(output.status.success(), "{}", stderr(&output));
@@ -123,7 +123,7 @@ fn export_and_restore_a_kindcentrum() {
 
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"format\": \"koers-export\", \"version\": 7}").expect("write");
-    let empty = format!("sqlite://{}", dir.path().join("empty.db").display());
+    let empty = koers_engine::testing::database_url_blocking(dir.path(), "empty.db");
     let output = run(&["import-export", "--database-url", &empty, bad.to_str().expect("path")]);
     assert!(!output.status.success());
     let message = stderr(&output);

@@ -39,7 +39,7 @@ fn stderr(output: &std::process::Output) -> String {
 #[test]
 fn import_csv_takes_a_good_file_and_names_the_bad_row_of_another() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
     let klinkert = example("de-klinkert.toml");
     let output = run(&["import", "--database-url", &url, klinkert.to_str().expect("path")]);
     assert!(output.status.success(), "{}", stderr(&output));
