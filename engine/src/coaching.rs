@@ -23,9 +23,7 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::Engine;
 use crate::access::Change;
@@ -240,7 +238,7 @@ impl Engine {
     /// Logs hours of coaching or beleid; nothing is written when they are refused.
     #[tracing::instrument(skip(self, input), fields(coach = input.coach_id, kind = ?input.kind, date = %input.date))]
     pub async fn log_coaching(&self, actor: &str, input: NewCoachingEntry) -> Result<coaching_entry::Model> {
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let row = self.log_coaching_in(&txn, actor, input).await?;
         txn.commit().await?;
         Ok(row)

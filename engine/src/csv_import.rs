@@ -12,7 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use crate::Engine;
 use crate::coaching::{Hours, NewCoachingEntry};
@@ -229,7 +229,7 @@ impl Engine {
         if rows.is_empty() {
             return Err(reject(vec![RowError { line: 2, column: None, message: "the file has no rows".into() }]));
         }
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let mut events = Vec::new();
         let (created, mut errors) = match kind {
             CsvKind::Measurements => self.csv_measurements(&txn, &rows).await?,

@@ -267,7 +267,7 @@ impl Engine {
             DbBackend::Postgres => {
                 self.db().begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
             }
-            _ => self.db().begin().await?,
+            _ => crate::store::begin_write(self.db()).await?,
         };
         let Tables(mut tables) = collect(&txn, kindcentrum_id).await?;
         txn.commit().await?;
@@ -283,7 +283,7 @@ impl Engine {
         if !self.is_empty().await? {
             return Err(ExportRefused::NotEmpty.into());
         }
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let mut report = RestoreReport::default();
         for (table, rows) in export.tables() {
             let (written, kept) = insert_table(&txn, table, rows).await?;

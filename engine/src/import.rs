@@ -12,7 +12,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, TransactionTrait,
+    IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter,
 };
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
@@ -57,7 +57,7 @@ pub async fn import_str(db: &DatabaseConnection, file: &str, source: &str) -> Re
     }
     let parsed: ImportFile =
         toml::from_str(source).map_err(|e| at.error(e.span().unwrap_or(0..0), e.message().trim_end().to_owned()))?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let mut import = Import {
         txn: &txn,
         at,

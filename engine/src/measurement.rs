@@ -2,9 +2,7 @@
 //! with its source and an optional note.
 
 use chrono::NaiveDate;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use crate::Engine;
 use crate::entity::{indicator, measurement};
@@ -68,7 +66,7 @@ impl Engine {
     /// a correction is a change of the import file or a new period.
     #[tracing::instrument(skip(self, input), fields(indicator = input.indicator_id))]
     pub async fn record_measurement(&self, input: NewMeasurement) -> Result<measurement::Model> {
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let indicator = indicator::Entity::find_by_id(input.indicator_id).one(&txn).await?;
         let indicator = self.for_change(indicator, "indicator", input.indicator_id, crate::access::Change::Evidence)?;
         let row = self.record_measurement_in(&txn, &indicator, input).await?;

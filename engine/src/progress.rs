@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use crate::Engine;
@@ -335,7 +334,7 @@ impl Engine {
                 "a succescriterium is marked met only with evidence: a closed cycle, a measurement or a note".into(),
             ));
         }
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         self.criterium_for_change(&txn, succescriterium_id).await?;
         if let Some(id) = evidence.cycle_id {
             let cycle = self.access_of().found(cycle::Entity::find_by_id(id).one(&txn).await?, "cycle", id)?;
@@ -367,7 +366,7 @@ impl Engine {
         reason: &str,
     ) -> Result<criterium_mark::Model> {
         let reason = required_text(reason, "a reason for withdrawing the mark")?;
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         self.criterium_for_change(&txn, succescriterium_id).await?;
         let mark = Mark { met: false, cycle_id: None, measurement_id: None, note: Some(reason) };
         self.insert_mark(txn, actor, succescriterium_id, mark).await
@@ -428,7 +427,7 @@ impl Engine {
         reason: &str,
     ) -> Result<signal_override::Model> {
         let reason = required_text(reason, "a reason for the signal")?;
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let (koersplan_id, ambitie_id, doel_id) = match subject {
             SignalSubject::Koersplan(id) => match koersplan::Entity::find_by_id(id).one(&txn).await? {
                 Some(_) => (id, None, None),

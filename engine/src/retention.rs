@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
@@ -68,7 +68,7 @@ impl Engine {
         let before = self.clock().today() - TimeDelta::days(retention_days.into());
         let mut folded = 0;
         loop {
-            let txn = self.db().begin().await?;
+            let txn = crate::store::begin_write(self.db()).await?;
             let scans = scan::Entity::find()
                 .filter(scan::Column::Technique.eq(Technique::Kind.as_str()))
                 .filter(scan::Column::FoldedAt.is_null())

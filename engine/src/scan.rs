@@ -17,7 +17,6 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
-    TransactionTrait,
 };
 use serde_json::Value;
 
@@ -499,7 +498,7 @@ impl Engine {
     /// kwaliteitscyclus with it (starting a cycle when none waits in that phase).
     #[tracing::instrument(skip(self, input), fields(groep = input.groep_id, scanned_on = %input.scanned_on))]
     pub async fn record_scan(&self, actor: &str, input: NewScan) -> Result<scan::Model> {
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let (row, records) = self.record_scan_in(&txn, actor, input).await?;
         txn.commit().await?;
         for record in records {

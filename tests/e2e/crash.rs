@@ -14,16 +14,17 @@ use crate::helpers::{koers, run};
 
 const GROEPEN: usize = 400;
 
-/// A kindcentrum with many BSO groepen, so that opening a scan cycle for each takes a
-/// while inside one transaction.
-fn big_kindcentrum() -> String {
+/// A kindcentrum with `groepen` BSO groepen and a locatieteam, so that opening a scan
+/// cycle for each groep takes a while inside one transaction.
+pub(crate) fn big_kindcentrum(groepen: usize) -> String {
     let mut file = String::from(
         "[[bestuur]]\nkey = \"b\"\nname = \"Opvang\"\nkind = \"kinderopvang\"\n\n\
          [[kindcentrum]]\nkey = \"groot\"\nname = \"Groot kindcentrum\"\nbesturen = [\"b\"]\n\n\
          [[kindcentrum.onderdeel]]\nkey = \"bso\"\nname = \"BSO\"\nkind = \"bso\"\nbestuur = \"b\"\n\n\
+         [[kindcentrum.team]]\nkey = \"lt\"\nname = \"Locatieteam\"\nkind = \"locatieteam\"\n\n\
          [[kindcentrum.locatie]]\nkey = \"hoofd\"\nname = \"Hoofdgebouw\"\n",
     );
-    for i in 0..GROEPEN {
+    for i in 0..groepen {
         file.push_str(&format!(
             "\n[[kindcentrum.locatie.groep]]\nkey = \"g{i}\"\nname = \"BSO {i}\"\nonderdeel = \"bso\"\n"
         ));
@@ -31,11 +32,14 @@ fn big_kindcentrum() -> String {
     file
 }
 
-/// Starts `koers serve` with the clock at the first scan of 2027; answers the process and
-/// a channel of its log lines.
-fn serve(url: &str) -> (Child, mpsc::Receiver<String>) {
+/// The first scan of 2027, just due.
+const FIRST_SCAN_2027: &str = "2027-01-04T09:00:30+01:00";
+
+/// Starts `koers serve` with the clock from `clock_start`; answers the process and a
+/// channel of its log lines.
+pub(crate) fn serve(url: &str, clock_start: &str) -> (Child, mpsc::Receiver<String>) {
     let mut child = koers()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url, "--clock-start", "2027-01-04T09:00:30+01:00"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url, "--clock-start", clock_start])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -52,7 +56,7 @@ fn serve(url: &str) -> (Child, mpsc::Receiver<String>) {
     (child, rx)
 }
 
-fn wait_for(lines: &mpsc::Receiver<String>, needle: &str) -> String {
+pub(crate) fn wait_for(lines: &mpsc::Receiver<String>, needle: &str) -> String {
     loop {
         let line = lines.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("no `{needle}` in the log"));
         if line.contains(needle) {
@@ -66,7 +70,7 @@ async fn a_process_killed_mid_fire_fires_each_occurrence_exactly_once_after_rest
     let dir = tempfile::tempdir().expect("tempdir");
     let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
     let file = dir.path().join("groot.toml");
-    std::fs::write(&file, big_kindcentrum()).expect("write");
+    std::fs::write(&file, big_kindcentrum(GROEPEN)).expect("write");
     for args in [
         vec!["import", "--database-url", &url, file.to_str().expect("path")],
         vec![
@@ -84,7 +88,7 @@ async fn a_process_killed_mid_fire_fires_each_occurrence_exactly_once_after_rest
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     }
 
-    let (mut first, lines) = serve(&url);
+    let (mut first, lines) = serve(&url, FIRST_SCAN_2027);
     wait_for(&lines, "firing occurrence");
     first.kill().expect("SIGKILL");
     first.wait().expect("wait");
@@ -95,7 +99,7 @@ async fn a_process_killed_mid_fire_fires_each_occurrence_exactly_once_after_rest
     eprintln!("killed with {before} occurrence(s) fired");
     drop(db);
 
-    let (mut second, lines) = serve(&url);
+    let (mut second, lines) = serve(&url, FIRST_SCAN_2027);
     wait_for(&lines, "scheduler caught up");
     second.kill().expect("stop");
     second.wait().expect("wait");

@@ -74,6 +74,15 @@ impl App {
             let output = run(&["import", "--database-url", &url, file.to_str().expect("path")]);
             assert!(output.status.success(), "import {}: {}", file.display(), String::from_utf8_lossy(&output.stderr));
         }
+        App::serve(dir, url, args, envs)
+    }
+
+    /// Starts `koers serve` on the database at `url`, beside any others serving it.
+    pub fn spawn_on(url: &str, args: &[&str]) -> App {
+        App::serve(tempfile::tempdir().expect("tempdir"), url.to_owned(), args, &[])
+    }
+
+    fn serve(dir: tempfile::TempDir, url: String, args: &[&str], envs: &[(&str, &str)]) -> App {
         let token = create_token(&url, &["--role", "admin", "--scope", "all"]);
         let mut child = koers()
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database-url", &url])

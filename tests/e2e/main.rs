@@ -8,4 +8,5 @@ mod crash;
 mod cycles;
 mod evidence;
 mod helpers;
+mod replicas;
 mod serve;

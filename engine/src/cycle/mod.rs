@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use crate::Engine;
@@ -148,7 +148,12 @@ impl Engine {
     /// new) and makes it the one new cycles start on.
     #[tracing::instrument(skip_all, fields(count = defs.len()))]
     pub async fn register_workflows(&self, defs: Vec<WorkflowDef>) -> Result<()> {
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // Replicas starting together register the same definitions: one at a time, so
+            // each finds the versions the one before stored.
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext('koers.register_workflows'))").await?;
+        }
         let mut registered = Vec::new();
         for def in defs {
             def.validate().map_err(|message| crate::workflow::DefinitionError { file: def.key.clone(), message })?;
@@ -242,7 +247,7 @@ impl Engine {
     #[tracing::instrument(skip(self, input), fields(workflow = %input.workflow))]
     pub async fn start_cycle(&self, actor: &str, input: StartCycle) -> Result<cycle::Model> {
         self.access_of().may(Change::Cycles)?;
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let (row, record) = self.start_cycle_in(&txn, actor, input).await?;
         txn.commit().await?;
         self.publish(record);
@@ -404,7 +409,7 @@ impl Engine {
     #[tracing::instrument(skip(self, command), fields(cycle = cycle_id, expected))]
     async fn execute(&self, actor: &str, cycle_id: i64, expected: i64, command: Command) -> Result<cycle::Model> {
         self.access_of().may(Change::Cycles)?;
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let (row, record) = self.execute_in(&txn, actor, cycle_id, expected, command).await?;
         txn.commit().await?;
         self.publish(record);

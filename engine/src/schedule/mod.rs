@@ -14,9 +14,10 @@ use std::future::Future;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -369,7 +370,7 @@ impl Engine {
     #[tracing::instrument(skip(self, spec), fields(key = %spec.key, scope = %spec.scope))]
     pub async fn create_schedule(&self, spec: ScheduleSpec) -> Result<Schedule> {
         spec.validate()?;
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         self.check_scope(&txn, spec.scope).await?;
         let existing = schedule::Entity::find()
             .filter(schedule::Column::ScopeKind.eq(spec.scope.kind()))
@@ -406,7 +407,7 @@ impl Engine {
     /// Replaces rule, action, policy and name; pending occurrences are stored anew.
     pub async fn update_schedule(&self, id: i64, spec: ScheduleSpec) -> Result<Schedule> {
         spec.validate()?;
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let row =
             self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
         if (row.scope_kind.as_str(), row.scope_id) != (spec.scope.kind(), spec.scope.id()) {
@@ -436,7 +437,7 @@ impl Engine {
     /// Pauses or resumes a schedule. A paused schedule stores and fires nothing; on resume
     /// it continues from now, without catching up the pause.
     pub async fn pause_schedule(&self, id: i64, paused: bool) -> Result<Schedule> {
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         let row =
             self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
         let now = self.clock().now();
@@ -489,7 +490,7 @@ impl Engine {
     }
 
     /// The school holidays of the vacation region of a scope (none without one).
-    async fn holidays_for<C: sea_orm::ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<Holiday>> {
+    async fn holidays_for<C: ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<Holiday>> {
         let locatie_ids: Vec<i64> = match scope {
             Scope::Locatie(id) => vec![id],
             Scope::Groep(id) => {
@@ -525,7 +526,7 @@ impl Engine {
     }
 
     /// The kindcentra a scope covers.
-    async fn kindcentra_in<C: sea_orm::ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<i64>> {
+    async fn kindcentra_in<C: ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<i64>> {
         Ok(match scope {
             Scope::Bestuur(id) => kindcentrum_bestuur::Entity::find()
                 .filter(kindcentrum_bestuur::Column::BestuurId.eq(id))
@@ -579,7 +580,7 @@ impl Engine {
         let mut stored = 0;
         for row in schedules {
             let schedule = Schedule::parse(row)?;
-            let txn = self.db().begin().await?;
+            let txn = crate::store::begin_write(self.db()).await?;
             let holidays = self.holidays_for(&txn, schedule.spec.scope).await?;
             let rows: Vec<occurrence::ActiveModel> =
                 Self::planned_times(&schedule.spec, schedule.row.materialized_until, until, &holidays)
@@ -683,8 +684,21 @@ impl Engine {
     /// false when another run fired it first.
     #[tracing::instrument(skip(self, schedule, o), fields(schedule = %schedule.spec.key, occurrence = o.id))]
     async fn fire(&self, schedule: &Schedule, o: &occurrence::Model) -> Result<bool> {
+        let txn = crate::store::begin_write(self.db()).await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // Several replicas may share the database: the row lock claims the occurrence,
+            // and one that another replica holds is left to it (or, should that one die,
+            // to whoever finds it pending next). SQLite has one writer at a time.
+            let free = occurrence::Entity::find_by_id(o.id)
+                .filter(occurrence::Column::Status.eq("pending"))
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .one(&txn)
+                .await?;
+            if free.is_none() {
+                return Ok(false);
+            }
+        }
         tracing::info!(due_at = %o.due_at, "firing occurrence");
-        let txn = self.db().begin().await?;
         let claimed = occurrence::Entity::update_many()
             .col_expr(occurrence::Column::Status, Expr::value("fired"))
             .col_expr(occurrence::Column::FiredAt, Expr::value(self.clock().now()))
@@ -844,7 +858,7 @@ impl Engine {
     }
 
     /// The owners an action applies to, with a name for titles.
-    async fn targets<C: sea_orm::ConnectionTrait>(
+    async fn targets<C: ConnectionTrait>(
         &self,
         db: &C,
         scope: Scope,
@@ -1096,7 +1110,7 @@ impl Engine {
     /// (`schoolholidays`, one document per school year) and stores its holidays per region.
     pub async fn import_holidays(&self, json: &str) -> Result<usize> {
         let holidays = parse_holidays(json)?;
-        let txn = self.db().begin().await?;
+        let txn = crate::store::begin_write(self.db()).await?;
         for h in &holidays {
             school_holiday::Entity::insert(school_holiday::ActiveModel {
                 region: Set(h.region.clone()),
