@@ -40,11 +40,24 @@ struct DatabaseArgs {
     /// Maximum number of database connections (SQLite defaults to one).
     #[arg(long, global = true, env = "KOERS_DATABASE_MAX_CONNECTIONS")]
     database_max_connections: Option<u32>,
+    /// Seconds a request waits for a free database connection before it fails.
+    #[arg(long, global = true, env = "KOERS_DATABASE_ACQUIRE_TIMEOUT_SECS",
+          default_value_t = StoreConfig::DEFAULT_ACQUIRE_TIMEOUT.as_secs())]
+    database_acquire_timeout_secs: u64,
+    /// Seconds an unused database connection stays open in the pool.
+    #[arg(long, global = true, env = "KOERS_DATABASE_IDLE_TIMEOUT_SECS",
+          default_value_t = StoreConfig::DEFAULT_IDLE_TIMEOUT.as_secs())]
+    database_idle_timeout_secs: u64,
 }
 
 impl DatabaseArgs {
     fn config(&self) -> StoreConfig {
-        StoreConfig { url: self.database_url.clone(), max_connections: self.database_max_connections }
+        StoreConfig {
+            max_connections: self.database_max_connections,
+            acquire_timeout: Duration::from_secs(self.database_acquire_timeout_secs),
+            idle_timeout: Duration::from_secs(self.database_idle_timeout_secs),
+            ..StoreConfig::new(self.database_url.clone())
+        }
     }
 }
 
@@ -112,6 +125,13 @@ enum Command {
     /// Import the school holidays the Rijksoverheid publishes as open data (JSON, one
     /// school year per file).
     ImportHolidays {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        file: PathBuf,
+    },
+    /// Copy a SQLite database to a new FILE, safely while `koers serve` runs on it. Restore
+    /// by serving the copy (`--database-url sqlite://FILE`). PostgreSQL: use pg_dump.
+    Backup {
         #[command(flatten)]
         database: DatabaseArgs,
         file: PathBuf,
@@ -273,6 +293,12 @@ async fn main() -> anyhow::Result<()> {
             let engine = Engine::new(store::open(&database.config()).await?);
             let count = engine.import_holidays(&json).await.with_context(|| format!("{}", file.display()))?;
             tracing::info!(file = %file.display(), holidays = count, "school holidays imported");
+            Ok(())
+        }
+        Command::Backup { database, file } => {
+            let db = store::connect(&database.config()).await?;
+            store::backup(&db, &file).await.with_context(|| format!("backup to {}", file.display()))?;
+            tracing::info!(file = %file.display(), "backup written");
             Ok(())
         }
         Command::Migrate { database, direction } => {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use koers_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::error::{Error, Result};
@@ -22,11 +22,23 @@ pub struct StoreConfig {
     /// Pool size; SQLite defaults to one connection, which serialises writers without
     /// `SQLITE_BUSY` errors.
     pub max_connections: Option<u32>,
+    /// How long a request waits for a free connection of the pool before it fails.
+    pub acquire_timeout: Duration,
+    /// How long a connection may stay idle in the pool before it is closed.
+    pub idle_timeout: Duration,
 }
 
 impl StoreConfig {
+    pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
     pub fn new(url: impl Into<String>) -> Self {
-        StoreConfig { url: url.into(), max_connections: None }
+        StoreConfig {
+            url: url.into(),
+            max_connections: None,
+            acquire_timeout: StoreConfig::DEFAULT_ACQUIRE_TIMEOUT,
+            idle_timeout: StoreConfig::DEFAULT_IDLE_TIMEOUT,
+        }
     }
 }
 
@@ -39,7 +51,8 @@ pub async fn connect(config: &StoreConfig) -> Result<DatabaseConnection> {
         .sqlx_logging(true)
         // sqlx logs every statement at INFO; keep them for RUST_LOG=sqlx=debug only.
         .sqlx_logging_level(tracing::log::LevelFilter::Debug)
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(config.acquire_timeout)
+        .idle_timeout(config.idle_timeout);
     if let Some(max) = config.max_connections {
         options.max_connections(max);
     }
@@ -64,6 +77,23 @@ pub async fn open(config: &StoreConfig) -> Result<DatabaseConnection> {
     let db = connect(config).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Writes a consistent copy of a SQLite database to `file` (`VACUUM INTO`), safe while
+/// `koers serve` runs on it: the copy is one transaction's view. Refused for PostgreSQL,
+/// which has `pg_dump`, and when `file` exists.
+pub async fn backup(db: &DatabaseConnection, file: &Path) -> Result<()> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Err(Error::Validation(
+            "koers backup copies SQLite databases; back up PostgreSQL with pg_dump (see the README)".into(),
+        ));
+    }
+    if file.exists() {
+        return Err(Error::Validation(format!("{} exists; the backup goes to a new file", file.display())));
+    }
+    let path = file.to_str().ok_or_else(|| Error::Validation(format!("{} is not UTF-8", file.display())))?;
+    db.execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [path.into()])).await?;
+    Ok(())
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at once

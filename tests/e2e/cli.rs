@@ -1,6 +1,6 @@
-//! The other commands: migrate, import, export and restore, and clear failures.
+//! The other commands: migrate, import, export and restore, backup, and clear failures.
 
-use crate::helpers::{example, run};
+use crate::helpers::{App, example, run};
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -132,4 +132,53 @@ fn export_and_restore_a_kindcentrum() {
     let output = run(&["export", "--kindcentrum", "99", "--database-url", &source]);
     assert!(!output.status.success());
     assert!(stderr(&output).contains("kindcentrum 99 not found"), "{}", stderr(&output));
+}
+
+/// A backup taken while `koers serve` runs, restored, serves the same answers: on SQLite
+/// with `koers backup`, on PostgreSQL with pg_dump and pg_restore (as the README says).
+#[tokio::test]
+async fn a_backup_taken_while_serving_serves_the_same_answers() {
+    let app = App::spawn(&[]);
+    let team = app.graphql("{ kindcentra { teams { id } } }").await["data"]["kindcentra"][0]["teams"][0]["id"].clone();
+    let started = app
+        .graphql_with(
+            "mutation($team: ID!) { startCycle(input: { workflow: \"pdca\", title: \"Samen lezen\", teamId: $team }) { id } }",
+            serde_json::json!({ "team": team }),
+        )
+        .await;
+    assert!(started.get("errors").is_none(), "{started}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let restored = if koers_engine::testing::postgres().is_some() {
+        let dump = dir.path().join("koers.dump");
+        let target = koers_engine::testing::database_url(dir.path(), "unused.db").await;
+        for (program, args) in [
+            ("pg_dump", vec!["--format=custom", "--file", dump.to_str().expect("path"), "--dbname", &app.url]),
+            ("pg_restore", vec!["--no-owner", "--dbname", &target, dump.to_str().expect("path")]),
+        ] {
+            let output = std::process::Command::new(program).args(&args).output().expect(program);
+            assert!(output.status.success(), "{program}: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        target
+    } else {
+        let file = dir.path().join("backup.db");
+        let file = file.to_str().expect("path");
+        let output = run(&["backup", "--database-url", &app.url, file]);
+        assert!(output.status.success(), "backup: {}", String::from_utf8_lossy(&output.stderr));
+        let again = run(&["backup", "--database-url", &app.url, file]);
+        assert!(!again.status.success(), "a backup never overwrites");
+        assert!(
+            String::from_utf8_lossy(&again.stderr).contains("exists"),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        format!("sqlite://{file}")
+    };
+
+    let copy = App::spawn_on(&restored, &[]);
+    let query = "{ kindcentra { name koersplannen { title voortgang(peildatum: \"2026-06-01\") { signal } } } \
+        cycles { totalCount nodes { title version events { kind actor } } } schedules { key } }";
+    let (original, restored) = (app.graphql(query).await, copy.graphql(query).await);
+    assert!(original.get("errors").is_none(), "{original}");
+    assert_eq!(original, restored);
 }
