@@ -102,3 +102,16 @@ pub fn database_url_blocking(dir: &Path, file: &str) -> String {
     .join()
     .expect("the test database is created")
 }
+
+/// Every row of every table but `except` (and the migrations' own), as text by table: to
+/// show that nothing changed.
+pub async fn snapshot(db: &DatabaseConnection, except: &[&str]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for table in tables(db).await {
+        if table != "seaql_migrations" && !except.contains(&table.as_str()) {
+            let rows = rows_as_text(db, &table).await;
+            out.insert(table, rows);
+        }
+    }
+    out
+}
