@@ -1223,7 +1223,11 @@ impl Engine {
         tokio::pin!(shutdown);
         let mut first = true;
         loop {
-            match self.run_scheduler_once().await {
+            let outcome = self.run_scheduler_once().await;
+            // Something still due after a run that fired nothing is being fired by another
+            // replica (or the run failed): look again in a moment rather than at once.
+            let stalled = !matches!(&outcome, Ok(report) if report.fired + report.missed > 0);
+            match outcome {
                 Ok(report) if first => {
                     tracing::info!(fired = report.fired, missed = report.missed, "scheduler caught up");
                 }
@@ -1242,7 +1246,11 @@ impl Engine {
                     None
                 }
             };
-            let wake = next.map_or(now + Duration::hours(1), |next| Ord::min(next, now + Duration::hours(1)));
+            let wake = match next {
+                Some(next) if next <= now && stalled => now + Duration::seconds(1),
+                Some(next) => Ord::min(next, now + Duration::hours(1)),
+                None => now + Duration::hours(1),
+            };
             let sleep = (wake - now).to_std().unwrap_or_default();
             tracing::debug!(?next, "scheduler idle");
             tokio::select! {
