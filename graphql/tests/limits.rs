@@ -223,3 +223,21 @@ async fn the_readme_examples_stay_within_the_limits() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_nul_character_in_a_text_is_refused_before_anything_runs() {
+    let in_variables = json!({
+        "query": "query($key: String!) { workflow(key: $key) { name } }",
+        "variables": { "key": "pd\u{0}ca" },
+    });
+    let in_query = json!({ "query": "{ workflow(key: \"pd\\u0000ca\") { name } }" });
+    for body in [in_variables, in_query] {
+        let (status, body) = post(app(ApiConfig::default()).await, Body::from(body.to_string())).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            first_error(&body),
+            ("a text holds a NUL character (\\u0000), which no text may contain", "VALIDATION"),
+            "{body}"
+        );
+    }
+}
