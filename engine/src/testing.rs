@@ -115,3 +115,14 @@ pub async fn snapshot(db: &DatabaseConnection, except: &[&str]) -> std::collecti
     }
     out
 }
+
+/// Counts the statements `db` runs from now on: to show a query's cost does not grow with
+/// its rows.
+pub fn count_statements(db: &mut DatabaseConnection) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    let statements = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    statements
+}

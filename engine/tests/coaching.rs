@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
@@ -588,11 +588,7 @@ roles = ["pedagogisch-coach"]
 async fn statements_for_norms(n: usize) -> (usize, usize) {
     let mut db = koers_engine::testing::database().await;
     import_str(&db, "houders.toml", &houders(n)).await.expect("import");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let statements = koers_engine::testing::count_statements(&mut db);
     let engine = Engine::with_clock(db, Arc::new(ManualClock::new(utc(2026, 6, 1))));
     for i in 0..n {
         let coach = professional_id(engine.db(), &format!("coach{i}")).await;

@@ -30,11 +30,7 @@ async fn fixture() -> Fixture {
     let mut db = koers_engine::testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let statements = koers_engine::testing::count_statements(&mut db);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).single().expect("time"));
     let engine = Engine::with_clock(db, Arc::new(clock));
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");

@@ -78,11 +78,7 @@ async fn with_kindcentra(n: usize) -> (Engine, Arc<AtomicUsize>) {
     for i in 0..n {
         import_str(&db, &format!("kc{i}.toml"), &kindcentrum(i)).await.expect("import");
     }
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let statements = koers_engine::testing::count_statements(&mut db);
     (Engine::new(db), statements)
 }
 

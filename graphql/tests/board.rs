@@ -140,11 +140,7 @@ async fn board(n: usize) -> (Engine, Arc<AtomicUsize>, i64) {
     for i in 0..n {
         import_str(&db, &format!("plan{i}.toml"), &koersplan(i)).await.expect("plan");
     }
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let statements = koers_engine::testing::count_statements(&mut db);
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).single().expect("time")));
     let engine = Engine::with_clock(db, clock);
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");
@@ -279,11 +275,7 @@ async fn the_demo_besturen_take_no_more_statements_than_a_large_board() {
     for file in ["kc-balans.toml", "heidevlinder.toml", "de-klinkert.toml"] {
         koers_engine::import::import_file(&db, &examples.join(file)).await.expect("import");
     }
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let statements = koers_engine::testing::count_statements(&mut db);
     let engine = Engine::new(db);
     let schema = koers_graphql::schema(engine.clone());
     for bestuur in bestuur::Entity::find().all(engine.db()).await.expect("besturen") {

@@ -23,11 +23,7 @@ impl Api {
         let mut db = koers_engine::testing::database().await;
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
         import_file(&db, &file).await.expect("import");
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+        let statements = koers_engine::testing::count_statements(&mut db);
         let engine = Engine::new(db);
         engine.register_workflows(load(None).expect("workflows")).await.expect("register");
         let mut api = Api { engine, statements, groep: String::new() };
