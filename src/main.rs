@@ -22,6 +22,7 @@ use koers_graphql::ApiConfig;
 use koers_migrations::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
+mod bench;
 mod demo;
 
 /// koers: the quality-cycle engine for kindcentra.
@@ -188,6 +189,11 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// The benchmark suite: generate a national dataset, measure (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -356,6 +362,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { database, command } => token(database.config(), command).await,
+        Command::Bench { command } => bench::run(command).await,
         Command::Schema => {
             #[allow(clippy::print_stdout)] // the schema is the command's output
             {

@@ -33,9 +33,9 @@ use std::io;
 
 use sea_orm::sea_query::IntoCondition;
 use sea_orm::{
-    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IdenStatic, IntoActiveModel, IsolationLevel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter,
-    QueryOrder, TransactionTrait, TryIntoModel,
+    AccessMode, ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, DbBackend, EntityTrait, IdenStatic,
+    IntoActiveModel, IsolationLevel, Iterable, PrimaryKeyToColumn, QueryFilter, QueryOrder, TransactionTrait,
+    TryIntoModel,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::{SerializeMap, SerializeStruct};
@@ -594,15 +594,7 @@ where
         E::insert(active).exec_without_returning(txn).await.map_err(|e| refuse(e.to_string()))?;
         written += 1;
     }
-    if txn.get_database_backend() == DbBackend::Postgres && <E::PrimaryKey as PrimaryKeyTrait>::auto_increment() {
-        // Explicit ids leave the table's sequence behind: move it past the highest id, or
-        // the next row created would take id 1 again. (Not run by the SQLite tests.)
-        let id = E::PrimaryKey::iter().next().map(|k| k.into_column().as_str()).unwrap_or("id");
-        txn.execute_unprepared(&format!(
-            r#"SELECT setval(pg_get_serial_sequence('"{table}"', '{id}'), MAX("{id}")) FROM "{table}" HAVING MAX("{id}") IS NOT NULL"#
-        ))
-        .await?;
-    }
+    crate::store::advance_sequence::<E, _>(txn).await?;
     Ok((written, kept))
 }
 

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod export;
+pub mod generate;
 pub mod import;
 pub mod measurement;
 pub mod progress;

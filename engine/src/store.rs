@@ -8,8 +8,8 @@ use std::time::Duration;
 use koers_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, IdenStatic, Iterable,
+    PrimaryKeyToColumn, PrimaryKeyTrait, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 use crate::error::{Error, Result};
@@ -106,6 +106,22 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction> 
         ..TransactionOptions::default()
     };
     Ok(db.begin_with_options(options).await?)
+}
+
+/// Moves the id sequence of a PostgreSQL table past its highest id, after rows were
+/// inserted with explicit ids: else the next row created would take id 1 again. SQLite
+/// needs nothing (its rowids follow the highest one).
+pub(crate) async fn advance_sequence<E: EntityTrait, C: ConnectionTrait>(db: &C) -> Result<()> {
+    if db.get_database_backend() != DbBackend::Postgres || !<E::PrimaryKey as PrimaryKeyTrait>::auto_increment() {
+        return Ok(());
+    }
+    let table = E::default().table_name();
+    let id = E::PrimaryKey::iter().next().map(|k| k.into_column().as_str()).unwrap_or("id");
+    db.execute_unprepared(&format!(
+        r#"SELECT setval(pg_get_serial_sequence('"{table}"', '{id}'), MAX("{id}")) FROM "{table}" HAVING MAX("{id}") IS NOT NULL"#
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Checks that the database answers.

@@ -276,6 +276,27 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(Error::stored_json)
 }
 
+impl ScheduleSpec {
+    /// The row of a new schedule created at `now`, whose occurrences are stored from then on.
+    pub(crate) fn new_row(&self, now: DateTime<Utc>) -> Result<schedule::ActiveModel> {
+        Ok(schedule::ActiveModel {
+            key: Set(self.key.clone()),
+            name: Set(self.name.trim().to_owned()),
+            template: Set(self.template.clone()),
+            scope_kind: Set(self.scope.kind().to_owned()),
+            scope_id: Set(self.scope.id()),
+            rule: Set(to_json(&self.rule)?),
+            action: Set(to_json(&self.action)?),
+            policy: Set(to_json(&self.policy)?),
+            paused: Set(false),
+            materialized_until: Set(local(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+    }
+}
+
 impl Schedule {
     pub fn parse(row: schedule::Model) -> Result<Schedule> {
         let spec = ScheduleSpec {
@@ -381,24 +402,7 @@ impl Engine {
         if existing.is_some() {
             return Err(Error::Validation(format!("scope {} already has a schedule `{}`", spec.scope, spec.key)));
         }
-        let now = self.clock().now();
-        let row = schedule::ActiveModel {
-            key: Set(spec.key.clone()),
-            name: Set(spec.name.trim().to_owned()),
-            template: Set(spec.template.clone()),
-            scope_kind: Set(spec.scope.kind().to_owned()),
-            scope_id: Set(spec.scope.id()),
-            rule: Set(to_json(&spec.rule)?),
-            action: Set(to_json(&spec.action)?),
-            policy: Set(to_json(&spec.policy)?),
-            paused: Set(false),
-            materialized_until: Set(local(now)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let row = spec.new_row(self.clock().now())?.insert(&txn).await?;
         txn.commit().await?;
         self.schedules_changed();
         Schedule::parse(row)

@@ -45,14 +45,11 @@ pub struct TemplateOptions {
     pub active_until: Option<NaiveDate>,
 }
 
-impl Engine {
-    /// Gives a scope the schedule of a template; applying it again updates that schedule.
-    pub async fn apply_template(&self, key: &str, scope: Scope, options: TemplateOptions) -> Result<Schedule> {
-        let template = templates()?
-            .into_iter()
-            .find(|t| t.key == key)
-            .ok_or_else(|| Error::Validation(format!("unknown template `{key}`")))?;
-        let mut rule = template.rule;
+impl Template {
+    /// The schedule this template gives a scope.
+    pub fn spec(self, scope: Scope, options: TemplateOptions) -> Result<ScheduleSpec> {
+        let key = &self.key;
+        let mut rule = self.rule;
         if let Rule::Dates { at } = &mut rule {
             if options.dates.is_empty() && at.is_empty() {
                 return Err(Error::Validation(format!("template `{key}` needs the dates the team chose")));
@@ -61,18 +58,29 @@ impl Engine {
                 at.clone_from(&options.dates);
             }
         }
-        let mut policy = template.policy;
+        let mut policy = self.policy;
         policy.active_from = options.active_from.or(policy.active_from);
         policy.active_until = options.active_until.or(policy.active_until);
-        let spec = ScheduleSpec {
-            key: template.key.clone(),
-            name: template.name,
-            template: Some(template.key),
+        Ok(ScheduleSpec {
+            key: self.key.clone(),
+            name: self.name,
+            template: Some(self.key),
             scope,
             rule,
-            action: template.action,
+            action: self.action,
             policy,
-        };
+        })
+    }
+}
+
+impl Engine {
+    /// Gives a scope the schedule of a template; applying it again updates that schedule.
+    pub async fn apply_template(&self, key: &str, scope: Scope, options: TemplateOptions) -> Result<Schedule> {
+        let template = templates()?
+            .into_iter()
+            .find(|t| t.key == key)
+            .ok_or_else(|| Error::Validation(format!("unknown template `{key}`")))?;
+        let spec = template.spec(scope, options)?;
         match self.schedules(Some(scope)).await?.into_iter().find(|s| s.spec.key == spec.key) {
             Some(existing) if existing.spec == spec => Ok(existing),
             Some(existing) => self.update_schedule(existing.row.id, spec).await,

@@ -1,0 +1,214 @@
+//! The floors: the same work as koers does, in plain SQL statements with no engine logic
+//! (SQLite, the store the suite runs on).
+
+use std::time::Instant;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value as SqlValue};
+
+use super::{OpenCycle, cutoff, query};
+use koers_engine::workflow::WorkflowDef;
+
+/// A bestuur of 30 kindcentra and the largest one if it has more: (id, kindcentra).
+pub async fn board_sizes(db: &DatabaseConnection) -> anyhow::Result<Vec<(i64, i64)>> {
+    let rows = query(
+        db,
+        "SELECT bestuur_id, COUNT(*) FROM kindcentrum_bestuur GROUP BY bestuur_id ORDER BY COUNT(*) DESC, bestuur_id",
+        vec![],
+    )
+    .await?;
+    let sizes: Vec<(i64, i64)> =
+        rows.iter().map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?))).collect::<anyhow::Result<_>>()?;
+    let mut out: Vec<(i64, i64)> = sizes.iter().copied().filter(|(_, n)| *n == 30).take(1).collect();
+    if let Some(largest) = sizes.first().filter(|(_, n)| *n > 30) {
+        out.push(*largest);
+    }
+    Ok(out)
+}
+
+/// The progress of every koersplan of a bestuur's kindcentra (or of all kindcentra), per
+/// doel, ambitie and koersplan, in one aggregate: a succescriterium is met when the latest
+/// measurement of its indicator meets the target or its latest mark says so.
+pub async fn board(db: &DatabaseConnection, bestuur: Option<i64>, peildatum: NaiveDate) -> anyhow::Result<()> {
+    let sql = format!(
+        "WITH plans AS (
+            SELECT k.id, kb.bestuur_id FROM koersplan k
+            JOIN kindcentrum_bestuur kb ON kb.kindcentrum_id = k.kindcentrum_id {}
+        ),
+        criteria AS (
+            SELECT s.id, s.doel_id, s.indicator_id, a.id AS ambitie_id, a.koersplan_id, p.bestuur_id
+            FROM plans p JOIN ambitie a ON a.koersplan_id = p.id JOIN doel d ON d.ambitie_id = a.id
+            JOIN succescriterium s ON s.doel_id = d.id
+        ),
+        ranked AS (
+            SELECT m.indicator_id, m.value,
+                ROW_NUMBER() OVER (PARTITION BY m.indicator_id ORDER BY m.period_end DESC, m.id DESC) AS n
+            FROM measurement m
+            WHERE m.period_end <= ? AND m.indicator_id IN (SELECT indicator_id FROM criteria)
+        ),
+        marks AS (
+            SELECT mk.succescriterium_id, mk.met,
+                ROW_NUMBER() OVER (PARTITION BY mk.succescriterium_id ORDER BY mk.at DESC, mk.id DESC) AS n
+            FROM criterium_mark mk WHERE mk.at < ? AND mk.succescriterium_id IN (SELECT id FROM criteria)
+        ),
+        scored AS (
+            SELECT c.bestuur_id, c.koersplan_id, c.ambitie_id, c.doel_id,
+                CASE WHEN (i.direction = 'at-least' AND r.value >= i.target)
+                       OR (i.direction = 'at-most' AND r.value <= i.target)
+                       OR mk.met THEN 1.0 ELSE 0.0 END AS met
+            FROM criteria c
+            LEFT JOIN ranked r ON r.indicator_id = c.indicator_id AND r.n = 1
+            LEFT JOIN indicator i ON i.id = c.indicator_id
+            LEFT JOIN marks mk ON mk.succescriterium_id = c.id AND mk.n = 1
+        ),
+        doelen AS (
+            SELECT bestuur_id, koersplan_id, ambitie_id, AVG(met) AS progress FROM scored
+            GROUP BY bestuur_id, koersplan_id, ambitie_id, doel_id
+        ),
+        ambities AS (
+            SELECT bestuur_id, koersplan_id, AVG(progress) AS progress FROM doelen
+            GROUP BY bestuur_id, koersplan_id, ambitie_id
+        )
+        SELECT bestuur_id, koersplan_id, AVG(progress) FROM ambities GROUP BY bestuur_id, koersplan_id",
+        if bestuur.is_some() { "WHERE kb.bestuur_id = ?" } else { "" }
+    );
+    let mut values: Vec<SqlValue> = bestuur.map(SqlValue::from).into_iter().collect();
+    values.push(peildatum.into());
+    values.push(cutoff(peildatum).into());
+    let rows = query(db, &sql, values).await?;
+    anyhow::ensure!(!rows.is_empty(), "no koersplannen for bestuur {bestuur:?}");
+    Ok(())
+}
+
+/// Inserts the occurrence rows of `[start, end)` again, into a table shaped like
+/// `occurrence`, 500 rows a statement in one transaction: the seconds it took.
+pub async fn occurrences(db: &DatabaseConnection, start: DateTime<Utc>, end: DateTime<Utc>) -> anyhow::Result<f64> {
+    let rows = query(
+        db,
+        "SELECT schedule_id, due_at, local_at, status, note FROM occurrence WHERE due_at >= ? AND due_at < ?",
+        vec![start.into(), end.into()],
+    )
+    .await?;
+    let mut values: Vec<[SqlValue; 5]> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        values.push([
+            r.try_get_by_index::<i64>(0)?.into(),
+            r.try_get_by_index::<DateTime<Utc>>(1)?.into(),
+            r.try_get_by_index::<chrono::NaiveDateTime>(2)?.into(),
+            r.try_get_by_index::<String>(3)?.into(),
+            r.try_get_by_index::<Option<String>>(4)?.into(),
+        ]);
+    }
+    db.execute_unprepared(
+        "CREATE TABLE occurrence_floor (id INTEGER PRIMARY KEY, schedule_id BIGINT NOT NULL, due_at TEXT NOT NULL,
+            local_at TEXT NOT NULL, status TEXT NOT NULL, fired_at TEXT, result TEXT, note TEXT);
+         CREATE UNIQUE INDEX idx_occurrence_floor ON occurrence_floor (schedule_id, due_at);",
+    )
+    .await?;
+    let started = Instant::now();
+    let txn = db.begin().await?;
+    for chunk in values.chunks(500) {
+        let sql = format!(
+            "INSERT INTO occurrence_floor (schedule_id, due_at, local_at, status, note) VALUES {}",
+            vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+        );
+        let flat: Vec<SqlValue> = chunk.iter().flat_map(|row| row.iter().cloned()).collect();
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(txn.get_database_backend(), sql, flat)).await?;
+    }
+    txn.commit().await?;
+    let took = started.elapsed().as_secs_f64();
+    db.execute_unprepared("DROP TABLE occurrence_floor").await?;
+    Ok(took)
+}
+
+/// The open cycles of a workflow dealt out to `clients` clients, twice: for the HTTP run
+/// and for the floor, so neither works on the other's cycles.
+pub async fn open_cycles(
+    db: &DatabaseConnection,
+    workflow: &str,
+    clients: usize,
+) -> anyhow::Result<(Vec<Vec<OpenCycle>>, Vec<Vec<OpenCycle>>)> {
+    let rows = query(
+        db,
+        "SELECT id, version, phase FROM cycle WHERE workflow_key = ? AND status = 'open' ORDER BY id",
+        vec![workflow.into()],
+    )
+    .await?;
+    let cycles: Vec<OpenCycle> = rows
+        .iter()
+        .map(|r| {
+            Ok(OpenCycle { id: r.try_get_by_index(0)?, version: r.try_get_by_index(1)?, phase: r.try_get_by_index(2)? })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    anyhow::ensure!(cycles.len() >= 2 * clients, "too few open {workflow} cycles for {clients} clients");
+    let mut deal = vec![Vec::new(); 2 * clients];
+    for (n, cycle) in cycles.into_iter().enumerate() {
+        deal[n % (2 * clients)].push(cycle);
+    }
+    let floor = deal.split_off(clients);
+    Ok((deal, floor))
+}
+
+/// Per transition: read the cycle, update it where its version still holds, append its
+/// event; one transaction each, from as many concurrent tasks as clients.
+pub async fn transitions(
+    db: &DatabaseConnection,
+    def: &WorkflowDef,
+    cycles: Vec<Vec<OpenCycle>>,
+    per_client: usize,
+) -> anyhow::Result<f64> {
+    let clients = cycles.len();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for mine in cycles {
+        let db = db.clone();
+        let def = def.clone();
+        tasks.push(async move {
+            let mut mine = mine;
+            for n in 0..per_client {
+                let len = mine.len();
+                let cycle = &mut mine[n % len];
+                let (to, fields) = super::next_transition(&def, &cycle.phase).ok_or_else(|| anyhow::anyhow!("stuck"))?;
+                let data = serde_json::json!({ "kind": "advanced", "from": cycle.phase, "to": to, "values": fields });
+                let txn = db.begin().await?;
+                let row = query(&txn, "SELECT version, fields FROM cycle WHERE id = ?", vec![cycle.id.into()]).await?;
+                let version: i64 = row.first().ok_or_else(|| anyhow::anyhow!("cycle"))?.try_get_by_index(0)?;
+                let now = Utc::now();
+                txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+                    txn.get_database_backend(),
+                    "UPDATE cycle SET phase = ?, fields = ?, current_due = NULL, version = ?, updated_at = ?
+                     WHERE id = ? AND version = ?",
+                    vec![
+                        to.clone().into(),
+                        data.to_string().into(),
+                        (version + 1).into(),
+                        now.into(),
+                        cycle.id.into(),
+                        version.into(),
+                    ],
+                ))
+                .await?;
+                txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+                    txn.get_database_backend(),
+                    "INSERT INTO cycle_event (cycle_id, sequence, kind, actor, at, from_phase, to_phase, iteration, data)
+                     VALUES (?, ?, 'advanced', 'floor', ?, ?, ?, 1, ?)",
+                    vec![
+                        cycle.id.into(),
+                        (version + 1).into(),
+                        now.into(),
+                        cycle.phase.clone().into(),
+                        to.clone().into(),
+                        data.to_string().into(),
+                    ],
+                ))
+                .await?;
+                txn.commit().await?;
+                cycle.version = version + 1;
+                cycle.phase = to;
+            }
+            anyhow::Ok(())
+        });
+    }
+    futures::future::try_join_all(tasks).await?;
+    Ok((clients * per_client) as f64 / started.elapsed().as_secs_f64())
+}
