@@ -1,12 +1,14 @@
 //! A deterministic national dataset, for the benchmarks and their smoke test.
 //!
-//! `N` kindcentra under about N/30 besturen (with 1,000 kindcentra or more, the first
-//! bestuur has 300 of them, so a large board can be measured too). Each kindcentrum has:
+//! `N` kindcentra under about N/30 onderwijs besturen (with 1,000 kindcentra or more, the
+//! first has 300 of them, so a large board can be measured too), each with a kinderopvang
+//! houder for the opvang of the same kindcentra, as Kindcentrum Balans has Lucas Onderwijs
+//! and Vlietkinderen. Each kindcentrum has:
 //!
 //! - the koersplan of Kindcentrum Balans (5 ambities, 19 doelen, 56 succescriteria and its
 //!   meerjarenplanning of 4 school years), moved to the school years 2023-2024 to 2026-2027;
 //! - 20 indicators with 12 measurements each (one per trimester of four school years),
-//!   each linked to a succescriterium;
+//!   each linked to a succescriterium; the other succescriteria are judged by hand;
 //! - a locatie with an onderwijs, a dagopvang and a BSO onderdeel, and 3 opvang groepen of 20
 //!   children, each scanned on welbevinden and betrokkenheid in 4 quarters;
 //! - 10 professionals, a locatieteam (all of them) and a kenniskring (five of them);
@@ -123,24 +125,40 @@ impl Engine {
         let mut first = 0;
         for (b, size) in bestuur_sizes(options.kindcentra).into_iter().enumerate() {
             let mut rows = Rows::default();
+            let plaats = PLAATSEN[b % PLAATSEN.len()];
             let bestuur_id = ids.next("bestuur");
             rows.bestuur.push(bestuur::Model {
                 id: bestuur_id,
                 key: format!("bestuur-{:03}", b + 1),
-                name: format!("Stichting Kindcentra {} {}", PLAATSEN[b % PLAATSEN.len()], b + 1),
-                kind: if b % 2 == 0 { BestuurKind::Onderwijs } else { BestuurKind::Kinderopvang },
+                name: format!("Stichting Onderwijs {plaats} {}", b + 1),
+                kind: BestuurKind::Onderwijs,
+            });
+            let houder_id = ids.next("bestuur");
+            rows.bestuur.push(bestuur::Model {
+                id: houder_id,
+                key: format!("houder-{:03}", b + 1),
+                name: format!("Kinderopvang {plaats} {}", b + 1),
+                kind: BestuurKind::Kinderopvang,
             });
             for number in first..first + size {
                 let mut rng =
                     ChaCha8Rng::seed_from_u64(options.seed ^ (number as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                Kindcentrum { shape: &shape, ids: &mut ids, rows: &mut rows, rng: &mut rng, number, bestuur_id }
-                    .generate()?;
+                Kindcentrum {
+                    shape: &shape,
+                    ids: &mut ids,
+                    rows: &mut rows,
+                    rng: &mut rng,
+                    number,
+                    bestuur_id,
+                    houder_id,
+                }
+                .generate()?;
             }
             first += size;
             let txn = crate::store::begin_write(self.db()).await?;
             report.rows += rows.insert(&txn).await?;
             txn.commit().await?;
-            report.besturen += 1;
+            report.besturen += 2;
             report.kindcentra += size;
             tracing::info!(bestuur = b + 1, kindcentra = report.kindcentra, rows = report.rows, "generated");
         }
@@ -309,7 +327,9 @@ struct Kindcentrum<'a> {
     rng: &'a mut ChaCha8Rng,
     /// Its number in the dataset, from 0.
     number: usize,
+    /// The onderwijs bestuur, and the kinderopvang houder of the opvang onderdelen.
     bestuur_id: i64,
+    houder_id: i64,
 }
 
 /// The professionals of a kindcentrum by what they do.
@@ -332,9 +352,9 @@ impl Kindcentrum<'_> {
             name: name.clone(),
             plaats: Some(plaats.to_owned()),
         });
-        self.rows
-            .kindcentrum_bestuur
-            .push(kindcentrum_bestuur::Model { kindcentrum_id: id, bestuur_id: self.bestuur_id });
+        for bestuur_id in [self.bestuur_id, self.houder_id] {
+            self.rows.kindcentrum_bestuur.push(kindcentrum_bestuur::Model { kindcentrum_id: id, bestuur_id });
+        }
         let (locatie, groepen) = self.organisation(id, plaats);
         let staff = self.professionals(id);
         let teams = self.teams(id, &staff);
@@ -361,7 +381,7 @@ impl Kindcentrum<'_> {
                 key: name.to_lowercase(),
                 name: name.to_owned(),
                 kind,
-                bestuur_id: self.bestuur_id,
+                bestuur_id: if kind.is_opvang() { self.houder_id } else { self.bestuur_id },
             });
         }
         let locatie = self.ids.next("locatie");
@@ -435,7 +455,11 @@ impl Kindcentrum<'_> {
                 id,
                 key: format!("kc-{:05}-p{:02}", self.number + 1, n + 1),
                 name: format!("{first} {last}"),
-                employer_bestuur_id: self.bestuur_id,
+                employer_bestuur_id: if roles.iter().any(|r| OPVANG_ROLES.contains(r)) {
+                    self.houder_id
+                } else {
+                    self.bestuur_id
+                },
                 flexible: n == PROFESSIONALS - 1,
             });
             for role in *roles {
@@ -543,8 +567,7 @@ impl Kindcentrum<'_> {
                 }
             }
         }
-        // Every indicator backs one succescriterium, spread over the doelen; a few other
-        // criteria are marked met by hand.
+        // Every indicator backs one succescriterium, spread over the doelen.
         let step = criteria.len() / INDICATORS.max(1);
         for (n, indicator_id) in indicators.iter().enumerate() {
             let (criterium, doel_id) = criteria[n * step];
@@ -553,17 +576,20 @@ impl Kindcentrum<'_> {
             }
             self.rows.doel_indicator.push(doel_indicator::Model { doel_id, indicator_id: *indicator_id });
         }
-        for n in 0..5 {
-            let (criterium, _) = criteria[n * step + 1];
+        // The other criteria were judged on the Evaluatie & Planningsdagen; how many were
+        // met differs per kindcentrum, so the signals differ too.
+        let linked: Vec<i64> = (0..INDICATORS).map(|n| criteria[n * step].0).collect();
+        let share: f64 = self.rng.random_range(0.45..0.98);
+        for (n, (criterium, _)) in criteria.iter().filter(|(c, _)| !linked.contains(c)).enumerate() {
             self.rows.criterium_mark.push(criterium_mark::Model {
                 id: self.ids.next("criterium_mark"),
-                succescriterium_id: criterium,
-                met: self.rng.random_bool(0.7),
+                succescriterium_id: *criterium,
+                met: self.rng.random_bool(share),
                 cycle_id: None,
                 measurement_id: None,
                 note: Some("Besproken op de Evaluatie & Planningsdag".into()),
                 actor: ACTOR.into(),
-                at: at(moment() - Duration::days(30 * (n as i64 + 1)), 16),
+                at: at(moment() - Duration::days(7 * (n as i64 % 40 + 1)), 16),
             });
         }
         doelen
@@ -681,7 +707,7 @@ impl Kindcentrum<'_> {
         let mut day = start;
         // About twenty events: fields and a move per phase, pitches on the 4xD days, two
         // rounds, then borgen; the open ones stop part-way.
-        let target = if open { self.rng.random_range(6..14) } else { self.rng.random_range(18..23) };
+        let target = if open { self.rng.random_range(10..18) } else { self.rng.random_range(19..24) };
         while events.len() < target && state.status == Status::Open {
             let mut commands = vec![Command::UpdateFields { values: self.values(def, &state.phase, doel) }];
             if def.pitches && state.phase == def.initial().key {
@@ -758,7 +784,7 @@ impl Kindcentrum<'_> {
     fn next_move(&mut self, def: &WorkflowDef, state: &CycleState, stop: bool, doel: i64) -> Command {
         let moves = allowed_transitions(def, state);
         let close = moves.iter().find(|(_, kind)| *kind == TransitionKind::Close);
-        if let (true, Some((to, _))) = (stop || state.iteration >= 2, close) {
+        if let (true, Some((to, _))) = (stop, close) {
             let terminal = def.phase(to);
             let outcome = terminal.and_then(|p| p.outcomes.first()).cloned().unwrap_or_default();
             return Command::Close { outcome, values: self.values(def, to, doel) };
@@ -854,7 +880,7 @@ impl Kindcentrum<'_> {
             };
             self.rows.coaching_entry.push(coaching_entry::Model {
                 id,
-                bestuur_id: self.bestuur_id,
+                bestuur_id: self.houder_id,
                 coach_id: staff.coach,
                 date,
                 hours: f64::from(self.rng.random_range(2..=6_u8)) / 2.0,
@@ -906,6 +932,9 @@ fn trimester(start_year: i32, n: i32) -> (NaiveDate, NaiveDate) {
         _ => (date(start_year + 1, 4, 1), date(start_year + 1, 7, 31)),
     }
 }
+
+/// The roles of professionals the kinderopvang houder employs.
+const OPVANG_ROLES: [Role; 3] = [Role::PedagogischCoach, Role::PedagogischMedewerker, Role::Locatiemanager];
 
 const PLAATSEN: [&str; 12] = [
     "Den Haag",
