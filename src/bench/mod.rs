@@ -255,10 +255,10 @@ const BOARD_QUERY: &str = "query Board($id: ID!, $peildatum: NaiveDate) {
   bestuur(id: $id) { voortgang(peildatum: $peildatum) { kindcentra {
     kindcentrum { id name }
     koersplannen { progress signal ambities { progress signal doelen { progress signal } } }
-    overdueCycles { id title currentDue }
+    overdueCycles { id title dueDate }
     overduePlanning { id text }
-    scans { groep { name } summary { welbevinden { mean } betrokkenheid { mean } } }
-    coaching { locatie { locatie { name } } }
+    scans { groep { name } welbevinden { mean } betrokkenheid { mean } }
+    coaching { locatie { locatie { name } coachingRealisedHours beleidRealisedHours } houder { kindercentra } }
   } } }
 }";
 
