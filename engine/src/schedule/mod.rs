@@ -896,12 +896,16 @@ impl Engine {
             };
             if fires { fire.push((schedule, o)) } else { miss.push(o.id) }
         }
+        // The batch was read pending in this transaction, which holds the write lock
+        // (SQLite) or the rows' locks (PostgreSQL): they are still pending. Asking again
+        // for `status = 'pending'` beside the ids would not only be redundant: SQLite then
+        // walks the status index over every pending occurrence in the country, for every
+        // batch, instead of looking up the ids.
         let mut missed = 0;
         for chunk in miss.chunks(INSERT_CHUNK) {
             missed += occurrence::Entity::update_many()
                 .col_expr(occurrence::Column::Status, Expr::value("missed"))
                 .filter(occurrence::Column::Id.is_in(chunk.iter().copied()))
-                .filter(occurrence::Column::Status.eq("pending"))
                 .exec(txn)
                 .await?
                 .rows_affected as usize;
@@ -910,22 +914,12 @@ impl Engine {
             return Ok((0, missed, Vec::new()));
         }
         tracing::info!(count = fire.len(), "firing occurrences");
-        let claimed = occurrence::Entity::update_many()
+        occurrence::Entity::update_many()
             .col_expr(occurrence::Column::Status, Expr::value("fired"))
             .col_expr(occurrence::Column::FiredAt, Expr::value(now))
             .filter(occurrence::Column::Id.is_in(fire.iter().map(|(_, o)| o.id)))
-            .filter(occurrence::Column::Status.eq("pending"))
             .exec(txn)
             .await?;
-        if claimed.rows_affected != fire.len() as u64 {
-            // The batch holds the write lock (SQLite) or the row locks (PostgreSQL), so
-            // nobody else can have fired them: refuse rather than fire twice.
-            return Err(Error::Database(sea_orm::DbErr::Custom(format!(
-                "{} of {} claimed due occurrences were no longer pending",
-                fire.len() as u64 - claimed.rows_affected,
-                fire.len()
-            ))));
-        }
         let mut records = Vec::new();
         for (schedule, o) in &fire {
             let (fired, mut created) = self.act(txn, schedule, o).await?;
@@ -1007,10 +1001,27 @@ impl Engine {
             }
             Action::Reminder { title, due_in_days, targets, assignee } => {
                 let due_date = date + Duration::days((*due_in_days).into());
+                // Every target lies within the scope's kindcentra: with one, that is each
+                // target's kindcentrum, and the assignees are the same for all targets.
+                let only = match &self.kindcentra_in(txn, schedule.spec.scope).await?[..] {
+                    [kindcentrum] => Some(*kindcentrum),
+                    _ => None,
+                };
+                let mut assignees_of: HashMap<Option<i64>, Vec<(Option<i64>, Option<i64>)>> = HashMap::new();
                 let mut rows = Vec::new();
                 for (owner, name) in self.targets(txn, schedule.spec.scope, targets).await? {
-                    let kindcentrum = self.kindcentrum_of_owner(txn, owner).await?;
-                    let assignees = self.assignees(txn, kindcentrum, assignee).await?;
+                    let kindcentrum = match only {
+                        Some(kindcentrum) => Some(kindcentrum),
+                        None => self.kindcentrum_of_owner(txn, owner).await?,
+                    };
+                    let assignees = match assignees_of.get(&kindcentrum) {
+                        Some(assignees) => assignees.clone(),
+                        None => {
+                            let found = self.assignees(txn, kindcentrum, assignee).await?;
+                            assignees_of.insert(kindcentrum, found.clone());
+                            found
+                        }
+                    };
                     if assignees.is_empty() {
                         fired.skipped.push(format!("{name}: nobody to assign ({assignee:?})"));
                     }
