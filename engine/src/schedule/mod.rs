@@ -341,6 +341,9 @@ impl ScheduleSpec {
     }
 }
 
+/// Whom a reminder is for: a team or a professional.
+type Assigned = (Option<i64>, Option<i64>);
+
 /// What the placed times of a schedule depend on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct PlanKey {
@@ -1007,7 +1010,7 @@ impl Engine {
                     [kindcentrum] => Some(*kindcentrum),
                     _ => None,
                 };
-                let mut assignees_of: HashMap<Option<i64>, Vec<(Option<i64>, Option<i64>)>> = HashMap::new();
+                let mut assignees_of: HashMap<Option<i64>, Vec<Assigned>> = HashMap::new();
                 let mut rows = Vec::new();
                 for (owner, name) in self.targets(txn, schedule.spec.scope, targets).await? {
                     let kindcentrum = match only {
@@ -1200,7 +1203,7 @@ impl Engine {
         txn: &DatabaseTransaction,
         kindcentrum: Option<i64>,
         assignee: &Assignee,
-    ) -> Result<Vec<(Option<i64>, Option<i64>)>> {
+    ) -> Result<Vec<Assigned>> {
         let Some(kindcentrum) = kindcentrum else { return Ok(Vec::new()) };
         Ok(match assignee {
             Assignee::Team { kind } => team::Entity::find()
