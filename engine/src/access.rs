@@ -449,6 +449,10 @@ impl Engine {
 
 /// The kindcentrum of each doel's koersplan, in three statements.
 pub(crate) async fn kindcentra_of_doelen<C: ConnectionTrait>(db: &C, doelen: &[i64]) -> Result<HashMap<i64, i64>> {
+    // Most cycles (all those the calendar opens) serve no doel: spare them three statements.
+    if doelen.is_empty() {
+        return Ok(HashMap::new());
+    }
     let doelen = doel::Entity::find().filter(doel::Column::Id.is_in(doelen.iter().copied())).all(db).await?;
     let ambities =
         ambitie::Entity::find().filter(ambitie::Column::Id.is_in(doelen.iter().map(|d| d.ambitie_id))).all(db).await?;

@@ -14,6 +14,9 @@ use sea_orm::{
 
 use crate::error::{Error, Result};
 
+/// The page cache of each SQLite connection, in KiB.
+const SQLITE_CACHE_KIB: u32 = 64 * 1024;
+
 /// How to reach the database.
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
@@ -65,6 +68,10 @@ pub async fn connect(config: &StoreConfig) -> Result<DatabaseConnection> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
+                // SQLite's default page cache is 2 MB; a national database is gigabytes,
+                // and the scheduler and board queries walk indexes much larger than that.
+                // Negative: KiB. Grown only as pages are read.
+                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
         });
     } else if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
         return Err(open_error("the URL must start with sqlite: or postgres://".to_owned()));

@@ -501,3 +501,131 @@ async fn the_scheduler_loop_wakes_when_a_schedule_changes() {
     let _ = stop.send(());
     looping.await.expect("loop stops");
 }
+
+/// Inserts `count` schedules on `scope` as rows, the way `koers bench generate` does: more
+/// than one batch of the scheduler without thousands of transactions in a test.
+async fn many_schedules(engine: &Engine, scope: Scope, count: usize, rule: &Rule, policy: &Policy) {
+    use koers_engine::entity::schedule;
+    use sea_orm::Set;
+    let now = engine.clock().now();
+    let rows: Vec<schedule::ActiveModel> = (0..count)
+        .map(|n| schedule::ActiveModel {
+            key: Set(format!("s{n:05}")),
+            name: Set(format!("Schedule {n}")),
+            template: Set(None),
+            scope_kind: Set(scope.kind().to_owned()),
+            scope_id: Set(scope.id()),
+            rule: Set(serde_json::to_string(rule).expect("rule")),
+            action: Set(serde_json::to_string(&reminder_action("R")).expect("action")),
+            policy: Set(serde_json::to_string(policy).expect("policy")),
+            paused: Set(false),
+            materialized_until: Set(koers_engine::schedule::rule::local(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        schedule::Entity::insert_many(chunk.to_vec()).exec(engine.db()).await.expect("schedules");
+    }
+}
+
+#[tokio::test]
+async fn schedules_beyond_one_batch_are_stored_and_fired_as_one_by_one() {
+    let start = utc(2026, 9, 1, 6, 0);
+    let (engine, clock) = engine_at(start, &["heidevlinder.toml"]).await;
+    engine.import_holidays(HOLIDAYS).await.expect("holidays");
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    // The first of every month; moved out of the school holidays, so the region counts.
+    let monthly = Rule::Cron { expression: "0 0 9 1 * * *".into() };
+    let policy = Policy { holidays: Holidays::Move, ..Policy::default() };
+    const SCHEDULES: usize = 2101;
+    many_schedules(&engine, kc, SCHEDULES, &monthly, &policy).await;
+
+    let stored = engine.materialize().await.expect("materialize");
+    // The preview plans every schedule on its own; the batches must store just that.
+    let horizon = engine.db().clone();
+    let until = koers_engine::schedule::rule::instant(
+        occurrence::Entity::find().all(&horizon).await.expect("q").iter().map(|o| o.local_at).max().expect("some"),
+    );
+    let mut planned: Vec<(i64, DateTime<Utc>, bool)> = engine
+        .preview(start, until, None)
+        .await
+        .expect("preview")
+        .into_iter()
+        .map(|p| (p.schedule_id, p.due_at, p.skipped))
+        .collect();
+    planned.sort();
+    let mut occurrences: Vec<(i64, DateTime<Utc>, bool)> = occurrence::Entity::find()
+        .all(engine.db())
+        .await
+        .expect("q")
+        .into_iter()
+        .map(|o| (o.schedule_id, o.due_at, o.status == "skipped"))
+        .collect();
+    occurrences.sort();
+    assert_eq!(stored, occurrences.len());
+    assert_eq!(occurrences, planned);
+    assert!(occurrences.len() > 12 * SCHEDULES, "more than a year ahead: {}", occurrences.len());
+    // 1 January falls in the kerstvakantie (zuid) and moves to Monday 4 January.
+    assert!(occurrences.iter().any(|(_, at, _)| *at == utc(2027, 1, 4, 8, 0)));
+    assert!(!occurrences.iter().any(|(_, at, _)| *at == utc(2027, 1, 1, 8, 0)));
+    // Stored once: a second pass stores nothing.
+    assert_eq!(engine.materialize().await.expect("again"), 0);
+
+    // Down until 5 December: 1 September to 1 December are due for each schedule, spread
+    // over several batches in due order; only the latest fires.
+    clock.set(utc(2026, 12, 5, 12, 0));
+    let report = engine.run_scheduler_once().await.expect("run");
+    assert_eq!((report.fired, report.missed), (SCHEDULES, 3 * SCHEDULES));
+    let fired: Vec<occurrence::Model> =
+        occurrence::Entity::find().filter(occurrence::Column::Status.eq("fired")).all(engine.db()).await.expect("q");
+    assert_eq!(fired.len(), SCHEDULES);
+    assert!(fired.iter().all(|o| o.due_at == utc(2026, 12, 1, 8, 0) && o.result.is_some()), "the latest fired");
+    let reminders = reminder::Entity::find().all(engine.db()).await.expect("q");
+    assert_eq!(reminders.len(), SCHEDULES, "one reminder for the locatieteam per schedule");
+    let mut from: Vec<Option<i64>> = reminders.iter().map(|r| r.occurrence_id).collect();
+    from.sort_unstable();
+    from.dedup();
+    assert_eq!(from.len(), SCHEDULES, "each from its own occurrence");
+    assert_eq!(engine.run_scheduler_once().await.expect("again"), Default::default(), "nothing fires twice");
+}
+
+#[tokio::test]
+async fn an_idle_wake_up_is_three_statements_however_many_schedules() {
+    // After 1 September 09:00: the schedules start with 1 October.
+    let start = utc(2026, 9, 1, 8, 0);
+    let mut db = koers_engine::testing::database().await;
+    import_file(&db, &example("heidevlinder.toml")).await.expect("import");
+    let statements = koers_engine::testing::count_statements(&mut db);
+    let clock = ManualClock::new(start);
+    let engine = Engine::with_clock(db, Arc::new(clock.clone()));
+    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let monthly = Rule::Cron { expression: "0 0 9 1 * * *".into() };
+    many_schedules(&engine, kc, 300, &monthly, &Policy::default()).await;
+    engine.run_scheduler_once().await.expect("catch up");
+
+    // The loop wakes at least hourly; for weeks nothing is due and nothing is stored.
+    let idle = |at| {
+        clock.set(at);
+        let (engine, statements) = (engine.clone(), statements.clone());
+        async move {
+            let before = statements.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(engine.run_scheduler_once().await.expect("run"), Default::default());
+            engine.next_due().await.expect("next").expect("something ahead");
+            statements.load(std::sync::atomic::Ordering::SeqCst) - before
+        }
+    };
+    assert_eq!(idle(utc(2026, 9, 1, 9, 0)).await, 3, "look for work to store, to fire, and the next due time");
+    assert_eq!(idle(utc(2026, 9, 20, 7, 0)).await, 3, "the horizon's slack lasts weeks");
+    clock.set(utc(2026, 10, 1, 7, 5));
+    assert_eq!(engine.run_scheduler_once().await.expect("1 October").fired, 300);
+    assert_eq!(idle(utc(2026, 10, 2, 7, 0)).await, 3);
+    // Once the slack is used up the horizon is extended (1 January 2028 comes within
+    // reach), and then the loop is idle again.
+    clock.set(utc(2026, 11, 1, 8, 5));
+    assert_eq!(engine.materialize().await.expect("materialize"), 300, "stored beyond the old horizon");
+    assert_eq!(engine.fire_due().await.expect("1 November").fired, 300);
+    assert_eq!(idle(utc(2026, 11, 1, 9, 0)).await, 3);
+}

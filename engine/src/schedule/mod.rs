@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekda
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
@@ -38,11 +38,23 @@ use rule::{Rule, instant, local};
 const ACTOR: &str = "scheduler";
 /// How far ahead occurrences are stored.
 pub const HORIZON_DAYS: i64 = 400;
+/// How far beyond the horizon a schedule is stored when it is stored at all: a schedule
+/// is looked at again only once its stored occurrences end less than [`HORIZON_DAYS`]
+/// ahead, so that most wake-ups of the scheduler store nothing and cost one indexed
+/// statement instead of a pass over every schedule.
+pub const HORIZON_SLACK_DAYS: i64 = 28;
+/// Schedules materialised per transaction: large enough that commits do not dominate,
+/// small enough that neither the write lock nor memory is held long.
+const MATERIALIZE_BATCH: u64 = 2000;
+/// Due occurrences fired per transaction.
+const FIRE_BATCH: u64 = 1000;
+/// Rows per INSERT statement (well within the bind limits of both stores).
+const INSERT_CHUNK: usize = 1000;
 /// An occurrence this late still counts as on time.
 const GRACE_MINUTES: i64 = 10;
 
 /// What a schedule is attached to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
 pub enum Scope {
     Bestuur(i64),
@@ -329,6 +341,27 @@ impl ScheduleSpec {
     }
 }
 
+/// Whom a reminder is for: a team or a professional.
+type Assigned = (Option<i64>, Option<i64>);
+
+/// What the placed times of a schedule depend on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct PlanKey {
+    rule: String,
+    policy: String,
+    after: NaiveDateTime,
+    region: Option<VacationRegion>,
+}
+
+/// One occurrence to store, before it belongs to a schedule.
+#[derive(Clone, Debug)]
+struct PlannedRow {
+    local_at: NaiveDateTime,
+    due_at: DateTime<Utc>,
+    status: &'static str,
+    note: Option<String>,
+}
+
 /// A school holiday's dates.
 #[derive(Clone, Copy, Debug)]
 struct Holiday {
@@ -495,33 +528,12 @@ impl Engine {
 
     /// The school holidays of the vacation region of a scope (none without one).
     async fn holidays_for<C: ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<Holiday>> {
-        let locatie_ids: Vec<i64> = match scope {
-            Scope::Locatie(id) => vec![id],
-            Scope::Groep(id) => {
-                groep::Entity::find_by_id(id).one(db).await?.map(|g| g.locatie_id).into_iter().collect()
-            }
-            other => {
-                let kindcentra = self.kindcentra_in(db, other).await?;
-                locatie::Entity::find()
-                    .filter(locatie::Column::KindcentrumId.is_in(kindcentra))
-                    .all(db)
-                    .await?
-                    .into_iter()
-                    .map(|l| l.id)
-                    .collect()
-            }
-        };
-        let regions: BTreeSet<VacationRegion> = locatie::Entity::find()
-            .filter(locatie::Column::Id.is_in(locatie_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|l| l.vacation_region)
-            .collect();
+        let regions = self.regions_in(db, scope).await?;
         // One region, or none to go by: a scope across regions has no common holidays.
         let [region] = regions.into_iter().collect::<Vec<_>>()[..] else { return Ok(Vec::new()) };
         Ok(school_holiday::Entity::find()
             .filter(school_holiday::Column::Region.eq(region.to_value()))
+            .order_by_asc(school_holiday::Column::Id)
             .all(db)
             .await?
             .into_iter()
@@ -555,70 +567,203 @@ impl Engine {
 
     /// The local times a schedule fires in `(after, until]`, placed around holidays.
     fn planned_times(
-        schedule: &ScheduleSpec,
+        rule: &Rule,
+        policy: &Policy,
         after: NaiveDateTime,
         until: NaiveDateTime,
         holidays: &[Holiday],
     ) -> Vec<(NaiveDateTime, std::result::Result<Option<String>, String>)> {
-        schedule
-            .rule
-            .local_times(after, until)
+        rule.local_times(after, until)
             .into_iter()
-            .filter(|t| in_window(*t, &schedule.policy))
-            .map(|t| match place(t, &schedule.policy, holidays) {
+            .filter(|t| in_window(*t, policy))
+            .map(|t| match place(t, policy, holidays) {
                 Ok((moved, note)) => (moved, Ok(note)),
                 Err(why) => (t, Err(why)),
             })
             .collect()
     }
 
-    /// Stores the occurrences of every active schedule up to the horizon.
+    /// Stores the occurrences of every active schedule whose stored occurrences end within
+    /// the horizon, up to the horizon and its slack. Schedules are taken in batches of
+    /// [`MATERIALIZE_BATCH`], each in one transaction; on PostgreSQL a batch claims its
+    /// schedules with row locks and skips those another process is storing, so two
+    /// processes never store the same schedule at once.
     #[tracing::instrument(skip(self))]
     pub async fn materialize(&self) -> Result<usize> {
-        let until = local(self.clock().now() + Duration::days(HORIZON_DAYS));
-        let schedules = schedule::Entity::find()
-            .filter(schedule::Column::Paused.eq(false))
-            .filter(schedule::Column::MaterializedUntil.lt(until))
-            .all(self.db())
-            .await?;
+        let now = self.clock().now();
+        let needed = local(now + Duration::days(HORIZON_DAYS));
+        let until = local(now + Duration::days(HORIZON_DAYS + HORIZON_SLACK_DAYS));
+        let behind = || {
+            schedule::Entity::find()
+                .filter(schedule::Column::Paused.eq(false))
+                .filter(schedule::Column::MaterializedUntil.lt(needed))
+        };
+        // The idle case: one statement on the horizon index.
+        if behind().one(self.db()).await?.is_none() {
+            return Ok(0);
+        }
+        let holidays = self.holidays_by_region().await?;
+        // The placed times depend only on rule, policy, start and the holidays of the
+        // region, which thousands of schedules from the same template share.
+        let mut planned: HashMap<PlanKey, std::sync::Arc<Vec<PlannedRow>>> = HashMap::new();
         let mut stored = 0;
-        for row in schedules {
-            let schedule = Schedule::parse(row)?;
+        loop {
             let txn = crate::store::begin_write(self.db()).await?;
-            let holidays = self.holidays_for(&txn, schedule.spec.scope).await?;
-            let rows: Vec<occurrence::ActiveModel> =
-                Self::planned_times(&schedule.spec, schedule.row.materialized_until, until, &holidays)
-                    .into_iter()
-                    .map(|(at, placed)| {
-                        let (status, note) = match placed {
-                            Ok(note) => ("pending", note),
-                            Err(why) => ("skipped", Some(why)),
-                        };
-                        occurrence::ActiveModel {
-                            schedule_id: Set(schedule.row.id),
-                            due_at: Set(instant(at)),
-                            local_at: Set(at),
-                            status: Set(status.to_owned()),
-                            note: Set(note),
-                            ..Default::default()
-                        }
-                    })
-                    .collect();
-            stored += rows.len();
-            for chunk in rows.chunks(500) {
-                occurrence::Entity::insert_many(chunk.to_vec())
+            // Each batch moves its schedules out of the range it was read from, so the
+            // next batch starts at the front of the horizon index again: no offset, and no
+            // sort of all the schedules that are behind for every batch.
+            let mut select = behind()
+                .order_by_asc(schedule::Column::MaterializedUntil)
+                .order_by_asc(schedule::Column::Id)
+                .limit(MATERIALIZE_BATCH);
+            if txn.get_database_backend() == DbBackend::Postgres {
+                select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+            }
+            let rows = select.all(&txn).await?;
+            if rows.is_empty() {
+                txn.commit().await?;
+                break;
+            }
+            let full = rows.len() as u64 == MATERIALIZE_BATCH;
+            let scopes: BTreeSet<Scope> =
+                rows.iter().map(|r| Scope::new(&r.scope_kind, r.scope_id)).collect::<Result<_>>()?;
+            let regions = self.regions_of(&txn, &scopes).await?;
+            let mut occurrences = Vec::new();
+            for row in &rows {
+                let scope = Scope::new(&row.scope_kind, row.scope_id)?;
+                let region = regions.get(&scope).copied().flatten();
+                let key = PlanKey {
+                    rule: row.rule.clone(),
+                    policy: row.policy.clone(),
+                    after: row.materialized_until,
+                    region,
+                };
+                let times = match planned.get(&key) {
+                    Some(times) => times.clone(),
+                    None => {
+                        let rule: Rule = serde_json::from_str(&row.rule).map_err(Error::stored_json)?;
+                        let policy: Policy = serde_json::from_str(&row.policy).map_err(Error::stored_json)?;
+                        let none = Vec::new();
+                        let region_holidays = region.and_then(|r| holidays.get(&r)).unwrap_or(&none);
+                        let times: Vec<PlannedRow> =
+                            Self::planned_times(&rule, &policy, row.materialized_until, until, region_holidays)
+                                .into_iter()
+                                .map(|(at, placed)| {
+                                    let (status, note) = match placed {
+                                        Ok(note) => ("pending", note),
+                                        Err(why) => ("skipped", Some(why)),
+                                    };
+                                    PlannedRow { local_at: at, due_at: instant(at), status, note }
+                                })
+                                .collect();
+                        let times = std::sync::Arc::new(times);
+                        planned.insert(key, times.clone());
+                        times
+                    }
+                };
+                occurrences.extend(times.iter().map(|t| occurrence::ActiveModel {
+                    schedule_id: Set(row.id),
+                    due_at: Set(t.due_at),
+                    local_at: Set(t.local_at),
+                    status: Set(t.status.to_owned()),
+                    note: Set(t.note.clone()),
+                    ..Default::default()
+                }));
+            }
+            stored += occurrences.len();
+            let mut occurrences = occurrences.into_iter().peekable();
+            while occurrences.peek().is_some() {
+                let chunk: Vec<_> = occurrences.by_ref().take(INSERT_CHUNK).collect();
+                occurrence::Entity::insert_many(chunk)
                     .on_conflict_do_nothing_on([occurrence::Column::ScheduleId, occurrence::Column::DueAt])
                     .exec(&txn)
                     .await?;
             }
             schedule::Entity::update_many()
                 .col_expr(schedule::Column::MaterializedUntil, Expr::value(until))
-                .filter(schedule::Column::Id.eq(schedule.row.id))
+                .filter(schedule::Column::Id.is_in(rows.iter().map(|r| r.id)))
                 .exec(&txn)
                 .await?;
             txn.commit().await?;
+            tracing::debug!(schedules = rows.len(), "schedules materialised");
+            if !full {
+                break;
+            }
         }
         Ok(stored)
+    }
+
+    /// Every school holiday, per region.
+    async fn holidays_by_region(&self) -> Result<HashMap<VacationRegion, Vec<Holiday>>> {
+        let mut out: HashMap<VacationRegion, Vec<Holiday>> = HashMap::new();
+        for h in school_holiday::Entity::find().order_by_asc(school_holiday::Column::Id).all(self.db()).await? {
+            let Ok(region) = VacationRegion::try_from_value(&h.region) else { continue };
+            out.entry(region).or_default().push(Holiday { start: h.start_date, end: h.end_date });
+        }
+        Ok(out)
+    }
+
+    /// The vacation region of each scope, as [`Engine::holidays_for`] decides it: the one
+    /// region of its locaties, or none. Kindcentra, the scope of nearly every schedule,
+    /// are read together.
+    async fn regions_of<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        scopes: &BTreeSet<Scope>,
+    ) -> Result<HashMap<Scope, Option<VacationRegion>>> {
+        let one = |regions: BTreeSet<VacationRegion>| match regions.into_iter().collect::<Vec<_>>()[..] {
+            [region] => Some(region),
+            _ => None,
+        };
+        let kindcentra: Vec<i64> =
+            scopes.iter().filter_map(|s| if let Scope::Kindcentrum(id) = s { Some(*id) } else { None }).collect();
+        let mut by_kindcentrum: HashMap<i64, BTreeSet<VacationRegion>> = HashMap::new();
+        for chunk in kindcentra.chunks(INSERT_CHUNK) {
+            for l in locatie::Entity::find()
+                .filter(locatie::Column::KindcentrumId.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+            {
+                let regions = by_kindcentrum.entry(l.kindcentrum_id).or_default();
+                regions.extend(l.vacation_region);
+            }
+        }
+        let mut out = HashMap::new();
+        for &scope in scopes {
+            let region = match scope {
+                Scope::Kindcentrum(id) => one(by_kindcentrum.remove(&id).unwrap_or_default()),
+                other => one(self.regions_in(db, other).await?),
+            };
+            out.insert(scope, region);
+        }
+        Ok(out)
+    }
+
+    /// The vacation regions of the locaties of a scope.
+    async fn regions_in<C: ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<BTreeSet<VacationRegion>> {
+        let locatie_ids: Vec<i64> = match scope {
+            Scope::Locatie(id) => vec![id],
+            Scope::Groep(id) => {
+                groep::Entity::find_by_id(id).one(db).await?.map(|g| g.locatie_id).into_iter().collect()
+            }
+            other => {
+                let kindcentra = self.kindcentra_in(db, other).await?;
+                locatie::Entity::find()
+                    .filter(locatie::Column::KindcentrumId.is_in(kindcentra))
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|l| l.id)
+                    .collect()
+            }
+        };
+        Ok(locatie::Entity::find()
+            .filter(locatie::Column::Id.is_in(locatie_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|l| l.vacation_region)
+            .collect())
     }
 
     /// The next time a pending occurrence is due.
@@ -631,105 +776,173 @@ impl Engine {
             .map(|o| o.due_at))
     }
 
-    /// Stores what is ahead and fires what is due, each occurrence in its own transaction.
+    /// Stores what is ahead and fires what is due.
     pub async fn run_scheduler_once(&self) -> Result<RunReport> {
         self.materialize().await?;
         self.fire_due().await
     }
 
-    /// Fires the due occurrences, after the catch-up policy of each schedule.
+    /// Fires the due occurrences, after the catch-up policy of each schedule, in batches of
+    /// [`FIRE_BATCH`] in due order. A batch is one transaction: it marks its occurrences
+    /// fired or missed and creates their results, so a crash leaves the whole batch
+    /// pending and it fires once after restart. On PostgreSQL the batch claims its
+    /// occurrences with row locks and skips those another process holds.
     #[tracing::instrument(skip(self))]
     pub async fn fire_due(&self) -> Result<RunReport> {
         let now = self.clock().now();
-        let due = occurrence::Entity::find()
-            .filter(occurrence::Column::Status.eq("pending"))
-            .filter(occurrence::Column::DueAt.lte(now))
-            .order_by_asc(occurrence::Column::DueAt)
-            .all(self.db())
-            .await?;
-        let mut by_schedule: BTreeMap<i64, Vec<occurrence::Model>> = BTreeMap::new();
-        for o in due {
-            by_schedule.entry(o.schedule_id).or_default().push(o);
-        }
+        let due = || {
+            occurrence::Entity::find()
+                .filter(occurrence::Column::Status.eq("pending"))
+                .filter(occurrence::Column::DueAt.lte(now))
+        };
         let mut report = RunReport::default();
-        for (schedule_id, pending) in by_schedule {
-            let Some(schedule) = self.schedule(schedule_id).await? else { continue };
-            let on_time = |o: &occurrence::Model| o.due_at >= now - Duration::minutes(GRACE_MINUTES);
-            let (fire, miss): (Vec<_>, Vec<_>) = match schedule.spec.policy.catch_up {
-                CatchUp::Latest => {
-                    let last = pending.len() - 1;
-                    pending.into_iter().enumerate().partition(|(i, _)| *i == last)
-                }
-                CatchUp::All { window_days } => pending
-                    .into_iter()
-                    .enumerate()
-                    .partition(|(_, o)| o.due_at >= now - Duration::days(window_days.into())),
-                CatchUp::None => pending.into_iter().enumerate().partition(|(_, o)| on_time(o)),
-            };
-            for (_, o) in miss {
-                let missed = occurrence::Entity::update_many()
-                    .col_expr(occurrence::Column::Status, Expr::value("missed"))
-                    .filter(occurrence::Column::Id.eq(o.id))
-                    .filter(occurrence::Column::Status.eq("pending"))
-                    .exec(self.db())
-                    .await?;
-                report.missed += missed.rows_affected as usize;
+        // The idle case: one statement on the due index.
+        if due().one(self.db()).await?.is_none() {
+            return Ok(report);
+        }
+        // Where the previous batch ended: occurrences left pending (of a schedule that is
+        // gone) are passed over instead of read again.
+        let mut last: Option<(DateTime<Utc>, i64)> = None;
+        loop {
+            let txn = crate::store::begin_write(self.db()).await?;
+            let mut select = due();
+            if let Some((at, id)) = last {
+                select = select
+                    .filter(occurrence::Column::DueAt.gte(at))
+                    .filter(Condition::any().add(occurrence::Column::DueAt.gt(at)).add(occurrence::Column::Id.gt(id)));
             }
-            for (_, o) in fire {
-                if self.fire(&schedule, &o).await? {
-                    report.fired += 1;
-                }
+            select =
+                select.order_by_asc(occurrence::Column::DueAt).order_by_asc(occurrence::Column::Id).limit(FIRE_BATCH);
+            if txn.get_database_backend() == DbBackend::Postgres {
+                // Several replicas may share the database: the row locks claim the
+                // occurrences, and those another replica holds are left to it (or, should
+                // that one die, to whoever finds them pending next). SQLite has one writer
+                // at a time.
+                select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+            }
+            let batch = select.all(&txn).await?;
+            let Some(end) = batch.last() else {
+                txn.commit().await?;
+                break;
+            };
+            last = Some((end.due_at, end.id));
+            let full = batch.len() as u64 == FIRE_BATCH;
+            let (fired, missed, records) = self.fire_batch(&txn, now, batch).await?;
+            txn.commit().await?;
+            report.fired += fired;
+            report.missed += missed;
+            for record in records {
+                self.publish(record);
+            }
+            if !full {
+                break;
             }
         }
         Ok(report)
     }
 
-    /// Fires one occurrence: marks it and creates its results in one transaction. Answers
-    /// false when another run fired it first.
-    #[tracing::instrument(skip(self, schedule, o), fields(schedule = %schedule.spec.key, occurrence = o.id))]
-    async fn fire(&self, schedule: &Schedule, o: &occurrence::Model) -> Result<bool> {
-        let txn = crate::store::begin_write(self.db()).await?;
-        if txn.get_database_backend() == DbBackend::Postgres {
-            // Several replicas may share the database: the row lock claims the occurrence,
-            // and one that another replica holds is left to it (or, should that one die,
-            // to whoever finds it pending next). SQLite has one writer at a time.
-            let free = occurrence::Entity::find_by_id(o.id)
-                .filter(occurrence::Column::Status.eq("pending"))
-                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                .one(&txn)
+    /// Decides and carries out one batch of claimed due occurrences within `txn`: answers
+    /// how many fired and were missed, and the events to publish after commit.
+    async fn fire_batch(
+        &self,
+        txn: &DatabaseTransaction,
+        now: DateTime<Utc>,
+        batch: Vec<occurrence::Model>,
+    ) -> Result<(usize, usize, Vec<crate::cycle::CycleEventRecord>)> {
+        let schedule_ids: BTreeSet<i64> = batch.iter().map(|o| o.schedule_id).collect();
+        let schedules: HashMap<i64, Schedule> = schedule::Entity::find()
+            .filter(schedule::Column::Id.is_in(schedule_ids.iter().copied()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|row| Ok((row.id, Schedule::parse(row)?)))
+            .collect::<Result<_>>()?;
+        // The latest due occurrence of each schedule: the one `CatchUp::Latest` fires.
+        let mut latest: HashMap<i64, DateTime<Utc>> = HashMap::new();
+        for o in &batch {
+            let at = latest.entry(o.schedule_id).or_insert(o.due_at);
+            *at = Ord::max(*at, o.due_at);
+        }
+        if let Some(end) = batch.last() {
+            // Later due ones of the same schedules lie beyond the batch, at or after its
+            // end. Asked per schedule (the unique index of schedule and due time), so
+            // that the rest of a large wave of due occurrences is not read for each batch.
+            let in_batch: BTreeSet<i64> = batch.iter().map(|o| o.id).collect();
+            let beyond: Vec<(i64, i64, DateTime<Utc>, String)> = occurrence::Entity::find()
+                .select_only()
+                .column(occurrence::Column::Id)
+                .column(occurrence::Column::ScheduleId)
+                .column(occurrence::Column::DueAt)
+                .column(occurrence::Column::Status)
+                .filter(occurrence::Column::ScheduleId.is_in(schedule_ids.iter().copied()))
+                .filter(occurrence::Column::DueAt.gte(end.due_at))
+                .filter(occurrence::Column::DueAt.lte(now))
+                .into_tuple()
+                .all(txn)
                 .await?;
-            if free.is_none() {
-                return Ok(false);
+            for (id, schedule_id, due_at, status) in beyond {
+                if status == "pending" && !in_batch.contains(&id) {
+                    let at = latest.entry(schedule_id).or_insert(due_at);
+                    *at = Ord::max(*at, due_at);
+                }
             }
         }
-        tracing::info!(due_at = %o.due_at, "firing occurrence");
-        let claimed = occurrence::Entity::update_many()
-            .col_expr(occurrence::Column::Status, Expr::value("fired"))
-            .col_expr(occurrence::Column::FiredAt, Expr::value(self.clock().now()))
-            .filter(occurrence::Column::Id.eq(o.id))
-            .filter(occurrence::Column::Status.eq("pending"))
-            .exec(&txn)
-            .await?;
-        if claimed.rows_affected != 1 {
-            return Ok(false);
+        let on_time = |o: &occurrence::Model| o.due_at >= now - Duration::minutes(GRACE_MINUTES);
+        let mut fire = Vec::new();
+        let mut miss = Vec::new();
+        for o in batch {
+            let Some(schedule) = schedules.get(&o.schedule_id) else { continue };
+            let fires = match schedule.spec.policy.catch_up {
+                CatchUp::Latest => latest.get(&o.schedule_id) == Some(&o.due_at),
+                CatchUp::All { window_days } => o.due_at >= now - Duration::days(window_days.into()),
+                CatchUp::None => on_time(&o),
+            };
+            if fires { fire.push((schedule, o)) } else { miss.push(o.id) }
         }
-        let (fired, records) = self.act(&txn, schedule, o).await?;
+        // The batch was read pending in this transaction, which holds the write lock
+        // (SQLite) or the rows' locks (PostgreSQL): they are still pending. Asking again
+        // for `status = 'pending'` beside the ids would not only be redundant: SQLite then
+        // walks the status index over every pending occurrence in the country, for every
+        // batch, instead of looking up the ids.
+        let mut missed = 0;
+        for chunk in miss.chunks(INSERT_CHUNK) {
+            missed += occurrence::Entity::update_many()
+                .col_expr(occurrence::Column::Status, Expr::value("missed"))
+                .filter(occurrence::Column::Id.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?
+                .rows_affected as usize;
+        }
+        if fire.is_empty() {
+            return Ok((0, missed, Vec::new()));
+        }
+        tracing::info!(count = fire.len(), "firing occurrences");
         occurrence::Entity::update_many()
-            .col_expr(occurrence::Column::Result, Expr::value(to_json(&fired)?))
-            .filter(occurrence::Column::Id.eq(o.id))
-            .exec(&txn)
+            .col_expr(occurrence::Column::Status, Expr::value("fired"))
+            .col_expr(occurrence::Column::FiredAt, Expr::value(now))
+            .filter(occurrence::Column::Id.is_in(fire.iter().map(|(_, o)| o.id)))
+            .exec(txn)
             .await?;
-        txn.commit().await?;
-        for record in records {
-            self.publish(record);
+        let mut records = Vec::new();
+        for (schedule, o) in &fire {
+            let (fired, mut created) = self.act(txn, schedule, o).await?;
+            occurrence::Entity::update_many()
+                .col_expr(occurrence::Column::Result, Expr::value(to_json(&fired)?))
+                .filter(occurrence::Column::Id.eq(o.id))
+                .exec(txn)
+                .await?;
+            tracing::debug!(
+                schedule = %schedule.spec.key,
+                occurrence = o.id,
+                due_at = %o.due_at,
+                opened = fired.cycles_opened.len(),
+                iterated = fired.cycles_iterated.len(),
+                reminders = fired.reminders.len(),
+                "fired occurrence"
+            );
+            records.append(&mut created);
         }
-        tracing::info!(
-            opened = fired.cycles_opened.len(),
-            iterated = fired.cycles_iterated.len(),
-            reminders = fired.reminders.len(),
-            "fired occurrence"
-        );
-        Ok(true)
+        Ok((fire.len(), missed, records))
     }
 
     /// Carries out a schedule's action for one occurrence.
@@ -791,14 +1004,32 @@ impl Engine {
             }
             Action::Reminder { title, due_in_days, targets, assignee } => {
                 let due_date = date + Duration::days((*due_in_days).into());
+                // Every target lies within the scope's kindcentra: with one, that is each
+                // target's kindcentrum, and the assignees are the same for all targets.
+                let only = match &self.kindcentra_in(txn, schedule.spec.scope).await?[..] {
+                    [kindcentrum] => Some(*kindcentrum),
+                    _ => None,
+                };
+                let mut assignees_of: HashMap<Option<i64>, Vec<Assigned>> = HashMap::new();
+                let mut rows = Vec::new();
                 for (owner, name) in self.targets(txn, schedule.spec.scope, targets).await? {
-                    let kindcentrum = self.kindcentrum_of_owner(txn, owner).await?;
-                    let assignees = self.assignees(txn, kindcentrum, assignee).await?;
+                    let kindcentrum = match only {
+                        Some(kindcentrum) => Some(kindcentrum),
+                        None => self.kindcentrum_of_owner(txn, owner).await?,
+                    };
+                    let assignees = match assignees_of.get(&kindcentrum) {
+                        Some(assignees) => assignees.clone(),
+                        None => {
+                            let found = self.assignees(txn, kindcentrum, assignee).await?;
+                            assignees_of.insert(kindcentrum, found.clone());
+                            found
+                        }
+                    };
                     if assignees.is_empty() {
                         fired.skipped.push(format!("{name}: nobody to assign ({assignee:?})"));
                     }
                     for (team_id, professional_id) in assignees {
-                        let row = reminder::ActiveModel {
+                        rows.push(reminder::ActiveModel {
                             occurrence_id: Set(Some(o.id)),
                             title: Set(format!("{title} {name}")),
                             due_date: Set(due_date),
@@ -809,12 +1040,18 @@ impl Engine {
                             done_at: Set(None),
                             created_at: Set(self.clock().now()),
                             ..Default::default()
-                        }
-                        .insert(txn)
-                        .await?;
-                        fired.reminders.push(row.id);
+                        });
                     }
                 }
+                // One statement for all of them (a reminder per leerkracht adds up).
+                let mut rows = rows.into_iter().peekable();
+                while rows.peek().is_some() {
+                    let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
+                    let inserted = reminder::Entity::insert_many(chunk).exec_with_returning(txn).await?;
+                    fired.reminders.extend(inserted.into_iter().map(|r| r.id));
+                }
+                // Ids follow the order of insertion.
+                fired.reminders.sort_unstable();
             }
         }
         Ok((fired, records))
@@ -851,14 +1088,17 @@ impl Engine {
     ) -> Result<Vec<cycle::Model>> {
         let kindcentra = self.kindcentra_in(txn, scope).await?;
         let owners = OwnersIn::load(txn, &kindcentra).await?;
+        // Only the owners in SQL: with the workflow or phase there as well, SQLite would
+        // rather walk the index of that phase, over every such cycle in the country, than
+        // the owners' indexes; the few cycles of the scope are sorted out here.
         Ok(cycle::Entity::find()
-            .filter(cycle::Column::WorkflowKey.eq(workflow))
-            .filter(cycle::Column::Phase.eq(phase))
-            .filter(cycle::Column::Status.eq(Status::Open.as_str()))
             .filter(owners.condition())
             .order_by_asc(cycle::Column::Id)
             .all(txn)
-            .await?)
+            .await?
+            .into_iter()
+            .filter(|c| c.workflow_key == workflow && c.phase == phase && c.status == Status::Open.as_str())
+            .collect())
     }
 
     /// The owners an action applies to, with a name for titles.
@@ -963,7 +1203,7 @@ impl Engine {
         txn: &DatabaseTransaction,
         kindcentrum: Option<i64>,
         assignee: &Assignee,
-    ) -> Result<Vec<(Option<i64>, Option<i64>)>> {
+    ) -> Result<Vec<Assigned>> {
         let Some(kindcentrum) = kindcentrum else { return Ok(Vec::new()) };
         Ok(match assignee {
             Assignee::Team { kind } => team::Entity::find()
@@ -1032,7 +1272,7 @@ impl Engine {
             };
             // A schedule fires nothing from before it existed.
             let after = Ord::max(local(from), local(schedule.row.created_at));
-            for (at, placed) in Self::planned_times(spec, after, local(to), &holidays) {
+            for (at, placed) in Self::planned_times(&spec.rule, &spec.policy, after, local(to), &holidays) {
                 let (note, skipped) = match placed {
                     Ok(note) => (note, false),
                     Err(why) => (Some(why), true),
