@@ -22,7 +22,7 @@ async fn fresh_postgres(server: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let name = format!("koers_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-    let admin = connect(&StoreConfig::new(server)).await.expect("the test database server answers");
+    let admin = connect(&patient(server)).await.expect("the test database server answers");
     admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create the test database");
     admin.close().await.expect("close");
     let (base, _) = server.rsplit_once('/').expect("a postgres:// URL with a database");
@@ -36,7 +36,14 @@ pub async fn database() -> DatabaseConnection {
         Some(server) => fresh_postgres(&server).await,
         None => "sqlite::memory:".to_owned(),
     };
-    open(&StoreConfig::new(url)).await.expect("the test database opens")
+    open(&patient(url)).await.expect("the test database opens")
+}
+
+/// A store configuration that waits longer for a connection than a server would: a
+/// test server shared by many parallel tests on a loaded machine can take seconds to
+/// accept one.
+fn patient(url: impl Into<String>) -> StoreConfig {
+    StoreConfig { acquire_timeout: std::time::Duration::from_secs(120), ..StoreConfig::new(url) }
 }
 
 /// The URL of a fresh database for a test that runs the binary: a SQLite file in `dir`,
