@@ -11,6 +11,7 @@ mod m20261123_000003_calendar;
 mod m20261123_000004_evidence;
 mod m20261123_000005_tokens;
 mod m20261123_000006_retention;
+mod m20261201_000002_progress_indexes;
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_evidence::Migration),
             Box::new(m20261123_000005_tokens::Migration),
             Box::new(m20261123_000006_retention::Migration),
+            Box::new(m20261201_000002_progress_indexes::Migration),
         ]
     }
 }
