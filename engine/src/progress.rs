@@ -70,6 +70,12 @@ pub(crate) fn criterium_met(indicator_met: Option<bool>, mark_met: Option<bool>)
     indicator_met == Some(true) || mark_met == Some(true)
 }
 
+/// [`criterium_met`] as SQL: `indicator_met` is [`crate::domain::Direction::meets_in_sql`]
+/// on the latest value, `mark_met` the `met` of the latest mark (NULL without one).
+pub(crate) fn criterium_met_in_sql(indicator_met: Condition, mark_met: Expr) -> Condition {
+    Condition::any().add(indicator_met).add(mark_met.eq(true))
+}
+
 /// The progress of a doel: the share of its criteria met; None without criteria.
 pub(crate) fn doel_progress(criteria: usize, met: usize) -> Option<f64> {
     (criteria > 0).then(|| met as f64 / criteria as f64)

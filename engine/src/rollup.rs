@@ -5,14 +5,15 @@
 //! The numbers are those of the board's view ([`Engine::board_progress`]) added up, by the
 //! same rules (`progress`: which criteria are met, progress, signals, overrides; `board`:
 //! which cycles are overdue), but computed without building any koersplan's tree: six
-//! statements whatever the number of kindcentra, the criteria streamed and counted per
-//! doel as they arrive.
+//! statements whatever the number of kindcentra. The criteria are counted per doel in
+//! SQL (with [`crate::domain::Direction::meets_in_sql`], the SQL twin of the rule that
+//! decides a criterion), everything above the doel (means, signals, overrides) is the
+//! Rust of `progress` itself.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use futures::TryStreamExt as _;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, StatementBuilder};
 
 use crate::Engine;
@@ -25,8 +26,8 @@ use crate::entity::{
 };
 use crate::error::Result;
 use crate::progress::{
-    Overrides, Signal, SignalSubject, criterium_met, doel_progress, elapsed, latest_mark, latest_measurement, mean,
-    signal,
+    Overrides, Signal, SignalSubject, criterium_met_in_sql, doel_progress, elapsed, latest_mark, latest_measurement,
+    mean, signal,
 };
 
 /// The roll-up at a peildatum.
@@ -53,18 +54,6 @@ pub struct Totals {
     pub overdue_cycles: usize,
 }
 
-/// One succescriterium with what decides whether it is met.
-#[derive(Debug, FromQueryResult)]
-struct CriteriumRow {
-    koersplan_id: i64,
-    ambitie_id: i64,
-    doel_id: i64,
-    direction: Option<Direction>,
-    target: Option<f64>,
-    latest_value: Option<f64>,
-    mark_met: Option<bool>,
-}
-
 #[derive(Debug, FromQueryResult)]
 struct PlanRow {
     id: i64,
@@ -75,7 +64,8 @@ struct PlanRow {
 
 #[derive(Debug, FromQueryResult)]
 struct OverdueRow {
-    kindcentrum_id: i64,
+    /// None for a professional's cycle who works at no kindcentrum.
+    kindcentrum_id: Option<i64>,
     cycles: i64,
 }
 
@@ -87,12 +77,12 @@ struct PlanFigures {
 }
 
 /// The criteria and met criteria of one doel.
-#[derive(Debug, Default)]
+#[derive(Debug, FromQueryResult)]
 struct DoelCount {
     koersplan: i64,
     ambitie: i64,
-    criteria: usize,
-    met: usize,
+    criteria: i64,
+    met: i64,
 }
 
 impl Engine {
@@ -141,7 +131,7 @@ impl Engine {
         .all(db)
         .await?;
 
-        let doelen = self.doel_counts(peildatum, within((koersplan::Entity, koersplan::Column::KindcentrumId))).await?;
+        let doelen = self.doel_counts(peildatum, reached.as_ref().map(|_| within((koersplan::Entity, koersplan::Column::KindcentrumId)))).await?;
         // Only the koersplan's own signal counts here: overrides of its ambities and
         // doelen change their signals, not the plan's progress or signal.
         let overrides = Overrides::load(
@@ -168,13 +158,9 @@ impl Engine {
 
         // Everything is read; the rest is the rules of `progress`, per koersplan.
         let mut ambities: HashMap<i64, HashMap<i64, Vec<Option<f64>>>> = HashMap::new();
-        for count in doelen.into_values() {
-            ambities
-                .entry(count.koersplan)
-                .or_default()
-                .entry(count.ambitie)
-                .or_default()
-                .push(doel_progress(count.criteria, count.met));
+        for count in doelen {
+            let (criteria, met) = (usize::try_from(count.criteria).unwrap_or(0), usize::try_from(count.met).unwrap_or(0));
+            ambities.entry(count.koersplan).or_default().entry(count.ambitie).or_default().push(doel_progress(criteria, met));
         }
         let mut by_kindcentrum: HashMap<i64, Vec<PlanFigures>> = HashMap::new();
         for plan in plans {
@@ -219,19 +205,33 @@ impl Engine {
         StatementBuilder::build(query, &self.db().get_database_backend())
     }
 
-    /// Per doel with criteria, how many there are and how many are met at the peildatum:
-    /// one statement, streamed, so no more than one count per doel is ever held.
-    async fn doel_counts(&self, peildatum: NaiveDate, plans: Condition) -> Result<HashMap<i64, DoelCount>> {
+    /// Per doel with criteria, how many there are and how many are met at the peildatum,
+    /// counted in SQL by the rules of `progress` (latest measurement against the target,
+    /// or the latest mark): one row per doel rather than one per criterion, as the
+    /// national figures need no more.
+    async fn doel_counts(&self, peildatum: NaiveDate, plans: Option<Condition>) -> Result<Vec<DoelCount>> {
         use succescriterium::Column as S;
         let (m, mk) = (Alias::new("m"), Alias::new("mk"));
-        let query = Query::select()
-            .expr_as(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId)), Alias::new("koersplan_id"))
-            .expr_as(Expr::col((doel::Entity, doel::Column::AmbitieId)), Alias::new("ambitie_id"))
-            .expr_as(Expr::col((succescriterium::Entity, S::DoelId)), Alias::new("doel_id"))
-            .expr_as(Expr::col((indicator::Entity, indicator::Column::Direction)), Alias::new("direction"))
-            .expr_as(Expr::col((indicator::Entity, indicator::Column::Target)), Alias::new("target"))
-            .expr_as(Expr::col((m.clone(), measurement::Column::Value)), Alias::new("latest_value"))
-            .expr_as(Expr::col((mk.clone(), criterium_mark::Column::Met)), Alias::new("mark_met"))
+        let met = criterium_met_in_sql(
+            Direction::meets_in_sql(
+                Expr::col((indicator::Entity, indicator::Column::Direction)),
+                Expr::col((m.clone(), measurement::Column::Value)),
+                Expr::col((indicator::Entity, indicator::Column::Target)),
+            ),
+            Expr::col((mk.clone(), criterium_mark::Column::Met)),
+        );
+        let mut query = Query::select();
+        query
+            // One koersplan and ambitie per doel: MIN only names them without grouping by
+            // them, so SQLite groups in the order of the criteria's (doel, key) index
+            // instead of sorting.
+            .expr_as(Func::min(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId))), Alias::new("koersplan"))
+            .expr_as(Func::min(Expr::col((doel::Entity, doel::Column::AmbitieId))), Alias::new("ambitie"))
+            .expr_as(Func::count(Expr::col((succescriterium::Entity, S::Id))), Alias::new("criteria"))
+            .expr_as(
+                Func::sum(Expr::case(met, Expr::val(1)).finally(Expr::val(0))),
+                Alias::new("met"),
+            )
             .from(succescriterium::Entity)
             .inner_join(
                 doel::Entity,
@@ -240,12 +240,17 @@ impl Engine {
             .inner_join(
                 ambitie::Entity,
                 Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
-            )
-            .inner_join(
-                koersplan::Entity,
-                Expr::col((koersplan::Entity, koersplan::Column::Id))
-                    .equals((ambitie::Entity, ambitie::Column::KoersplanId)),
-            )
+            );
+        if let Some(plans) = plans {
+            query
+                .inner_join(
+                    koersplan::Entity,
+                    Expr::col((koersplan::Entity, koersplan::Column::Id))
+                        .equals((ambitie::Entity, ambitie::Column::KoersplanId)),
+                )
+                .cond_where(plans);
+        }
+        query
             .left_join(
                 indicator::Entity,
                 Expr::col((indicator::Entity, indicator::Column::Id)).equals((succescriterium::Entity, S::IndicatorId)),
@@ -265,24 +270,8 @@ impl Engine {
                 Expr::col((mk.clone(), criterium_mark::Column::Id))
                     .eq(latest_mark(end_of_day(peildatum), (succescriterium::Entity, S::Id))),
             )
-            .cond_where(plans)
-            .to_owned();
-        let mut rows = CriteriumRow::find_by_statement(self.statement(&query)).stream(self.db()).await?;
-        let mut doelen: HashMap<i64, DoelCount> = HashMap::new();
-        while let Some(row) = rows.try_next().await? {
-            let indicator_met = match (row.direction, row.target, row.latest_value) {
-                (Some(direction), Some(target), Some(value)) => Some(direction.meets(value, target)),
-                _ => None,
-            };
-            let count = doelen.entry(row.doel_id).or_insert_with(|| DoelCount {
-                koersplan: row.koersplan_id,
-                ambitie: row.ambitie_id,
-                ..DoelCount::default()
-            });
-            count.criteria += 1;
-            count.met += usize::from(criterium_met(indicator_met, row.mark_met));
-        }
-        Ok(doelen)
+            .group_by_col((succescriterium::Entity, S::DoelId));
+        Ok(DoelCount::find_by_statement(self.statement(&query)).all(self.db()).await?)
     }
 
     /// Overdue cycles per kindcentrum, each counted for every kindcentrum its owner
@@ -294,63 +283,49 @@ impl Engine {
         reached: Option<&SelectStatement>,
     ) -> Result<HashMap<i64, usize>> {
         use cycle::Column as C;
+        // One pass over the overdue cycles; exactly one owner column is set, and the
+        // kindcentrum is looked up through it. A professional's cycle joins one row per
+        // kindcentrum they work at.
         let kc = Alias::new("kindcentrum_id");
-        let open = || overdue(peildatum);
-        let mut own = Query::select()
-            .expr_as(Expr::col((cycle::Entity, C::KindcentrumId)), kc.clone())
-            .from(cycle::Entity)
-            .cond_where(open().add(C::KindcentrumId.is_not_null()))
-            .to_owned();
-        let of_team = Query::select()
-            .expr_as(Expr::col((team::Entity, team::Column::KindcentrumId)), kc.clone())
-            .from(cycle::Entity)
-            .inner_join(team::Entity, Expr::col((team::Entity, team::Column::Id)).equals((cycle::Entity, C::TeamId)))
-            .cond_where(open().add(C::KindcentrumId.is_null()))
-            .to_owned();
-        let of_groep = Query::select()
-            .expr_as(Expr::col((locatie::Entity, locatie::Column::KindcentrumId)), kc.clone())
-            .from(cycle::Entity)
-            .inner_join(groep::Entity, Expr::col((groep::Entity, groep::Column::Id)).equals((cycle::Entity, C::GroepId)))
-            .inner_join(
-                locatie::Entity,
-                Expr::col((locatie::Entity, locatie::Column::Id)).equals((groep::Entity, groep::Column::LocatieId)),
-            )
-            .cond_where(open().add(C::KindcentrumId.is_null()).add(C::TeamId.is_null()))
-            .to_owned();
-        let of_professional = Query::select()
+        let owned = Query::select()
             .expr_as(
-                Expr::col((professional_kindcentrum::Entity, professional_kindcentrum::Column::KindcentrumId)),
+                Func::coalesce([
+                    Expr::col((cycle::Entity, C::KindcentrumId)),
+                    Expr::col((team::Entity, team::Column::KindcentrumId)),
+                    Expr::col((locatie::Entity, locatie::Column::KindcentrumId)),
+                    Expr::col((professional_kindcentrum::Entity, professional_kindcentrum::Column::KindcentrumId)),
+                ]),
                 kc.clone(),
             )
             .from(cycle::Entity)
-            .inner_join(
+            .left_join(team::Entity, Expr::col((team::Entity, team::Column::Id)).equals((cycle::Entity, C::TeamId)))
+            .left_join(groep::Entity, Expr::col((groep::Entity, groep::Column::Id)).equals((cycle::Entity, C::GroepId)))
+            .left_join(
+                locatie::Entity,
+                Expr::col((locatie::Entity, locatie::Column::Id)).equals((groep::Entity, groep::Column::LocatieId)),
+            )
+            .left_join(
                 professional_kindcentrum::Entity,
                 Expr::col((professional_kindcentrum::Entity, professional_kindcentrum::Column::ProfessionalId))
                     .equals((cycle::Entity, C::ProfessionalId)),
             )
-            .cond_where(open().add(C::KindcentrumId.is_null()).add(C::TeamId.is_null()).add(C::GroepId.is_null()))
+            .cond_where(overdue(peildatum))
             .to_owned();
-        let owned = Alias::new("owned");
+        let alias = Alias::new("owned");
         let mut query = Query::select()
-            .column((owned.clone(), kc.clone()))
-            .expr_as(Func::count(Expr::col((owned.clone(), kc.clone()))), Alias::new("cycles"))
-            .from_subquery(
-                own.union(UnionType::All, of_team)
-                    .union(UnionType::All, of_groep)
-                    .union(UnionType::All, of_professional)
-                    .to_owned(),
-                owned.clone(),
-            )
-            .group_by_col((owned.clone(), kc.clone()))
+            .column((alias.clone(), kc.clone()))
+            .expr_as(Func::count(Expr::col((alias.clone(), kc.clone()))), Alias::new("cycles"))
+            .from_subquery(owned, alias.clone())
+            .group_by_col((alias.clone(), kc.clone()))
             .to_owned();
         if let Some(kindcentra) = reached {
-            query.and_where(Expr::col((owned, kc)).in_subquery(kindcentra.clone()));
+            query.and_where(Expr::col((alias, kc)).in_subquery(kindcentra.clone()));
         }
         Ok(OverdueRow::find_by_statement(self.statement(&query))
             .all(self.db())
             .await?
             .into_iter()
-            .map(|r| (r.kindcentrum_id, usize::try_from(r.cycles).unwrap_or(0)))
+            .filter_map(|r| Some((r.kindcentrum_id?, usize::try_from(r.cycles).unwrap_or(0))))
             .collect())
     }
 }
