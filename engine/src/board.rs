@@ -9,9 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, StatementBuilder,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, StatementBuilder};
 
 use crate::Engine;
 use crate::coaching::{CoachingNorm, LocatieCoaching};

@@ -535,7 +535,8 @@ impl Engine {
                                     .is_in(CoachingKind::COACHING),
                             )
                             .and_where(
-                                Expr::col((coaching_entry::Entity, coaching_entry::Column::Date)).between(peildatum, until),
+                                Expr::col((coaching_entry::Entity, coaching_entry::Column::Date))
+                                    .between(peildatum, until),
                             )
                             .to_owned(),
                     ))

@@ -117,21 +117,28 @@ impl Engine {
             links.entry(link.bestuur_id).or_default().push(link.kindcentrum_id);
         }
 
-        let plans: Vec<PlanRow> = PlanRow::find_by_statement(self.statement(
-            Query::select()
-                .columns([
-                    koersplan::Column::Id,
-                    koersplan::Column::KindcentrumId,
-                    koersplan::Column::FirstSchoolYear,
-                    koersplan::Column::LastSchoolYear,
-                ])
-                .from(koersplan::Entity)
-                .cond_where(within((koersplan::Entity, koersplan::Column::KindcentrumId))),
-        ))
+        let plans: Vec<PlanRow> = PlanRow::find_by_statement(
+            self.statement(
+                Query::select()
+                    .columns([
+                        koersplan::Column::Id,
+                        koersplan::Column::KindcentrumId,
+                        koersplan::Column::FirstSchoolYear,
+                        koersplan::Column::LastSchoolYear,
+                    ])
+                    .from(koersplan::Entity)
+                    .cond_where(within((koersplan::Entity, koersplan::Column::KindcentrumId))),
+            ),
+        )
         .all(db)
         .await?;
 
-        let doelen = self.doel_counts(peildatum, reached.as_ref().map(|_| within((koersplan::Entity, koersplan::Column::KindcentrumId)))).await?;
+        let doelen = self
+            .doel_counts(
+                peildatum,
+                reached.as_ref().map(|_| within((koersplan::Entity, koersplan::Column::KindcentrumId))),
+            )
+            .await?;
         // Only the koersplan's own signal counts here: overrides of its ambities and
         // doelen change their signals, not the plan's progress or signal.
         let overrides = Overrides::load(
@@ -159,14 +166,18 @@ impl Engine {
         // Everything is read; the rest is the rules of `progress`, per koersplan.
         let mut ambities: HashMap<i64, HashMap<i64, Vec<Option<f64>>>> = HashMap::new();
         for count in doelen {
-            let (criteria, met) = (usize::try_from(count.criteria).unwrap_or(0), usize::try_from(count.met).unwrap_or(0));
-            ambities.entry(count.koersplan).or_default().entry(count.ambitie).or_default().push(doel_progress(criteria, met));
+            let (criteria, met) =
+                (usize::try_from(count.criteria).unwrap_or(0), usize::try_from(count.met).unwrap_or(0));
+            ambities
+                .entry(count.koersplan)
+                .or_default()
+                .entry(count.ambitie)
+                .or_default()
+                .push(doel_progress(criteria, met));
         }
         let mut by_kindcentrum: HashMap<i64, Vec<PlanFigures>> = HashMap::new();
         for plan in plans {
-            let progress = mean(
-                ambities.remove(&plan.id).unwrap_or_default().into_values().map(|doelen| mean(doelen)),
-            );
+            let progress = mean(ambities.remove(&plan.id).unwrap_or_default().into_values().map(|doelen| mean(doelen)));
             let t = elapsed(plan.first_school_year, plan.last_school_year, peildatum);
             let (signal, _) = overrides.apply(SignalSubject::Koersplan(plan.id), progress.map(|p| signal(p, t)));
             by_kindcentrum.entry(plan.kindcentrum_id).or_default().push(PlanFigures { progress, signal });
@@ -228,10 +239,7 @@ impl Engine {
             .expr_as(Func::min(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId))), Alias::new("koersplan"))
             .expr_as(Func::min(Expr::col((doel::Entity, doel::Column::AmbitieId))), Alias::new("ambitie"))
             .expr_as(Func::count(Expr::col((succescriterium::Entity, S::Id))), Alias::new("criteria"))
-            .expr_as(
-                Func::sum(Expr::case(met, Expr::val(1)).finally(Expr::val(0))),
-                Alias::new("met"),
-            )
+            .expr_as(Func::sum(Expr::case(met, Expr::val(1)).finally(Expr::val(0))), Alias::new("met"))
             .from(succescriterium::Entity)
             .inner_join(
                 doel::Entity,

@@ -499,7 +499,14 @@ fn signalen(scores: &[NewScore]) -> String {
 fn latest_scan(peildatum: NaiveDate, groep: sea_orm::sea_query::ColumnRef) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait};
     let within = sea_orm::Condition::all().add(Expr::col((Alias::new(LATER), scan::Column::ScannedOn)).lte(peildatum));
-    latest_of(scan::Entity, scan::Column::Id, scan::Column::GroepId, &[scan::Column::ScannedOn, scan::Column::Id], within, groep)
+    latest_of(
+        scan::Entity,
+        scan::Column::Id,
+        scan::Column::GroepId,
+        &[scan::Column::ScannedOn, scan::Column::Id],
+        within,
+        groep,
+    )
 }
 
 impl Engine {

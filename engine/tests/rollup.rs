@@ -96,7 +96,10 @@ async fn the_rollup_adds_up_the_board_views_of_every_bestuur() {
 
     let rollup = engine.progress_rollup(peildatum()).await.expect("rollup");
     let besturen = engine.besturen().await.expect("besturen");
-    assert_eq!(rollup.besturen.iter().map(|(b, _)| b.id).collect::<Vec<_>>(), besturen.iter().map(|b| b.id).collect::<Vec<_>>());
+    assert_eq!(
+        rollup.besturen.iter().map(|(b, _)| b.id).collect::<Vec<_>>(),
+        besturen.iter().map(|b| b.id).collect::<Vec<_>>()
+    );
     let boards = boards(&engine, &besturen).await;
     for ((bestuur, totals), board) in rollup.besturen.iter().zip(&boards) {
         assert_same(totals, &added_up(&board.kindcentra), &bestuur.name);

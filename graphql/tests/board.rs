@@ -362,7 +362,9 @@ async fn the_national_rollup_adds_up_the_board_views_in_a_constant_number_of_sta
             .as_array()
             .expect("signals")
             .iter()
-            .map(|s| (s["signal"].as_str().expect("signal").to_owned(), s["koersplannen"].as_u64().expect("n") as usize))
+            .map(|s| {
+                (s["signal"].as_str().expect("signal").to_owned(), s["koersplannen"].as_u64().expect("n") as usize)
+            })
             .collect();
         assert_eq!(answered, signals, "{name}");
     }
