@@ -177,7 +177,7 @@ impl Engine {
         }
         let mut by_kindcentrum: HashMap<i64, Vec<PlanFigures>> = HashMap::new();
         for plan in plans {
-            let progress = mean(ambities.remove(&plan.id).unwrap_or_default().into_values().map(|doelen| mean(doelen)));
+            let progress = mean(ambities.remove(&plan.id).unwrap_or_default().into_values().map(mean));
             let t = elapsed(plan.first_school_year, plan.last_school_year, peildatum);
             let (signal, _) = overrides.apply(SignalSubject::Koersplan(plan.id), progress.map(|p| signal(p, t)));
             by_kindcentrum.entry(plan.kindcentrum_id).or_default().push(PlanFigures { progress, signal });
