@@ -8,7 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, StatementBuilder};
 
 use crate::Engine;
 use crate::coaching::{CoachingNorm, LocatieCoaching};
@@ -58,6 +59,12 @@ pub struct GroepScan {
 pub struct LocatieNorm {
     pub locatie: LocatieCoaching,
     pub houder: CoachingNorm,
+}
+
+/// The cycles that are overdue at the peildatum: open, and the current phase was due
+/// before it. The one rule for the board's view and the roll-up.
+pub(crate) fn overdue(peildatum: NaiveDate) -> Condition {
+    Condition::all().add(cycle::Column::Status.eq(Status::Open.as_str())).add(cycle::Column::CurrentDue.lt(peildatum))
 }
 
 impl Engine {
@@ -187,14 +194,25 @@ impl Engine {
         peildatum: NaiveDate,
     ) -> Result<HashMap<i64, Vec<cycle::Model>>> {
         use cycle::Column as C;
-        let rows = cycle::Entity::find()
-            .filter(C::Status.eq(Status::Open.as_str()))
-            .filter(C::CurrentDue.lt(peildatum))
-            .filter(owners.condition())
-            .order_by_asc(C::CurrentDue)
-            .order_by_asc(C::Id)
-            .all(self.db())
-            .await?;
+        // The owners' cycles first, by the owner indexes, then the overdue ones among
+        // them. SQLite would otherwise start from the index on (status, due) and read the
+        // overdue cycles of the whole country; CROSS JOIN makes it keep this order (on
+        // PostgreSQL it is an ordinary join).
+        let owned = Alias::new("owned");
+        let query = Query::select()
+            .column((cycle::Entity, Asterisk))
+            .from_subquery(
+                Query::select().column(C::Id).from(cycle::Entity).cond_where(owners.condition()).to_owned(),
+                owned.clone(),
+            )
+            .cross_join(cycle::Entity)
+            .and_where(Expr::col((cycle::Entity, C::Id)).equals((owned, C::Id)))
+            .cond_where(overdue(peildatum))
+            .order_by((cycle::Entity, C::CurrentDue), Order::Asc)
+            .order_by((cycle::Entity, C::Id), Order::Asc)
+            .to_owned();
+        let statement = StatementBuilder::build(&query, &self.db().get_database_backend());
+        let rows = cycle::Model::find_by_statement(statement).all(self.db()).await?;
         let mut by: HashMap<i64, Vec<cycle::Model>> = HashMap::new();
         for row in self.visible(rows) {
             for kc in owners.kindcentra_of(&row) {

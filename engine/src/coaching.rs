@@ -23,7 +23,9 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::Engine;
 use crate::access::Change;
@@ -460,11 +462,21 @@ impl Engine {
         let medewerkers = professional::Entity::find()
             .filter(professional::Column::EmployerBestuurId.is_in(ids.clone()))
             .filter(
-                professional::Column::Id.in_subquery(
+                // Correlated, so each of the houders' own professionals is looked up by
+                // the role's key; an uncorrelated IN would collect every pedagogisch
+                // medewerker of the country first.
+                Expr::exists(
                     Query::select()
-                        .column(professional_role::Column::ProfessionalId)
+                        .expr(Expr::val(1))
                         .from(professional_role::Entity)
-                        .and_where(Expr::col(professional_role::Column::Role).eq(Role::PedagogischMedewerker))
+                        .and_where(
+                            Expr::col((professional_role::Entity, professional_role::Column::ProfessionalId))
+                                .equals((professional::Entity, professional::Column::Id)),
+                        )
+                        .and_where(
+                            Expr::col((professional_role::Entity, professional_role::Column::Role))
+                                .eq(Role::PedagogischMedewerker),
+                        )
                         .to_owned(),
                 ),
             )
@@ -497,22 +509,41 @@ impl Engine {
                     .filter(coaching_entry::Column::Date.between(peildatum, until))
                     .all(db)
                     .await?;
-                let coached: HashSet<i64> = coaching_coachee::Entity::find()
-                    .filter(coaching_coachee::Column::ProfessionalId.is_in(medewerker_ids.clone()))
-                    .filter(
-                        coaching_coachee::Column::CoachingEntryId.in_subquery(
-                            Query::select()
-                                .column(coaching_entry::Column::Id)
-                                .from(coaching_entry::Entity)
-                                .and_where(Expr::col(coaching_entry::Column::Kind).is_in(CoachingKind::COACHING))
-                                .and_where(Expr::col(coaching_entry::Column::Date).between(peildatum, until))
-                                .to_owned(),
-                        ),
-                    )
+                // Per medewerker: is there one coaching entry naming them? Looked up from
+                // each medewerker's own coachee rows (index on professional), stopping at
+                // the first; joining the houders' entries to their coachees instead reads
+                // every entry of the year.
+                let coached: HashSet<i64> = professional::Entity::find()
+                    .select_only()
+                    .column(professional::Column::Id)
+                    .filter(professional::Column::Id.is_in(medewerker_ids.clone()))
+                    .filter(Expr::exists(
+                        Query::select()
+                            .expr(Expr::val(1))
+                            .from(coaching_coachee::Entity)
+                            .inner_join(
+                                coaching_entry::Entity,
+                                Expr::col((coaching_entry::Entity, coaching_entry::Column::Id))
+                                    .equals((coaching_coachee::Entity, coaching_coachee::Column::CoachingEntryId)),
+                            )
+                            .and_where(
+                                Expr::col((coaching_coachee::Entity, coaching_coachee::Column::ProfessionalId))
+                                    .equals((professional::Entity, professional::Column::Id)),
+                            )
+                            .and_where(
+                                Expr::col((coaching_entry::Entity, coaching_entry::Column::Kind))
+                                    .is_in(CoachingKind::COACHING),
+                            )
+                            .and_where(
+                                Expr::col((coaching_entry::Entity, coaching_entry::Column::Date))
+                                    .between(peildatum, until),
+                            )
+                            .to_owned(),
+                    ))
+                    .into_tuple::<i64>()
                     .all(db)
                     .await?
                     .into_iter()
-                    .map(|c| c.professional_id)
                     .collect();
                 (entries, coached)
             }

@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{Condition, Iterable};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! text_enum {
@@ -106,6 +108,20 @@ impl Direction {
             Direction::AtLeast => value >= target,
             Direction::AtMost => value <= target,
         }
+    }
+
+    /// [`Direction::meets`] as SQL, for statements that count met succescriteria without
+    /// reading them one by one (the national roll-up): the same comparison per direction,
+    /// written beside it so the two cannot drift apart unnoticed. False when the value or
+    /// the direction is NULL.
+    pub(crate) fn meets_in_sql(direction: Expr, value: Expr, target: Expr) -> Condition {
+        Direction::iter().fold(Condition::any(), |any, d| {
+            let test = match d {
+                Direction::AtLeast => value.clone().gte(target.clone()),
+                Direction::AtMost => value.clone().lte(target.clone()),
+            };
+            any.add(Condition::all().add(direction.clone().eq(Expr::val(d.to_value()))).add(test))
+        })
     }
 }
 

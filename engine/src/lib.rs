@@ -21,6 +21,7 @@ pub mod measurement;
 pub mod progress;
 pub mod read;
 pub mod retention;
+pub mod rollup;
 pub mod scan;
 pub mod schedule;
 pub mod store;

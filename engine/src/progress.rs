@@ -11,11 +11,13 @@
 //! computed one from the day it was set until it is lifted; every mark and override is
 //! kept, so the history can be audited.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 use crate::Engine;
@@ -26,6 +28,7 @@ use crate::entity::{
     ambitie, criterium_mark, cycle, doel, indicator, koersplan, measurement, signal_override, succescriterium,
 };
 use crate::error::{Error, Result};
+use crate::read::{LATER, latest_of, latest_of_each};
 
 pub use crate::domain::Signal;
 
@@ -54,10 +57,28 @@ pub fn elapsed(first: SchoolYear, last: SchoolYear, peildatum: NaiveDate) -> f64
     (done as f64 / days as f64).clamp(0.0, 1.0)
 }
 
-/// The mean of the parts that have a progress.
-fn mean(parts: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+/// The mean of the parts that have a progress: of an ambitie's doelen, of a plan's
+/// ambities, and of the koersplannen in a roll-up.
+pub(crate) fn mean(parts: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
     let known: Vec<f64> = parts.into_iter().flatten().collect();
     (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
+}
+
+/// Whether a succescriterium is met: the latest value of its indicator meets the target
+/// (`indicator_met`), or its latest mark by hand says met.
+pub(crate) fn criterium_met(indicator_met: Option<bool>, mark_met: Option<bool>) -> bool {
+    indicator_met == Some(true) || mark_met == Some(true)
+}
+
+/// [`criterium_met`] as SQL: `indicator_met` is [`crate::domain::Direction::meets_in_sql`]
+/// on the latest value, `mark_met` the `met` of the latest mark (NULL without one).
+pub(crate) fn criterium_met_in_sql(indicator_met: Condition, mark_met: Expr) -> Condition {
+    Condition::any().add(indicator_met).add(mark_met.eq(true))
+}
+
+/// The progress of a doel: the share of its criteria met; None without criteria.
+pub(crate) fn doel_progress(criteria: usize, met: usize) -> Option<f64> {
+    (criteria > 0).then(|| met as f64 / criteria as f64)
 }
 
 /// Whether one succescriterium is met at the peildatum, and why.
@@ -152,10 +173,33 @@ struct Mark {
 }
 
 /// The latest override per subject, and the signal that follows from it.
-struct Overrides(HashMap<SignalSubject, signal_override::Model>);
+pub(crate) struct Overrides(HashMap<SignalSubject, signal_override::Model>);
 
 impl Overrides {
-    fn apply(
+    /// The overrides set up to `cutoff` on the koersplannen that pass `plans` (a condition
+    /// on `signal_override`), the latest per subject: one statement.
+    pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
+        db: &C,
+        plans: Condition,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Overrides> {
+        Ok(Overrides(
+            signal_override::Entity::find()
+                .filter(plans)
+                .filter(signal_override::Column::At.lt(cutoff))
+                .order_by_asc(signal_override::Column::At)
+                .order_by_asc(signal_override::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| (subject_of(&o), o))
+                .collect(),
+        ))
+    }
+
+    /// The signal that counts for `subject`: the override's if one is in force, else
+    /// `computed`.
+    pub(crate) fn apply(
         &self,
         subject: SignalSubject,
         computed: Option<Signal>,
@@ -173,6 +217,23 @@ fn subject_of(o: &signal_override::Model) -> SignalSubject {
         (None, Some(ambitie)) => SignalSubject::Ambitie(ambitie),
         (None, None) => SignalSubject::Koersplan(o.koersplan_id),
     }
+}
+
+/// The id of the latest measurement up to the peildatum (latest period end, then latest
+/// written) of the indicator in `indicator`: picked in SQL by the index on (indicator,
+/// period end, id). The one rule for the board and the roll-up.
+pub(crate) fn latest_measurement(peildatum: NaiveDate, indicator: impl IntoColumnRef) -> SelectStatement {
+    use measurement::Column as C;
+    let within = Condition::all().add(Expr::col((Alias::new(LATER), C::PeriodEnd)).lte(peildatum));
+    latest_of(measurement::Entity, C::Id, C::IndicatorId, &[C::PeriodEnd, C::Id], within, indicator)
+}
+
+/// The id of the latest mark by hand before `cutoff` of the succescriterium in
+/// `criterium`: the one that counts.
+pub(crate) fn latest_mark(cutoff: DateTime<Utc>, criterium: impl IntoColumnRef) -> SelectStatement {
+    use criterium_mark::Column as C;
+    let within = Condition::all().add(Expr::col((Alias::new(LATER), C::At)).lt(cutoff));
+    latest_of(criterium_mark::Entity, C::Id, C::SuccescriteriumId, &[C::At, C::Id], within, criterium)
 }
 
 /// A required reason or note: trimmed, not empty.
@@ -210,34 +271,34 @@ impl Engine {
         let latest =
             self.latest_values(criteria.values().flatten().filter_map(|c| c.indicator_id).collect(), peildatum).await?;
         let criterium_ids: Vec<i64> = criteria.values().flatten().map(|c| c.id).collect();
-        let marks: HashMap<i64, criterium_mark::Model> = criterium_mark::Entity::find()
-            .filter(criterium_mark::Column::SuccescriteriumId.is_in(criterium_ids))
-            .filter(criterium_mark::Column::At.lt(cutoff))
-            .order_by_asc(criterium_mark::Column::At)
-            .order_by_asc(criterium_mark::Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|m| (m.succescriterium_id, m))
-            .collect();
-        let overrides = Overrides(
-            signal_override::Entity::find()
-                .filter(signal_override::Column::KoersplanId.is_in(plan_ids))
-                .filter(signal_override::Column::At.lt(cutoff))
-                .order_by_asc(signal_override::Column::At)
-                .order_by_asc(signal_override::Column::Id)
+        let marks: HashMap<i64, criterium_mark::Model> = {
+            use criterium_mark::Column as C;
+            criterium_mark::Entity::find()
+                .filter(latest_of_each(
+                    (criterium_mark::Entity, C::Id),
+                    succescriterium::Entity,
+                    succescriterium::Column::Id,
+                    criterium_ids,
+                    |criterium| latest_mark(cutoff, criterium),
+                ))
                 .all(self.db())
                 .await?
                 .into_iter()
-                .map(|o| (subject_of(&o), o))
-                .collect(),
-        );
+                .map(|m| (m.succescriterium_id, m))
+                .collect()
+        };
+        let overrides = Overrides::load(
+            self.db(),
+            Condition::all().add(signal_override::Column::KoersplanId.is_in(plan_ids)),
+            cutoff,
+        )
+        .await?;
 
         let criterium = |c: succescriterium::Model| {
             let latest = c.indicator_id.and_then(|i| latest.get(&i));
             let indicator_met = latest.map(|(indicator, value)| indicator.direction.meets(*value, indicator.target));
             let mark = marks.get(&c.id).cloned();
-            let met = indicator_met == Some(true) || mark.as_ref().is_some_and(|m| m.met);
+            let met = criterium_met(indicator_met, mark.as_ref().map(|m| m.met));
             CriteriumProgress { criterium: c, met, latest_value: latest.map(|(_, v)| *v), indicator_met, mark }
         };
         Ok(plans
@@ -258,7 +319,7 @@ impl Engine {
                                 let own: Vec<CriteriumProgress> =
                                     criteria.remove(&doel.id).unwrap_or_default().into_iter().map(criterium).collect();
                                 let met = own.iter().filter(|c| c.met).count();
-                                let progress = (!own.is_empty()).then(|| met as f64 / own.len() as f64);
+                                let progress = doel_progress(own.len(), met);
                                 let computed_signal = computed(progress);
                                 let (signal, signal_override) =
                                     overrides.apply(SignalSubject::Doel(doel.id), computed_signal);
@@ -308,14 +369,16 @@ impl Engine {
         let indicators =
             indicator::Entity::find().filter(indicator::Column::Id.is_in(ids.clone())).all(self.db()).await?;
         let measurements = measurement::Entity::find()
-            .filter(measurement::Column::IndicatorId.is_in(ids))
-            .filter(measurement::Column::PeriodEnd.lte(peildatum))
-            .order_by_asc(measurement::Column::PeriodEnd)
-            .order_by_asc(measurement::Column::Id)
+            .filter(latest_of_each(
+                (measurement::Entity, measurement::Column::Id),
+                indicator::Entity,
+                indicator::Column::Id,
+                ids,
+                |indicator| latest_measurement(peildatum, indicator),
+            ))
             .all(self.db())
             .await?;
-        // Ordered oldest first, so the last one written per indicator is the latest.
-        let mut latest: BTreeMap<i64, f64> = measurements.into_iter().map(|m| (m.indicator_id, m.value)).collect();
+        let mut latest: HashMap<i64, f64> = measurements.into_iter().map(|m| (m.indicator_id, m.value)).collect();
         Ok(indicators.into_iter().filter_map(|i| latest.remove(&i.id).map(|v| (i.id, (i, v)))).collect())
     }
 

@@ -442,3 +442,53 @@ impl Engine {
             && bestuur::Entity::find().count(self.db()).await? == 0)
     }
 }
+
+/// The alias of the inner table in [`latest_of`].
+pub(crate) const LATER: &str = "koers_later";
+
+/// The id of the row of `entity` that comes last by `order` among those whose `key`
+/// equals `outer_key` and that pass `within` (a condition on the table aliased
+/// [`LATER`]): a correlated subquery that an index on (key, order...) answers with one
+/// seek, instead of reading every older row and dropping it in Rust. `order` ends with
+/// the id, so ties are broken by the row written last.
+pub(crate) fn latest_of<E: EntityTrait>(
+    entity: E,
+    id: E::Column,
+    key: E::Column,
+    order: &[E::Column],
+    within: sea_orm::Condition,
+    outer_key: impl IntoColumnRef,
+) -> SelectStatement {
+    let later = Alias::new(LATER);
+    let mut inner = Query::select();
+    inner
+        .column((later.clone(), id))
+        .from_as(entity, later.clone())
+        .and_where(Expr::col((later.clone(), key)).equals(outer_key))
+        .cond_where(within);
+    for column in order {
+        inner.order_by((later.clone(), *column), Order::Desc);
+    }
+    inner.limit(1);
+    inner.to_owned()
+}
+
+/// Keeps the rows whose `id` is the latest of one of `parents` (rows of `parent`):
+/// `latest` gives the subquery of [`latest_of`] for the parent's id column. Driven from
+/// the parents, so each one costs one index seek however many older rows it has.
+pub(crate) fn latest_of_each<P: EntityTrait>(
+    id: impl IntoColumnRef,
+    parent: P,
+    parent_id: P::Column,
+    parents: impl IntoIterator<Item = i64>,
+    latest: impl FnOnce(ColumnRef) -> SelectStatement,
+) -> Expr {
+    let outer = (parent, parent_id).into_column_ref();
+    Expr::col(id).in_subquery(
+        Query::select()
+            .expr(Expr::from(latest(outer)))
+            .from(parent)
+            .and_where(Expr::col((parent, parent_id)).is_in(parents))
+            .to_owned(),
+    )
+}

@@ -70,4 +70,5 @@ pub struct Query(
     crate::schedule::ScheduleQuery,
     crate::scan::ScanQuery,
     crate::coaching::CoachingQuery,
+    crate::board::RollupQuery,
 );

@@ -300,3 +300,77 @@ async fn the_demo_besturen_take_no_more_statements_than_a_large_board() {
         assert_eq!(kindcentra, expected.or(Some(0)), "{}", bestuur.name);
     }
 }
+
+const ROLLUP: &str = r#"{ voortgang(peildatum: "2026-03-01") {
+    peildatum
+    total { kindcentra koersplannen progress signals { signal koersplannen } overdueCycles }
+    besturen { bestuur { name } totals { kindcentra koersplannen progress signals { signal koersplannen } overdueCycles } }
+} }"#;
+
+/// The roll-up of the database with `n` kindcentra, and the statements it took.
+async fn rollup(n: usize) -> (usize, serde_json::Value, Engine) {
+    let (engine, statements, _) = board(n).await;
+    let schema = koers_graphql::schema(engine.clone());
+    let request = Request::new(ROLLUP).data(koers_graphql::loader::new(engine.clone()));
+    let before = statements.load(Ordering::SeqCst);
+    let response = schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    (statements.load(Ordering::SeqCst) - before, serde_json::to_value(response.data).expect("json"), engine)
+}
+
+#[tokio::test]
+async fn the_national_rollup_adds_up_the_board_views_in_a_constant_number_of_statements() {
+    let (small, _, _) = rollup(2).await;
+    let (large, json, engine) = rollup(8).await;
+    assert_eq!(small, large, "statements grew with the kindcentra: {small} for 2, {large} for 8");
+    assert!(small <= 6, "{small} statements");
+
+    let rollup = &json["voortgang"];
+    assert_eq!(rollup["peildatum"], "2026-03-01");
+    let schema = koers_graphql::schema(engine.clone());
+    for entry in rollup["besturen"].as_array().expect("besturen") {
+        let name = entry["bestuur"]["name"].as_str().expect("name");
+        let id = bestuur::Entity::find()
+            .filter(bestuur::Column::Name.eq(name))
+            .one(engine.db())
+            .await
+            .expect("q")
+            .expect("bestuur")
+            .id;
+        let request = Request::new(VOORTGANG)
+            .variables(async_graphql::Variables::from_json(serde_json::json!({ "id": id.to_string() })))
+            .data(koers_graphql::loader::new(engine.clone()));
+        let board = serde_json::to_value(schema.execute(request).await.data).expect("json");
+        let kindcentra = board["bestuur"]["voortgang"]["kindcentra"].as_array().expect("kindcentra");
+        let plans: Vec<&serde_json::Value> =
+            kindcentra.iter().flat_map(|kc| kc["koersplannen"].as_array().expect("plans")).collect();
+        let overdue: usize = kindcentra.iter().map(|kc| kc["overdueCycles"].as_array().map_or(0, Vec::len)).sum();
+        let totals = &entry["totals"];
+        assert_eq!(totals["kindcentra"], kindcentra.len(), "{name}");
+        assert_eq!(totals["koersplannen"], plans.len(), "{name}");
+        assert_eq!(totals["overdueCycles"], overdue, "{name}");
+        let progress: Vec<f64> = plans.iter().filter_map(|p| p["progress"].as_f64()).collect();
+        let mean = progress.iter().sum::<f64>() / progress.len() as f64;
+        assert!((totals["progress"].as_f64().expect("progress") - mean).abs() < 1e-9, "{name}");
+        let mut signals: BTreeMap<String, usize> = BTreeMap::new();
+        for plan in &plans {
+            if let Some(signal) = plan["signal"].as_str() {
+                *signals.entry(signal.to_owned()).or_default() += 1;
+            }
+        }
+        let answered: BTreeMap<String, usize> = totals["signals"]
+            .as_array()
+            .expect("signals")
+            .iter()
+            .map(|s| {
+                (s["signal"].as_str().expect("signal").to_owned(), s["koersplannen"].as_u64().expect("n") as usize)
+            })
+            .collect();
+        assert_eq!(answered, signals, "{name}");
+    }
+    // Both besturen share all 8 kindcentra: the total counts each once.
+    assert_eq!(rollup["total"]["kindcentra"], 8);
+    assert_eq!(rollup["total"]["koersplannen"], 8);
+    assert_eq!(rollup["total"]["overdueCycles"], 8, "one kenniskring cycle each");
+    assert_eq!(rollup["besturen"].as_array().map(Vec::len), Some(2));
+}

@@ -12,6 +12,7 @@ mod m20261123_000004_evidence;
 mod m20261123_000005_tokens;
 mod m20261123_000006_retention;
 mod m20261201_000001_schedule_horizon;
+mod m20261201_000002_progress_indexes;
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_tokens::Migration),
             Box::new(m20261123_000006_retention::Migration),
             Box::new(m20261201_000001_schedule_horizon::Migration),
+            Box::new(m20261201_000002_progress_indexes::Migration),
         ]
     }
 }

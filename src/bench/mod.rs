@@ -264,7 +264,10 @@ const BOARD_QUERY: &str = "query Board($id: ID!, $peildatum: NaiveDate) {
 
 /// The national roll-up: every bestuur at once.
 const NATIONAL_QUERY: &str = "query National($peildatum: NaiveDate) {
-  besturen { id voortgang(peildatum: $peildatum) { kindcentra { koersplannen { progress signal } } } }
+  voortgang(peildatum: $peildatum) {
+    total { kindcentra koersplannen progress signals { signal koersplannen } overdueCycles }
+    besturen { bestuur { id name } totals { kindcentra koersplannen progress signals { signal koersplannen } overdueCycles } }
+  }
 }";
 
 /// The durations of `runs` calls, in milliseconds, after two to warm up.
