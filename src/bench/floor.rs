@@ -31,35 +31,28 @@ pub async fn board_sizes(db: &DatabaseConnection) -> anyhow::Result<Vec<(i64, i6
 /// measurement of its indicator meets the target or its latest mark says so.
 pub async fn board(db: &DatabaseConnection, bestuur: Option<i64>, peildatum: NaiveDate) -> anyhow::Result<()> {
     let sql = format!(
-        "WITH plans AS (
+        "WITH plans AS MATERIALIZED (
             SELECT k.id, kb.bestuur_id FROM koersplan k
             JOIN kindcentrum_bestuur kb ON kb.kindcentrum_id = k.kindcentrum_id {}
         ),
-        criteria AS (
+        criteria AS MATERIALIZED (
             SELECT s.id, s.doel_id, s.indicator_id, a.id AS ambitie_id, a.koersplan_id, p.bestuur_id
             FROM plans p JOIN ambitie a ON a.koersplan_id = p.id JOIN doel d ON d.ambitie_id = a.id
             JOIN succescriterium s ON s.doel_id = d.id
         ),
-        ranked AS (
-            SELECT m.indicator_id, m.value,
-                ROW_NUMBER() OVER (PARTITION BY m.indicator_id ORDER BY m.period_end DESC, m.id DESC) AS n
-            FROM measurement m
-            WHERE m.period_end <= ? AND m.indicator_id IN (SELECT indicator_id FROM criteria)
-        ),
-        marks AS (
-            SELECT mk.succescriterium_id, mk.met,
-                ROW_NUMBER() OVER (PARTITION BY mk.succescriterium_id ORDER BY mk.at DESC, mk.id DESC) AS n
-            FROM criterium_mark mk WHERE mk.at < ? AND mk.succescriterium_id IN (SELECT id FROM criteria)
-        ),
         scored AS (
             SELECT c.bestuur_id, c.koersplan_id, c.ambitie_id, c.doel_id,
-                CASE WHEN (i.direction = 'at-least' AND r.value >= i.target)
-                       OR (i.direction = 'at-most' AND r.value <= i.target)
-                       OR mk.met THEN 1.0 ELSE 0.0 END AS met
+                CASE WHEN (
+                    SELECT CASE i.direction WHEN 'at-least' THEN m.value >= i.target ELSE m.value <= i.target END
+                    FROM measurement m JOIN indicator i ON i.id = m.indicator_id
+                    WHERE m.indicator_id = c.indicator_id AND m.period_end <= ?
+                    ORDER BY m.period_end DESC, m.id DESC LIMIT 1
+                ) OR (
+                    SELECT mk.met FROM criterium_mark mk
+                    WHERE mk.succescriterium_id = c.id AND mk.at < ?
+                    ORDER BY mk.at DESC, mk.id DESC LIMIT 1
+                ) THEN 1.0 ELSE 0.0 END AS met
             FROM criteria c
-            LEFT JOIN ranked r ON r.indicator_id = c.indicator_id AND r.n = 1
-            LEFT JOIN indicator i ON i.id = c.indicator_id
-            LEFT JOIN marks mk ON mk.succescriterium_id = c.id AND mk.n = 1
         ),
         doelen AS (
             SELECT bestuur_id, koersplan_id, ambitie_id, AVG(met) AS progress FROM scored

@@ -190,7 +190,7 @@ async fn suite(dir: &Path, options: RunOptions) -> anyhow::Result<String> {
 
     for (bestuur, size) in floor::board_sizes(&db).await? {
         tracing::info!(bestuur, size, "board query");
-        let runs = if size > 100 { 20 } else { 100 };
+        let runs = if size > 100 { 10 } else { 100 };
         let koers = latencies(runs, || async {
             national.graphql(BOARD_QUERY, json!({ "id": bestuur, "peildatum": peildatum() })).await.map(|_| ())
         })
