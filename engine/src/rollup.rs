@@ -103,8 +103,10 @@ impl Engine {
                 .and_where(kindcentrum_bestuur::Column::BestuurId.is_in(besturen.iter().map(|b| b.id)))
                 .to_owned()
         });
-        let within = |column: (koersplan::Entity, koersplan::Column)| match &reached {
-            Some(kindcentra) => Condition::all().add(Expr::col(column).in_subquery(kindcentra.clone())),
+        // The koersplannen of those kindcentra.
+        let within = match &reached {
+            Some(kindcentra) => Condition::all()
+                .add(Expr::col((koersplan::Entity, koersplan::Column::KindcentrumId)).in_subquery(kindcentra.clone())),
             None => Condition::all(),
         };
 
@@ -127,18 +129,13 @@ impl Engine {
                         koersplan::Column::LastSchoolYear,
                     ])
                     .from(koersplan::Entity)
-                    .cond_where(within((koersplan::Entity, koersplan::Column::KindcentrumId))),
+                    .cond_where(within.clone()),
             ),
         )
         .all(db)
         .await?;
 
-        let doelen = self
-            .doel_counts(
-                peildatum,
-                reached.as_ref().map(|_| within((koersplan::Entity, koersplan::Column::KindcentrumId))),
-            )
-            .await?;
+        let doelen = self.doel_counts(peildatum, reached.as_ref().map(|_| within.clone())).await?;
         // Only the koersplan's own signal counts here: overrides of its ambities and
         // doelen change their signals, not the plan's progress or signal.
         let overrides = Overrides::load(
@@ -147,12 +144,12 @@ impl Engine {
                 .add(signal_override::Column::AmbitieId.is_null())
                 .add(signal_override::Column::DoelId.is_null())
                 .add(match &reached {
-                    Some(kindcentra) => Condition::all().add(
+                    Some(_) => Condition::all().add(
                         signal_override::Column::KoersplanId.in_subquery(
                             Query::select()
                                 .column(koersplan::Column::Id)
                                 .from(koersplan::Entity)
-                                .and_where(koersplan::Column::KindcentrumId.in_subquery(kindcentra.clone()))
+                                .cond_where(within.clone())
                                 .to_owned(),
                         ),
                     ),

@@ -528,9 +528,7 @@ impl Engine {
 
     /// The school holidays of the vacation region of a scope (none without one).
     async fn holidays_for<C: ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<Holiday>> {
-        let regions = self.regions_in(db, scope).await?;
-        // One region, or none to go by: a scope across regions has no common holidays.
-        let [region] = regions.into_iter().collect::<Vec<_>>()[..] else { return Ok(Vec::new()) };
+        let Some(region) = single_region(self.regions_in(db, scope).await?) else { return Ok(Vec::new()) };
         Ok(school_holiday::Entity::find()
             .filter(school_holiday::Column::Region.eq(region.to_value()))
             .order_by_asc(school_holiday::Column::Id)
@@ -711,10 +709,6 @@ impl Engine {
         db: &C,
         scopes: &BTreeSet<Scope>,
     ) -> Result<HashMap<Scope, Option<VacationRegion>>> {
-        let one = |regions: BTreeSet<VacationRegion>| match regions.into_iter().collect::<Vec<_>>()[..] {
-            [region] => Some(region),
-            _ => None,
-        };
         let kindcentra: Vec<i64> =
             scopes.iter().filter_map(|s| if let Scope::Kindcentrum(id) = s { Some(*id) } else { None }).collect();
         let mut by_kindcentrum: HashMap<i64, BTreeSet<VacationRegion>> = HashMap::new();
@@ -731,8 +725,8 @@ impl Engine {
         let mut out = HashMap::new();
         for &scope in scopes {
             let region = match scope {
-                Scope::Kindcentrum(id) => one(by_kindcentrum.remove(&id).unwrap_or_default()),
-                other => one(self.regions_in(db, other).await?),
+                Scope::Kindcentrum(id) => single_region(by_kindcentrum.remove(&id).unwrap_or_default()),
+                other => single_region(self.regions_in(db, other).await?),
             };
             out.insert(scope, region);
         }
@@ -1504,5 +1498,14 @@ impl Engine {
             }
         }
         tracing::info!("scheduler stopped");
+    }
+}
+
+/// The vacation region whose holidays a scope follows: its one region, or none to go by
+/// when its locaties lie in several (they have no common holidays) or in none.
+fn single_region(regions: BTreeSet<VacationRegion>) -> Option<VacationRegion> {
+    match regions.into_iter().collect::<Vec<_>>()[..] {
+        [region] => Some(region),
+        _ => None,
     }
 }
