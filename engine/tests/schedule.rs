@@ -622,10 +622,17 @@ async fn an_idle_wake_up_is_three_statements_however_many_schedules() {
     clock.set(utc(2026, 10, 1, 7, 5));
     assert_eq!(engine.run_scheduler_once().await.expect("1 October").fired, 300);
     assert_eq!(idle(utc(2026, 10, 2, 7, 0)).await, 3);
-    // Once the slack is used up the horizon is extended (1 January 2028 comes within
-    // reach), and then the loop is idle again.
+    // The schedules were stored through the moment before their next time beyond the
+    // slack (1 December 2027); once that comes within the horizon they are stored again,
+    // through the slack (1 December 2027 and 1 January 2028), and the loop is idle until
+    // 1 February 2028 comes within reach.
     clock.set(utc(2026, 11, 1, 8, 5));
-    assert_eq!(engine.materialize().await.expect("materialize"), 300, "stored beyond the old horizon");
+    assert_eq!(engine.materialize().await.expect("materialize"), 600, "stored beyond the old horizon");
     assert_eq!(engine.fire_due().await.expect("1 November").fired, 300);
     assert_eq!(idle(utc(2026, 11, 1, 9, 0)).await, 3);
+    clock.set(utc(2026, 12, 1, 8, 5));
+    assert_eq!(engine.fire_due().await.expect("1 December").fired, 300);
+    assert_eq!(idle(utc(2026, 12, 28, 7, 0)).await, 3, "1 February 2028 is not yet within the horizon");
+    clock.set(utc(2026, 12, 29, 7, 0));
+    assert_eq!(engine.materialize().await.expect("materialize"), 300, "1 February 2028");
 }

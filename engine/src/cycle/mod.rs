@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::Engine;
@@ -60,9 +60,26 @@ pub struct CycleEventRecord {
     pub workflow_key: String,
 }
 
+impl CycleEventRecord {
+    fn of(event: cycle_event::Model, row: &cycle::Model) -> CycleEventRecord {
+        CycleEventRecord {
+            event,
+            team_id: row.team_id,
+            professional_id: row.professional_id,
+            groep_id: row.groep_id,
+            kindcentrum_id: row.kindcentrum_id,
+            workflow_key: row.workflow_key.clone(),
+        }
+    }
+}
+
+/// Cycles started per INSERT statement: their columns stay well within the bind limits
+/// of both stores.
+const START_CHUNK: usize = 1000;
+
 /// Who owns a cycle: a team or professional runs it; a cycle of a groep (its
 /// pedagogische kwaliteitscyclus) or of a whole kindcentrum is opened by the calendar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Owner {
     Team(i64),
     Professional(i64),
@@ -79,6 +96,71 @@ impl Owner {
             Owner::Kindcentrum(id) => ("kindcentrum", id),
         }
     }
+}
+
+/// An owner as the four owner columns of a cycle row.
+#[derive(Clone, Copy, Debug, Default)]
+struct OwnerIds {
+    team: Option<i64>,
+    professional: Option<i64>,
+    groep: Option<i64>,
+    kindcentrum: Option<i64>,
+}
+
+impl OwnerIds {
+    fn of(owner: Owner) -> OwnerIds {
+        match owner {
+            Owner::Team(id) => OwnerIds { team: Some(id), ..Default::default() },
+            Owner::Professional(id) => OwnerIds { professional: Some(id), ..Default::default() },
+            Owner::Groep(id) => OwnerIds { groep: Some(id), ..Default::default() },
+            Owner::Kindcentrum(id) => OwnerIds { kindcentrum: Some(id), ..Default::default() },
+        }
+    }
+}
+
+/// Those of `owners` that exist: one statement per kind of owner among them.
+async fn existing_owners<C: ConnectionTrait>(
+    db: &C,
+    owners: impl IntoIterator<Item = Owner>,
+) -> Result<std::collections::HashSet<Owner>> {
+    async fn ids<E: EntityTrait, C: ConnectionTrait>(db: &C, column: E::Column, wanted: Vec<i64>) -> Result<Vec<i64>> {
+        if wanted.is_empty() {
+            return Ok(wanted);
+        }
+        Ok(E::find().select_only().column(column).filter(column.is_in(wanted)).into_tuple().all(db).await?)
+    }
+    let (mut teams, mut professionals, mut groepen, mut kindcentra) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for owner in owners {
+        match owner {
+            Owner::Team(id) => teams.push(id),
+            Owner::Professional(id) => professionals.push(id),
+            Owner::Groep(id) => groepen.push(id),
+            Owner::Kindcentrum(id) => kindcentra.push(id),
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    out.extend(ids::<team::Entity, _>(db, team::Column::Id, teams).await?.into_iter().map(Owner::Team));
+    out.extend(
+        ids::<professional::Entity, _>(db, professional::Column::Id, professionals)
+            .await?
+            .into_iter()
+            .map(Owner::Professional),
+    );
+    out.extend(ids::<groep::Entity, _>(db, groep::Column::Id, groepen).await?.into_iter().map(Owner::Groep));
+    out.extend(
+        ids::<kindcentrum::Entity, _>(db, kindcentrum::Column::Id, kindcentra)
+            .await?
+            .into_iter()
+            .map(Owner::Kindcentrum),
+    );
+    Ok(out)
+}
+
+/// The rows a multi-row INSERT returned, in the order of its VALUES: both stores hand out
+/// ascending ids in that order, but neither promises the order of RETURNING.
+pub(crate) fn inserted_in_order<T>(mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
+    rows.sort_unstable_by_key(|r| id(r));
+    rows
 }
 
 /// What `start_cycle` needs.
@@ -268,88 +350,136 @@ impl Engine {
         actor: &str,
         input: StartCycle,
     ) -> Result<(cycle::Model, CycleEventRecord)> {
-        let workflow = self
-            .workflow(&input.workflow)
-            .ok_or_else(|| Error::Validation(format!("unknown workflow `{}`", input.workflow)))?;
-        let title = input.title.trim().to_owned();
-        if title.is_empty() {
-            return Err(Error::Validation("a cycle needs a title".into()));
+        let mut started = self.start_cycles_in(txn, actor, vec![input]).await?;
+        started.pop().ok_or_else(|| Error::Database(sea_orm::DbErr::RecordNotInserted))
+    }
+
+    /// Starts cycles within the caller's transaction, in the order given, with a few
+    /// statements per [`START_CHUNK`] of them whatever their number (the calendar opens
+    /// thousands at once); the caller publishes the events after commit. The first input
+    /// that is refused refuses them all.
+    pub(crate) async fn start_cycles_in(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        inputs: Vec<StartCycle>,
+    ) -> Result<Vec<(cycle::Model, CycleEventRecord)>> {
+        let mut out = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(START_CHUNK) {
+            out.extend(self.start_chunk_in(txn, actor, chunk).await?);
         }
-        if let Some(phase) = input.due_dates.keys().find(|p| workflow.def.phase(p).is_none()) {
-            return Err(Error::Validation(format!(
-                "due date for `{phase}`, which is not a phase of `{}`",
-                workflow.def.key
-            )));
+        Ok(out)
+    }
+
+    async fn start_chunk_in(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &str,
+        inputs: &[StartCycle],
+    ) -> Result<Vec<(cycle::Model, CycleEventRecord)>> {
+        let mut workflows: HashMap<&str, WorkflowVersion> = HashMap::new();
+        let mut checked = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let workflow = match workflows.get(input.workflow.as_str()) {
+                Some(workflow) => workflow.clone(),
+                None => {
+                    let workflow = self
+                        .workflow(&input.workflow)
+                        .ok_or_else(|| Error::Validation(format!("unknown workflow `{}`", input.workflow)))?;
+                    workflows.insert(&input.workflow, workflow.clone());
+                    workflow
+                }
+            };
+            let title = input.title.trim().to_owned();
+            if title.is_empty() {
+                return Err(Error::Validation("a cycle needs a title".into()));
+            }
+            if let Some(phase) = input.due_dates.keys().find(|p| workflow.def.phase(p).is_none()) {
+                return Err(Error::Validation(format!(
+                    "due date for `{phase}`, which is not a phase of `{}`",
+                    workflow.def.key
+                )));
+            }
+            let mut doelen = input.doelen.clone();
+            doelen.sort_unstable();
+            doelen.dedup();
+            checked.push((input, workflow, title, doelen));
         }
-        let mut doelen = input.doelen.clone();
-        doelen.sort_unstable();
-        doelen.dedup();
-        let exists = match input.owner {
-            Owner::Team(id) => team::Entity::find_by_id(id).one(txn).await?.is_some(),
-            Owner::Professional(id) => professional::Entity::find_by_id(id).one(txn).await?.is_some(),
-            Owner::Groep(id) => groep::Entity::find_by_id(id).one(txn).await?.is_some(),
-            Owner::Kindcentrum(id) => kindcentrum::Entity::find_by_id(id).one(txn).await?.is_some(),
-        };
-        let owner = |pick: fn(Owner) -> Option<i64>| pick(input.owner);
-        let team_id = owner(|o| if let Owner::Team(id) = o { Some(id) } else { None });
-        let professional_id = owner(|o| if let Owner::Professional(id) = o { Some(id) } else { None });
-        let groep_id = owner(|o| if let Owner::Groep(id) = o { Some(id) } else { None });
-        let kindcentrum_id = owner(|o| if let Owner::Kindcentrum(id) = o { Some(id) } else { None });
-        if !exists || !self.access_of().reaches_owner(kindcentrum_id, team_id, groep_id, professional_id) {
-            let (what, id) = input.owner.describe();
-            return Err(Error::NotFound { what, id: id.to_string() });
-        }
+        let existing = existing_owners(txn, inputs.iter().map(|i| i.owner)).await?;
+        let all_doelen: Vec<i64> = checked.iter().flat_map(|(_, _, _, doelen)| doelen.iter().copied()).collect();
         // Doelen of the koersplannen of kindcentra the caller sees.
-        let found = crate::access::kindcentra_of_doelen(txn, &doelen).await?;
-        if let Some(missing) =
-            doelen.iter().find(|d| !found.get(d).is_some_and(|&kc| self.access_of().sees_kindcentrum(kc)))
-        {
-            return Err(Error::NotFound { what: "doel", id: missing.to_string() });
-        }
-        let phase = workflow.def.initial().key.clone();
-        let state = CycleState::started(&phase);
+        let found = crate::access::kindcentra_of_doelen(txn, &all_doelen).await?;
         let now = self.clock().now();
-        let row = cycle::ActiveModel {
-            workflow_version_id: Set(workflow.id),
-            workflow_key: Set(workflow.def.key.clone()),
-            title: Set(title.clone()),
-            team_id: Set(team_id),
-            professional_id: Set(professional_id),
-            groep_id: Set(groep_id),
-            kindcentrum_id: Set(kindcentrum_id),
-            occurrence_id: Set(input.occurrence_id),
-            status: Set(state.status.as_str().to_owned()),
-            phase: Set(state.phase.clone()),
-            iteration: Set(state.iteration),
-            outcome: Set(None),
-            fields: Set(serde_json::to_string(&state.fields).map_err(Error::stored_json)?),
-            due_dates: Set(serde_json::to_string(&input.due_dates).map_err(Error::stored_json)?),
-            current_due: Set(input.due_dates.get(&phase).copied()),
-            version: Set(state.version),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        let mut rows = Vec::with_capacity(checked.len());
+        for (input, workflow, title, doelen) in &checked {
+            let ids = OwnerIds::of(input.owner);
+            if !existing.contains(&input.owner)
+                || !self.access_of().reaches_owner(ids.kindcentrum, ids.team, ids.groep, ids.professional)
+            {
+                let (what, id) = input.owner.describe();
+                return Err(Error::NotFound { what, id: id.to_string() });
+            }
+            if let Some(missing) =
+                doelen.iter().find(|d| !found.get(d).is_some_and(|&kc| self.access_of().sees_kindcentrum(kc)))
+            {
+                return Err(Error::NotFound { what: "doel", id: missing.to_string() });
+            }
+            let phase = &workflow.def.initial().key;
+            let state = CycleState::started(phase);
+            rows.push(cycle::ActiveModel {
+                workflow_version_id: Set(workflow.id),
+                workflow_key: Set(workflow.def.key.clone()),
+                title: Set(title.clone()),
+                team_id: Set(ids.team),
+                professional_id: Set(ids.professional),
+                groep_id: Set(ids.groep),
+                kindcentrum_id: Set(ids.kindcentrum),
+                occurrence_id: Set(input.occurrence_id),
+                status: Set(state.status.as_str().to_owned()),
+                phase: Set(state.phase.clone()),
+                iteration: Set(state.iteration),
+                outcome: Set(None),
+                fields: Set(serde_json::to_string(&state.fields).map_err(Error::stored_json)?),
+                due_dates: Set(serde_json::to_string(&input.due_dates).map_err(Error::stored_json)?),
+                current_due: Set(input.due_dates.get(phase).copied()),
+                version: Set(state.version),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            });
         }
-        .insert(txn)
-        .await?;
-        for doel_id in &doelen {
-            cycle_doel::ActiveModel { cycle_id: Set(row.id), doel_id: Set(*doel_id) }.insert(txn).await?;
+        let rows = inserted_in_order(cycle::Entity::insert_many(rows).exec_with_returning(txn).await?, |r| r.id);
+        let links: Vec<cycle_doel::ActiveModel> = rows
+            .iter()
+            .zip(&checked)
+            .flat_map(|(row, (_, _, _, doelen))| {
+                doelen.iter().map(|d| cycle_doel::ActiveModel { cycle_id: Set(row.id), doel_id: Set(*d) })
+            })
+            .collect();
+        if !links.is_empty() {
+            cycle_doel::Entity::insert_many(links).exec(txn).await?;
         }
-        let event = Event::Started {
-            workflow: workflow.def.key.clone(),
-            workflow_version: workflow.version,
-            title,
-            phase,
-            team_id,
-            professional_id,
-            groep_id,
-            kindcentrum_id,
-            occurrence_id: input.occurrence_id,
-            doelen,
-            due_dates: input.due_dates,
-        };
-        let record = self.append(txn, actor, &row, &state, &event).await?;
-        Ok((row, record))
+        let mut events = Vec::with_capacity(rows.len());
+        for (row, (input, workflow, title, doelen)) in rows.iter().zip(&checked) {
+            let state = state_of(row)?;
+            let event = Event::Started {
+                workflow: workflow.def.key.clone(),
+                workflow_version: workflow.version,
+                title: title.clone(),
+                phase: state.phase.clone(),
+                team_id: row.team_id,
+                professional_id: row.professional_id,
+                groep_id: row.groep_id,
+                kindcentrum_id: row.kindcentrum_id,
+                occurrence_id: input.occurrence_id,
+                doelen: doelen.clone(),
+                due_dates: input.due_dates.clone(),
+            };
+            events.push(self.event_row(actor, row, &state, &event)?);
+        }
+        let events =
+            inserted_in_order(cycle_event::Entity::insert_many(events).exec_with_returning(txn).await?, |e| e.id);
+        Ok(rows.into_iter().zip(events).map(|(row, event)| (row.clone(), CycleEventRecord::of(event, &row))).collect())
     }
 
     /// Sets fields of the current phase.
@@ -476,8 +606,20 @@ impl Engine {
         state: &CycleState,
         event: &Event,
     ) -> Result<CycleEventRecord> {
+        let model = self.event_row(actor, row, state, event)?.insert(txn).await?;
+        Ok(CycleEventRecord::of(model, row))
+    }
+
+    /// The row of `event`, which brought the cycle to `state`.
+    fn event_row(
+        &self,
+        actor: &str,
+        row: &cycle::Model,
+        state: &CycleState,
+        event: &Event,
+    ) -> Result<cycle_event::ActiveModel> {
         let (from, to) = event.phases();
-        let model = cycle_event::ActiveModel {
+        Ok(cycle_event::ActiveModel {
             cycle_id: Set(row.id),
             sequence: Set(state.version),
             kind: Set(event.kind().to_owned()),
@@ -488,16 +630,6 @@ impl Engine {
             iteration: Set(state.iteration),
             data: Set(serde_json::to_string(event).map_err(Error::stored_json)?),
             ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        Ok(CycleEventRecord {
-            event: model,
-            team_id: row.team_id,
-            professional_id: row.professional_id,
-            groep_id: row.groep_id,
-            kindcentrum_id: row.kindcentrum_id,
-            workflow_key: row.workflow_key.clone(),
         })
     }
 

@@ -6,6 +6,7 @@
 //! mid-fire leaves it pending and it fires once after restart; a fired occurrence is never
 //! fired again.
 
+mod fire;
 pub mod rule;
 pub mod template;
 
@@ -16,19 +17,16 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekda
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
 use crate::access::Change;
-use crate::cycle::machine::{Command, Status};
-use crate::cycle::{Owner, OwnersIn, StartCycle};
 use crate::domain::{OnderdeelKind, Role, TeamKind, VacationRegion};
 use crate::entity::{
-    cycle, groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, onderdeel, professional_kindcentrum,
-    professional_role, reminder, schedule, school_holiday, team,
+    groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, reminder, schedule, school_holiday, team,
 };
 use crate::error::{Error, Result};
 use crate::read::{Page, Slice};
@@ -311,17 +309,41 @@ impl ScheduleSpec {
 
 impl Schedule {
     pub fn parse(row: schedule::Model) -> Result<Schedule> {
+        Schedule::parse_with(row, &mut Parsed::default())
+    }
+
+    /// Parses `row`, taking rule, action and policy from `parsed` when their text was
+    /// parsed before.
+    fn parse_with(row: schedule::Model, parsed: &mut Parsed) -> Result<Schedule> {
         let spec = ScheduleSpec {
             key: row.key.clone(),
             name: row.name.clone(),
             template: row.template.clone(),
             scope: Scope::new(&row.scope_kind, row.scope_id)?,
-            rule: serde_json::from_str(&row.rule).map_err(Error::stored_json)?,
-            action: serde_json::from_str(&row.action).map_err(Error::stored_json)?,
-            policy: serde_json::from_str(&row.policy).map_err(Error::stored_json)?,
+            rule: cached(&mut parsed.rules, &row.rule)?,
+            action: cached(&mut parsed.actions, &row.action)?,
+            policy: cached(&mut parsed.policies, &row.policy)?,
         };
         Ok(Schedule { row, spec })
     }
+}
+
+/// Rules, actions and policies by their stored text, parsed once: the thousands of
+/// schedules applied from one template share them.
+#[derive(Debug, Default)]
+struct Parsed {
+    rules: HashMap<String, Rule>,
+    actions: HashMap<String, Action>,
+    policies: HashMap<String, Policy>,
+}
+
+fn cached<T: Clone + serde::de::DeserializeOwned>(parsed: &mut HashMap<String, T>, text: &str) -> Result<T> {
+    if let Some(value) = parsed.get(text) {
+        return Ok(value.clone());
+    }
+    let value: T = serde_json::from_str(text).map_err(Error::stored_json)?;
+    parsed.insert(text.to_owned(), value.clone());
+    Ok(value)
 }
 
 impl ScheduleSpec {
@@ -341,9 +363,6 @@ impl ScheduleSpec {
     }
 }
 
-/// Whom a reminder is for: a team or a professional.
-type Assigned = (Option<i64>, Option<i64>);
-
 /// What the placed times of a schedule depend on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct PlanKey {
@@ -351,6 +370,20 @@ struct PlanKey {
     policy: String,
     after: NaiveDateTime,
     region: Option<VacationRegion>,
+}
+
+/// What storing a schedule from a moment on comes to.
+#[derive(Clone, Debug)]
+struct Plan {
+    times: std::sync::Arc<Vec<PlannedRow>>,
+    /// How far the schedule is then stored: up to the moment before its next time.
+    stored_through: NaiveDateTime,
+}
+
+/// Stored through for a schedule that fires never again: the end of the year 9999, a
+/// moment both stores can hold.
+fn far_future() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(9999, 12, 31).and_then(|d| d.and_hms_opt(23, 59, 59)).unwrap_or_default()
 }
 
 /// One occurrence to store, before it belongs to a schedule.
@@ -582,10 +615,13 @@ impl Engine {
     }
 
     /// Stores the occurrences of every active schedule whose stored occurrences end within
-    /// the horizon, up to the horizon and its slack. Schedules are taken in batches of
-    /// [`MATERIALIZE_BATCH`], each in one transaction; on PostgreSQL a batch claims its
-    /// schedules with row locks and skips those another process is storing, so two
-    /// processes never store the same schedule at once.
+    /// the horizon, up to the horizon and its slack. A schedule is then stored through the
+    /// moment before its next time beyond that (there is nothing to store in between), so
+    /// it is looked at again only once that time comes within the horizon: a yearly
+    /// schedule once a year. Schedules are taken in batches of [`MATERIALIZE_BATCH`], each
+    /// in one transaction; on PostgreSQL a batch claims its schedules with row locks and
+    /// skips those another process is storing, so two processes never store the same
+    /// schedule at once.
     #[tracing::instrument(skip(self))]
     pub async fn materialize(&self) -> Result<usize> {
         let now = self.clock().now();
@@ -603,7 +639,7 @@ impl Engine {
         let holidays = self.holidays_by_region().await?;
         // The placed times depend only on rule, policy, start and the holidays of the
         // region, which thousands of schedules from the same template share.
-        let mut planned: HashMap<PlanKey, std::sync::Arc<Vec<PlannedRow>>> = HashMap::new();
+        let mut planned: HashMap<PlanKey, Plan> = HashMap::new();
         let mut stored = 0;
         loop {
             let txn = crate::store::begin_write(self.db()).await?;
@@ -611,40 +647,43 @@ impl Engine {
             // next batch starts at the front of the horizon index again: no offset, and no
             // sort of all the schedules that are behind for every batch.
             let mut select = behind()
+                .select_only()
+                .column(schedule::Column::Id)
+                .column(schedule::Column::ScopeKind)
+                .column(schedule::Column::ScopeId)
+                .column(schedule::Column::Rule)
+                .column(schedule::Column::Policy)
+                .column(schedule::Column::MaterializedUntil)
                 .order_by_asc(schedule::Column::MaterializedUntil)
                 .order_by_asc(schedule::Column::Id)
                 .limit(MATERIALIZE_BATCH);
             if txn.get_database_backend() == DbBackend::Postgres {
                 select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
             }
-            let rows = select.all(&txn).await?;
+            let rows: Vec<(i64, String, i64, String, String, NaiveDateTime)> = select.into_tuple().all(&txn).await?;
             if rows.is_empty() {
                 txn.commit().await?;
                 break;
             }
             let full = rows.len() as u64 == MATERIALIZE_BATCH;
             let scopes: BTreeSet<Scope> =
-                rows.iter().map(|r| Scope::new(&r.scope_kind, r.scope_id)).collect::<Result<_>>()?;
+                rows.iter().map(|(_, kind, id, ..)| Scope::new(kind, *id)).collect::<Result<_>>()?;
             let regions = self.regions_of(&txn, &scopes).await?;
             let mut occurrences = Vec::new();
-            for row in &rows {
-                let scope = Scope::new(&row.scope_kind, row.scope_id)?;
+            let mut through: BTreeMap<NaiveDateTime, Vec<i64>> = BTreeMap::new();
+            for (id, scope_kind, scope_id, rule, policy, materialized_until) in rows {
+                let scope = Scope::new(&scope_kind, scope_id)?;
                 let region = regions.get(&scope).copied().flatten();
-                let key = PlanKey {
-                    rule: row.rule.clone(),
-                    policy: row.policy.clone(),
-                    after: row.materialized_until,
-                    region,
-                };
-                let times = match planned.get(&key) {
-                    Some(times) => times.clone(),
+                let key = PlanKey { rule, policy, after: materialized_until, region };
+                let plan = match planned.get(&key) {
+                    Some(plan) => plan.clone(),
                     None => {
-                        let rule: Rule = serde_json::from_str(&row.rule).map_err(Error::stored_json)?;
-                        let policy: Policy = serde_json::from_str(&row.policy).map_err(Error::stored_json)?;
+                        let rule: Rule = serde_json::from_str(&key.rule).map_err(Error::stored_json)?;
+                        let policy: Policy = serde_json::from_str(&key.policy).map_err(Error::stored_json)?;
                         let none = Vec::new();
                         let region_holidays = region.and_then(|r| holidays.get(&r)).unwrap_or(&none);
                         let times: Vec<PlannedRow> =
-                            Self::planned_times(&rule, &policy, row.materialized_until, until, region_holidays)
+                            Self::planned_times(&rule, &policy, materialized_until, until, region_holidays)
                                 .into_iter()
                                 .map(|(at, placed)| {
                                     let (status, note) = match placed {
@@ -654,19 +693,24 @@ impl Engine {
                                     PlannedRow { local_at: at, due_at: instant(at), status, note }
                                 })
                                 .collect();
-                        let times = std::sync::Arc::new(times);
-                        planned.insert(key, times.clone());
-                        times
+                        let stored_through = match rule.next_after(until) {
+                            Some(next) => Ord::max(until, next - Duration::seconds(1)),
+                            None => far_future(),
+                        };
+                        let plan = Plan { times: std::sync::Arc::new(times), stored_through };
+                        planned.insert(key, plan.clone());
+                        plan
                     }
                 };
-                occurrences.extend(times.iter().map(|t| occurrence::ActiveModel {
-                    schedule_id: Set(row.id),
+                occurrences.extend(plan.times.iter().map(|t| occurrence::ActiveModel {
+                    schedule_id: Set(id),
                     due_at: Set(t.due_at),
                     local_at: Set(t.local_at),
                     status: Set(t.status.to_owned()),
                     note: Set(t.note.clone()),
                     ..Default::default()
                 }));
+                through.entry(plan.stored_through).or_default().push(id);
             }
             stored += occurrences.len();
             let mut occurrences = occurrences.into_iter().peekable();
@@ -677,13 +721,17 @@ impl Engine {
                     .exec(&txn)
                     .await?;
             }
-            schedule::Entity::update_many()
-                .col_expr(schedule::Column::MaterializedUntil, Expr::value(until))
-                .filter(schedule::Column::Id.is_in(rows.iter().map(|r| r.id)))
-                .exec(&txn)
-                .await?;
+            let mut schedules = 0;
+            for (stored_through, ids) in through {
+                schedules += ids.len();
+                schedule::Entity::update_many()
+                    .col_expr(schedule::Column::MaterializedUntil, Expr::value(stored_through))
+                    .filter(schedule::Column::Id.is_in(ids))
+                    .exec(&txn)
+                    .await?;
+            }
             txn.commit().await?;
-            tracing::debug!(schedules = rows.len(), "schedules materialised");
+            tracing::debug!(schedules, "schedules materialised");
             if !full {
                 break;
             }
@@ -776,460 +824,6 @@ impl Engine {
         self.fire_due().await
     }
 
-    /// Fires the due occurrences, after the catch-up policy of each schedule, in batches of
-    /// [`FIRE_BATCH`] in due order. A batch is one transaction: it marks its occurrences
-    /// fired or missed and creates their results, so a crash leaves the whole batch
-    /// pending and it fires once after restart. On PostgreSQL the batch claims its
-    /// occurrences with row locks and skips those another process holds.
-    #[tracing::instrument(skip(self))]
-    pub async fn fire_due(&self) -> Result<RunReport> {
-        let now = self.clock().now();
-        let due = || {
-            occurrence::Entity::find()
-                .filter(occurrence::Column::Status.eq("pending"))
-                .filter(occurrence::Column::DueAt.lte(now))
-        };
-        let mut report = RunReport::default();
-        // The idle case: one statement on the due index.
-        if due().one(self.db()).await?.is_none() {
-            return Ok(report);
-        }
-        // Where the previous batch ended: occurrences left pending (of a schedule that is
-        // gone) are passed over instead of read again.
-        let mut last: Option<(DateTime<Utc>, i64)> = None;
-        loop {
-            let txn = crate::store::begin_write(self.db()).await?;
-            let mut select = due();
-            if let Some((at, id)) = last {
-                select = select
-                    .filter(occurrence::Column::DueAt.gte(at))
-                    .filter(Condition::any().add(occurrence::Column::DueAt.gt(at)).add(occurrence::Column::Id.gt(id)));
-            }
-            select =
-                select.order_by_asc(occurrence::Column::DueAt).order_by_asc(occurrence::Column::Id).limit(FIRE_BATCH);
-            if txn.get_database_backend() == DbBackend::Postgres {
-                // Several replicas may share the database: the row locks claim the
-                // occurrences, and those another replica holds are left to it (or, should
-                // that one die, to whoever finds them pending next). SQLite has one writer
-                // at a time.
-                select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-            }
-            let batch = select.all(&txn).await?;
-            let Some(end) = batch.last() else {
-                txn.commit().await?;
-                break;
-            };
-            last = Some((end.due_at, end.id));
-            let full = batch.len() as u64 == FIRE_BATCH;
-            let (fired, missed, records) = self.fire_batch(&txn, now, batch).await?;
-            txn.commit().await?;
-            report.fired += fired;
-            report.missed += missed;
-            for record in records {
-                self.publish(record);
-            }
-            if !full {
-                break;
-            }
-        }
-        Ok(report)
-    }
-
-    /// Decides and carries out one batch of claimed due occurrences within `txn`: answers
-    /// how many fired and were missed, and the events to publish after commit.
-    async fn fire_batch(
-        &self,
-        txn: &DatabaseTransaction,
-        now: DateTime<Utc>,
-        batch: Vec<occurrence::Model>,
-    ) -> Result<(usize, usize, Vec<crate::cycle::CycleEventRecord>)> {
-        let schedule_ids: BTreeSet<i64> = batch.iter().map(|o| o.schedule_id).collect();
-        let schedules: HashMap<i64, Schedule> = schedule::Entity::find()
-            .filter(schedule::Column::Id.is_in(schedule_ids.iter().copied()))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|row| Ok((row.id, Schedule::parse(row)?)))
-            .collect::<Result<_>>()?;
-        // The latest due occurrence of each schedule: the one `CatchUp::Latest` fires.
-        let mut latest: HashMap<i64, DateTime<Utc>> = HashMap::new();
-        for o in &batch {
-            let at = latest.entry(o.schedule_id).or_insert(o.due_at);
-            *at = Ord::max(*at, o.due_at);
-        }
-        if let Some(end) = batch.last() {
-            // Later due ones of the same schedules lie beyond the batch, at or after its
-            // end. Asked per schedule (the unique index of schedule and due time), so
-            // that the rest of a large wave of due occurrences is not read for each batch.
-            let in_batch: BTreeSet<i64> = batch.iter().map(|o| o.id).collect();
-            let beyond: Vec<(i64, i64, DateTime<Utc>, String)> = occurrence::Entity::find()
-                .select_only()
-                .column(occurrence::Column::Id)
-                .column(occurrence::Column::ScheduleId)
-                .column(occurrence::Column::DueAt)
-                .column(occurrence::Column::Status)
-                .filter(occurrence::Column::ScheduleId.is_in(schedule_ids.iter().copied()))
-                .filter(occurrence::Column::DueAt.gte(end.due_at))
-                .filter(occurrence::Column::DueAt.lte(now))
-                .into_tuple()
-                .all(txn)
-                .await?;
-            for (id, schedule_id, due_at, status) in beyond {
-                if status == "pending" && !in_batch.contains(&id) {
-                    let at = latest.entry(schedule_id).or_insert(due_at);
-                    *at = Ord::max(*at, due_at);
-                }
-            }
-        }
-        let on_time = |o: &occurrence::Model| o.due_at >= now - Duration::minutes(GRACE_MINUTES);
-        let mut fire = Vec::new();
-        let mut miss = Vec::new();
-        for o in batch {
-            let Some(schedule) = schedules.get(&o.schedule_id) else { continue };
-            let fires = match schedule.spec.policy.catch_up {
-                CatchUp::Latest => latest.get(&o.schedule_id) == Some(&o.due_at),
-                CatchUp::All { window_days } => o.due_at >= now - Duration::days(window_days.into()),
-                CatchUp::None => on_time(&o),
-            };
-            if fires { fire.push((schedule, o)) } else { miss.push(o.id) }
-        }
-        // The batch was read pending in this transaction, which holds the write lock
-        // (SQLite) or the rows' locks (PostgreSQL): they are still pending. Asking again
-        // for `status = 'pending'` beside the ids would not only be redundant: SQLite then
-        // walks the status index over every pending occurrence in the country, for every
-        // batch, instead of looking up the ids.
-        let mut missed = 0;
-        for chunk in miss.chunks(INSERT_CHUNK) {
-            missed += occurrence::Entity::update_many()
-                .col_expr(occurrence::Column::Status, Expr::value("missed"))
-                .filter(occurrence::Column::Id.is_in(chunk.iter().copied()))
-                .exec(txn)
-                .await?
-                .rows_affected as usize;
-        }
-        if fire.is_empty() {
-            return Ok((0, missed, Vec::new()));
-        }
-        tracing::info!(count = fire.len(), "firing occurrences");
-        occurrence::Entity::update_many()
-            .col_expr(occurrence::Column::Status, Expr::value("fired"))
-            .col_expr(occurrence::Column::FiredAt, Expr::value(now))
-            .filter(occurrence::Column::Id.is_in(fire.iter().map(|(_, o)| o.id)))
-            .exec(txn)
-            .await?;
-        let mut records = Vec::new();
-        for (schedule, o) in &fire {
-            let (fired, mut created) = self.act(txn, schedule, o).await?;
-            occurrence::Entity::update_many()
-                .col_expr(occurrence::Column::Result, Expr::value(to_json(&fired)?))
-                .filter(occurrence::Column::Id.eq(o.id))
-                .exec(txn)
-                .await?;
-            tracing::debug!(
-                schedule = %schedule.spec.key,
-                occurrence = o.id,
-                due_at = %o.due_at,
-                opened = fired.cycles_opened.len(),
-                iterated = fired.cycles_iterated.len(),
-                reminders = fired.reminders.len(),
-                "fired occurrence"
-            );
-            records.append(&mut created);
-        }
-        Ok((fire.len(), missed, records))
-    }
-
-    /// Carries out a schedule's action for one occurrence.
-    async fn act(
-        &self,
-        txn: &DatabaseTransaction,
-        schedule: &Schedule,
-        o: &occurrence::Model,
-    ) -> Result<(Fired, Vec<crate::cycle::CycleEventRecord>)> {
-        let mut fired = Fired::default();
-        let mut records = Vec::new();
-        let date = o.local_at.date();
-        match &schedule.spec.action {
-            Action::OpenCycle { workflow, title, targets, due_in_days } => {
-                let initial = self
-                    .workflow(workflow)
-                    .ok_or_else(|| Error::Validation(format!("unknown workflow `{workflow}`")))?
-                    .def
-                    .initial()
-                    .key
-                    .clone();
-                for (owner, name) in self.targets(txn, schedule.spec.scope, targets).await? {
-                    if schedule.spec.policy.overlap == Overlap::Skip
-                        && self.still_open(txn, schedule.row.id, owner).await?
-                    {
-                        fired.skipped.push(format!("{name}: the previous cycle is still open"));
-                        continue;
-                    }
-                    let due_dates = due_in_days
-                        .map(|days| BTreeMap::from([(initial.clone(), date + Duration::days(days.into()))]))
-                        .unwrap_or_default();
-                    let start = StartCycle {
-                        workflow: workflow.clone(),
-                        title: format!("{title} {name} {date}"),
-                        owner,
-                        doelen: Vec::new(),
-                        due_dates,
-                        occurrence_id: Some(o.id),
-                    };
-                    let (row, record) = self.start_cycle_in(txn, ACTOR, start).await?;
-                    fired.cycles_opened.push(row.id);
-                    records.push(record);
-                }
-            }
-            Action::Iterate { workflow, from, to } => {
-                for row in self.open_cycles_in(txn, schedule.spec.scope, workflow, from).await? {
-                    let command = Command::Advance { to: to.clone(), values: Default::default() };
-                    match self.execute_in(txn, ACTOR, row.id, row.version, command).await {
-                        Ok((_, record)) => {
-                            fired.cycles_iterated.push(row.id);
-                            records.push(record);
-                        }
-                        Err(err @ (Error::GuardFailed { .. } | Error::InvalidTransition(_) | Error::Validation(_))) => {
-                            fired.skipped.push(format!("cycle {}: {err}", row.id));
-                        }
-                        Err(err) => return Err(err),
-                    }
-                }
-            }
-            Action::Reminder { title, due_in_days, targets, assignee } => {
-                let due_date = date + Duration::days((*due_in_days).into());
-                // Every target lies within the scope's kindcentra: with one, that is each
-                // target's kindcentrum, and the assignees are the same for all targets.
-                let only = match &self.kindcentra_in(txn, schedule.spec.scope).await?[..] {
-                    [kindcentrum] => Some(*kindcentrum),
-                    _ => None,
-                };
-                let mut assignees_of: HashMap<Option<i64>, Vec<Assigned>> = HashMap::new();
-                let mut rows = Vec::new();
-                for (owner, name) in self.targets(txn, schedule.spec.scope, targets).await? {
-                    let kindcentrum = match only {
-                        Some(kindcentrum) => Some(kindcentrum),
-                        None => self.kindcentrum_of_owner(txn, owner).await?,
-                    };
-                    let assignees = match assignees_of.get(&kindcentrum) {
-                        Some(assignees) => assignees.clone(),
-                        None => {
-                            let found = self.assignees(txn, kindcentrum, assignee).await?;
-                            assignees_of.insert(kindcentrum, found.clone());
-                            found
-                        }
-                    };
-                    if assignees.is_empty() {
-                        fired.skipped.push(format!("{name}: nobody to assign ({assignee:?})"));
-                    }
-                    for (team_id, professional_id) in assignees {
-                        rows.push(reminder::ActiveModel {
-                            occurrence_id: Set(Some(o.id)),
-                            title: Set(format!("{title} {name}")),
-                            due_date: Set(due_date),
-                            team_id: Set(team_id),
-                            professional_id: Set(professional_id),
-                            groep_id: Set(if let Owner::Groep(id) = owner { Some(id) } else { None }),
-                            kindcentrum_id: Set(kindcentrum),
-                            done_at: Set(None),
-                            created_at: Set(self.clock().now()),
-                            ..Default::default()
-                        });
-                    }
-                }
-                // One statement for all of them (a reminder per leerkracht adds up).
-                let mut rows = rows.into_iter().peekable();
-                while rows.peek().is_some() {
-                    let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
-                    let inserted = reminder::Entity::insert_many(chunk).exec_with_returning(txn).await?;
-                    fired.reminders.extend(inserted.into_iter().map(|r| r.id));
-                }
-                // Ids follow the order of insertion.
-                fired.reminders.sort_unstable();
-            }
-        }
-        Ok((fired, records))
-    }
-
-    /// Whether a cycle this schedule opened for `owner` is still open.
-    async fn still_open(&self, txn: &DatabaseTransaction, schedule_id: i64, owner: Owner) -> Result<bool> {
-        let occurrences = occurrence::Entity::find()
-            .select_only()
-            .column(occurrence::Column::Id)
-            .filter(occurrence::Column::ScheduleId.eq(schedule_id))
-            .into_tuple::<i64>()
-            .all(txn)
-            .await?;
-        let mut select = cycle::Entity::find()
-            .filter(cycle::Column::OccurrenceId.is_in(occurrences))
-            .filter(cycle::Column::Status.eq(Status::Open.as_str()));
-        select = match owner {
-            Owner::Team(id) => select.filter(cycle::Column::TeamId.eq(id)),
-            Owner::Professional(id) => select.filter(cycle::Column::ProfessionalId.eq(id)),
-            Owner::Groep(id) => select.filter(cycle::Column::GroepId.eq(id)),
-            Owner::Kindcentrum(id) => select.filter(cycle::Column::KindcentrumId.eq(id)),
-        };
-        Ok(select.one(txn).await?.is_some())
-    }
-
-    /// The open cycles of a workflow in a phase, owned within a scope.
-    async fn open_cycles_in(
-        &self,
-        txn: &DatabaseTransaction,
-        scope: Scope,
-        workflow: &str,
-        phase: &str,
-    ) -> Result<Vec<cycle::Model>> {
-        let kindcentra = self.kindcentra_in(txn, scope).await?;
-        let owners = OwnersIn::load(txn, &kindcentra).await?;
-        // Only the owners in SQL: with the workflow or phase there as well, SQLite would
-        // rather walk the index of that phase, over every such cycle in the country, than
-        // the owners' indexes; the few cycles of the scope are sorted out here.
-        Ok(cycle::Entity::find()
-            .filter(owners.condition())
-            .order_by_asc(cycle::Column::Id)
-            .all(txn)
-            .await?
-            .into_iter()
-            .filter(|c| c.workflow_key == workflow && c.phase == phase && c.status == Status::Open.as_str())
-            .collect())
-    }
-
-    /// The owners an action applies to, with a name for titles.
-    async fn targets<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        scope: Scope,
-        targets: &Targets,
-    ) -> Result<Vec<(Owner, String)>> {
-        let kindcentra = self.kindcentra_in(db, scope).await?;
-        Ok(match targets {
-            Targets::Scope => match scope {
-                Scope::Groep(id) => groep::Entity::find_by_id(id)
-                    .one(db)
-                    .await?
-                    .map(|g| (Owner::Groep(g.id), g.name))
-                    .into_iter()
-                    .collect(),
-                Scope::Team(id) => team::Entity::find_by_id(id)
-                    .one(db)
-                    .await?
-                    .map(|t| (Owner::Team(t.id), t.name))
-                    .into_iter()
-                    .collect(),
-                _ => kindcentrum::Entity::find()
-                    .filter(kindcentrum::Column::Id.is_in(kindcentra))
-                    .order_by_asc(kindcentrum::Column::Id)
-                    .all(db)
-                    .await?
-                    .into_iter()
-                    .map(|k| (Owner::Kindcentrum(k.id), k.name))
-                    .collect(),
-            },
-            Targets::Groepen { onderdelen } => {
-                let mut select = groep::Entity::find().order_by_asc(groep::Column::Id);
-                select = match scope {
-                    Scope::Groep(id) => select.filter(groep::Column::Id.eq(id)),
-                    Scope::Locatie(id) => select.filter(groep::Column::LocatieId.eq(id)),
-                    _ => {
-                        let locaties: Vec<i64> = locatie::Entity::find()
-                            .filter(locatie::Column::KindcentrumId.is_in(kindcentra))
-                            .all(db)
-                            .await?
-                            .into_iter()
-                            .map(|l| l.id)
-                            .collect();
-                        select.filter(groep::Column::LocatieId.is_in(locaties))
-                    }
-                };
-                let groepen = select.all(db).await?;
-                let kinds: HashMap<i64, OnderdeelKind> = onderdeel::Entity::find()
-                    .filter(onderdeel::Column::Id.is_in(groepen.iter().map(|g| g.onderdeel_id)))
-                    .all(db)
-                    .await?
-                    .into_iter()
-                    .map(|o| (o.id, o.kind))
-                    .collect();
-                groepen
-                    .into_iter()
-                    .filter(|g| {
-                        onderdelen.is_empty() || kinds.get(&g.onderdeel_id).is_some_and(|k| onderdelen.contains(k))
-                    })
-                    .map(|g| (Owner::Groep(g.id), g.name))
-                    .collect()
-            }
-            Targets::Teams { kinds } => {
-                let select = match scope {
-                    Scope::Team(id) => team::Entity::find().filter(team::Column::Id.eq(id)),
-                    _ => team::Entity::find().filter(team::Column::KindcentrumId.is_in(kindcentra)),
-                };
-                select
-                    .order_by_asc(team::Column::Id)
-                    .all(db)
-                    .await?
-                    .into_iter()
-                    .filter(|t| kinds.is_empty() || kinds.contains(&t.kind))
-                    .map(|t| (Owner::Team(t.id), t.name))
-                    .collect()
-            }
-        })
-    }
-
-    async fn kindcentrum_of_owner(&self, txn: &DatabaseTransaction, owner: Owner) -> Result<Option<i64>> {
-        let scope = match owner {
-            Owner::Team(id) => Scope::Team(id),
-            Owner::Groep(id) => Scope::Groep(id),
-            Owner::Kindcentrum(id) => Scope::Kindcentrum(id),
-            Owner::Professional(id) => {
-                return Ok(professional_kindcentrum::Entity::find()
-                    .filter(professional_kindcentrum::Column::ProfessionalId.eq(id))
-                    .one(txn)
-                    .await?
-                    .map(|p| p.kindcentrum_id));
-            }
-        };
-        Ok(self.kindcentra_in(txn, scope).await?.into_iter().next())
-    }
-
-    /// (team, professional) pairs a reminder goes to.
-    async fn assignees(
-        &self,
-        txn: &DatabaseTransaction,
-        kindcentrum: Option<i64>,
-        assignee: &Assignee,
-    ) -> Result<Vec<Assigned>> {
-        let Some(kindcentrum) = kindcentrum else { return Ok(Vec::new()) };
-        Ok(match assignee {
-            Assignee::Team { kind } => team::Entity::find()
-                .filter(team::Column::KindcentrumId.eq(kindcentrum))
-                .filter(team::Column::Kind.eq(*kind))
-                .order_by_asc(team::Column::Id)
-                .one(txn)
-                .await?
-                .map(|t| (Some(t.id), None))
-                .into_iter()
-                .collect(),
-            Assignee::Role { role } => {
-                let working: Vec<i64> = professional_kindcentrum::Entity::find()
-                    .filter(professional_kindcentrum::Column::KindcentrumId.eq(kindcentrum))
-                    .all(txn)
-                    .await?
-                    .into_iter()
-                    .map(|p| p.professional_id)
-                    .collect();
-                professional_role::Entity::find()
-                    .filter(professional_role::Column::Role.eq(*role))
-                    .filter(professional_role::Column::ProfessionalId.is_in(working))
-                    .order_by_asc(professional_role::Column::ProfessionalId)
-                    .all(txn)
-                    .await?
-                    .into_iter()
-                    .map(|r| (None, Some(r.professional_id)))
-                    .collect()
-            }
-        })
-    }
-
     /// The occurrences the schedules would fire in `(from, to]`, without storing or firing
     /// anything: the preview and the calendar.
     pub async fn preview(&self, from: DateTime<Utc>, to: DateTime<Utc>, scope: Option<Scope>) -> Result<Vec<Planned>> {
@@ -1255,7 +849,11 @@ impl Engine {
             let holidays = self.holidays_for(self.db(), spec.scope).await?;
             let targets = match &spec.action {
                 Action::OpenCycle { targets, .. } | Action::Reminder { targets, .. } => {
-                    self.targets(self.db(), spec.scope, targets).await?.into_iter().map(|(_, name)| name).collect()
+                    let kindcentra = self.kindcentra_in(self.db(), spec.scope).await?;
+                    let mut needs = fire::Needs::default();
+                    needs.add(spec.scope, &spec.action);
+                    let roster = fire::Roster::load(self.db(), &kindcentra.iter().copied().collect(), &needs).await?;
+                    roster.targets(spec.scope, &kindcentra, targets).into_iter().map(|t| t.name).collect()
                 }
                 Action::Iterate { workflow, from, .. } => vec![format!("open {workflow} cycles in `{from}`")],
             };

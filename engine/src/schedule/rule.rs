@@ -153,6 +153,21 @@ impl Rule {
         times.dedup();
         times
     }
+
+    /// The first local wall-clock time after `after`, if the rule has one within the next
+    /// century.
+    pub fn next_after(&self, after: NaiveDateTime) -> Option<NaiveDateTime> {
+        if let Rule::Cron { expression } = self {
+            let schedule = cron::Schedule::from_str(expression).ok()?;
+            return schedule.after(&Utc.from_utc_datetime(&after)).next().map(|t| t.naive_utc());
+        }
+        // Windows of 1, 2, 4, ... 64 years: a rule fires at least every few years or
+        // never again.
+        (0..7).find_map(|k| {
+            let until = after.checked_add_months(Months::new(12 << k))?;
+            self.local_times(after, until).first().copied()
+        })
+    }
 }
 
 fn step(anchor: NaiveDateTime, unit: IntervalUnit, count: u32) -> Option<NaiveDateTime> {
@@ -210,6 +225,24 @@ mod tests {
         assert_eq!(spring, [dt(2026, 3, 29, 2, 30), dt(2026, 3, 30, 2, 30)]);
         let autumn = rule.local_times(dt(2026, 10, 24, 12, 0), dt(2026, 10, 26, 12, 0));
         assert_eq!(autumn, [dt(2026, 10, 25, 2, 30), dt(2026, 10, 26, 2, 30)]);
+    }
+
+    #[test]
+    fn the_next_time_after_a_moment() {
+        let quarterly = Rule::NthWeekday {
+            n: 1,
+            weekday: WeekdayName::Monday,
+            months: vec![1, 4, 7, 10],
+            time: dt(2026, 1, 1, 9, 0).time(),
+        };
+        assert_eq!(quarterly.next_after(dt(2026, 1, 5, 9, 0)), Some(dt(2026, 4, 6, 9, 0)));
+        let lustrum = Rule::Interval { anchor: dt(2026, 9, 7, 9, 0), every: 5, unit: IntervalUnit::Years };
+        assert_eq!(lustrum.next_after(dt(2026, 9, 7, 9, 0)), Some(dt(2031, 9, 7, 9, 0)));
+        let cron = Rule::Cron { expression: "0 30 8 1-7 10,2,5 Wed *".into() };
+        assert_eq!(cron.next_after(dt(2026, 10, 7, 8, 30)), Some(dt(2027, 2, 3, 8, 30)));
+        let dates = Rule::Dates { at: vec![dt(2026, 10, 1, 9, 0), dt(2027, 3, 1, 9, 0)] };
+        assert_eq!(dates.next_after(dt(2026, 10, 1, 9, 0)), Some(dt(2027, 3, 1, 9, 0)));
+        assert_eq!(dates.next_after(dt(2027, 3, 1, 9, 0)), None, "no date is left");
     }
 
     #[test]

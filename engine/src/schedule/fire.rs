@@ -1,0 +1,661 @@
+//! Firing due occurrences. A batch of them is decided and carried out together: the
+//! kindcentra it touches are read once (the [`Roster`]), and what it creates is written
+//! with multi-row statements. A wave of the calendar over the whole country then costs a
+//! few statements per thousand occurrences instead of several per occurrence.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{CaseStatement, Expr, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
+};
+
+use super::{ACTOR, Action, Assignee, CatchUp, FIRE_BATCH, Fired, GRACE_MINUTES, INSERT_CHUNK, Overlap, RunReport};
+use super::{Parsed, Schedule, Scope, Targets, to_json};
+use crate::Engine;
+use crate::cycle::machine::{Command, Status};
+use crate::cycle::{CycleEventRecord, Owner, OwnersIn, StartCycle, inserted_in_order};
+use crate::domain::{OnderdeelKind, Role};
+use crate::entity::{
+    cycle, groep, kindcentrum, locatie, occurrence, onderdeel, professional_kindcentrum, professional_role, reminder,
+    schedule, team,
+};
+use crate::error::{Error, Result};
+
+/// Occurrences whose results one UPDATE writes. Each is a branch of a CASE that is tried
+/// in turn, so the statement's cost grows with the square of this.
+const RESULT_CHUNK: usize = 100;
+
+/// Whom a reminder is for: a team or a professional.
+type Assigned = (Option<i64>, Option<i64>);
+
+/// An owner an action applies to, with a name for titles and the kindcentrum it is in.
+#[derive(Clone, Debug)]
+pub(super) struct Target {
+    pub owner: Owner,
+    pub name: String,
+    pub kindcentrum: i64,
+}
+
+/// The kindcentra of a set of scopes with their groepen, teams and the roles of the
+/// professionals who work there, read in a fixed number of statements: what actions
+/// resolve their targets and assignees from.
+#[derive(Debug, Default)]
+pub(super) struct Roster {
+    kindcentra: BTreeMap<i64, Place>,
+}
+
+/// One kindcentrum of a [`Roster`].
+#[derive(Debug, Default)]
+struct Place {
+    name: String,
+    /// By id, with the kind of their onderdeel.
+    groepen: Vec<(groep::Model, Option<OnderdeelKind>)>,
+    /// By id.
+    teams: Vec<team::Model>,
+    /// (professional, role) of those who work here, by professional.
+    roles: Vec<(i64, Role)>,
+}
+
+/// What the actions of a batch need to know of their kindcentra.
+#[derive(Debug, Default)]
+pub(super) struct Needs {
+    names: bool,
+    groepen: bool,
+    teams: bool,
+    /// The roles reminders are assigned by.
+    roles: BTreeSet<Role>,
+}
+
+impl Needs {
+    pub(super) fn add(&mut self, scope: Scope, action: &Action) {
+        let targets = match action {
+            Action::OpenCycle { targets, .. } => targets,
+            Action::Reminder { targets, assignee, .. } => {
+                match assignee {
+                    Assignee::Team { .. } => self.teams = true,
+                    Assignee::Role { role } => {
+                        self.roles.insert(*role);
+                    }
+                }
+                targets
+            }
+            Action::Iterate { .. } => return,
+        };
+        match (targets, scope) {
+            (Targets::Scope, Scope::Groep(_)) | (Targets::Groepen { .. }, _) => self.groepen = true,
+            (Targets::Scope, Scope::Team(_)) | (Targets::Teams { .. }, _) => self.teams = true,
+            (Targets::Scope, _) => self.names = true,
+        }
+    }
+}
+
+impl Roster {
+    /// Reads what `needs` of `kindcentra` (those that exist): one to seven statements.
+    pub(super) async fn load<C: ConnectionTrait>(db: &C, kindcentra: &BTreeSet<i64>, needs: &Needs) -> Result<Roster> {
+        let ids = || kindcentra.iter().copied();
+        let mut places: BTreeMap<i64, Place> = kindcentrum::Entity::find()
+            .select_only()
+            .column(kindcentrum::Column::Id)
+            .column(kindcentrum::Column::Name)
+            .filter(kindcentrum::Column::Id.is_in(ids()))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(id, name)| {
+                (id, Place { name: if needs.names { name } else { String::new() }, ..Default::default() })
+            })
+            .collect();
+        if needs.groepen {
+            let locaties: HashMap<i64, i64> = locatie::Entity::find()
+                .select_only()
+                .column(locatie::Column::Id)
+                .column(locatie::Column::KindcentrumId)
+                .filter(locatie::Column::KindcentrumId.is_in(ids()))
+                .into_tuple()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+            let groepen = groep::Entity::find()
+                .filter(groep::Column::LocatieId.is_in(locaties.keys().copied()))
+                .order_by_asc(groep::Column::Id)
+                .all(db)
+                .await?;
+            let kinds: HashMap<i64, OnderdeelKind> = onderdeel::Entity::find()
+                .select_only()
+                .column(onderdeel::Column::Id)
+                .column(onderdeel::Column::Kind)
+                .filter(onderdeel::Column::Id.is_in(groepen.iter().map(|g| g.onderdeel_id).collect::<BTreeSet<_>>()))
+                .into_tuple()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+            for g in groepen {
+                if let Some(place) = locaties.get(&g.locatie_id).and_then(|kc| places.get_mut(kc)) {
+                    let kind = kinds.get(&g.onderdeel_id).copied();
+                    place.groepen.push((g, kind));
+                }
+            }
+        }
+        if needs.teams {
+            for t in team::Entity::find()
+                .filter(team::Column::KindcentrumId.is_in(ids()))
+                .order_by_asc(team::Column::Id)
+                .all(db)
+                .await?
+            {
+                if let Some(place) = places.get_mut(&t.kindcentrum_id) {
+                    place.teams.push(t);
+                }
+            }
+        }
+        if !needs.roles.is_empty() {
+            // Those with one of the roles among all who work in the kindcentra; then
+            // where each of them works.
+            let working = professional_kindcentrum::Entity::find()
+                .select_only()
+                .column(professional_kindcentrum::Column::ProfessionalId)
+                .filter(professional_kindcentrum::Column::KindcentrumId.is_in(ids()))
+                .into_query();
+            let mut roles: HashMap<i64, Vec<Role>> = HashMap::new();
+            for (professional, role) in professional_role::Entity::find()
+                .select_only()
+                .column(professional_role::Column::ProfessionalId)
+                .column(professional_role::Column::Role)
+                .filter(professional_role::Column::Role.is_in(needs.roles.iter().copied()))
+                .filter(professional_role::Column::ProfessionalId.in_subquery(working))
+                .into_tuple::<(i64, Role)>()
+                .all(db)
+                .await?
+            {
+                roles.entry(professional).or_default().push(role);
+            }
+            let at: Vec<(i64, i64)> = professional_kindcentrum::Entity::find()
+                .select_only()
+                .column(professional_kindcentrum::Column::ProfessionalId)
+                .column(professional_kindcentrum::Column::KindcentrumId)
+                .filter(professional_kindcentrum::Column::ProfessionalId.is_in(roles.keys().copied()))
+                .filter(professional_kindcentrum::Column::KindcentrumId.is_in(ids()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (professional, kc) in at {
+                if let Some(place) = places.get_mut(&kc) {
+                    place
+                        .roles
+                        .extend(roles.get(&professional).into_iter().flatten().map(|role| (professional, *role)));
+                }
+            }
+            for place in places.values_mut() {
+                place.roles.sort_unstable();
+            }
+        }
+        Ok(Roster { kindcentra: places })
+    }
+
+    /// The owners an action of a schedule on `scope`, which covers `kindcentra`, applies
+    /// to.
+    pub(super) fn targets(&self, scope: Scope, kindcentra: &[i64], targets: &Targets) -> Vec<Target> {
+        let places = || kindcentra.iter().filter_map(|&kc| Some((kc, self.kindcentra.get(&kc)?)));
+        let groep =
+            |kc: i64, g: &groep::Model| Target { owner: Owner::Groep(g.id), name: g.name.clone(), kindcentrum: kc };
+        let team =
+            |kc: i64, t: &team::Model| Target { owner: Owner::Team(t.id), name: t.name.clone(), kindcentrum: kc };
+        let mut out: Vec<Target> = match targets {
+            Targets::Scope => match scope {
+                Scope::Groep(id) => places()
+                    .flat_map(|(kc, p)| p.groepen.iter().filter(|(g, _)| g.id == id).map(move |(g, _)| groep(kc, g)))
+                    .collect(),
+                Scope::Team(id) => places()
+                    .flat_map(|(kc, p)| p.teams.iter().filter(|t| t.id == id).map(move |t| team(kc, t)))
+                    .collect(),
+                _ => places()
+                    .map(|(kc, p)| Target { owner: Owner::Kindcentrum(kc), name: p.name.clone(), kindcentrum: kc })
+                    .collect(),
+            },
+            Targets::Groepen { onderdelen } => places()
+                .flat_map(|(kc, p)| {
+                    p.groepen
+                        .iter()
+                        .filter(move |(g, _)| match scope {
+                            Scope::Groep(id) => g.id == id,
+                            Scope::Locatie(id) => g.locatie_id == id,
+                            _ => true,
+                        })
+                        .filter(|(_, kind)| onderdelen.is_empty() || kind.is_some_and(|k| onderdelen.contains(&k)))
+                        .map(move |(g, _)| groep(kc, g))
+                })
+                .collect(),
+            Targets::Teams { kinds } => places()
+                .flat_map(|(kc, p)| {
+                    p.teams
+                        .iter()
+                        .filter(move |t| !matches!(scope, Scope::Team(id) if t.id != id))
+                        .filter(|t| kinds.is_empty() || kinds.contains(&t.kind))
+                        .map(move |t| team(kc, t))
+                })
+                .collect(),
+        };
+        // In the order of their ids, across the kindcentra of the scope.
+        out.sort_by_key(|t| match t.owner {
+            Owner::Team(id) | Owner::Professional(id) | Owner::Groep(id) | Owner::Kindcentrum(id) => id,
+        });
+        out
+    }
+
+    /// (team, professional) pairs a reminder in `kindcentrum` goes to.
+    fn assignees(&self, kindcentrum: i64, assignee: &Assignee) -> Vec<Assigned> {
+        let Some(place) = self.kindcentra.get(&kindcentrum) else { return Vec::new() };
+        match assignee {
+            Assignee::Team { kind } => {
+                place.teams.iter().find(|t| t.kind == *kind).map(|t| (Some(t.id), None)).into_iter().collect()
+            }
+            Assignee::Role { role } => {
+                place.roles.iter().filter(|(_, r)| r == role).map(|(p, _)| (None, Some(*p))).collect()
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Fires the due occurrences, after the catch-up policy of each schedule, in batches of
+    /// [`FIRE_BATCH`] in due order. A batch is one transaction: it marks its occurrences
+    /// fired or missed and creates their results, so a crash leaves the whole batch
+    /// pending and it fires once after restart. On PostgreSQL the batch claims its
+    /// occurrences with row locks and skips those another process holds.
+    #[tracing::instrument(skip(self))]
+    pub async fn fire_due(&self) -> Result<RunReport> {
+        let now = self.clock().now();
+        let due = || {
+            occurrence::Entity::find()
+                .filter(occurrence::Column::Status.eq("pending"))
+                .filter(occurrence::Column::DueAt.lte(now))
+        };
+        let mut report = RunReport::default();
+        // The idle case: one statement on the due index.
+        if due().one(self.db()).await?.is_none() {
+            return Ok(report);
+        }
+        // Where the previous batch ended: occurrences left pending (of a schedule that is
+        // gone) are passed over instead of read again.
+        let mut last: Option<(DateTime<Utc>, i64)> = None;
+        let mut parsed = Parsed::default();
+        loop {
+            let txn = crate::store::begin_write(self.db()).await?;
+            let mut select = due();
+            if let Some((at, id)) = last {
+                select = select
+                    .filter(occurrence::Column::DueAt.gte(at))
+                    .filter(Condition::any().add(occurrence::Column::DueAt.gt(at)).add(occurrence::Column::Id.gt(id)));
+            }
+            select =
+                select.order_by_asc(occurrence::Column::DueAt).order_by_asc(occurrence::Column::Id).limit(FIRE_BATCH);
+            if txn.get_database_backend() == DbBackend::Postgres {
+                // Several replicas may share the database: the row locks claim the
+                // occurrences, and those another replica holds are left to it (or, should
+                // that one die, to whoever finds them pending next). SQLite has one writer
+                // at a time.
+                select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+            }
+            let batch = select.all(&txn).await?;
+            let Some(end) = batch.last() else {
+                txn.commit().await?;
+                break;
+            };
+            last = Some((end.due_at, end.id));
+            let full = batch.len() as u64 == FIRE_BATCH;
+            let (fired, missed, records) = self.fire_batch(&txn, now, batch, &mut parsed).await?;
+            txn.commit().await?;
+            report.fired += fired;
+            report.missed += missed;
+            for record in records {
+                self.publish(record);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Decides and carries out one batch of claimed due occurrences within `txn`: answers
+    /// how many fired and were missed, and the events to publish after commit.
+    async fn fire_batch(
+        &self,
+        txn: &DatabaseTransaction,
+        now: DateTime<Utc>,
+        batch: Vec<occurrence::Model>,
+        parsed: &mut Parsed,
+    ) -> Result<(usize, usize, Vec<CycleEventRecord>)> {
+        let schedule_ids: BTreeSet<i64> = batch.iter().map(|o| o.schedule_id).collect();
+        let schedules: HashMap<i64, Schedule> = schedule::Entity::find()
+            .filter(schedule::Column::Id.is_in(schedule_ids.iter().copied()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|row| Ok((row.id, Schedule::parse_with(row, parsed)?)))
+            .collect::<Result<_>>()?;
+        // The latest due occurrence of each schedule: the one `CatchUp::Latest` fires.
+        let mut latest: HashMap<i64, DateTime<Utc>> = HashMap::new();
+        for o in &batch {
+            let at = latest.entry(o.schedule_id).or_insert(o.due_at);
+            *at = Ord::max(*at, o.due_at);
+        }
+        if let Some(end) = batch.last() {
+            // Later due ones of the same schedules lie beyond the batch, at or after its
+            // end. Asked per schedule (the unique index of schedule and due time), so
+            // that the rest of a large wave of due occurrences is not read for each batch.
+            let in_batch: BTreeSet<i64> = batch.iter().map(|o| o.id).collect();
+            let beyond: Vec<(i64, i64, DateTime<Utc>, String)> = occurrence::Entity::find()
+                .select_only()
+                .column(occurrence::Column::Id)
+                .column(occurrence::Column::ScheduleId)
+                .column(occurrence::Column::DueAt)
+                .column(occurrence::Column::Status)
+                .filter(occurrence::Column::ScheduleId.is_in(schedule_ids.iter().copied()))
+                .filter(occurrence::Column::DueAt.gte(end.due_at))
+                .filter(occurrence::Column::DueAt.lte(now))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            for (id, schedule_id, due_at, status) in beyond {
+                if status == "pending" && !in_batch.contains(&id) {
+                    let at = latest.entry(schedule_id).or_insert(due_at);
+                    *at = Ord::max(*at, due_at);
+                }
+            }
+        }
+        let on_time = |o: &occurrence::Model| o.due_at >= now - Duration::minutes(GRACE_MINUTES);
+        let mut fire = Vec::new();
+        let mut miss = Vec::new();
+        for o in batch {
+            let Some(schedule) = schedules.get(&o.schedule_id) else { continue };
+            let fires = match schedule.spec.policy.catch_up {
+                CatchUp::Latest => latest.get(&o.schedule_id) == Some(&o.due_at),
+                CatchUp::All { window_days } => o.due_at >= now - Duration::days(window_days.into()),
+                CatchUp::None => on_time(&o),
+            };
+            if fires { fire.push((schedule, o)) } else { miss.push(o.id) }
+        }
+        // The batch was read pending in this transaction, which holds the write lock
+        // (SQLite) or the rows' locks (PostgreSQL): they are still pending. Asking again
+        // for `status = 'pending'` beside the ids would not only be redundant: SQLite then
+        // walks the status index over every pending occurrence in the country, for every
+        // batch, instead of looking up the ids.
+        let mut missed = 0;
+        for chunk in miss.chunks(INSERT_CHUNK) {
+            missed += occurrence::Entity::update_many()
+                .col_expr(occurrence::Column::Status, Expr::value("missed"))
+                .filter(occurrence::Column::Id.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?
+                .rows_affected as usize;
+        }
+        if fire.is_empty() {
+            return Ok((0, missed, Vec::new()));
+        }
+        tracing::info!(count = fire.len(), "firing occurrences");
+        let (results, records) = self.carry_out(txn, &fire).await?;
+        for chunk in fire.iter().zip(&results).collect::<Vec<_>>().chunks(RESULT_CHUNK) {
+            let mut result = CaseStatement::new();
+            for ((_, o), fired) in chunk {
+                result = result.case(occurrence::Column::Id.eq(o.id), Expr::value(to_json(fired)?));
+            }
+            occurrence::Entity::update_many()
+                .col_expr(occurrence::Column::Status, Expr::value("fired"))
+                .col_expr(occurrence::Column::FiredAt, Expr::value(now))
+                .col_expr(occurrence::Column::Result, result.into())
+                .filter(occurrence::Column::Id.is_in(chunk.iter().map(|((_, o), _)| o.id)))
+                .exec(txn)
+                .await?;
+        }
+        for ((schedule, o), fired) in fire.iter().zip(&results) {
+            tracing::debug!(
+                schedule = %schedule.spec.key,
+                occurrence = o.id,
+                due_at = %o.due_at,
+                opened = fired.cycles_opened.len(),
+                iterated = fired.cycles_iterated.len(),
+                reminders = fired.reminders.len(),
+                "fired occurrence"
+            );
+        }
+        Ok((fire.len(), missed, records))
+    }
+
+    /// Carries out the actions of `fire` in order: what each one created, and the events
+    /// to publish after commit. Within a batch, cycles are opened and reminders created
+    /// before cycles are iterated.
+    async fn carry_out(
+        &self,
+        txn: &DatabaseTransaction,
+        fire: &[(&Schedule, occurrence::Model)],
+    ) -> Result<(Vec<Fired>, Vec<CycleEventRecord>)> {
+        let mut covers: HashMap<Scope, Vec<i64>> = HashMap::new();
+        for (schedule, _) in fire {
+            let scope = schedule.spec.scope;
+            if !covers.contains_key(&scope) {
+                covers.insert(scope, self.kindcentra_in(txn, scope).await?);
+            }
+        }
+        let mut needs = Needs::default();
+        for (schedule, _) in fire {
+            needs.add(schedule.spec.scope, &schedule.spec.action);
+        }
+        let roster = Roster::load(txn, &covers.values().flatten().copied().collect(), &needs).await?;
+        let mut open = self.opened_and_open(txn, fire).await?;
+        let mut fired = vec![Fired::default(); fire.len()];
+        let (mut starts, mut started_by) = (Vec::new(), Vec::new());
+        let (mut reminders, mut reminded_by) = (Vec::new(), Vec::new());
+        let mut initial_phases: HashMap<&str, String> = HashMap::new();
+        for (n, (schedule, o)) in fire.iter().enumerate() {
+            let scope = schedule.spec.scope;
+            let kindcentra = covers.get(&scope).map(Vec::as_slice).unwrap_or_default();
+            let date = o.local_at.date();
+            match &schedule.spec.action {
+                Action::OpenCycle { workflow, title, targets, due_in_days } => {
+                    let initial = match initial_phases.get(workflow.as_str()) {
+                        Some(initial) => initial.clone(),
+                        None => {
+                            let initial = self
+                                .workflow(workflow)
+                                .ok_or_else(|| Error::Validation(format!("unknown workflow `{workflow}`")))?
+                                .def
+                                .initial()
+                                .key
+                                .clone();
+                            initial_phases.insert(workflow, initial.clone());
+                            initial
+                        }
+                    };
+                    for target in roster.targets(scope, kindcentra, targets) {
+                        // A cycle opened earlier in the batch counts as still open.
+                        if schedule.spec.policy.overlap == Overlap::Skip
+                            && !open.insert((schedule.row.id, target.owner))
+                        {
+                            fired[n].skipped.push(format!("{}: the previous cycle is still open", target.name));
+                            continue;
+                        }
+                        let due_dates = due_in_days
+                            .map(|days| BTreeMap::from([(initial.clone(), date + Duration::days(days.into()))]))
+                            .unwrap_or_default();
+                        starts.push(StartCycle {
+                            workflow: workflow.clone(),
+                            title: format!("{title} {} {date}", target.name),
+                            owner: target.owner,
+                            doelen: Vec::new(),
+                            due_dates,
+                            occurrence_id: Some(o.id),
+                        });
+                        started_by.push(n);
+                    }
+                }
+                Action::Reminder { title, due_in_days, targets, assignee } => {
+                    let due_date = date + Duration::days((*due_in_days).into());
+                    for target in roster.targets(scope, kindcentra, targets) {
+                        let assignees = roster.assignees(target.kindcentrum, assignee);
+                        if assignees.is_empty() {
+                            fired[n].skipped.push(format!("{}: nobody to assign ({assignee:?})", target.name));
+                        }
+                        for (team_id, professional_id) in assignees {
+                            reminders.push(reminder::ActiveModel {
+                                occurrence_id: Set(Some(o.id)),
+                                title: Set(format!("{title} {}", target.name)),
+                                due_date: Set(due_date),
+                                team_id: Set(team_id),
+                                professional_id: Set(professional_id),
+                                groep_id: Set(if let Owner::Groep(id) = target.owner { Some(id) } else { None }),
+                                kindcentrum_id: Set(Some(target.kindcentrum)),
+                                done_at: Set(None),
+                                created_at: Set(self.clock().now()),
+                                ..Default::default()
+                            });
+                            reminded_by.push(n);
+                        }
+                    }
+                }
+                Action::Iterate { .. } => {}
+            }
+        }
+        let mut records = Vec::new();
+        for ((row, record), n) in self.start_cycles_in(txn, ACTOR, starts).await?.into_iter().zip(started_by) {
+            fired[n].cycles_opened.push(row.id);
+            records.push(record);
+        }
+        let mut reminders = reminders.into_iter().peekable();
+        let mut reminded_by = reminded_by.into_iter();
+        while reminders.peek().is_some() {
+            let chunk: Vec<_> = reminders.by_ref().take(INSERT_CHUNK).collect();
+            let inserted = reminder::Entity::insert_many(chunk).exec_with_returning(txn).await?;
+            for (row, n) in inserted_in_order(inserted, |r| r.id).into_iter().zip(reminded_by.by_ref()) {
+                fired[n].reminders.push(row.id);
+            }
+        }
+        self.iterate(txn, fire, &covers, &mut fired, &mut records).await?;
+        Ok((fired, records))
+    }
+
+    /// The owners of cycles that the schedules of `fire` which skip an overlap opened and
+    /// that are still open, as (schedule, owner).
+    async fn opened_and_open(
+        &self,
+        txn: &DatabaseTransaction,
+        fire: &[(&Schedule, occurrence::Model)],
+    ) -> Result<HashSet<(i64, Owner)>> {
+        let skipping: BTreeSet<i64> = fire
+            .iter()
+            .filter(|(s, _)| {
+                s.spec.policy.overlap == Overlap::Skip && matches!(s.spec.action, Action::OpenCycle { .. })
+            })
+            .map(|(s, _)| s.row.id)
+            .collect();
+        if skipping.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let theirs = occurrence::Entity::find()
+            .select_only()
+            .column(occurrence::Column::Id)
+            .filter(occurrence::Column::ScheduleId.is_in(skipping))
+            .into_query();
+        let cycles = cycle::Entity::find()
+            .filter(cycle::Column::OccurrenceId.in_subquery(theirs))
+            .filter(cycle::Column::Status.eq(Status::Open.as_str()))
+            .all(txn)
+            .await?;
+        let schedule_of: HashMap<i64, i64> = occurrence::Entity::find()
+            .select_only()
+            .column(occurrence::Column::Id)
+            .column(occurrence::Column::ScheduleId)
+            .filter(
+                occurrence::Column::Id.is_in(cycles.iter().filter_map(|c| c.occurrence_id).collect::<BTreeSet<_>>()),
+            )
+            .into_tuple()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(cycles
+            .iter()
+            .filter_map(|c| {
+                let schedule = *schedule_of.get(&c.occurrence_id?)?;
+                let owner = match (c.team_id, c.professional_id, c.groep_id, c.kindcentrum_id) {
+                    (Some(id), ..) => Owner::Team(id),
+                    (_, Some(id), ..) => Owner::Professional(id),
+                    (_, _, Some(id), _) => Owner::Groep(id),
+                    (.., Some(id)) => Owner::Kindcentrum(id),
+                    _ => return None,
+                };
+                Some((schedule, owner))
+            })
+            .collect())
+    }
+
+    /// Moves the open cycles of the scopes of the iterating occurrences of `fire` on, in
+    /// the order of the occurrences; the cycles are read once for the whole batch.
+    async fn iterate(
+        &self,
+        txn: &DatabaseTransaction,
+        fire: &[(&Schedule, occurrence::Model)],
+        covers: &HashMap<Scope, Vec<i64>>,
+        fired: &mut [Fired],
+        records: &mut Vec<CycleEventRecord>,
+    ) -> Result<()> {
+        let iterating: Vec<usize> =
+            (0..fire.len()).filter(|&n| matches!(fire[n].0.spec.action, Action::Iterate { .. })).collect();
+        if iterating.is_empty() {
+            return Ok(());
+        }
+        let kindcentra: Vec<i64> = iterating
+            .iter()
+            .flat_map(|&n| covers.get(&fire[n].0.spec.scope).into_iter().flatten().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let owners = OwnersIn::load(txn, &kindcentra).await?;
+        // Only the owners in SQL: with the workflow or phase there as well, SQLite would
+        // rather walk the index of that phase, over every such cycle in the country, than
+        // the owners' indexes; the few cycles of the scope are sorted out here.
+        let mut cycles: BTreeMap<i64, cycle::Model> = BTreeMap::new();
+        let mut of_kindcentrum: HashMap<i64, Vec<i64>> = HashMap::new();
+        for row in cycle::Entity::find().filter(owners.condition()).all(txn).await? {
+            for kc in owners.kindcentra_of(&row) {
+                of_kindcentrum.entry(kc).or_default().push(row.id);
+            }
+            cycles.insert(row.id, row);
+        }
+        for n in iterating {
+            let (schedule, _) = &fire[n];
+            let Action::Iterate { workflow, from, to } = &schedule.spec.action else { continue };
+            let candidates: BTreeSet<i64> = covers
+                .get(&schedule.spec.scope)
+                .into_iter()
+                .flatten()
+                .flat_map(|kc| of_kindcentrum.get(kc).into_iter().flatten().copied())
+                .collect();
+            for id in candidates {
+                let Some(row) = cycles.get(&id) else { continue };
+                if !(row.workflow_key == *workflow && row.phase == *from && row.status == Status::Open.as_str()) {
+                    continue;
+                }
+                let command = Command::Advance { to: to.clone(), values: Default::default() };
+                match self.execute_in(txn, ACTOR, id, row.version, command).await {
+                    Ok((row, record)) => {
+                        cycles.insert(id, row);
+                        fired[n].cycles_iterated.push(id);
+                        records.push(record);
+                    }
+                    Err(err @ (Error::GuardFailed { .. } | Error::InvalidTransition(_) | Error::Validation(_))) => {
+                        fired[n].skipped.push(format!("cycle {id}: {err}"));
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+        }
+        Ok(())
+    }
+}
