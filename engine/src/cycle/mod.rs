@@ -870,7 +870,18 @@ impl OwnersIn {
 
     /// The kindcentra (of the set) a cycle belongs to through its owner.
     pub(crate) fn kindcentra_of(&self, row: &cycle::Model) -> Vec<i64> {
-        match (row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id) {
+        self.kindcentra_of_owner(row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id)
+    }
+
+    /// The kindcentra (of the set) an owner, as the owner columns of a cycle, belongs to.
+    pub(crate) fn kindcentra_of_owner(
+        &self,
+        kindcentrum: Option<i64>,
+        team: Option<i64>,
+        groep: Option<i64>,
+        professional: Option<i64>,
+    ) -> Vec<i64> {
+        match (kindcentrum, team, groep, professional) {
             (Some(kc), ..) => vec![kc],
             (_, Some(team), ..) => self.teams.get(&team).copied().into_iter().collect(),
             (_, _, Some(groep), _) => self.groepen.get(&groep).copied().into_iter().collect(),

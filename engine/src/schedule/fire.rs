@@ -28,6 +28,19 @@ use crate::error::{Error, Result};
 /// in turn, so the statement's cost grows with the square of this.
 const RESULT_CHUNK: usize = 100;
 
+/// What iterating needs to know of a cycle.
+#[derive(Clone, Debug)]
+struct Candidate {
+    workflow: String,
+    phase: String,
+    open: bool,
+    version: i64,
+}
+
+/// id, workflow, phase, status and version of a cycle, and its owner as kindcentrum,
+/// team, groep and professional.
+type CandidateRow = (i64, String, String, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
 /// Whom a reminder is for: a team or a professional.
 type Assigned = (Option<i64>, Option<i64>);
 
@@ -179,8 +192,9 @@ impl Roster {
                 .select_only()
                 .column(professional_kindcentrum::Column::ProfessionalId)
                 .column(professional_kindcentrum::Column::KindcentrumId)
+                // Not the kindcentra as well: SQLite would look up every pair of the two
+                // lists. Those elsewhere are passed over below.
                 .filter(professional_kindcentrum::Column::ProfessionalId.is_in(roles.keys().copied()))
-                .filter(professional_kindcentrum::Column::KindcentrumId.is_in(ids()))
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -439,8 +453,8 @@ impl Engine {
         let mut covers: HashMap<Scope, Vec<i64>> = HashMap::new();
         for (schedule, _) in fire {
             let scope = schedule.spec.scope;
-            if !covers.contains_key(&scope) {
-                covers.insert(scope, self.kindcentra_in(txn, scope).await?);
+            if let std::collections::hash_map::Entry::Vacant(entry) = covers.entry(scope) {
+                entry.insert(self.kindcentra_in(txn, scope).await?);
             }
         }
         let mut needs = Needs::default();
@@ -531,9 +545,9 @@ impl Engine {
         let mut reminded_by = reminded_by.into_iter();
         while reminders.peek().is_some() {
             let chunk: Vec<_> = reminders.by_ref().take(INSERT_CHUNK).collect();
-            let inserted = reminder::Entity::insert_many(chunk).exec_with_returning(txn).await?;
-            for (row, n) in inserted_in_order(inserted, |r| r.id).into_iter().zip(reminded_by.by_ref()) {
-                fired[n].reminders.push(row.id);
+            let inserted = reminder::Entity::insert_many(chunk).exec_with_returning_keys(txn).await?;
+            for (id, n) in inserted_in_order(inserted, |id| *id).into_iter().zip(reminded_by.by_ref()) {
+                fired[n].reminders.push(id);
             }
         }
         self.iterate(txn, fire, &covers, &mut fired, &mut records).await?;
@@ -617,16 +631,40 @@ impl Engine {
             .into_iter()
             .collect();
         let owners = OwnersIn::load(txn, &kindcentra).await?;
-        // Only the owners in SQL: with the workflow or phase there as well, SQLite would
-        // rather walk the index of that phase, over every such cycle in the country, than
-        // the owners' indexes; the few cycles of the scope are sorted out here.
-        let mut cycles: BTreeMap<i64, cycle::Model> = BTreeMap::new();
+        // SQLite walks the index of the phases, over every cycle in them in the country,
+        // rather than the owners' indexes: once for the whole batch that is fewer rows
+        // than every cycle of a thousand kindcentra, since a cycle stays in a phase for
+        // weeks, not years. Workflow and status are sorted out here.
+        let phases: BTreeSet<&str> = iterating
+            .iter()
+            .filter_map(|&n| match &fire[n].0.spec.action {
+                Action::Iterate { from, .. } => Some(from.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut cycles: BTreeMap<i64, Candidate> = BTreeMap::new();
         let mut of_kindcentrum: HashMap<i64, Vec<i64>> = HashMap::new();
-        for row in cycle::Entity::find().filter(owners.condition()).all(txn).await? {
-            for kc in owners.kindcentra_of(&row) {
-                of_kindcentrum.entry(kc).or_default().push(row.id);
+        let rows: Vec<CandidateRow> = cycle::Entity::find()
+            .select_only()
+            .column(cycle::Column::Id)
+            .column(cycle::Column::WorkflowKey)
+            .column(cycle::Column::Phase)
+            .column(cycle::Column::Status)
+            .column(cycle::Column::Version)
+            .column(cycle::Column::KindcentrumId)
+            .column(cycle::Column::TeamId)
+            .column(cycle::Column::GroepId)
+            .column(cycle::Column::ProfessionalId)
+            .filter(cycle::Column::Phase.is_in(phases))
+            .filter(owners.condition())
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (id, workflow, phase, status, version, kindcentrum, team, groep, professional) in rows {
+            for kc in owners.kindcentra_of_owner(kindcentrum, team, groep, professional) {
+                of_kindcentrum.entry(kc).or_default().push(id);
             }
-            cycles.insert(row.id, row);
+            cycles.insert(id, Candidate { workflow, phase, open: status == Status::Open.as_str(), version });
         }
         for n in iterating {
             let (schedule, _) = &fire[n];
@@ -638,14 +676,18 @@ impl Engine {
                 .flat_map(|kc| of_kindcentrum.get(kc).into_iter().flatten().copied())
                 .collect();
             for id in candidates {
-                let Some(row) = cycles.get(&id) else { continue };
-                if !(row.workflow_key == *workflow && row.phase == *from && row.status == Status::Open.as_str()) {
+                let Some(candidate) = cycles.get(&id) else { continue };
+                if !(candidate.open && candidate.workflow == *workflow && candidate.phase == *from) {
                     continue;
                 }
                 let command = Command::Advance { to: to.clone(), values: Default::default() };
-                match self.execute_in(txn, ACTOR, id, row.version, command).await {
+                match self.execute_in(txn, ACTOR, id, candidate.version, command).await {
                     Ok((row, record)) => {
-                        cycles.insert(id, row);
+                        let open = row.status == Status::Open.as_str();
+                        cycles.insert(
+                            id,
+                            Candidate { workflow: row.workflow_key, phase: row.phase, open, version: row.version },
+                        );
                         fired[n].cycles_iterated.push(id);
                         records.push(record);
                     }
