@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::{ACTOR, Action, Assignee, CatchUp, FIRE_BATCH, Fired, GRACE_MINUTES, INSERT_CHUNK, Overlap, RunReport};
-use super::{Parsed, Schedule, Scope, Targets, to_json};
+use super::{Policy, Scope, Targets, to_json};
 use crate::Engine;
 use crate::cycle::machine::{Command, Status};
 use crate::cycle::{CycleEventRecord, Owner, OwnersIn, StartCycle, inserted_in_order};
@@ -27,6 +27,43 @@ use crate::error::{Error, Result};
 /// Occurrences whose results one UPDATE writes. Each is a branch of a CASE that is tried
 /// in turn, so the statement's cost grows with the square of this.
 const RESULT_CHUNK: usize = 100;
+
+/// What firing needs of a schedule.
+#[derive(Clone, Debug)]
+struct Firing {
+    id: i64,
+    key: String,
+    scope: Scope,
+    action: Action,
+    policy: Policy,
+}
+
+/// Actions and policies by their stored text, parsed once: the thousands of schedules
+/// applied from one template share them.
+#[derive(Debug, Default)]
+struct Parsed {
+    actions: HashMap<String, Action>,
+    policies: HashMap<String, Policy>,
+}
+
+impl Parsed {
+    fn action(&mut self, text: &str) -> Result<Action> {
+        cached(&mut self.actions, text)
+    }
+
+    fn policy(&mut self, text: &str) -> Result<Policy> {
+        cached(&mut self.policies, text)
+    }
+}
+
+fn cached<T: Clone + serde::de::DeserializeOwned>(parsed: &mut HashMap<String, T>, text: &str) -> Result<T> {
+    if let Some(value) = parsed.get(text) {
+        return Ok(value.clone());
+    }
+    let value: T = serde_json::from_str(text).map_err(Error::stored_json)?;
+    parsed.insert(text.to_owned(), value.clone());
+    Ok(value)
+}
 
 /// What iterating needs to know of a cycle.
 #[derive(Clone, Debug)]
@@ -347,12 +384,25 @@ impl Engine {
         parsed: &mut Parsed,
     ) -> Result<(usize, usize, Vec<CycleEventRecord>)> {
         let schedule_ids: BTreeSet<i64> = batch.iter().map(|o| o.schedule_id).collect();
-        let schedules: HashMap<i64, Schedule> = schedule::Entity::find()
+        let rows: Vec<(i64, String, String, i64, String, String)> = schedule::Entity::find()
+            .select_only()
+            .column(schedule::Column::Id)
+            .column(schedule::Column::Key)
+            .column(schedule::Column::ScopeKind)
+            .column(schedule::Column::ScopeId)
+            .column(schedule::Column::Action)
+            .column(schedule::Column::Policy)
             .filter(schedule::Column::Id.is_in(schedule_ids.iter().copied()))
+            .into_tuple()
             .all(txn)
-            .await?
+            .await?;
+        let schedules: HashMap<i64, Firing> = rows
             .into_iter()
-            .map(|row| Ok((row.id, Schedule::parse_with(row, parsed)?)))
+            .map(|(id, key, scope_kind, scope_id, action, policy)| {
+                let scope = Scope::new(&scope_kind, scope_id)?;
+                let (action, policy) = (parsed.action(&action)?, parsed.policy(&policy)?);
+                Ok((id, Firing { id, key, scope, action, policy }))
+            })
             .collect::<Result<_>>()?;
         // The latest due occurrence of each schedule: the one `CatchUp::Latest` fires.
         let mut latest: HashMap<i64, DateTime<Utc>> = HashMap::new();
@@ -389,7 +439,7 @@ impl Engine {
         let mut miss = Vec::new();
         for o in batch {
             let Some(schedule) = schedules.get(&o.schedule_id) else { continue };
-            let fires = match schedule.spec.policy.catch_up {
+            let fires = match schedule.policy.catch_up {
                 CatchUp::Latest => latest.get(&o.schedule_id) == Some(&o.due_at),
                 CatchUp::All { window_days } => o.due_at >= now - Duration::days(window_days.into()),
                 CatchUp::None => on_time(&o),
@@ -430,7 +480,7 @@ impl Engine {
         }
         for ((schedule, o), fired) in fire.iter().zip(&results) {
             tracing::debug!(
-                schedule = %schedule.spec.key,
+                schedule = %schedule.key,
                 occurrence = o.id,
                 due_at = %o.due_at,
                 opened = fired.cycles_opened.len(),
@@ -448,18 +498,18 @@ impl Engine {
     async fn carry_out(
         &self,
         txn: &DatabaseTransaction,
-        fire: &[(&Schedule, occurrence::Model)],
+        fire: &[(&Firing, occurrence::Model)],
     ) -> Result<(Vec<Fired>, Vec<CycleEventRecord>)> {
         let mut covers: HashMap<Scope, Vec<i64>> = HashMap::new();
         for (schedule, _) in fire {
-            let scope = schedule.spec.scope;
+            let scope = schedule.scope;
             if let std::collections::hash_map::Entry::Vacant(entry) = covers.entry(scope) {
                 entry.insert(self.kindcentra_in(txn, scope).await?);
             }
         }
         let mut needs = Needs::default();
         for (schedule, _) in fire {
-            needs.add(schedule.spec.scope, &schedule.spec.action);
+            needs.add(schedule.scope, &schedule.action);
         }
         let roster = Roster::load(txn, &covers.values().flatten().copied().collect(), &needs).await?;
         let mut open = self.opened_and_open(txn, fire).await?;
@@ -468,10 +518,10 @@ impl Engine {
         let (mut reminders, mut reminded_by) = (Vec::new(), Vec::new());
         let mut initial_phases: HashMap<&str, String> = HashMap::new();
         for (n, (schedule, o)) in fire.iter().enumerate() {
-            let scope = schedule.spec.scope;
+            let scope = schedule.scope;
             let kindcentra = covers.get(&scope).map(Vec::as_slice).unwrap_or_default();
             let date = o.local_at.date();
-            match &schedule.spec.action {
+            match &schedule.action {
                 Action::OpenCycle { workflow, title, targets, due_in_days } => {
                     let initial = match initial_phases.get(workflow.as_str()) {
                         Some(initial) => initial.clone(),
@@ -489,9 +539,7 @@ impl Engine {
                     };
                     for target in roster.targets(scope, kindcentra, targets) {
                         // A cycle opened earlier in the batch counts as still open.
-                        if schedule.spec.policy.overlap == Overlap::Skip
-                            && !open.insert((schedule.row.id, target.owner))
-                        {
+                        if schedule.policy.overlap == Overlap::Skip && !open.insert((schedule.id, target.owner)) {
                             fired[n].skipped.push(format!("{}: the previous cycle is still open", target.name));
                             continue;
                         }
@@ -559,14 +607,12 @@ impl Engine {
     async fn opened_and_open(
         &self,
         txn: &DatabaseTransaction,
-        fire: &[(&Schedule, occurrence::Model)],
+        fire: &[(&Firing, occurrence::Model)],
     ) -> Result<HashSet<(i64, Owner)>> {
         let skipping: BTreeSet<i64> = fire
             .iter()
-            .filter(|(s, _)| {
-                s.spec.policy.overlap == Overlap::Skip && matches!(s.spec.action, Action::OpenCycle { .. })
-            })
-            .map(|(s, _)| s.row.id)
+            .filter(|(s, _)| s.policy.overlap == Overlap::Skip && matches!(s.action, Action::OpenCycle { .. }))
+            .map(|(s, _)| s.id)
             .collect();
         if skipping.is_empty() {
             return Ok(HashSet::new());
@@ -614,19 +660,19 @@ impl Engine {
     async fn iterate(
         &self,
         txn: &DatabaseTransaction,
-        fire: &[(&Schedule, occurrence::Model)],
+        fire: &[(&Firing, occurrence::Model)],
         covers: &HashMap<Scope, Vec<i64>>,
         fired: &mut [Fired],
         records: &mut Vec<CycleEventRecord>,
     ) -> Result<()> {
         let iterating: Vec<usize> =
-            (0..fire.len()).filter(|&n| matches!(fire[n].0.spec.action, Action::Iterate { .. })).collect();
+            (0..fire.len()).filter(|&n| matches!(fire[n].0.action, Action::Iterate { .. })).collect();
         if iterating.is_empty() {
             return Ok(());
         }
         let kindcentra: Vec<i64> = iterating
             .iter()
-            .flat_map(|&n| covers.get(&fire[n].0.spec.scope).into_iter().flatten().copied())
+            .flat_map(|&n| covers.get(&fire[n].0.scope).into_iter().flatten().copied())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -637,7 +683,7 @@ impl Engine {
         // weeks, not years. Workflow and status are sorted out here.
         let phases: BTreeSet<&str> = iterating
             .iter()
-            .filter_map(|&n| match &fire[n].0.spec.action {
+            .filter_map(|&n| match &fire[n].0.action {
                 Action::Iterate { from, .. } => Some(from.as_str()),
                 _ => None,
             })
@@ -668,9 +714,9 @@ impl Engine {
         }
         for n in iterating {
             let (schedule, _) = &fire[n];
-            let Action::Iterate { workflow, from, to } = &schedule.spec.action else { continue };
+            let Action::Iterate { workflow, from, to } = &schedule.action else { continue };
             let candidates: BTreeSet<i64> = covers
-                .get(&schedule.spec.scope)
+                .get(&schedule.scope)
                 .into_iter()
                 .flatten()
                 .flat_map(|kc| of_kindcentrum.get(kc).into_iter().flatten().copied())

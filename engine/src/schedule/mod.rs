@@ -309,41 +309,17 @@ impl ScheduleSpec {
 
 impl Schedule {
     pub fn parse(row: schedule::Model) -> Result<Schedule> {
-        Schedule::parse_with(row, &mut Parsed::default())
-    }
-
-    /// Parses `row`, taking rule, action and policy from `parsed` when their text was
-    /// parsed before.
-    fn parse_with(row: schedule::Model, parsed: &mut Parsed) -> Result<Schedule> {
         let spec = ScheduleSpec {
             key: row.key.clone(),
             name: row.name.clone(),
             template: row.template.clone(),
             scope: Scope::new(&row.scope_kind, row.scope_id)?,
-            rule: cached(&mut parsed.rules, &row.rule)?,
-            action: cached(&mut parsed.actions, &row.action)?,
-            policy: cached(&mut parsed.policies, &row.policy)?,
+            rule: serde_json::from_str(&row.rule).map_err(Error::stored_json)?,
+            action: serde_json::from_str(&row.action).map_err(Error::stored_json)?,
+            policy: serde_json::from_str(&row.policy).map_err(Error::stored_json)?,
         };
         Ok(Schedule { row, spec })
     }
-}
-
-/// Rules, actions and policies by their stored text, parsed once: the thousands of
-/// schedules applied from one template share them.
-#[derive(Debug, Default)]
-struct Parsed {
-    rules: HashMap<String, Rule>,
-    actions: HashMap<String, Action>,
-    policies: HashMap<String, Policy>,
-}
-
-fn cached<T: Clone + serde::de::DeserializeOwned>(parsed: &mut HashMap<String, T>, text: &str) -> Result<T> {
-    if let Some(value) = parsed.get(text) {
-        return Ok(value.clone());
-    }
-    let value: T = serde_json::from_str(text).map_err(Error::stored_json)?;
-    parsed.insert(text.to_owned(), value.clone());
-    Ok(value)
 }
 
 impl ScheduleSpec {
