@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures::TryStreamExt;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, IntoColumnRef, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, FromQueryResult,
@@ -192,6 +193,13 @@ pub(crate) struct DoelCount {
     pub(crate) met: i64,
 }
 
+impl DoelCount {
+    /// The criteria and those met.
+    pub(crate) fn counted(&self) -> (usize, usize) {
+        (usize::try_from(self.criteria).unwrap_or(0), usize::try_from(self.met).unwrap_or(0))
+    }
+}
+
 /// The latest override per subject, and the signal that follows from it.
 pub(crate) struct Overrides(HashMap<SignalSubject, signal_override::Model>);
 
@@ -299,12 +307,11 @@ impl Engine {
             }
             Depth::Doelen => {
                 let plans = Condition::all().add(koersplan::Column::Id.is_in(plan_ids.clone()));
-                let counts: HashMap<i64, (usize, usize)> = self
-                    .doel_counts(peildatum, Some(plans))
-                    .await?
-                    .into_iter()
-                    .map(|c| (c.doel, (usize::try_from(c.criteria).unwrap_or(0), usize::try_from(c.met).unwrap_or(0))))
-                    .collect();
+                let mut counts: HashMap<i64, (usize, usize)> = HashMap::new();
+                self.doel_counts(peildatum, Some(plans), |c| {
+                    counts.insert(c.doel, c.counted());
+                })
+                .await?;
                 (HashMap::new(), counts)
             }
         };
@@ -376,7 +383,15 @@ impl Engine {
     /// counted in SQL by the rules of `progress` (latest measurement against the target,
     /// or the latest mark): one row per doel rather than one per criterion, as the
     /// national figures need no more.
-    pub(crate) async fn doel_counts(&self, peildatum: NaiveDate, plans: Option<Condition>) -> Result<Vec<DoelCount>> {
+    ///
+    /// The rows are handed to `each` as they are read: the roll-up counts every doel of
+    /// the country, and holding all its rows at once would set the server's peak memory.
+    pub(crate) async fn doel_counts(
+        &self,
+        peildatum: NaiveDate,
+        plans: Option<Condition>,
+        mut each: impl FnMut(DoelCount),
+    ) -> Result<()> {
         use succescriterium::Column as S;
         let (m, mk) = (Alias::new("m"), Alias::new("mk"));
         let met = criterium_met_in_sql(
@@ -436,9 +451,13 @@ impl Engine {
                     .eq(latest_mark(end_of_day(peildatum), (succescriterium::Entity, S::Id))),
             )
             .group_by_col((succescriterium::Entity, S::DoelId));
-        Ok(DoelCount::find_by_statement(StatementBuilder::build(&query, &self.db().get_database_backend()))
-            .all(self.db())
-            .await?)
+        let mut rows = DoelCount::find_by_statement(StatementBuilder::build(&query, &self.db().get_database_backend()))
+            .stream(self.db())
+            .await?;
+        while let Some(row) = rows.try_next().await? {
+            each(row);
+        }
+        Ok(())
     }
 
     /// The succescriteria of doelen, each with whether it is met at the peildatum and why.

@@ -122,7 +122,17 @@ impl Engine {
         .all(db)
         .await?;
 
-        let doelen = self.doel_counts(peildatum, reached.as_ref().map(|_| within.clone())).await?;
+        let mut ambities: HashMap<i64, HashMap<i64, Vec<Option<f64>>>> = HashMap::new();
+        self.doel_counts(peildatum, reached.as_ref().map(|_| within.clone()), |count| {
+            let (criteria, met) = count.counted();
+            ambities
+                .entry(count.koersplan)
+                .or_default()
+                .entry(count.ambitie)
+                .or_default()
+                .push(doel_progress(criteria, met));
+        })
+        .await?;
         // Only the koersplan's own signal counts here: overrides of its ambities and
         // doelen change their signals, not the plan's progress or signal.
         let overrides = Overrides::load(
@@ -148,17 +158,6 @@ impl Engine {
         let overdue = self.overdue_counts(peildatum, reached.as_ref()).await?;
 
         // Everything is read; the rest is the rules of `progress`, per koersplan.
-        let mut ambities: HashMap<i64, HashMap<i64, Vec<Option<f64>>>> = HashMap::new();
-        for count in doelen {
-            let (criteria, met) =
-                (usize::try_from(count.criteria).unwrap_or(0), usize::try_from(count.met).unwrap_or(0));
-            ambities
-                .entry(count.koersplan)
-                .or_default()
-                .entry(count.ambitie)
-                .or_default()
-                .push(doel_progress(criteria, met));
-        }
         let mut by_kindcentrum: HashMap<i64, Vec<PlanFigures>> = HashMap::new();
         for plan in plans {
             let progress = mean(ambities.remove(&plan.id).unwrap_or_default().into_values().map(mean));
