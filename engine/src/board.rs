@@ -18,9 +18,9 @@ use crate::cycle::machine::Status;
 use crate::domain::{PlanningStatus, SchoolYear};
 use crate::entity::{bestuur, cycle, groep, kindcentrum, planning_item, scan};
 use crate::error::{Error, Result};
-use crate::progress::KoersplanProgress;
+use crate::progress::{Depth, KoersplanProgress};
 use crate::read::group;
-use crate::scan::ScanSummary;
+use crate::scan::ScanMeans;
 
 /// A bestuur's kindcentra at a peildatum.
 #[derive(Clone, Debug)]
@@ -46,12 +46,13 @@ pub struct KindcentrumProgress {
     pub coaching: Vec<LocatieNorm>,
 }
 
-/// The latest scan of a groep, summarised.
+/// The latest scan of a groep with its means; the rest of its summary is
+/// [`Engine::scan_summaries`].
 #[derive(Clone, Debug)]
 pub struct GroepScan {
     pub groep: groep::Model,
     pub scan: scan::Model,
-    pub summary: ScanSummary,
+    pub means: ScanMeans,
 }
 
 /// An opvang locatie beside the norm of its houder, which binds the houder as a whole.
@@ -69,9 +70,10 @@ pub(crate) fn overdue(peildatum: NaiveDate) -> Condition {
 
 impl Engine {
     /// The board's view of a bestuur at a peildatum, in a number of statements that does
-    /// not depend on the number of its kindcentra.
+    /// not depend on the number of its kindcentra; `depth` says whether the koersplannen
+    /// go down to their succescriteria.
     #[tracing::instrument(skip(self))]
-    pub async fn board_progress(&self, bestuur_id: i64, peildatum: NaiveDate) -> Result<BoardProgress> {
+    pub async fn board_progress(&self, bestuur_id: i64, peildatum: NaiveDate, depth: Depth) -> Result<BoardProgress> {
         let bestuur = self
             .bestuur(bestuur_id)
             .await?
@@ -81,7 +83,7 @@ impl Engine {
 
         let mut plans = self.koersplannen_of(&ids).await?;
         let mut progress: HashMap<i64, KoersplanProgress> = self
-            .koersplannen_progress(plans.values().flatten().cloned().collect(), peildatum)
+            .koersplannen_progress(plans.values().flatten().cloned().collect(), peildatum, depth)
             .await?
             .into_iter()
             .map(|p| (p.koersplan.id, p))
@@ -108,8 +110,7 @@ impl Engine {
         let mut overdue = self.overdue_cycles_of(&owners, peildatum).await?;
 
         let latest = self.latest_scans(&groep_ids, peildatum).await?;
-        let scan_ids: Vec<i64> = latest.values().map(|s| s.id).collect();
-        let mut summaries = self.scan_summaries(&scan_ids).await?;
+        let mut means = self.scan_means(&latest.values().cloned().collect::<Vec<_>>()).await?;
 
         let houders: HashSet<i64> = self
             .onderdelen_of(&ids)
@@ -142,8 +143,8 @@ impl Engine {
                     .flat_map(|l| groepen.get(&l.id).into_iter().flatten())
                     .filter_map(|groep| {
                         let scan = latest.get(&groep.id)?.clone();
-                        let summary = summaries.remove(&scan.id)?;
-                        Some(GroepScan { groep: groep.clone(), scan, summary })
+                        let means = means.remove(&scan.id)?;
+                        Some(GroepScan { groep: groep.clone(), scan, means })
                     })
                     .collect();
                 let coaching = norms

@@ -24,7 +24,8 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::Engine;
@@ -218,6 +219,15 @@ pub struct CoachingNorm {
     pub locaties: Vec<LocatieCoaching>,
     /// Hours logged without a locatie.
     pub without_locatie: Realised,
+}
+
+/// The hours a houder logged at one locatie (or without one) of one kind.
+#[derive(Debug, FromQueryResult)]
+struct LoggedHours {
+    bestuur_id: i64,
+    locatie_id: Option<i64>,
+    kind: CoachingKind,
+    hours: f64,
 }
 
 /// Sums of FTE and hours to four decimals: 0.4 + 0.4 + 0.4 FTE is 1.2, not
@@ -504,9 +514,19 @@ impl Engine {
         // entry are employees of its houder).
         let (entries, coached) = match counted_until {
             Some(until) => {
+                // Summed in SQL per houder, locatie and kind: a houder logs thousands of
+                // entries a year, and the norm needs only their totals.
+                use coaching_entry::Column as E;
                 let entries = coaching_entry::Entity::find()
-                    .filter(coaching_entry::Column::BestuurId.is_in(ids.clone()))
-                    .filter(coaching_entry::Column::Date.between(peildatum, until))
+                    .select_only()
+                    .columns([E::BestuurId, E::LocatieId, E::Kind])
+                    .column_as(E::Hours.sum(), "hours")
+                    .filter(E::BestuurId.is_in(ids.clone()))
+                    .filter(E::Date.between(peildatum, until))
+                    .group_by(E::BestuurId)
+                    .group_by(E::LocatieId)
+                    .group_by(E::Kind)
+                    .into_model::<LoggedHours>()
                     .all(db)
                     .await?;
                 // Per medewerker: is there one coaching entry naming them? Looked up from

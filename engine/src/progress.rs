@@ -14,16 +14,17 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, SelectStatement};
+use futures::TryStreamExt;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, IntoColumnRef, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, StatementBuilder,
 };
 
 use crate::Engine;
 use crate::access::Change;
 use crate::clock::end_of_day;
-use crate::domain::SchoolYear;
+use crate::domain::{Direction, SchoolYear};
 use crate::entity::{
     ambitie, criterium_mark, cycle, doel, indicator, koersplan, measurement, signal_override, succescriterium,
 };
@@ -135,6 +136,16 @@ pub struct KoersplanProgress {
     pub ambities: Vec<AmbitieProgress>,
 }
 
+/// How far down [`Engine::koersplannen_progress`] reads a koersplan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// Down to each succescriterium, with its latest value and mark.
+    Succescriteria,
+    /// Down to each doel: its criteria are counted in SQL and not read, so every
+    /// [`DoelProgress::succescriteria`] is empty. The figures are the same.
+    Doelen,
+}
+
 /// What a signal is set on by hand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SignalSubject {
@@ -170,6 +181,23 @@ struct Mark {
     cycle_id: Option<i64>,
     measurement_id: Option<i64>,
     note: Option<String>,
+}
+
+/// The criteria and met criteria of one doel.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct DoelCount {
+    pub(crate) doel: i64,
+    pub(crate) koersplan: i64,
+    pub(crate) ambitie: i64,
+    pub(crate) criteria: i64,
+    pub(crate) met: i64,
+}
+
+impl DoelCount {
+    /// The criteria and those met.
+    pub(crate) fn counted(&self) -> (usize, usize) {
+        (usize::try_from(self.criteria).unwrap_or(0), usize::try_from(self.met).unwrap_or(0))
+    }
 }
 
 /// The latest override per subject, and the signal that follows from it.
@@ -250,7 +278,7 @@ impl Engine {
     pub async fn koersplan_progress(&self, id: i64, peildatum: NaiveDate) -> Result<KoersplanProgress> {
         let plan =
             self.koersplan(id).await?.ok_or_else(|| Error::NotFound { what: "koersplan", id: id.to_string() })?;
-        let mut all = self.koersplannen_progress(vec![plan], peildatum).await?;
+        let mut all = self.koersplannen_progress(vec![plan], peildatum, Depth::Succescriteria).await?;
         all.pop().ok_or_else(|| Error::NotFound { what: "koersplan", id: id.to_string() })
     }
 
@@ -260,32 +288,32 @@ impl Engine {
         &self,
         plans: Vec<koersplan::Model>,
         peildatum: NaiveDate,
+        depth: Depth,
     ) -> Result<Vec<KoersplanProgress>> {
         let cutoff = end_of_day(peildatum);
         let plan_ids: Vec<i64> = plans.iter().map(|p| p.id).collect();
         let mut ambities = self.ambities_of(&plan_ids).await?;
         let ambitie_ids: Vec<i64> = ambities.values().flatten().map(|a| a.id).collect();
         let mut doelen = self.doelen_of(&ambitie_ids).await?;
-        let doel_ids: Vec<i64> = doelen.values().flatten().map(|d| d.id).collect();
-        let mut criteria = self.succescriteria_of(&doel_ids).await?;
-        let latest =
-            self.latest_values(criteria.values().flatten().filter_map(|c| c.indicator_id).collect(), peildatum).await?;
-        let criterium_ids: Vec<i64> = criteria.values().flatten().map(|c| c.id).collect();
-        let marks: HashMap<i64, criterium_mark::Model> = {
-            use criterium_mark::Column as C;
-            criterium_mark::Entity::find()
-                .filter(latest_of_each(
-                    (criterium_mark::Entity, C::Id),
-                    succescriterium::Entity,
-                    succescriterium::Column::Id,
-                    criterium_ids,
-                    |criterium| latest_mark(cutoff, criterium),
-                ))
-                .all(self.db())
-                .await?
-                .into_iter()
-                .map(|m| (m.succescriterium_id, m))
-                .collect()
+        let (mut criteria, counts) = match depth {
+            Depth::Succescriteria => {
+                let doel_ids: Vec<i64> = doelen.values().flatten().map(|d| d.id).collect();
+                let criteria = self.criteria_progress(&doel_ids, peildatum).await?;
+                let counts = criteria
+                    .iter()
+                    .map(|(&doel, own)| (doel, (own.len(), own.iter().filter(|c| c.met).count())))
+                    .collect();
+                (criteria, counts)
+            }
+            Depth::Doelen => {
+                let plans = Condition::all().add(koersplan::Column::Id.is_in(plan_ids.clone()));
+                let mut counts: HashMap<i64, (usize, usize)> = HashMap::new();
+                self.doel_counts(peildatum, Some(plans), |c| {
+                    counts.insert(c.doel, c.counted());
+                })
+                .await?;
+                (HashMap::new(), counts)
+            }
         };
         let overrides = Overrides::load(
             self.db(),
@@ -294,13 +322,6 @@ impl Engine {
         )
         .await?;
 
-        let criterium = |c: succescriterium::Model| {
-            let latest = c.indicator_id.and_then(|i| latest.get(&i));
-            let indicator_met = latest.map(|(indicator, value)| indicator.direction.meets(*value, indicator.target));
-            let mark = marks.get(&c.id).cloned();
-            let met = criterium_met(indicator_met, mark.as_ref().map(|m| m.met));
-            CriteriumProgress { criterium: c, met, latest_value: latest.map(|(_, v)| *v), indicator_met, mark }
-        };
         Ok(plans
             .into_iter()
             .map(|koersplan| {
@@ -316,22 +337,20 @@ impl Engine {
                             .unwrap_or_default()
                             .into_iter()
                             .map(|doel| {
-                                let own: Vec<CriteriumProgress> =
-                                    criteria.remove(&doel.id).unwrap_or_default().into_iter().map(criterium).collect();
-                                let met = own.iter().filter(|c| c.met).count();
-                                let progress = doel_progress(own.len(), met);
+                                let (total, met) = counts.get(&doel.id).copied().unwrap_or((0, 0));
+                                let progress = doel_progress(total, met);
                                 let computed_signal = computed(progress);
                                 let (signal, signal_override) =
                                     overrides.apply(SignalSubject::Doel(doel.id), computed_signal);
                                 DoelProgress {
+                                    succescriteria: criteria.remove(&doel.id).unwrap_or_default(),
                                     doel,
-                                    criteria: own.len(),
+                                    criteria: total,
                                     met,
                                     progress,
                                     signal,
                                     computed_signal,
                                     signal_override,
-                                    succescriteria: own,
                                 }
                             })
                             .collect();
@@ -358,6 +377,123 @@ impl Engine {
                 }
             })
             .collect())
+    }
+
+    /// Per doel with criteria, how many there are and how many are met at the peildatum,
+    /// counted in SQL by the rules of `progress` (latest measurement against the target,
+    /// or the latest mark): one row per doel rather than one per criterion, as the
+    /// national figures need no more.
+    ///
+    /// The rows are handed to `each` as they are read: the roll-up counts every doel of
+    /// the country, and holding all its rows at once would set the server's peak memory.
+    pub(crate) async fn doel_counts(
+        &self,
+        peildatum: NaiveDate,
+        plans: Option<Condition>,
+        mut each: impl FnMut(DoelCount),
+    ) -> Result<()> {
+        use succescriterium::Column as S;
+        let (m, mk) = (Alias::new("m"), Alias::new("mk"));
+        let met = criterium_met_in_sql(
+            Direction::meets_in_sql(
+                Expr::col((indicator::Entity, indicator::Column::Direction)),
+                Expr::col((m.clone(), measurement::Column::Value)),
+                Expr::col((indicator::Entity, indicator::Column::Target)),
+            ),
+            Expr::col((mk.clone(), criterium_mark::Column::Met)),
+        );
+        let mut query = Query::select();
+        query
+            // One koersplan and ambitie per doel: MIN only names them without grouping by
+            // them, so SQLite groups in the order of the criteria's (doel, key) index
+            // instead of sorting.
+            .expr_as(Func::min(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId))), Alias::new("koersplan"))
+            .expr_as(Func::min(Expr::col((doel::Entity, doel::Column::AmbitieId))), Alias::new("ambitie"))
+            .expr_as(Expr::col((succescriterium::Entity, S::DoelId)), Alias::new("doel"))
+            .expr_as(Func::count(Expr::col((succescriterium::Entity, S::Id))), Alias::new("criteria"))
+            .expr_as(Func::sum(Expr::case(met, Expr::val(1)).finally(Expr::val(0))), Alias::new("met"))
+            .from(succescriterium::Entity)
+            .inner_join(
+                doel::Entity,
+                Expr::col((doel::Entity, doel::Column::Id)).equals((succescriterium::Entity, S::DoelId)),
+            )
+            .inner_join(
+                ambitie::Entity,
+                Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
+            );
+        if let Some(plans) = plans {
+            query
+                .inner_join(
+                    koersplan::Entity,
+                    Expr::col((koersplan::Entity, koersplan::Column::Id))
+                        .equals((ambitie::Entity, ambitie::Column::KoersplanId)),
+                )
+                .cond_where(plans);
+        }
+        query
+            .left_join(
+                indicator::Entity,
+                Expr::col((indicator::Entity, indicator::Column::Id)).equals((succescriterium::Entity, S::IndicatorId)),
+            )
+            // The same latest measurement and latest mark as the board's view picks.
+            .join_as(
+                sea_orm::JoinType::LeftJoin,
+                measurement::Entity,
+                m.clone(),
+                Expr::col((m.clone(), measurement::Column::Id))
+                    .eq(latest_measurement(peildatum, (succescriterium::Entity, S::IndicatorId))),
+            )
+            .join_as(
+                sea_orm::JoinType::LeftJoin,
+                criterium_mark::Entity,
+                mk.clone(),
+                Expr::col((mk.clone(), criterium_mark::Column::Id))
+                    .eq(latest_mark(end_of_day(peildatum), (succescriterium::Entity, S::Id))),
+            )
+            .group_by_col((succescriterium::Entity, S::DoelId));
+        let mut rows = DoelCount::find_by_statement(StatementBuilder::build(&query, &self.db().get_database_backend()))
+            .stream(self.db())
+            .await?;
+        while let Some(row) = rows.try_next().await? {
+            each(row);
+        }
+        Ok(())
+    }
+
+    /// The succescriteria of doelen, each with whether it is met at the peildatum and why.
+    async fn criteria_progress(
+        &self,
+        doelen: &[i64],
+        peildatum: NaiveDate,
+    ) -> Result<HashMap<i64, Vec<CriteriumProgress>>> {
+        let criteria = self.succescriteria_of(doelen).await?;
+        let latest =
+            self.latest_values(criteria.values().flatten().filter_map(|c| c.indicator_id).collect(), peildatum).await?;
+        let criterium_ids: Vec<i64> = criteria.values().flatten().map(|c| c.id).collect();
+        let marks: HashMap<i64, criterium_mark::Model> = {
+            use criterium_mark::Column as C;
+            criterium_mark::Entity::find()
+                .filter(latest_of_each(
+                    (criterium_mark::Entity, C::Id),
+                    succescriterium::Entity,
+                    succescriterium::Column::Id,
+                    criterium_ids,
+                    |criterium| latest_mark(end_of_day(peildatum), criterium),
+                ))
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|m| (m.succescriterium_id, m))
+                .collect()
+        };
+        let criterium = |c: succescriterium::Model| {
+            let latest = c.indicator_id.and_then(|i| latest.get(&i));
+            let indicator_met = latest.map(|(indicator, value)| indicator.direction.meets(*value, indicator.target));
+            let mark = marks.get(&c.id).cloned();
+            let met = criterium_met(indicator_met, mark.as_ref().map(|m| m.met));
+            CriteriumProgress { criterium: c, met, latest_value: latest.map(|(_, v)| *v), indicator_met, mark }
+        };
+        Ok(criteria.into_iter().map(|(doel, own)| (doel, own.into_iter().map(criterium).collect())).collect())
     }
 
     /// Each indicator with its latest measured value up to the peildatum, if it has one.

@@ -19,16 +19,12 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter,
 use crate::Engine;
 use crate::board::overdue;
 use crate::clock::end_of_day;
-use crate::domain::{Direction, SchoolYear};
+use crate::domain::SchoolYear;
 use crate::entity::{
-    ambitie, bestuur, criterium_mark, cycle, doel, groep, indicator, kindcentrum_bestuur, koersplan, locatie,
-    measurement, professional_kindcentrum, signal_override, succescriterium, team,
+    bestuur, cycle, groep, kindcentrum_bestuur, koersplan, locatie, professional_kindcentrum, signal_override, team,
 };
 use crate::error::Result;
-use crate::progress::{
-    Overrides, Signal, SignalSubject, criterium_met_in_sql, doel_progress, elapsed, latest_mark, latest_measurement,
-    mean, signal,
-};
+use crate::progress::{Overrides, Signal, SignalSubject, doel_progress, elapsed, mean, signal};
 
 /// The roll-up at a peildatum.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,15 +70,6 @@ struct OverdueRow {
 struct PlanFigures {
     progress: Option<f64>,
     signal: Option<Signal>,
-}
-
-/// The criteria and met criteria of one doel.
-#[derive(Debug, FromQueryResult)]
-struct DoelCount {
-    koersplan: i64,
-    ambitie: i64,
-    criteria: i64,
-    met: i64,
 }
 
 impl Engine {
@@ -135,7 +122,17 @@ impl Engine {
         .all(db)
         .await?;
 
-        let doelen = self.doel_counts(peildatum, reached.as_ref().map(|_| within.clone())).await?;
+        let mut ambities: HashMap<i64, HashMap<i64, Vec<Option<f64>>>> = HashMap::new();
+        self.doel_counts(peildatum, reached.as_ref().map(|_| within.clone()), |count| {
+            let (criteria, met) = count.counted();
+            ambities
+                .entry(count.koersplan)
+                .or_default()
+                .entry(count.ambitie)
+                .or_default()
+                .push(doel_progress(criteria, met));
+        })
+        .await?;
         // Only the koersplan's own signal counts here: overrides of its ambities and
         // doelen change their signals, not the plan's progress or signal.
         let overrides = Overrides::load(
@@ -161,17 +158,6 @@ impl Engine {
         let overdue = self.overdue_counts(peildatum, reached.as_ref()).await?;
 
         // Everything is read; the rest is the rules of `progress`, per koersplan.
-        let mut ambities: HashMap<i64, HashMap<i64, Vec<Option<f64>>>> = HashMap::new();
-        for count in doelen {
-            let (criteria, met) =
-                (usize::try_from(count.criteria).unwrap_or(0), usize::try_from(count.met).unwrap_or(0));
-            ambities
-                .entry(count.koersplan)
-                .or_default()
-                .entry(count.ambitie)
-                .or_default()
-                .push(doel_progress(criteria, met));
-        }
         let mut by_kindcentrum: HashMap<i64, Vec<PlanFigures>> = HashMap::new();
         for plan in plans {
             let progress = mean(ambities.remove(&plan.id).unwrap_or_default().into_values().map(mean));
@@ -211,72 +197,6 @@ impl Engine {
 
     fn statement(&self, query: &SelectStatement) -> sea_orm::Statement {
         StatementBuilder::build(query, &self.db().get_database_backend())
-    }
-
-    /// Per doel with criteria, how many there are and how many are met at the peildatum,
-    /// counted in SQL by the rules of `progress` (latest measurement against the target,
-    /// or the latest mark): one row per doel rather than one per criterion, as the
-    /// national figures need no more.
-    async fn doel_counts(&self, peildatum: NaiveDate, plans: Option<Condition>) -> Result<Vec<DoelCount>> {
-        use succescriterium::Column as S;
-        let (m, mk) = (Alias::new("m"), Alias::new("mk"));
-        let met = criterium_met_in_sql(
-            Direction::meets_in_sql(
-                Expr::col((indicator::Entity, indicator::Column::Direction)),
-                Expr::col((m.clone(), measurement::Column::Value)),
-                Expr::col((indicator::Entity, indicator::Column::Target)),
-            ),
-            Expr::col((mk.clone(), criterium_mark::Column::Met)),
-        );
-        let mut query = Query::select();
-        query
-            // One koersplan and ambitie per doel: MIN only names them without grouping by
-            // them, so SQLite groups in the order of the criteria's (doel, key) index
-            // instead of sorting.
-            .expr_as(Func::min(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId))), Alias::new("koersplan"))
-            .expr_as(Func::min(Expr::col((doel::Entity, doel::Column::AmbitieId))), Alias::new("ambitie"))
-            .expr_as(Func::count(Expr::col((succescriterium::Entity, S::Id))), Alias::new("criteria"))
-            .expr_as(Func::sum(Expr::case(met, Expr::val(1)).finally(Expr::val(0))), Alias::new("met"))
-            .from(succescriterium::Entity)
-            .inner_join(
-                doel::Entity,
-                Expr::col((doel::Entity, doel::Column::Id)).equals((succescriterium::Entity, S::DoelId)),
-            )
-            .inner_join(
-                ambitie::Entity,
-                Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
-            );
-        if let Some(plans) = plans {
-            query
-                .inner_join(
-                    koersplan::Entity,
-                    Expr::col((koersplan::Entity, koersplan::Column::Id))
-                        .equals((ambitie::Entity, ambitie::Column::KoersplanId)),
-                )
-                .cond_where(plans);
-        }
-        query
-            .left_join(
-                indicator::Entity,
-                Expr::col((indicator::Entity, indicator::Column::Id)).equals((succescriterium::Entity, S::IndicatorId)),
-            )
-            // The same latest measurement and latest mark as the board's view picks.
-            .join_as(
-                sea_orm::JoinType::LeftJoin,
-                measurement::Entity,
-                m.clone(),
-                Expr::col((m.clone(), measurement::Column::Id))
-                    .eq(latest_measurement(peildatum, (succescriterium::Entity, S::IndicatorId))),
-            )
-            .join_as(
-                sea_orm::JoinType::LeftJoin,
-                criterium_mark::Entity,
-                mk.clone(),
-                Expr::col((mk.clone(), criterium_mark::Column::Id))
-                    .eq(latest_mark(end_of_day(peildatum), (succescriterium::Entity, S::Id))),
-            )
-            .group_by_col((succescriterium::Entity, S::DoelId));
-        Ok(DoelCount::find_by_statement(self.statement(&query)).all(self.db()).await?)
     }
 
     /// Overdue cycles per kindcentrum, each counted for every kindcentrum its owner

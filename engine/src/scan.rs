@@ -16,7 +16,8 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr,
 };
 use serde_json::Value;
 
@@ -331,6 +332,41 @@ pub struct ScaleSummary {
     pub change: Option<f64>,
 }
 
+/// The mean of one scale of a scan and its change: the part of the summary the board shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScaleMean {
+    /// The mean score, rounded to two decimals.
+    pub mean: f64,
+    /// The mean minus the mean of the groep's scan in the quarter before, rounded to two
+    /// decimals; None without such a scan.
+    pub change: Option<f64>,
+}
+
+impl ScaleMean {
+    /// From the unrounded means of the scan and of the groep's scan the quarter before.
+    fn of(mean: f64, before: Option<f64>) -> ScaleMean {
+        ScaleMean { mean: round2(mean), change: before.map(|before| round2(mean - before)) }
+    }
+}
+
+/// The means of a scan per scale, averaged in SQL without reading its scores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanMeans {
+    pub scan_id: i64,
+    /// The groep's scan in the quarter before, if there is one.
+    pub previous_scan_id: Option<i64>,
+    pub welbevinden: ScaleMean,
+    pub betrokkenheid: ScaleMean,
+}
+
+/// The unrounded means of a scan's scores per scale.
+#[derive(Debug, FromQueryResult)]
+struct RawMeans {
+    scan_id: i64,
+    welbevinden: f64,
+    betrokkenheid: f64,
+}
+
 /// A scan summarised per scale.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScanSummary {
@@ -391,9 +427,9 @@ impl ScaleSummary {
                 }
             }
         }
-        let change = previous.and_then(raw_mean).map(|before| round2(mean - before));
+        let ScaleMean { mean, change } = ScaleMean::of(mean, previous.and_then(raw_mean));
         Some(ScaleSummary {
-            mean: round2(mean),
+            mean,
             distribution: distribution.into_iter().collect(),
             bands,
             attention_children: attention.into_iter().collect(),
@@ -700,22 +736,7 @@ impl Engine {
         if rows.is_empty() {
             return Ok(HashMap::new());
         }
-        let wanted: HashSet<(i64, Quarter)> = rows.iter().map(|r| (r.groep_id, Quarter::of(r).previous())).collect();
-        let groepen: BTreeSet<i64> = wanted.iter().map(|(g, _)| *g).collect();
-        let years: BTreeSet<i32> = wanted.iter().map(|(_, q)| q.year).collect();
-        let quarters: BTreeSet<i32> = wanted.iter().map(|(_, q)| q.quarter).collect();
-        // Narrowed by each part of (groep, year, quarter), then matched exactly here: one
-        // statement however many scans, without a condition per scan.
-        let previous: HashMap<(i64, Quarter), scan::Model> = scan::Entity::find()
-            .filter(scan::Column::GroepId.is_in(groepen))
-            .filter(scan::Column::Year.is_in(years))
-            .filter(scan::Column::Quarter.is_in(quarters))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|s| ((s.groep_id, Quarter::of(&s)), s))
-            .filter(|(key, _)| wanted.contains(key))
-            .collect();
+        let previous = self.previous_scans(&rows).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).chain(previous.values().map(|p| p.id)).collect();
         // Every score counts in the aggregates, whoever asks; the child codes are left out
         // below for those who may not see them.
@@ -755,6 +776,80 @@ impl Engine {
             );
         }
         Ok(summaries)
+    }
+
+    /// The groep's scan in the quarter before each of `scans`, by groep and quarter.
+    async fn previous_scans(&self, scans: &[scan::Model]) -> Result<HashMap<(i64, Quarter), scan::Model>> {
+        let wanted: HashSet<(i64, Quarter)> = scans.iter().map(|r| (r.groep_id, Quarter::of(r).previous())).collect();
+        let groepen: BTreeSet<i64> = wanted.iter().map(|(g, _)| *g).collect();
+        let years: BTreeSet<i32> = wanted.iter().map(|(_, q)| q.year).collect();
+        let quarters: BTreeSet<i32> = wanted.iter().map(|(_, q)| q.quarter).collect();
+        // Narrowed by each part of (groep, year, quarter), then matched exactly here: one
+        // statement however many scans, without a condition per scan.
+        Ok(scan::Entity::find()
+            .filter(scan::Column::GroepId.is_in(groepen))
+            .filter(scan::Column::Year.is_in(years))
+            .filter(scan::Column::Quarter.is_in(quarters))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|s| ((s.groep_id, Quarter::of(&s)), s))
+            .filter(|(key, _)| wanted.contains(key))
+            .collect())
+    }
+
+    /// The means per scale of scans (as [`Engine::scan_summaries`] has them), each with
+    /// its change against the groep's scan of the quarter before, in two statements: the
+    /// previous-quarter scans, and the means of both averaged in SQL. Scans without
+    /// scores are left out.
+    pub async fn scan_means(&self, scans: &[scan::Model]) -> Result<HashMap<i64, ScanMeans>> {
+        if scans.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let previous = self.previous_scans(scans).await?;
+        let all = || scans.iter().chain(previous.values());
+        use scan_score::Column as C;
+        let mut means: HashMap<i64, (f64, f64)> = scan_score::Entity::find()
+            .select_only()
+            .column(C::ScanId)
+            .column_as(C::Welbevinden.avg(), "welbevinden")
+            .column_as(C::Betrokkenheid.avg(), "betrokkenheid")
+            .filter(C::ScanId.is_in(all().filter(|s| s.distribution.is_none()).map(|s| s.id)))
+            .group_by(C::ScanId)
+            .into_model::<RawMeans>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| (m.scan_id, (m.welbevinden, m.betrokkenheid)))
+            .collect();
+        // A folded scan has its distribution instead of scores.
+        for scan in all() {
+            if let Some(folded) = crate::retention::folded_scores(scan)? {
+                let scale = |scale| -> Result<Vec<LeuvenScore>> {
+                    Ok(scale_of(&folded, scale)?.into_iter().map(|(_, v)| v).collect())
+                };
+                if let (Some(w), Some(b)) =
+                    (raw_mean(&scale(Scale::Welbevinden)?), raw_mean(&scale(Scale::Betrokkenheid)?))
+                {
+                    means.insert(scan.id, (w, b));
+                }
+            }
+        }
+        Ok(scans
+            .iter()
+            .filter_map(|scan| {
+                let &(welbevinden, betrokkenheid) = means.get(&scan.id)?;
+                let before = previous.get(&(scan.groep_id, Quarter::of(scan).previous()));
+                let earlier = before.and_then(|b| means.get(&b.id));
+                let means = ScanMeans {
+                    scan_id: scan.id,
+                    previous_scan_id: before.map(|b| b.id),
+                    welbevinden: ScaleMean::of(welbevinden, earlier.map(|e| e.0)),
+                    betrokkenheid: ScaleMean::of(betrokkenheid, earlier.map(|e| e.1)),
+                };
+                Some((scan.id, means))
+            })
+            .collect())
     }
 
     /// The goals set after scans: the `doelen` phase of the cycle iteration each scan

@@ -21,7 +21,7 @@ use koers_engine::entity::{
 use koers_engine::export::{Export, ExportRefused, NOT_EXPORTED, TABLES};
 use koers_engine::import::{import_file, import_str};
 use koers_engine::measurement::{NewMeasurement, Period};
-use koers_engine::progress::{Evidence, SignalSubject};
+use koers_engine::progress::{Depth, Evidence, SignalSubject};
 use koers_engine::schedule::Scope;
 use koers_engine::schedule::template::TemplateOptions;
 use koers_engine::workflow::load;
@@ -276,7 +276,7 @@ impl Demo {
         let mut boards = Vec::new();
         for row in export.rows("kindcentrum_bestuur") {
             let bestuur = row["bestuur_id"].as_i64().expect("id");
-            let board = engine.board_progress(bestuur, date(2026, 12, 31)).await.expect("board");
+            let board = engine.board_progress(bestuur, date(2026, 12, 31), Depth::Succescriteria).await.expect("board");
             boards.push(format!("{board:?}"));
         }
         boards

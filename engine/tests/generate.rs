@@ -8,6 +8,7 @@ use koers_engine::cycle::machine::{CycleState, Event};
 use koers_engine::cycle::state_of;
 use koers_engine::entity::*;
 use koers_engine::generate::{GenerateOptions, bestuur_sizes, moment};
+use koers_engine::progress::Depth;
 use koers_engine::testing::{database, snapshot};
 use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
@@ -141,7 +142,7 @@ async fn two_hundred_kindcentra_have_the_national_shape() {
     // The board sees progress, with more than one signal across the kindcentra, the
     // latest scans and the coaching norm.
     let peildatum = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
-    let board = engine.board_progress(besturen[1].id, peildatum).await.expect("board of the houder");
+    let board = engine.board_progress(besturen[1].id, peildatum, Depth::Doelen).await.expect("board of the houder");
     assert_eq!(board.kindcentra.len(), 30);
     let mut signals = BTreeSet::new();
     for kc in &board.kindcentra {

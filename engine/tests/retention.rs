@@ -68,6 +68,19 @@ async fn child_scores_are_folded_into_the_distribution_after_the_retention_perio
     assert!(engine.scores_of(&[q1.id]).await.expect("scores").is_empty(), "no child-level scores remain");
 
     let after = engine.scan_summaries(&[q4.id, q1.id]).await.expect("summaries");
+    // The means of folded scans come from their distribution, also as the quarter before
+    // of the group scan.
+    let scans = scan::Entity::find().all(engine.db()).await.expect("scans");
+    let means = engine.scan_means(&scans).await.expect("means");
+    let all = engine.scan_summaries(&scans.iter().map(|s| s.id).collect::<Vec<_>>()).await.expect("summaries");
+    assert_eq!(means.len(), 3);
+    for (id, s) in &all {
+        let m = &means[id];
+        assert_eq!(m.previous_scan_id, s.previous_scan_id);
+        assert_eq!((m.welbevinden.mean, m.welbevinden.change), (s.welbevinden.mean, s.welbevinden.change));
+        assert_eq!((m.betrokkenheid.mean, m.betrokkenheid.change), (s.betrokkenheid.mean, s.betrokkenheid.change));
+    }
+    assert!(all.values().any(|s| s.welbevinden.change.is_some() && s.previous_scan_id == Some(q1.id)));
     for id in [q4.id, q1.id] {
         let (b, a) = (&before[&id], &after[&id]);
         for (b, a) in [(&b.welbevinden, &a.welbevinden), (&b.betrokkenheid, &a.betrokkenheid)] {

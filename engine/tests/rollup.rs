@@ -11,7 +11,7 @@ use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::board::BoardProgress;
 use koers_engine::entity::{ambitie, bestuur, doel, koersplan};
 use koers_engine::generate::GenerateOptions;
-use koers_engine::progress::{Signal, SignalSubject};
+use koers_engine::progress::{Depth, Signal, SignalSubject};
 use koers_engine::rollup::Totals;
 use koers_engine::testing::{count_statements, database};
 use sea_orm::{EntityTrait, QueryOrder};
@@ -62,7 +62,7 @@ fn assert_same(actual: &Totals, expected: &Totals, what: &str) {
 async fn boards(engine: &Engine, besturen: &[bestuur::Model]) -> Vec<BoardProgress> {
     let mut out = Vec::new();
     for b in besturen {
-        out.push(engine.board_progress(b.id, peildatum()).await.expect("board"));
+        out.push(engine.board_progress(b.id, peildatum(), Depth::Succescriteria).await.expect("board"));
     }
     out
 }
@@ -118,6 +118,29 @@ async fn the_rollup_adds_up_the_board_views_of_every_bestuur() {
 }
 
 #[tokio::test]
+async fn a_board_down_to_its_doelen_has_the_figures_of_one_down_to_its_succescriteria() {
+    let (engine, _) = generated(40).await;
+    let doel = doel::Entity::find().order_by_asc(doel::Column::Id).one(engine.db()).await.expect("q").expect("doel");
+    engine
+        .override_signal("test", SignalSubject::Doel(doel.id), Some(Signal::Afgerond), "gehaald")
+        .await
+        .expect("override");
+    for bestuur in engine.besturen().await.expect("besturen") {
+        let mut full =
+            engine.board_progress(bestuur.id, peildatum(), Depth::Succescriteria).await.expect("board").kindcentra;
+        let counted = engine.board_progress(bestuur.id, peildatum(), Depth::Doelen).await.expect("board").kindcentra;
+        let doelen = full.iter_mut().flat_map(|kc| &mut kc.koersplannen).flat_map(|p| &mut p.ambities);
+        let mut criteria = 0;
+        for doel in doelen.flat_map(|a| &mut a.doelen) {
+            criteria += doel.succescriteria.len();
+            doel.succescriteria.clear();
+        }
+        assert!(criteria > 0, "{}", bestuur.name);
+        assert_eq!(format!("{counted:?}"), format!("{full:?}"), "{}", bestuur.name);
+    }
+}
+
+#[tokio::test]
 async fn a_bestuur_token_rolls_up_its_own_bestuur_only() {
     let (engine, _) = generated(40).await;
     let besturen = engine.besturen().await.expect("besturen");
@@ -130,7 +153,7 @@ async fn a_bestuur_token_rolls_up_its_own_bestuur_only() {
     assert_eq!(rollup.besturen.len(), 1, "{:?}", rollup.besturen);
     let (bestuur, totals) = &rollup.besturen[0];
     assert_eq!(bestuur.id, own.id);
-    let board = engine.board_progress(own.id, peildatum()).await.expect("board");
+    let board = engine.board_progress(own.id, peildatum(), Depth::Succescriteria).await.expect("board");
     let expected = added_up(&board.kindcentra);
     assert_same(totals, &expected, "own bestuur");
     assert_same(&rollup.total, &expected, "total of one bestuur");

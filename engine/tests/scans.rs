@@ -120,6 +120,13 @@ async fn a_scan_flags_urgent_and_attention_children_and_its_change() {
     assert_eq!(b.mean, 3.13);
     assert_eq!(b.change, Some(-0.38), "3.125 against 3.5");
 
+    // The means alone, averaged in SQL, are those of the summaries.
+    let rows = f.engine.scans_by_id(&[q4.id, q1.id, q3.id]).await.expect("scans");
+    let before = f.statements.load(Ordering::SeqCst);
+    let means = f.engine.scan_means(&rows).await.expect("means");
+    assert_eq!(f.statements.load(Ordering::SeqCst) - before, 2, "previous quarters, means");
+    assert_same_means(&means, &summaries);
+
     assert_eq!(summaries[&q4.id].welbevinden.change, None, "no scan in 2025 K3");
     assert_eq!(summaries[&q3.id].previous_scan_id, None, "no scan in 2026 K2");
     assert_eq!(summaries[&q3.id].betrokkenheid.change, None);
@@ -296,4 +303,22 @@ async fn a_scan_is_the_scan_phase_of_the_groeps_cycle() {
     let kinds: Vec<String> =
         f.engine.events_of(&[started]).await.expect("events")[&started].iter().map(|e| e.kind.clone()).collect();
     assert_eq!(kinds, ["started", "fields_updated"]);
+}
+
+/// The means and changes of `means` are those of `summaries`, for the same scans.
+fn assert_same_means(
+    means: &std::collections::HashMap<i64, koers_engine::scan::ScanMeans>,
+    summaries: &std::collections::HashMap<i64, koers_engine::scan::ScanSummary>,
+) {
+    assert_eq!(means.len(), summaries.len());
+    for (id, s) in summaries {
+        let m = &means[id];
+        assert_eq!(m.previous_scan_id, s.previous_scan_id, "scan {id}");
+        assert_eq!((m.welbevinden.mean, m.welbevinden.change), (s.welbevinden.mean, s.welbevinden.change), "scan {id}");
+        assert_eq!(
+            (m.betrokkenheid.mean, m.betrokkenheid.change),
+            (s.betrokkenheid.mean, s.betrokkenheid.change),
+            "scan {id}"
+        );
+    }
 }

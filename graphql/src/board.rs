@@ -4,6 +4,7 @@
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use koers_engine::board as engine_board;
+use koers_engine::scan::Scale;
 
 use crate::coaching::{CoachingLocatie, CoachingNorm};
 use crate::cycle::Cycle;
@@ -71,10 +72,10 @@ impl From<engine_board::BoardProgress> for BestuurVoortgang {
                         .scans
                         .into_iter()
                         .map(|s| GroepScanSummary {
+                            welbevinden: ScaleSummary::of_means(&s.means, Scale::Welbevinden),
+                            betrokkenheid: ScaleSummary::of_means(&s.means, Scale::Betrokkenheid),
                             groep: Groep(s.groep),
                             scan: Scan(s.scan),
-                            welbevinden: s.summary.welbevinden.into(),
-                            betrokkenheid: s.summary.betrokkenheid.into(),
                         })
                         .collect(),
                     coaching: kc

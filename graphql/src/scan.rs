@@ -69,35 +69,88 @@ pub struct Bands {
 }
 
 /// One scale of a scan, summarised.
-#[derive(SimpleObject, Debug)]
+///
+/// The mean and its change come with it; the distribution, bands and children are read
+/// from the scan's scores (for all scans of a query at once) only when they are asked,
+/// so the board's view of means reads no scores.
+#[derive(Debug)]
 pub struct ScaleSummary {
-    /// The mean score, rounded to two decimals.
-    pub mean: f64,
-    /// Every point of the scale, low to high, with its count (zeros included).
-    pub distribution: Vec<ScorePoint>,
-    pub bands: Bands,
-    /// The children scoring 1 to 2: a signal for the mentor.
-    pub urgent_children: Vec<String>,
-    /// The children scoring 2+ to 3+.
-    pub attention_children: Vec<String>,
-    /// The mean minus that of the groep's scan in the quarter before; null without one.
-    pub change: Option<f64>,
+    scan_id: i64,
+    scale: engine_scan::Scale,
+    mean: engine_scan::ScaleMean,
+    summary: Option<engine_scan::ScaleSummary>,
 }
 
-impl From<engine_scan::ScaleSummary> for ScaleSummary {
-    fn from(s: engine_scan::ScaleSummary) -> Self {
+impl ScaleSummary {
+    /// A scale of a scan's whole summary.
+    pub fn of(summary: &engine_scan::ScanSummary, scale: engine_scan::Scale) -> Self {
+        let full = scale_in(summary, scale);
         ScaleSummary {
-            mean: s.mean,
-            distribution: s
-                .distribution
-                .into_iter()
-                .map(|(point, count)| ScorePoint { score: point.as_f64(), label: point.to_string(), count })
-                .collect(),
-            bands: Bands { goed: s.bands.goed, aandacht: s.bands.aandacht, urgent: s.bands.urgent },
-            urgent_children: s.urgent_children,
-            attention_children: s.attention_children,
-            change: s.change,
+            scan_id: summary.scan_id,
+            scale,
+            mean: engine_scan::ScaleMean { mean: full.mean, change: full.change },
+            summary: Some(full.clone()),
         }
+    }
+
+    /// A scale of a scan of which only the means are at hand.
+    pub fn of_means(means: &engine_scan::ScanMeans, scale: engine_scan::Scale) -> Self {
+        let mean = match scale {
+            engine_scan::Scale::Welbevinden => means.welbevinden,
+            engine_scan::Scale::Betrokkenheid => means.betrokkenheid,
+        };
+        ScaleSummary { scan_id: means.scan_id, scale, mean, summary: None }
+    }
+
+    /// The whole summary of the scale: at hand, or loaded with those of the other scans.
+    async fn summary(&self, ctx: &Context<'_>) -> Result<engine_scan::ScaleSummary> {
+        if let Some(summary) = &self.summary {
+            return Ok(summary.clone());
+        }
+        let scan: engine_scan::ScanSummary =
+            one(ctx, ScanSummaryOf(self.scan_id), "scan summary", self.scan_id).await?;
+        Ok(scale_in(&scan, self.scale).clone())
+    }
+}
+
+fn scale_in(summary: &engine_scan::ScanSummary, scale: engine_scan::Scale) -> &engine_scan::ScaleSummary {
+    match scale {
+        engine_scan::Scale::Welbevinden => &summary.welbevinden,
+        engine_scan::Scale::Betrokkenheid => &summary.betrokkenheid,
+    }
+}
+
+#[Object]
+impl ScaleSummary {
+    /// The mean score, rounded to two decimals.
+    async fn mean(&self) -> f64 {
+        self.mean.mean
+    }
+    /// Every point of the scale, low to high, with its count (zeros included).
+    async fn distribution(&self, ctx: &Context<'_>) -> Result<Vec<ScorePoint>> {
+        Ok(self
+            .summary(ctx)
+            .await?
+            .distribution
+            .into_iter()
+            .map(|(point, count)| ScorePoint { score: point.as_f64(), label: point.to_string(), count })
+            .collect())
+    }
+    async fn bands(&self, ctx: &Context<'_>) -> Result<Bands> {
+        let bands = self.summary(ctx).await?.bands;
+        Ok(Bands { goed: bands.goed, aandacht: bands.aandacht, urgent: bands.urgent })
+    }
+    /// The children scoring 1 to 2: a signal for the mentor.
+    async fn urgent_children(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(self.summary(ctx).await?.urgent_children)
+    }
+    /// The children scoring 2+ to 3+.
+    async fn attention_children(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(self.summary(ctx).await?.attention_children)
+    }
+    /// The mean minus that of the groep's scan in the quarter before; null without one.
+    async fn change(&self) -> Option<f64> {
+        self.mean.change
     }
 }
 
@@ -176,11 +229,11 @@ impl Scan {
     }
     /// The Leuven scale of welbevinden (LWS), summarised.
     async fn welbevinden(&self, ctx: &Context<'_>) -> Result<ScaleSummary> {
-        Ok(self.summary(ctx).await?.welbevinden.into())
+        Ok(ScaleSummary::of(&self.summary(ctx).await?, engine_scan::Scale::Welbevinden))
     }
     /// The Leuven scale of betrokkenheid (LBS), summarised.
     async fn betrokkenheid(&self, ctx: &Context<'_>) -> Result<ScaleSummary> {
-        Ok(self.summary(ctx).await?.betrokkenheid.into())
+        Ok(ScaleSummary::of(&self.summary(ctx).await?, engine_scan::Scale::Betrokkenheid))
     }
     async fn recorded_by(&self) -> &str {
         &self.0.actor

@@ -5,6 +5,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use koers_engine::entity::*;
+use koers_engine::progress::Depth;
 use koers_engine::read::{Page, Slice, fte_on};
 
 use crate::error::{IntoGraphql, not_found};
@@ -207,7 +208,18 @@ impl Bestuur {
     ) -> Result<crate::board::BestuurVoortgang> {
         let engine = crate::query::engine(ctx);
         let peildatum = peildatum.unwrap_or_else(|| engine.clock().today());
-        engine.board_progress(self.0.id, peildatum).await.gql().map(Into::into)
+        // The succescriteria are read only when they are asked; without them each doel's
+        // criteria are counted in SQL.
+        let criteria = ctx
+            .look_ahead()
+            .field("kindcentra")
+            .field("koersplannen")
+            .field("ambities")
+            .field("doelen")
+            .field("succescriteria")
+            .exists();
+        let depth = if criteria { Depth::Succescriteria } else { Depth::Doelen };
+        engine.board_progress(self.0.id, peildatum, depth).await.gql().map(Into::into)
     }
 }
 

@@ -3,10 +3,11 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value as SqlValue};
 
 use super::{OpenCycle, cutoff, query};
+use koers_engine::domain::SchoolYear;
 use koers_engine::workflow::WorkflowDef;
 
 /// A bestuur of 30 kindcentra and the largest one if it has more: (id, kindcentra).
@@ -29,7 +30,7 @@ pub async fn board_sizes(db: &DatabaseConnection) -> anyhow::Result<Vec<(i64, i6
 /// The progress of every koersplan of a bestuur's kindcentra (or of all kindcentra), per
 /// doel, ambitie and koersplan, in one aggregate: a succescriterium is met when the latest
 /// measurement of its indicator meets the target or its latest mark says so.
-pub async fn board(db: &DatabaseConnection, bestuur: Option<i64>, peildatum: NaiveDate) -> anyhow::Result<()> {
+pub async fn progress(db: &DatabaseConnection, bestuur: Option<i64>, peildatum: NaiveDate) -> anyhow::Result<()> {
     let sql = format!(
         "WITH plans AS MATERIALIZED (
             SELECT k.id, kb.bestuur_id FROM koersplan k
@@ -70,6 +71,105 @@ pub async fn board(db: &DatabaseConnection, bestuur: Option<i64>, peildatum: Nai
     values.push(cutoff(peildatum).into());
     let rows = query(db, &sql, values).await?;
     anyhow::ensure!(!rows.is_empty(), "no koersplannen for bestuur {bestuur:?}");
+    Ok(())
+}
+
+/// What the board query of a bestuur answers, in five statements: the progress of its
+/// koersplannen ([`progress`]), the overdue cycles and planned activities, the means of
+/// the latest scan of each groep, and the realised coaching hours per opvang locatie with
+/// the kindercentra of its houder. `counted_until` is the server's today, up to which
+/// coaching hours count.
+pub async fn board(
+    db: &DatabaseConnection,
+    bestuur: i64,
+    peildatum: NaiveDate,
+    counted_until: NaiveDate,
+) -> anyhow::Result<()> {
+    progress(db, Some(bestuur), peildatum).await?;
+    // Open cycles due before the peildatum, of a kindcentrum, its teams, its groepen and
+    // the professionals working there. The unary + keeps SQLite from starting at the
+    // index on (status, due), which holds the overdue cycles of the whole country.
+    let owned = |join: &str| {
+        format!(
+            "SELECT kb.kindcentrum_id, c.id, c.title, c.current_due FROM kindcentrum_bestuur kb {join}
+             WHERE kb.bestuur_id = ? AND +c.status = 'open' AND +c.current_due < ?"
+        )
+    };
+    let sql = [
+        owned("JOIN cycle c ON c.kindcentrum_id = kb.kindcentrum_id"),
+        owned("JOIN team t ON t.kindcentrum_id = kb.kindcentrum_id JOIN cycle c ON c.team_id = t.id"),
+        owned(
+            "JOIN locatie l ON l.kindcentrum_id = kb.kindcentrum_id JOIN groep g ON g.locatie_id = l.id
+             JOIN cycle c ON c.groep_id = g.id",
+        ),
+        owned(
+            "JOIN professional_kindcentrum pk ON pk.kindcentrum_id = kb.kindcentrum_id
+             JOIN cycle c ON c.professional_id = pk.professional_id",
+        ),
+    ]
+    .join(" UNION ALL ")
+        + " ORDER BY 1, 4, 2";
+    let values = (0..4).flat_map(|_| [SqlValue::from(bestuur), peildatum.into()]).collect();
+    query(db, &sql, values).await?;
+    // Planned activities of a school year before the peildatum's, neither done nor dropped.
+    query(
+        db,
+        "SELECT k.kindcentrum_id, p.id, p.text FROM kindcentrum_bestuur kb
+         JOIN koersplan k ON k.kindcentrum_id = kb.kindcentrum_id JOIN ambitie a ON a.koersplan_id = k.id
+         JOIN doel d ON d.ambitie_id = a.id JOIN planning_item p ON p.doel_id = d.id
+         WHERE kb.bestuur_id = ? AND p.school_year < ? AND p.status IN ('gepland', 'bezig')
+         ORDER BY k.kindcentrum_id, p.school_year, p.position",
+        vec![bestuur.into(), SchoolYear::containing(peildatum).start_year().into()],
+    )
+    .await?;
+    // The means of the latest scan up to the peildatum of each groep.
+    query(
+        db,
+        "SELECT l.kindcentrum_id, g.name, AVG(ss.welbevinden), AVG(ss.betrokkenheid) FROM kindcentrum_bestuur kb
+         JOIN locatie l ON l.kindcentrum_id = kb.kindcentrum_id JOIN groep g ON g.locatie_id = l.id
+         JOIN scan s ON s.id = (SELECT id FROM scan WHERE groep_id = g.id AND scanned_on <= ?
+                                ORDER BY scanned_on DESC, id DESC LIMIT 1)
+         JOIN scan_score ss ON ss.scan_id = s.id
+         WHERE kb.bestuur_id = ? GROUP BY l.kindcentrum_id, g.id",
+        vec![peildatum.into(), bestuur.into()],
+    )
+    .await?;
+    // Per opvang locatie of the kindcentra, its houder's hours of the peildatum's year up
+    // to today, and the houder's kindercentra (LRK registrations).
+    query(
+        db,
+        "WITH houders AS MATERIALIZED (
+            SELECT DISTINCT o.bestuur_id AS id FROM kindcentrum_bestuur kb
+            JOIN onderdeel o ON o.kindcentrum_id = kb.kindcentrum_id JOIN bestuur b ON b.id = o.bestuur_id
+            WHERE kb.bestuur_id = ? AND o.kind IN ('dagopvang', 'peuteropvang', 'bso') AND b.kind = 'kinderopvang'
+        ),
+        registered AS (
+            SELECT o.bestuur_id AS houder, r.locatie_id, COUNT(*) AS registrations FROM houders h
+            JOIN onderdeel o ON o.bestuur_id = h.id JOIN lrk_registration r ON r.onderdeel_id = o.id
+            GROUP BY o.bestuur_id, r.locatie_id
+        ),
+        logged AS (
+            SELECT e.bestuur_id AS houder, e.locatie_id,
+                SUM(CASE WHEN e.kind = 'beleid' THEN 0 ELSE e.hours END) AS coaching,
+                SUM(CASE WHEN e.kind = 'beleid' THEN e.hours ELSE 0 END) AS beleid
+            FROM houders h JOIN coaching_entry e ON e.bestuur_id = h.id
+            WHERE e.date BETWEEN ? AND ? AND e.locatie_id IS NOT NULL GROUP BY e.bestuur_id, e.locatie_id
+        ),
+        locaties AS (SELECT houder, locatie_id FROM registered UNION SELECT houder, locatie_id FROM logged)
+        SELECT l.kindcentrum_id, l.name, x.houder, COALESCE(g.coaching, 0), COALESCE(g.beleid, 0),
+            (SELECT SUM(registrations) FROM registered r WHERE r.houder = x.houder)
+        FROM locaties x JOIN locatie l ON l.id = x.locatie_id
+        LEFT JOIN logged g ON g.houder = x.houder AND g.locatie_id = x.locatie_id
+        WHERE l.kindcentrum_id IN (SELECT kindcentrum_id FROM kindcentrum_bestuur WHERE bestuur_id = ?)
+        ORDER BY l.kindcentrum_id, l.name",
+        vec![
+            bestuur.into(),
+            NaiveDate::from_ymd_opt(peildatum.year(), 1, 1).unwrap_or_default().into(),
+            counted_until.into(),
+            bestuur.into(),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -198,7 +198,7 @@ async fn suite(dir: &Path, options: RunOptions) -> anyhow::Result<String> {
             national.graphql(BOARD_QUERY, json!({ "id": bestuur, "peildatum": peildatum() })).await.map(|_| ())
         })
         .await?;
-        let floor = latencies(runs, || floor::board(&db, Some(bestuur), peildatum())).await?;
+        let floor = latencies(runs, || floor::board(&db, bestuur, peildatum(), moment())).await?;
         for (name, at) in [("p50", 0.50), ("p99", 0.99)] {
             let (k, f) = (percentile(&koers, at), percentile(&floor, at));
             let (target, met) = match (size <= 30, name) {
@@ -225,7 +225,7 @@ async fn suite(dir: &Path, options: RunOptions) -> anyhow::Result<String> {
         national.graphql(NATIONAL_QUERY, json!({ "peildatum": peildatum() })).await.map(|_| ())
     })
     .await?;
-    let floor = latencies(5, || floor::board(&db, None, peildatum())).await?;
+    let floor = latencies(5, || floor::progress(&db, None, peildatum())).await?;
     let (k, f) = (percentile(&koers, 0.5), percentile(&floor, 0.5));
     record(
         &mut rows,
