@@ -120,6 +120,7 @@ fn scale_in(summary: &engine_scan::ScanSummary, scale: engine_scan::Scale) -> &e
     }
 }
 
+/// One scale of a scan, summarised.
 #[Object]
 impl ScaleSummary {
     /// The mean score, rounded to two decimals.
