@@ -65,6 +65,15 @@ fn cached<T: Clone + serde::de::DeserializeOwned>(parsed: &mut HashMap<String, T
     Ok(value)
 }
 
+/// A due occurrence as firing reads it.
+#[derive(Clone, Copy, Debug)]
+struct Due {
+    id: i64,
+    schedule_id: i64,
+    due_at: DateTime<Utc>,
+    local_at: chrono::NaiveDateTime,
+}
+
 /// What iterating needs to know of a cycle.
 #[derive(Clone, Debug)]
 struct Candidate {
@@ -353,7 +362,18 @@ impl Engine {
                 // at a time.
                 select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
             }
-            let batch = select.all(&txn).await?;
+            let batch: Vec<Due> = select
+                .select_only()
+                .column(occurrence::Column::Id)
+                .column(occurrence::Column::ScheduleId)
+                .column(occurrence::Column::DueAt)
+                .column(occurrence::Column::LocalAt)
+                .into_tuple()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|(id, schedule_id, due_at, local_at)| Due { id, schedule_id, due_at, local_at })
+                .collect();
             let Some(end) = batch.last() else {
                 txn.commit().await?;
                 break;
@@ -380,7 +400,7 @@ impl Engine {
         &self,
         txn: &DatabaseTransaction,
         now: DateTime<Utc>,
-        batch: Vec<occurrence::Model>,
+        batch: Vec<Due>,
         parsed: &mut Parsed,
     ) -> Result<(usize, usize, Vec<CycleEventRecord>)> {
         let schedule_ids: BTreeSet<i64> = batch.iter().map(|o| o.schedule_id).collect();
@@ -411,30 +431,38 @@ impl Engine {
             *at = Ord::max(*at, o.due_at);
         }
         if let Some(end) = batch.last() {
-            // Later due ones of the same schedules lie beyond the batch, at or after its
-            // end. Asked per schedule (the unique index of schedule and due time), so
-            // that the rest of a large wave of due occurrences is not read for each batch.
-            let in_batch: BTreeSet<i64> = batch.iter().map(|o| o.id).collect();
-            let beyond: Vec<(i64, i64, DateTime<Utc>, String)> = occurrence::Entity::find()
-                .select_only()
-                .column(occurrence::Column::Id)
-                .column(occurrence::Column::ScheduleId)
-                .column(occurrence::Column::DueAt)
-                .column(occurrence::Column::Status)
-                .filter(occurrence::Column::ScheduleId.is_in(schedule_ids.iter().copied()))
-                .filter(occurrence::Column::DueAt.gte(end.due_at))
-                .filter(occurrence::Column::DueAt.lte(now))
-                .into_tuple()
-                .all(txn)
-                .await?;
-            for (id, schedule_id, due_at, status) in beyond {
-                if status == "pending" && !in_batch.contains(&id) {
-                    let at = latest.entry(schedule_id).or_insert(due_at);
-                    *at = Ord::max(*at, due_at);
+            // Later due ones of the same schedules lie beyond the batch: after its end in
+            // the order of due time and id. Asked per schedule (the unique index of
+            // schedule and due time), so that the rest of a large wave of due occurrences
+            // is not read for each batch; and only for the schedules that fire the latest.
+            let latest_only: BTreeSet<i64> =
+                schedules.values().filter(|s| s.policy.catch_up == CatchUp::Latest).map(|s| s.id).collect();
+            if !latest_only.is_empty() {
+                let beyond: Vec<(i64, DateTime<Utc>, String)> = occurrence::Entity::find()
+                    .select_only()
+                    .column(occurrence::Column::ScheduleId)
+                    .column(occurrence::Column::DueAt)
+                    .column(occurrence::Column::Status)
+                    .filter(occurrence::Column::ScheduleId.is_in(latest_only))
+                    .filter(occurrence::Column::DueAt.gte(end.due_at))
+                    .filter(occurrence::Column::DueAt.lte(now))
+                    .filter(
+                        Condition::any()
+                            .add(occurrence::Column::DueAt.gt(end.due_at))
+                            .add(occurrence::Column::Id.gt(end.id)),
+                    )
+                    .into_tuple()
+                    .all(txn)
+                    .await?;
+                for (schedule_id, due_at, status) in beyond {
+                    if status == "pending" {
+                        let at = latest.entry(schedule_id).or_insert(due_at);
+                        *at = Ord::max(*at, due_at);
+                    }
                 }
             }
         }
-        let on_time = |o: &occurrence::Model| o.due_at >= now - Duration::minutes(GRACE_MINUTES);
+        let on_time = |o: &Due| o.due_at >= now - Duration::minutes(GRACE_MINUTES);
         let mut fire = Vec::new();
         let mut miss = Vec::new();
         for o in batch {
@@ -498,7 +526,7 @@ impl Engine {
     async fn carry_out(
         &self,
         txn: &DatabaseTransaction,
-        fire: &[(&Firing, occurrence::Model)],
+        fire: &[(&Firing, Due)],
     ) -> Result<(Vec<Fired>, Vec<CycleEventRecord>)> {
         let mut covers: HashMap<Scope, Vec<i64>> = HashMap::new();
         for (schedule, _) in fire {
@@ -607,7 +635,7 @@ impl Engine {
     async fn opened_and_open(
         &self,
         txn: &DatabaseTransaction,
-        fire: &[(&Firing, occurrence::Model)],
+        fire: &[(&Firing, Due)],
     ) -> Result<HashSet<(i64, Owner)>> {
         let skipping: BTreeSet<i64> = fire
             .iter()
@@ -660,7 +688,7 @@ impl Engine {
     async fn iterate(
         &self,
         txn: &DatabaseTransaction,
-        fire: &[(&Firing, occurrence::Model)],
+        fire: &[(&Firing, Due)],
         covers: &HashMap<Scope, Vec<i64>>,
         fired: &mut [Fired],
         records: &mut Vec<CycleEventRecord>,

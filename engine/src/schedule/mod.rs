@@ -44,6 +44,8 @@ pub const HORIZON_SLACK_DAYS: i64 = 28;
 /// Schedules materialised per transaction: large enough that commits do not dominate,
 /// small enough that neither the write lock nor memory is held long.
 const MATERIALIZE_BATCH: u64 = 2000;
+/// Times of a plan one statement stores (four values each).
+const PLAN_TIMES_CHUNK: usize = 500;
 /// Due occurrences fired per transaction.
 const FIRE_BATCH: u64 = 1000;
 /// Rows per INSERT statement (well within the bind limits of both stores).
@@ -362,6 +364,46 @@ fn far_future() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(9999, 12, 31).and_then(|d| d.and_hms_opt(23, 59, 59)).unwrap_or_default()
 }
 
+/// Stores the times of `plan` for each of the schedules `ids`: the store pairs them, in
+/// the order of schedule and time, so that a statement carries a few hundred times and
+/// up to a thousand ids instead of a row per occurrence. Times already stored for a
+/// schedule are left as they are.
+async fn store_plan(txn: &DatabaseTransaction, plan: &Plan, ids: &[i64]) -> Result<()> {
+    use occurrence::Column as C;
+    use sea_orm::sea_query::{Alias, Order, Query, ValueTuple};
+    let (s, t) = (Alias::new("s"), Alias::new("t"));
+    for times in plan.times.chunks(PLAN_TIMES_CHUNK) {
+        for ids in ids.chunks(INSERT_CHUNK) {
+            let values = times.iter().map(|row| {
+                ValueTuple::Many(vec![
+                    row.due_at.into(),
+                    row.local_at.into(),
+                    row.status.into(),
+                    row.note.clone().into(),
+                ])
+            });
+            let pairs = Query::select()
+                .column((s.clone(), schedule::Column::Id))
+                .columns(["column1", "column2", "column3", "column4"].map(|c| (t.clone(), Alias::new(c))))
+                .from_as(schedule::Entity, s.clone())
+                .from_values(values, t.clone())
+                .and_where(Expr::col((s.clone(), schedule::Column::Id)).is_in(ids.iter().copied()))
+                .order_by((s.clone(), schedule::Column::Id), Order::Asc)
+                .order_by((t.clone(), Alias::new("column1")), Order::Asc)
+                .to_owned();
+            let insert = Query::insert()
+                .into_table(occurrence::Entity)
+                .columns([C::ScheduleId, C::DueAt, C::LocalAt, C::Status, C::Note])
+                .select_from(pairs)
+                .map_err(|err| Error::Database(sea_orm::DbErr::Custom(err.to_string())))?
+                .on_conflict(OnConflict::columns([C::ScheduleId, C::DueAt]).do_nothing().to_owned())
+                .to_owned();
+            txn.execute(&insert).await?;
+        }
+    }
+    Ok(())
+}
+
 /// One occurrence to store, before it belongs to a schedule.
 #[derive(Clone, Debug)]
 struct PlannedRow {
@@ -645,7 +687,10 @@ impl Engine {
             let scopes: BTreeSet<Scope> =
                 rows.iter().map(|(_, kind, id, ..)| Scope::new(kind, *id)).collect::<Result<_>>()?;
             let regions = self.regions_of(&txn, &scopes).await?;
-            let mut occurrences = Vec::new();
+            // The schedules of a batch that share a plan get the same times: each such
+            // group is stored with statements that pair its schedules with its times in
+            // the store, so the rows are not sent one by one.
+            let mut sharing: HashMap<PlanKey, (Plan, Vec<i64>)> = HashMap::new();
             let mut through: BTreeMap<NaiveDateTime, Vec<i64>> = BTreeMap::new();
             for (id, scope_kind, scope_id, rule, policy, materialized_until) in rows {
                 let scope = Scope::new(&scope_kind, scope_id)?;
@@ -674,28 +719,16 @@ impl Engine {
                             None => far_future(),
                         };
                         let plan = Plan { times: std::sync::Arc::new(times), stored_through };
-                        planned.insert(key, plan.clone());
+                        planned.insert(key.clone(), plan.clone());
                         plan
                     }
                 };
-                occurrences.extend(plan.times.iter().map(|t| occurrence::ActiveModel {
-                    schedule_id: Set(id),
-                    due_at: Set(t.due_at),
-                    local_at: Set(t.local_at),
-                    status: Set(t.status.to_owned()),
-                    note: Set(t.note.clone()),
-                    ..Default::default()
-                }));
                 through.entry(plan.stored_through).or_default().push(id);
+                sharing.entry(key).or_insert_with(|| (plan, Vec::new())).1.push(id);
             }
-            stored += occurrences.len();
-            let mut occurrences = occurrences.into_iter().peekable();
-            while occurrences.peek().is_some() {
-                let chunk: Vec<_> = occurrences.by_ref().take(INSERT_CHUNK).collect();
-                occurrence::Entity::insert_many(chunk)
-                    .on_conflict_do_nothing_on([occurrence::Column::ScheduleId, occurrence::Column::DueAt])
-                    .exec(&txn)
-                    .await?;
+            for (plan, ids) in sharing.values() {
+                stored += plan.times.len() * ids.len();
+                store_plan(&txn, plan, ids).await?;
             }
             let mut schedules = 0;
             for (stored_through, ids) in through {
