@@ -618,21 +618,20 @@ async fn an_idle_wake_up_is_three_statements_however_many_schedules() {
         }
     };
     assert_eq!(idle(utc(2026, 9, 1, 9, 0)).await, 3, "look for work to store, to fire, and the next due time");
-    assert_eq!(idle(utc(2026, 9, 20, 7, 0)).await, 3, "the horizon's slack lasts weeks");
+    // The horizon (6 October 2027) lies in the school year 2027-2028: every schedule is
+    // stored through its end, 31 July 2028, and for months nothing more is stored.
+    assert_eq!(idle(utc(2026, 9, 20, 7, 0)).await, 3, "stored through the school year the horizon reaches");
     clock.set(utc(2026, 10, 1, 7, 5));
     assert_eq!(engine.run_scheduler_once().await.expect("1 October").fired, 300);
     assert_eq!(idle(utc(2026, 10, 2, 7, 0)).await, 3);
-    // The schedules were stored through the moment before their next time beyond the
-    // slack (1 December 2027); once that comes within the horizon they are stored again,
-    // through the slack (1 December 2027 and 1 January 2028), and the loop is idle until
-    // 1 February 2028 comes within reach.
-    clock.set(utc(2026, 11, 1, 8, 5));
-    assert_eq!(engine.materialize().await.expect("materialize"), 600, "stored beyond the old horizon");
-    assert_eq!(engine.fire_due().await.expect("1 November").fired, 300);
-    assert_eq!(idle(utc(2026, 11, 1, 9, 0)).await, 3);
-    clock.set(utc(2026, 12, 1, 8, 5));
-    assert_eq!(engine.fire_due().await.expect("1 December").fired, 300);
-    assert_eq!(idle(utc(2026, 12, 28, 7, 0)).await, 3, "1 February 2028 is not yet within the horizon");
-    clock.set(utc(2026, 12, 29, 7, 0));
-    assert_eq!(engine.materialize().await.expect("materialize"), 300, "1 February 2028");
+    clock.set(utc(2027, 6, 27, 7, 0));
+    assert_eq!(engine.materialize().await.expect("materialize"), 0, "the horizon is still in 2027-2028");
+    assert_eq!(engine.fire_due().await.expect("1 June").fired, 300, "the latest of those missed fires");
+    assert_eq!(idle(utc(2027, 6, 27, 8, 0)).await, 3);
+    // Once the horizon reaches 2028-2029, every schedule is stored through its end at once:
+    // 1 August 2028 to 1 July 2029.
+    clock.set(utc(2027, 6, 29, 7, 0));
+    assert_eq!(engine.materialize().await.expect("materialize"), 300 * 12, "the next school year in one sweep");
+    assert_eq!(idle(utc(2027, 6, 29, 8, 0)).await, 3);
+    assert_eq!(idle(utc(2027, 6, 30, 23, 0)).await, 3, "and then nothing for a year");
 }

@@ -13,7 +13,7 @@ pub mod template;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Engine;
 use crate::access::Change;
-use crate::domain::{OnderdeelKind, Role, TeamKind, VacationRegion};
+use crate::domain::{OnderdeelKind, Role, SchoolYear, TeamKind, VacationRegion};
 use crate::entity::{
     groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, reminder, schedule, school_holiday, team,
 };
@@ -34,13 +34,12 @@ use rule::{Rule, instant, local};
 
 /// Who the calendar acts as in cycle events.
 const ACTOR: &str = "scheduler";
-/// How far ahead occurrences are stored.
+/// How far ahead occurrences are stored at least. They are stored through the end of the
+/// school year this reaches, so that the calendar is extended once a school year, for
+/// every schedule in one sweep in the order of the schedules (rows that lie together are
+/// written together), and every other wake-up of the scheduler stores nothing and costs
+/// one indexed statement.
 pub const HORIZON_DAYS: i64 = 400;
-/// How far beyond the horizon a schedule is stored when it is stored at all: a schedule
-/// is looked at again only once its stored occurrences end less than [`HORIZON_DAYS`]
-/// ahead, so that most wake-ups of the scheduler store nothing and cost one indexed
-/// statement instead of a pass over every schedule.
-pub const HORIZON_SLACK_DAYS: i64 = 28;
 /// Schedules materialised per transaction: large enough that commits do not dominate,
 /// small enough that neither the write lock nor memory is held long.
 const MATERIALIZE_BATCH: u64 = 2000;
@@ -358,6 +357,12 @@ struct Plan {
     stored_through: NaiveDateTime,
 }
 
+/// The last moment of the school year `at` falls in: 31 July, 23:59:59.
+fn school_year_end(at: NaiveDateTime) -> NaiveDateTime {
+    let last_second = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
+    SchoolYear::containing(at.date()).last_day().and_time(last_second)
+}
+
 /// Stored through for a schedule that fires never again: the end of the year 9999, a
 /// moment both stores can hold.
 fn far_future() -> NaiveDateTime {
@@ -633,10 +638,10 @@ impl Engine {
     }
 
     /// Stores the occurrences of every active schedule whose stored occurrences end within
-    /// the horizon, up to the horizon and its slack. A schedule is then stored through the
-    /// moment before its next time beyond that (there is nothing to store in between), so
-    /// it is looked at again only once that time comes within the horizon: a yearly
-    /// schedule once a year. Schedules are taken in batches of [`MATERIALIZE_BATCH`], each
+    /// the horizon, through the end of the school year the horizon reaches. A schedule
+    /// whose next time lies in a later school year (every two years, say) is stored
+    /// through the end of the school year before it, since there is nothing to store in
+    /// between. Schedules are taken in batches of [`MATERIALIZE_BATCH`], each
     /// in one transaction; on PostgreSQL a batch claims its schedules with row locks and
     /// skips those another process is storing, so two processes never store the same
     /// schedule at once.
@@ -644,7 +649,7 @@ impl Engine {
     pub async fn materialize(&self) -> Result<usize> {
         let now = self.clock().now();
         let needed = local(now + Duration::days(HORIZON_DAYS));
-        let until = local(now + Duration::days(HORIZON_DAYS + HORIZON_SLACK_DAYS));
+        let until = school_year_end(needed);
         let behind = || {
             schedule::Entity::find()
                 .filter(schedule::Column::Paused.eq(false))
@@ -715,7 +720,11 @@ impl Engine {
                                 })
                                 .collect();
                         let stored_through = match rule.next_after(until) {
-                            Some(next) => Ord::max(until, next - Duration::seconds(1)),
+                            Some(next) => {
+                                // The last day of the school year before the one of `next`.
+                                let before = SchoolYear::containing(next.date()).first_day() - Duration::days(1);
+                                Ord::max(until, school_year_end(before.and_time(NaiveTime::MIN)))
+                            }
                             None => far_future(),
                         };
                         let plan = Plan { times: std::sync::Arc::new(times), stored_through };
@@ -1034,7 +1043,7 @@ pub fn parse_holidays(json: &str) -> Result<Vec<ParsedHoliday>> {
     };
     let mut out = Vec::new();
     for content in document.content {
-        let school_year: crate::domain::SchoolYear =
+        let school_year: SchoolYear =
             content.schoolyear.trim().parse().map_err(|e| Error::Validation(format!("school-holiday JSON: {e}")))?;
         for vacation in content.vacations {
             for region in vacation.regions {
