@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{CaseStatement, Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, LockBehavior, LockType, Query, TableRef, ValueTuple};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Set,
@@ -23,10 +23,6 @@ use crate::entity::{
     schedule, team,
 };
 use crate::error::{Error, Result};
-
-/// Occurrences whose results one UPDATE writes. Each is a branch of a CASE that is tried
-/// in turn, so the statement's cost grows with the square of this.
-const RESULT_CHUNK: usize = 100;
 
 /// What firing needs of a schedule.
 #[derive(Clone, Debug)]
@@ -493,18 +489,22 @@ impl Engine {
         }
         tracing::info!(count = fire.len(), "firing occurrences");
         let (results, records) = self.carry_out(txn, &fire).await?;
-        for chunk in fire.iter().zip(&results).collect::<Vec<_>>().chunks(RESULT_CHUNK) {
-            let mut result = CaseStatement::new();
-            for ((_, o), fired) in chunk {
-                result = result.case(occurrence::Column::Id.eq(o.id), Expr::value(to_json(fired)?));
-            }
-            occurrence::Entity::update_many()
-                .col_expr(occurrence::Column::Status, Expr::value("fired"))
-                .col_expr(occurrence::Column::FiredAt, Expr::value(now))
-                .col_expr(occurrence::Column::Result, result.into())
-                .filter(occurrence::Column::Id.is_in(chunk.iter().map(|((_, o), _)| o.id)))
-                .exec(txn)
-                .await?;
+        // Each occurrence's result joined in from a list of (id, result) rows.
+        let (list, id, result) = (Alias::new("results"), Alias::new("column1"), Alias::new("column2"));
+        for chunk in fire.iter().zip(&results).collect::<Vec<_>>().chunks(INSERT_CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|((_, o), fired)| Ok(ValueTuple::Two(o.id.into(), to_json(fired)?.into())))
+                .collect::<Result<Vec<_>>>()?;
+            let update = Query::update()
+                .table(occurrence::Entity)
+                .value(occurrence::Column::Status, "fired")
+                .value(occurrence::Column::FiredAt, now)
+                .value(occurrence::Column::Result, Expr::col((list.clone(), result.clone())))
+                .from(TableRef::ValuesList(rows, list.clone().into_iden()))
+                .and_where(Expr::col((occurrence::Entity, occurrence::Column::Id)).equals((list.clone(), id.clone())))
+                .to_owned();
+            txn.execute(&update).await?;
         }
         for ((schedule, o), fired) in fire.iter().zip(&results) {
             tracing::debug!(
