@@ -45,8 +45,11 @@ pub const HORIZON_DAYS: i64 = 400;
 const MATERIALIZE_BATCH: u64 = 2000;
 /// Times of a plan one statement stores (four values each).
 const PLAN_TIMES_CHUNK: usize = 500;
-/// Due occurrences fired per transaction.
-const FIRE_BATCH: u64 = 1000;
+/// Due occurrences fired per transaction. A commit writes every page the batch touched,
+/// and the pages at the end of tables and indexes are touched by every batch: at national
+/// scale 4,000 fired a school year in about 80% of the time 1,000 took, holding the write
+/// lock for a few tenths of a second.
+const FIRE_BATCH: u64 = 4000;
 /// Rows per INSERT statement (well within the bind limits of both stores).
 const INSERT_CHUNK: usize = 1000;
 /// An occurrence this late still counts as on time.
