@@ -356,7 +356,8 @@ struct PlanKey {
 #[derive(Clone, Debug)]
 struct Plan {
     times: std::sync::Arc<Vec<PlannedRow>>,
-    /// How far the schedule is then stored: up to the moment before its next time.
+    /// How far the schedule is then stored: through the end of the school year the
+    /// horizon reaches, or of the school year before its next time if that is later.
     stored_through: NaiveDateTime,
 }
 
