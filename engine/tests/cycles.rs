@@ -135,6 +135,38 @@ const PLAN: fn() -> Values = || {
     }))
 };
 
+/// A started cycle comes back as it is stored, on either store: PostgreSQL keeps
+/// timestamps to the microsecond, so the clock's nanoseconds do not reach the row.
+#[tokio::test]
+async fn a_started_cycle_is_returned_as_stored() {
+    let f = fixture().await;
+    f.clock.set(
+        Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("time") + chrono::Duration::nanoseconds(123_456_789),
+    );
+    let started = f
+        .engine
+        .start_cycle(
+            "test",
+            StartCycle {
+                workflow: "pdca".into(),
+                title: "Experiment".into(),
+                owner: Owner::Team(f.team),
+                doelen: vec![f.doel],
+                due_dates: BTreeMap::new(),
+                occurrence_id: None,
+            },
+        )
+        .await
+        .expect("start");
+    let stored = f.engine.cycle(started.id).await.expect("q").expect("cycle");
+    assert_eq!(started, stored);
+    assert_eq!(stored.created_at.timestamp_subsec_nanos(), 123_456_000);
+    let events = f.events(started.id).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].at, stored.created_at);
+    f.assert_replays(started.id).await;
+}
+
 #[tokio::test]
 async fn pdca_runs_two_iterations_and_closes_with_borgen() {
     let f = fixture().await;

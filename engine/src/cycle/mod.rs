@@ -10,11 +10,11 @@ pub mod machine;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    Iterable, PaginatorTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::Engine;
@@ -71,6 +71,15 @@ impl CycleEventRecord {
             workflow_key: row.workflow_key.clone(),
         }
     }
+}
+
+/// `model` to insert as a new row: every column but the id, which the store assigns.
+fn new_row<M: IntoActiveModel<A>, A: ActiveModelTrait>(model: M) -> A {
+    let mut row = model.into_active_model().reset_all();
+    for key in <A::Entity as EntityTrait>::PrimaryKey::iter() {
+        row.not_set(key.into_column());
+    }
+    row
 }
 
 /// Cycles started per INSERT statement: their columns stay well within the bind limits
@@ -409,7 +418,9 @@ impl Engine {
         let all_doelen: Vec<i64> = checked.iter().flat_map(|(_, _, _, doelen)| doelen.iter().copied()).collect();
         // Doelen of the koersplannen of kindcentra the caller sees.
         let found = crate::access::kindcentra_of_doelen(txn, &all_doelen).await?;
-        let now = self.clock().now();
+        // What PostgreSQL keeps of a timestamp: the rows below are what is stored, without
+        // reading them back.
+        let now = self.clock().now().trunc_subsecs(6);
         let mut rows = Vec::with_capacity(checked.len());
         for (input, workflow, title, doelen) in &checked {
             let ids = OwnerIds::of(input.owner);
@@ -426,29 +437,32 @@ impl Engine {
             }
             let phase = &workflow.def.initial().key;
             let state = CycleState::started(phase);
-            rows.push(cycle::ActiveModel {
-                workflow_version_id: Set(workflow.id),
-                workflow_key: Set(workflow.def.key.clone()),
-                title: Set(title.clone()),
-                team_id: Set(ids.team),
-                professional_id: Set(ids.professional),
-                groep_id: Set(ids.groep),
-                kindcentrum_id: Set(ids.kindcentrum),
-                occurrence_id: Set(input.occurrence_id),
-                status: Set(state.status.as_str().to_owned()),
-                phase: Set(state.phase.clone()),
-                iteration: Set(state.iteration),
-                outcome: Set(None),
-                fields: Set(serde_json::to_string(&state.fields).map_err(Error::stored_json)?),
-                due_dates: Set(serde_json::to_string(&input.due_dates).map_err(Error::stored_json)?),
-                current_due: Set(input.due_dates.get(phase).copied()),
-                version: Set(state.version),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
+            rows.push(cycle::Model {
+                id: 0,
+                workflow_version_id: workflow.id,
+                workflow_key: workflow.def.key.clone(),
+                title: title.clone(),
+                team_id: ids.team,
+                professional_id: ids.professional,
+                groep_id: ids.groep,
+                kindcentrum_id: ids.kindcentrum,
+                occurrence_id: input.occurrence_id,
+                status: state.status.as_str().to_owned(),
+                phase: state.phase.clone(),
+                iteration: state.iteration,
+                outcome: None,
+                fields: serde_json::to_string(&state.fields).map_err(Error::stored_json)?,
+                due_dates: serde_json::to_string(&input.due_dates).map_err(Error::stored_json)?,
+                current_due: input.due_dates.get(phase).copied(),
+                version: state.version,
+                created_at: now,
+                updated_at: now,
             });
         }
-        let rows = inserted_in_order(cycle::Entity::insert_many(rows).exec_with_returning(txn).await?, |r| r.id);
+        let ids = cycle::Entity::insert_many(rows.iter().cloned().map(new_row)).exec_with_returning_keys(txn).await?;
+        for (row, id) in rows.iter_mut().zip(inserted_in_order(ids, |id| *id)) {
+            row.id = id;
+        }
         let links: Vec<cycle_doel::ActiveModel> = rows
             .iter()
             .zip(&checked)
@@ -475,10 +489,13 @@ impl Engine {
                 doelen: doelen.clone(),
                 due_dates: input.due_dates.clone(),
             };
-            events.push(self.event_row(actor, row, &state, &event)?);
+            events.push(self.event_row(actor, row, &state, &event, now)?);
         }
-        let events =
-            inserted_in_order(cycle_event::Entity::insert_many(events).exec_with_returning(txn).await?, |e| e.id);
+        let ids =
+            cycle_event::Entity::insert_many(events.iter().cloned().map(new_row)).exec_with_returning_keys(txn).await?;
+        for (event, id) in events.iter_mut().zip(inserted_in_order(ids, |id| *id)) {
+            event.id = id;
+        }
         Ok(rows.into_iter().zip(events).map(|(row, event)| (row.clone(), CycleEventRecord::of(event, &row))).collect())
     }
 
@@ -606,30 +623,32 @@ impl Engine {
         state: &CycleState,
         event: &Event,
     ) -> Result<CycleEventRecord> {
-        let model = self.event_row(actor, row, state, event)?.insert(txn).await?;
+        let model = new_row(self.event_row(actor, row, state, event, self.clock().now())?).insert(txn).await?;
         Ok(CycleEventRecord::of(model, row))
     }
 
     /// The row of `event`, which brought the cycle to `state`.
+    /// The row of `event`, which `actor` caused at `at`, without its id.
     fn event_row(
         &self,
         actor: &str,
         row: &cycle::Model,
         state: &CycleState,
         event: &Event,
-    ) -> Result<cycle_event::ActiveModel> {
+        at: DateTime<Utc>,
+    ) -> Result<cycle_event::Model> {
         let (from, to) = event.phases();
-        Ok(cycle_event::ActiveModel {
-            cycle_id: Set(row.id),
-            sequence: Set(state.version),
-            kind: Set(event.kind().to_owned()),
-            actor: Set(actor.to_owned()),
-            at: Set(self.clock().now()),
-            from_phase: Set(from.map(str::to_owned)),
-            to_phase: Set(to.map(str::to_owned)),
-            iteration: Set(state.iteration),
-            data: Set(serde_json::to_string(event).map_err(Error::stored_json)?),
-            ..Default::default()
+        Ok(cycle_event::Model {
+            id: 0,
+            cycle_id: row.id,
+            sequence: state.version,
+            kind: event.kind().to_owned(),
+            actor: actor.to_owned(),
+            at,
+            from_phase: from.map(str::to_owned),
+            to_phase: to.map(str::to_owned),
+            iteration: state.iteration,
+            data: serde_json::to_string(event).map_err(Error::stored_json)?,
         })
     }
 
@@ -801,18 +820,65 @@ pub(crate) struct OwnersIn {
     professionals: HashMap<i64, Vec<i64>>,
 }
 
+/// The kindcentra, among `kindcentra`, that each professional who works there works in.
+async fn professionals_of<C: ConnectionTrait>(db: &C, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut professionals: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (professional, kindcentrum) in professional_kindcentrum::Entity::find()
+        .select_only()
+        .column(professional_kindcentrum::Column::ProfessionalId)
+        .column(professional_kindcentrum::Column::KindcentrumId)
+        .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+    {
+        professionals.entry(professional).or_default().push(kindcentrum);
+    }
+    Ok(professionals)
+}
+
 impl OwnersIn {
     /// Reads the owners of `kindcentra` in four statements.
     pub(crate) async fn load<C: ConnectionTrait>(db: &C, kindcentra: &[i64]) -> Result<OwnersIn> {
-        let teams =
-            team::Entity::find().filter(team::Column::KindcentrumId.is_in(kindcentra.iter().copied())).all(db).await?;
-        let locaties = locatie::Entity::find()
-            .filter(locatie::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
+        let ids = || kindcentra.iter().copied();
+        let teams: HashMap<i64, i64> = team::Entity::find()
+            .select_only()
+            .column(team::Column::Id)
+            .column(team::Column::KindcentrumId)
+            .filter(team::Column::KindcentrumId.is_in(ids()))
+            .into_tuple()
             .all(db)
-            .await?;
-        let groepen =
-            groep::Entity::find().filter(groep::Column::LocatieId.is_in(locaties.iter().map(|l| l.id))).all(db).await?;
-        OwnersIn::with(db, kindcentra, &teams, &locaties, &groepen).await
+            .await?
+            .into_iter()
+            .collect();
+        let kindcentrum_of: HashMap<i64, i64> = locatie::Entity::find()
+            .select_only()
+            .column(locatie::Column::Id)
+            .column(locatie::Column::KindcentrumId)
+            .filter(locatie::Column::KindcentrumId.is_in(ids()))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let groepen: HashMap<i64, i64> = groep::Entity::find()
+            .select_only()
+            .column(groep::Column::Id)
+            .column(groep::Column::LocatieId)
+            .filter(groep::Column::LocatieId.is_in(kindcentrum_of.keys().copied()))
+            .into_tuple::<(i64, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|(id, locatie)| Some((id, *kindcentrum_of.get(&locatie)?)))
+            .collect();
+        Ok(OwnersIn {
+            kindcentra: kindcentra.to_vec(),
+            locaties: kindcentrum_of.into_keys().collect(),
+            teams,
+            groepen,
+            professionals: professionals_of(db, kindcentra).await?,
+        })
     }
 
     /// The owners of `kindcentra` from their teams, locaties and groepen already read; one
@@ -826,20 +892,12 @@ impl OwnersIn {
     ) -> Result<OwnersIn> {
         let kindcentrum_of: HashMap<i64, i64> = locaties.into_iter().map(|l| (l.id, l.kindcentrum_id)).collect();
         let locaties = kindcentrum_of.keys().copied().collect();
-        let mut professionals: HashMap<i64, Vec<i64>> = HashMap::new();
-        for link in professional_kindcentrum::Entity::find()
-            .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
-            .all(db)
-            .await?
-        {
-            professionals.entry(link.professional_id).or_default().push(link.kindcentrum_id);
-        }
         Ok(OwnersIn {
             kindcentra: kindcentra.to_vec(),
             locaties,
             teams: teams.into_iter().map(|t| (t.id, t.kindcentrum_id)).collect(),
             groepen: groepen.into_iter().filter_map(|g| Some((g.id, *kindcentrum_of.get(&g.locatie_id)?))).collect(),
-            professionals,
+            professionals: professionals_of(db, kindcentra).await?,
         })
     }
 

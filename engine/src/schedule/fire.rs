@@ -28,7 +28,6 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug)]
 struct Firing {
     id: i64,
-    key: String,
     scope: Scope,
     action: Action,
     policy: Policy,
@@ -107,11 +106,19 @@ pub(super) struct Roster {
 struct Place {
     name: String,
     /// By id, with the kind of their onderdeel.
-    groepen: Vec<(groep::Model, Option<OnderdeelKind>)>,
+    groepen: Vec<(Groep, OnderdeelKind)>,
     /// By id.
     teams: Vec<team::Model>,
     /// (professional, role) of those who work here, by professional.
     roles: Vec<(i64, Role)>,
+}
+
+/// A groep of a [`Place`].
+#[derive(Debug)]
+struct Groep {
+    id: i64,
+    locatie_id: i64,
+    name: String,
 }
 
 /// What the actions of a batch need to know of their kindcentra.
@@ -165,35 +172,31 @@ impl Roster {
             })
             .collect();
         if needs.groepen {
-            let locaties: HashMap<i64, i64> = locatie::Entity::find()
+            // From the locaties of the kindcentra to their groepen: CROSS JOIN keeps SQLite
+            // from scanning every groep in the country instead (on PostgreSQL it is an
+            // ordinary join).
+            let mut groepen = locatie::Entity::find()
                 .select_only()
-                .column(locatie::Column::Id)
+                .column(groep::Column::Id)
+                .column(groep::Column::LocatieId)
+                .column(groep::Column::Name)
                 .column(locatie::Column::KindcentrumId)
-                .filter(locatie::Column::KindcentrumId.is_in(ids()))
-                .into_tuple()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
-            let groepen = groep::Entity::find()
-                .filter(groep::Column::LocatieId.is_in(locaties.keys().copied()))
-                .order_by_asc(groep::Column::Id)
-                .all(db)
-                .await?;
-            let kinds: HashMap<i64, OnderdeelKind> = onderdeel::Entity::find()
-                .select_only()
-                .column(onderdeel::Column::Id)
                 .column(onderdeel::Column::Kind)
-                .filter(onderdeel::Column::Id.is_in(groepen.iter().map(|g| g.onderdeel_id).collect::<BTreeSet<_>>()))
-                .into_tuple()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
-            for g in groepen {
-                if let Some(place) = locaties.get(&g.locatie_id).and_then(|kc| places.get_mut(kc)) {
-                    let kind = kinds.get(&g.onderdeel_id).copied();
-                    place.groepen.push((g, kind));
+                .filter(locatie::Column::KindcentrumId.is_in(ids()))
+                .filter(
+                    Expr::col((groep::Entity, groep::Column::LocatieId)).equals((locatie::Entity, locatie::Column::Id)),
+                )
+                .order_by_asc(groep::Column::Id);
+            QueryTrait::query(&mut groepen).cross_join(groep::Entity).inner_join(
+                onderdeel::Entity,
+                Expr::col((onderdeel::Entity, onderdeel::Column::Id))
+                    .equals((groep::Entity, groep::Column::OnderdeelId)),
+            );
+            for (id, locatie_id, name, kc, kind) in
+                groepen.into_tuple::<(i64, i64, String, i64, OnderdeelKind)>().all(db).await?
+            {
+                if let Some(place) = places.get_mut(&kc) {
+                    place.groepen.push((Groep { id, locatie_id, name }, kind));
                 }
             }
         }
@@ -210,41 +213,24 @@ impl Roster {
             }
         }
         if !needs.roles.is_empty() {
-            // Those with one of the roles among all who work in the kindcentra; then
-            // where each of them works.
-            let working = professional_kindcentrum::Entity::find()
+            // Those who work in the kindcentra, then their roles by the primary key of
+            // (professional, role): CROSS JOIN keeps SQLite from starting at every
+            // professional in the country with one of the roles.
+            let mut roles = professional_kindcentrum::Entity::find()
                 .select_only()
-                .column(professional_kindcentrum::Column::ProfessionalId)
-                .filter(professional_kindcentrum::Column::KindcentrumId.is_in(ids()))
-                .into_query();
-            let mut roles: HashMap<i64, Vec<Role>> = HashMap::new();
-            for (professional, role) in professional_role::Entity::find()
-                .select_only()
-                .column(professional_role::Column::ProfessionalId)
-                .column(professional_role::Column::Role)
-                .filter(professional_role::Column::Role.is_in(needs.roles.iter().copied()))
-                .filter(professional_role::Column::ProfessionalId.in_subquery(working))
-                .into_tuple::<(i64, Role)>()
-                .all(db)
-                .await?
-            {
-                roles.entry(professional).or_default().push(role);
-            }
-            let at: Vec<(i64, i64)> = professional_kindcentrum::Entity::find()
-                .select_only()
-                .column(professional_kindcentrum::Column::ProfessionalId)
                 .column(professional_kindcentrum::Column::KindcentrumId)
-                // Not the kindcentra as well: SQLite would look up every pair of the two
-                // lists. Those elsewhere are passed over below.
-                .filter(professional_kindcentrum::Column::ProfessionalId.is_in(roles.keys().copied()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            for (professional, kc) in at {
+                .column(professional_kindcentrum::Column::ProfessionalId)
+                .column(professional_role::Column::Role)
+                .filter(professional_kindcentrum::Column::KindcentrumId.is_in(ids()))
+                .filter(
+                    Expr::col((professional_role::Entity, professional_role::Column::ProfessionalId))
+                        .equals((professional_kindcentrum::Entity, professional_kindcentrum::Column::ProfessionalId)),
+                )
+                .filter(professional_role::Column::Role.is_in(needs.roles.iter().copied()));
+            QueryTrait::query(&mut roles).cross_join(professional_role::Entity);
+            for (kc, professional, role) in roles.into_tuple::<(i64, i64, Role)>().all(db).await? {
                 if let Some(place) = places.get_mut(&kc) {
-                    place
-                        .roles
-                        .extend(roles.get(&professional).into_iter().flatten().map(|role| (professional, *role)));
+                    place.roles.push((professional, role));
                 }
             }
             for place in places.values_mut() {
@@ -258,8 +244,7 @@ impl Roster {
     /// to.
     pub(super) fn targets(&self, scope: Scope, kindcentra: &[i64], targets: &Targets) -> Vec<Target> {
         let places = || kindcentra.iter().filter_map(|&kc| Some((kc, self.kindcentra.get(&kc)?)));
-        let groep =
-            |kc: i64, g: &groep::Model| Target { owner: Owner::Groep(g.id), name: g.name.clone(), kindcentrum: kc };
+        let groep = |kc: i64, g: &Groep| Target { owner: Owner::Groep(g.id), name: g.name.clone(), kindcentrum: kc };
         let team =
             |kc: i64, t: &team::Model| Target { owner: Owner::Team(t.id), name: t.name.clone(), kindcentrum: kc };
         let mut out: Vec<Target> = match targets {
@@ -283,7 +268,7 @@ impl Roster {
                             Scope::Locatie(id) => g.locatie_id == id,
                             _ => true,
                         })
-                        .filter(|(_, kind)| onderdelen.is_empty() || kind.is_some_and(|k| onderdelen.contains(&k)))
+                        .filter(|(_, kind)| onderdelen.is_empty() || onderdelen.contains(kind))
                         .map(move |(g, _)| groep(kc, g))
                 })
                 .collect(),
@@ -376,7 +361,11 @@ impl Engine {
             };
             last = Some((end.due_at, end.id));
             let full = batch.len() as u64 == FIRE_BATCH;
-            let (fired, missed, records) = self.fire_batch(&txn, now, batch, &mut parsed).await?;
+            // What a batch that is not full leaves pending lies before it (of schedules
+            // that are gone), except on PostgreSQL, where other replicas may hold later
+            // occurrences locked.
+            let more = full || txn.get_database_backend() == DbBackend::Postgres;
+            let (fired, missed, records) = self.fire_batch(&txn, now, batch, more, &mut parsed).await?;
             txn.commit().await?;
             report.fired += fired;
             report.missed += missed;
@@ -391,19 +380,20 @@ impl Engine {
     }
 
     /// Decides and carries out one batch of claimed due occurrences within `txn`: answers
-    /// how many fired and were missed, and the events to publish after commit.
+    /// how many fired and were missed, and the events to publish after commit. `more`:
+    /// whether due occurrences may be pending beyond the batch.
     async fn fire_batch(
         &self,
         txn: &DatabaseTransaction,
         now: DateTime<Utc>,
         batch: Vec<Due>,
+        more: bool,
         parsed: &mut Parsed,
     ) -> Result<(usize, usize, Vec<CycleEventRecord>)> {
         let schedule_ids: BTreeSet<i64> = batch.iter().map(|o| o.schedule_id).collect();
-        let rows: Vec<(i64, String, String, i64, String, String)> = schedule::Entity::find()
+        let rows: Vec<(i64, String, i64, String, String)> = schedule::Entity::find()
             .select_only()
             .column(schedule::Column::Id)
-            .column(schedule::Column::Key)
             .column(schedule::Column::ScopeKind)
             .column(schedule::Column::ScopeId)
             .column(schedule::Column::Action)
@@ -414,10 +404,10 @@ impl Engine {
             .await?;
         let schedules: HashMap<i64, Firing> = rows
             .into_iter()
-            .map(|(id, key, scope_kind, scope_id, action, policy)| {
+            .map(|(id, scope_kind, scope_id, action, policy)| {
                 let scope = Scope::new(&scope_kind, scope_id)?;
                 let (action, policy) = (parsed.action(&action)?, parsed.policy(&policy)?);
-                Ok((id, Firing { id, key, scope, action, policy }))
+                Ok((id, Firing { id, scope, action, policy }))
             })
             .collect::<Result<_>>()?;
         // The latest due occurrence of each schedule: the one `CatchUp::Latest` fires.
@@ -426,7 +416,7 @@ impl Engine {
             let at = latest.entry(o.schedule_id).or_insert(o.due_at);
             *at = Ord::max(*at, o.due_at);
         }
-        if let Some(end) = batch.last() {
+        if let Some(end) = batch.last().filter(|_| more) {
             // Later due ones of the same schedules lie beyond the batch: after its end in
             // the order of due time and id. Asked per schedule (the unique index of
             // schedule and due time), so that the rest of a large wave of due occurrences
@@ -508,7 +498,7 @@ impl Engine {
         }
         for ((schedule, o), fired) in fire.iter().zip(&results) {
             tracing::debug!(
-                schedule = %schedule.key,
+                schedule = schedule.id,
                 occurrence = o.id,
                 due_at = %o.due_at,
                 opened = fired.cycles_opened.len(),
