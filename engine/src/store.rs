@@ -8,8 +8,9 @@ use std::time::Duration;
 use koers_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, IdenStatic, Iterable,
-    PrimaryKeyToColumn, PrimaryKeyTrait, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, IdenStatic, IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 use crate::error::{Error, Result};
@@ -113,6 +114,36 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction> 
         ..TransactionOptions::default()
     };
     Ok(db.begin_with_options(options).await?)
+}
+
+/// Inserts `rows`, new rows without ids, with one statement, and answers the ids the store
+/// gave them, in the order of the rows: both stores hand out ascending ids in that order.
+/// SQLite sends nothing back: koers's tables are AUTOINCREMENT, so each row gets one more
+/// than the largest id the table ever had, and the transaction holds the write lock; the
+/// ids end at the last one inserted. PostgreSQL returns them (in no promised order).
+pub(crate) async fn insert_ids<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> Result<Vec<i64>>
+where
+    A: ActiveModelTrait,
+    <A::Entity as EntityTrait>::PrimaryKey: PrimaryKeyTrait<ValueType = i64>,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let count = rows.len();
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let insert = <A::Entity as EntityTrait>::insert_many(rows);
+    let mut ids = if txn.get_database_backend() == DbBackend::Sqlite {
+        let done = txn.execute(&insert.into_query()).await?;
+        let last = i64::try_from(done.last_insert_id()).map_err(|e| Error::Database(DbErr::Custom(e.to_string())))?;
+        if done.rows_affected() != count as u64 {
+            return Err(Error::Database(DbErr::Custom(format!("{} of {count} rows inserted", done.rows_affected()))));
+        }
+        (last + 1 - count as i64..=last).collect()
+    } else {
+        insert.exec_with_returning_keys(txn).await?
+    };
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// Moves the id sequence of a PostgreSQL table past its highest id, after rows were

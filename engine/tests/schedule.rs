@@ -588,6 +588,17 @@ async fn schedules_beyond_one_batch_are_stored_and_fired_as_one_by_one() {
     from.sort_unstable();
     from.dedup();
     assert_eq!(from.len(), SCHEDULES, "each from its own occurrence");
+    // Each result names the reminder its occurrence created, across several INSERTs.
+    let mut created: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for r in &reminders {
+        created.entry(r.occurrence_id.expect("from an occurrence")).or_default().push(r.id);
+    }
+    for o in &fired {
+        let result: serde_json::Value = serde_json::from_str(o.result.as_deref().expect("result")).expect("json");
+        let named: Vec<i64> =
+            result["reminders"].as_array().expect("reminders").iter().map(|id| id.as_i64().expect("id")).collect();
+        assert_eq!(Some(&named), created.get(&o.id), "occurrence {}", o.id);
+    }
     assert_eq!(engine.run_scheduler_once().await.expect("again"), Default::default(), "nothing fires twice");
 }
 

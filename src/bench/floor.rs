@@ -305,3 +305,177 @@ pub async fn transitions(
     futures::future::try_join_all(tasks).await?;
     Ok((clients * per_client) as f64 / started.elapsed().as_secs_f64())
 }
+
+/// The columns the school year of the scheduler writes, with their kind: `i` integer, `t`
+/// text (dates and timestamps are text in SQLite).
+const CYCLE_COLUMNS: &[(&str, char)] = &[
+    ("workflow_version_id", 'i'),
+    ("workflow_key", 't'),
+    ("title", 't'),
+    ("team_id", 'i'),
+    ("professional_id", 'i'),
+    ("groep_id", 'i'),
+    ("kindcentrum_id", 'i'),
+    ("status", 't'),
+    ("phase", 't'),
+    ("iteration", 'i'),
+    ("outcome", 't'),
+    ("fields", 't'),
+    ("due_dates", 't'),
+    ("current_due", 't'),
+    ("version", 'i'),
+    ("created_at", 't'),
+    ("updated_at", 't'),
+    ("occurrence_id", 'i'),
+];
+const EVENT_COLUMNS: &[(&str, char)] = &[
+    ("sequence", 'i'),
+    ("kind", 't'),
+    ("actor", 't'),
+    ("at", 't'),
+    ("from_phase", 't'),
+    ("to_phase", 't'),
+    ("iteration", 'i'),
+    ("data", 't'),
+];
+const REMINDER_COLUMNS: &[(&str, char)] = &[
+    ("occurrence_id", 'i'),
+    ("title", 't'),
+    ("due_date", 't'),
+    ("team_id", 'i'),
+    ("professional_id", 'i'),
+    ("groep_id", 'i'),
+    ("kindcentrum_id", 'i'),
+    ("done_at", 't'),
+    ("created_at", 't'),
+];
+const RESULT_COLUMNS: &[(&str, char)] = &[("id", 'i'), ("status", 't'), ("fired_at", 't'), ("result", 't')];
+
+/// Rows per INSERT of [`scheduler_writes`], as koers writes them.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// Writes again, in plain SQL, what the scheduler's school year wrote: its cycles with
+/// their first events, its reminders and the results of its occurrences, into the same
+/// tables with the same indexes, spread over `transactions` transactions as koers's
+/// batches are. The copies are removed afterwards, not timed. The seconds the writing
+/// took; the occurrence rows themselves are [`occurrences`].
+pub async fn scheduler_writes(db: &DatabaseConnection, transactions: usize) -> anyhow::Result<f64> {
+    let names = |columns: &[(&str, char)]| columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ");
+    let cycles = values(
+        db,
+        &format!("SELECT {}, id FROM cycle WHERE occurrence_id IS NOT NULL ORDER BY id", names(CYCLE_COLUMNS)),
+        &[CYCLE_COLUMNS, &[("id", 'i')]].concat(),
+    )
+    .await?;
+    let first_events: std::collections::HashMap<i64, Vec<SqlValue>> = values(
+        db,
+        &format!(
+            "SELECT {}, cycle_id FROM cycle_event WHERE sequence = 1 AND cycle_id IN
+                (SELECT id FROM cycle WHERE occurrence_id IS NOT NULL)",
+            names(EVENT_COLUMNS)
+        ),
+        &[EVENT_COLUMNS, &[("cycle_id", 'i')]].concat(),
+    )
+    .await?
+    .into_iter()
+    .filter_map(|mut row| match row.pop() {
+        Some(SqlValue::BigInt(Some(cycle))) => Some((cycle, row)),
+        _ => None,
+    })
+    .collect();
+    let reminders = values(
+        db,
+        &format!("SELECT {} FROM reminder WHERE occurrence_id IS NOT NULL ORDER BY id", names(REMINDER_COLUMNS)),
+        REMINDER_COLUMNS,
+    )
+    .await?;
+    let results = values(
+        db,
+        &format!("SELECT {} FROM occurrence WHERE status = 'fired' ORDER BY due_at, id", names(RESULT_COLUMNS)),
+        RESULT_COLUMNS,
+    )
+    .await?;
+    let max = |table: &'static str| async move {
+        let rows = query(db, &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"), vec![]).await?;
+        anyhow::Ok(rows.first().map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or_default())
+    };
+    let (cycles_before, reminders_before) = (max("cycle").await?, max("reminder").await?);
+
+    let part = |len: usize, n: usize| len * n / transactions..len * (n + 1) / transactions;
+    let insert = |table: &str, columns: &str, width: usize, rows: usize, returning: &str| {
+        let row = format!("({})", vec!["?"; width].join(", "));
+        format!("INSERT INTO {table} ({columns}) VALUES {}{returning}", vec![row; rows].join(", "))
+    };
+    let started = Instant::now();
+    for n in 0..transactions {
+        let txn = db.begin().await?;
+        for chunk in cycles[part(cycles.len(), n)].chunks(ROWS_PER_STATEMENT) {
+            let sql = insert("cycle", &names(CYCLE_COLUMNS), CYCLE_COLUMNS.len(), chunk.len(), " RETURNING id");
+            let flat = chunk.iter().flat_map(|row| row[..CYCLE_COLUMNS.len()].iter().cloned()).collect();
+            let mut ids: Vec<i64> =
+                query(&txn, &sql, flat).await?.iter().map(|r| r.try_get_by_index(0)).collect::<Result<_, _>>()?;
+            ids.sort_unstable();
+            let mut events = Vec::with_capacity(chunk.len() * (EVENT_COLUMNS.len() + 1));
+            for (row, id) in chunk.iter().zip(ids) {
+                let Some(SqlValue::BigInt(Some(old))) = row.last() else { continue };
+                if let Some(event) = first_events.get(old) {
+                    events.push(SqlValue::from(id));
+                    events.extend(event.iter().cloned());
+                }
+            }
+            let rows = events.len() / (EVENT_COLUMNS.len() + 1);
+            let sql = insert(
+                "cycle_event",
+                &format!("cycle_id, {}", names(EVENT_COLUMNS)),
+                EVENT_COLUMNS.len() + 1,
+                rows,
+                "",
+            );
+            if rows > 0 {
+                query(&txn, &sql, events).await?;
+            }
+        }
+        for chunk in reminders[part(reminders.len(), n)].chunks(ROWS_PER_STATEMENT) {
+            let sql = insert("reminder", &names(REMINDER_COLUMNS), REMINDER_COLUMNS.len(), chunk.len(), "");
+            query(&txn, &sql, chunk.iter().flatten().cloned().collect()).await?;
+        }
+        for chunk in results[part(results.len(), n)].chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE occurrence SET status = r.column2, fired_at = r.column3, result = r.column4
+                 FROM (VALUES {}) AS r WHERE occurrence.id = r.column1",
+                vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")
+            );
+            query(&txn, &sql, chunk.iter().flatten().cloned().collect()).await?;
+        }
+        txn.commit().await?;
+    }
+    let took = started.elapsed().as_secs_f64();
+    for (sql, before) in [
+        ("DELETE FROM cycle_event WHERE cycle_id > ?", cycles_before),
+        ("DELETE FROM cycle WHERE id > ?", cycles_before),
+        ("DELETE FROM reminder WHERE id > ?", reminders_before),
+    ] {
+        query(db, sql, vec![before.into()]).await?;
+    }
+    Ok(took)
+}
+
+/// The rows of `sql` as values of the kinds of `columns`.
+async fn values(db: &DatabaseConnection, sql: &str, columns: &[(&str, char)]) -> anyhow::Result<Vec<Vec<SqlValue>>> {
+    query(db, sql, vec![])
+        .await?
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .enumerate()
+                .map(|(n, (_, kind))| {
+                    Ok(match kind {
+                        'i' => SqlValue::from(r.try_get_by_index::<Option<i64>>(n)?),
+                        _ => SqlValue::from(r.try_get_by_index::<Option<String>>(n)?),
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}

@@ -14,6 +14,7 @@ use koers_engine::Engine;
 use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::clock::{ManualClock, end_of_day};
 use koers_engine::generate::{GenerateOptions, moment};
+use koers_engine::schedule::FIRE_BATCH;
 use koers_engine::schedule::rule::instant;
 use koers_engine::store::{self, StoreConfig};
 use koers_engine::workflow::{FieldType, TransitionKind, WorkflowDef};
@@ -159,7 +160,9 @@ async fn suite(dir: &Path, options: RunOptions) -> anyhow::Result<String> {
     drop(engine);
 
     tracing::info!("scheduler: one school year");
-    record(&mut rows, scheduler(&db, options.kindcentra).await?);
+    for row in scheduler(&db, options.kindcentra).await? {
+        record(&mut rows, row);
+    }
 
     tracing::info!("starting koers serve on the dataset and on an empty database");
     let clock_start = instant(moment().and_hms_opt(0, 0, 0).unwrap_or_default()).to_rfc3339();
@@ -319,7 +322,7 @@ fn percentile(values: &[f64], at: f64) -> f64 {
 /// moved from due time to due time: it fires the year's occurrences and stores the next
 /// school year's once the horizon reaches it. The floor inserts the year's occurrence
 /// rows in batches.
-async fn scheduler(db: &DatabaseConnection, kindcentra: usize) -> anyhow::Result<Row> {
+async fn scheduler(db: &DatabaseConnection, kindcentra: usize) -> anyhow::Result<[Row; 2]> {
     let start = instant(moment().and_hms_opt(0, 0, 0).unwrap_or_default());
     let end = instant((moment() + chrono::Months::new(12)).and_hms_opt(0, 0, 0).unwrap_or_default());
     let clock = ManualClock::new(start);
@@ -331,28 +334,46 @@ async fn scheduler(db: &DatabaseConnection, kindcentra: usize) -> anyhow::Result
     let stored = engine.materialize().await?;
     tracing::info!(stored, seconds = first.elapsed().as_secs_f64(), "the horizon stored");
     let started = Instant::now();
-    let mut fired = 0;
+    let (mut fired, mut batches) = (0, 0);
     loop {
-        fired += engine.run_scheduler_once().await?.fired;
+        let report = engine.run_scheduler_once().await?;
+        fired += report.fired;
+        batches += ((report.fired + report.missed) as u64).div_ceil(FIRE_BATCH);
         match engine.next_due().await? {
             Some(next) if next < end => clock.set(next),
             _ => break,
         }
     }
     let took = started.elapsed().as_secs_f64();
-    tracing::info!(fired, seconds = took, "school year fired");
-    let floor = floor::occurrences(db, start, end).await?;
-    Ok(Row {
-        figure: format!(
-            "scheduler: a school year of storing and firing ({fired} occurrences fired), {kindcentra} kindcentra"
-        ),
-        koers: took,
-        floor,
-        unit: "s",
-        higher_is_better: false,
-        target: "≤ 10 s".into(),
-        met: took <= 10.0,
-    })
+    tracing::info!(fired, batches, seconds = took, "school year fired");
+    let occurrences = floor::occurrences(db, start, end).await?;
+    let writes = floor::scheduler_writes(db, batches.max(1) as usize).await?;
+    tracing::info!(occurrences, writes, "scheduler floors");
+    let figure = |what: &str| {
+        format!(
+            "scheduler: a school year of storing and firing ({fired} occurrences fired), {kindcentra} kindcentra; floor: {what}"
+        )
+    };
+    Ok([
+        Row {
+            figure: figure("its occurrence rows"),
+            koers: took,
+            floor: occurrences,
+            unit: "s",
+            higher_is_better: false,
+            target: "≤ 10 s".into(),
+            met: took <= 10.0,
+        },
+        Row {
+            figure: figure("its occurrence rows and all it wrote in firing"),
+            koers: took,
+            floor: occurrences + writes,
+            unit: "s",
+            higher_is_better: false,
+            target: "-".into(),
+            met: true,
+        },
+    ])
 }
 
 /// An open PDCA cycle as a client sees it.

@@ -165,13 +165,6 @@ async fn existing_owners<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The rows a multi-row INSERT returned, in the order of its VALUES: both stores hand out
-/// ascending ids in that order, but neither promises the order of RETURNING.
-pub(crate) fn inserted_in_order<T>(mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
-    rows.sort_unstable_by_key(|r| id(r));
-    rows
-}
-
 /// What `start_cycle` needs.
 #[derive(Clone, Debug)]
 pub struct StartCycle {
@@ -459,8 +452,8 @@ impl Engine {
                 updated_at: now,
             });
         }
-        let ids = cycle::Entity::insert_many(rows.iter().cloned().map(new_row)).exec_with_returning_keys(txn).await?;
-        for (row, id) in rows.iter_mut().zip(inserted_in_order(ids, |id| *id)) {
+        let ids = crate::store::insert_ids(txn, rows.iter().cloned().map(new_row).collect()).await?;
+        for (row, id) in rows.iter_mut().zip(ids) {
             row.id = id;
         }
         let links: Vec<cycle_doel::ActiveModel> = rows
@@ -491,9 +484,8 @@ impl Engine {
             };
             events.push(self.event_row(actor, row, &state, &event, now)?);
         }
-        let ids =
-            cycle_event::Entity::insert_many(events.iter().cloned().map(new_row)).exec_with_returning_keys(txn).await?;
-        for (event, id) in events.iter_mut().zip(inserted_in_order(ids, |id| *id)) {
+        let ids = crate::store::insert_ids(txn, events.iter().cloned().map(new_row).collect()).await?;
+        for (event, id) in events.iter_mut().zip(ids) {
             event.id = id;
         }
         Ok(rows.into_iter().zip(events).map(|(row, event)| (row.clone(), CycleEventRecord::of(event, &row))).collect())

@@ -16,7 +16,7 @@ use super::{ACTOR, Action, Assignee, CatchUp, FIRE_BATCH, Fired, GRACE_MINUTES, 
 use super::{Policy, Scope, Targets, to_json};
 use crate::Engine;
 use crate::cycle::machine::{Command, Status};
-use crate::cycle::{CycleEventRecord, Owner, OwnersIn, StartCycle, inserted_in_order};
+use crate::cycle::{CycleEventRecord, Owner, OwnersIn, StartCycle};
 use crate::domain::{OnderdeelKind, Role};
 use crate::entity::{
     cycle, groep, kindcentrum, locatie, occurrence, onderdeel, professional_kindcentrum, professional_role, reminder,
@@ -611,8 +611,7 @@ impl Engine {
         let mut reminded_by = reminded_by.into_iter();
         while reminders.peek().is_some() {
             let chunk: Vec<_> = reminders.by_ref().take(INSERT_CHUNK).collect();
-            let inserted = reminder::Entity::insert_many(chunk).exec_with_returning_keys(txn).await?;
-            for (id, n) in inserted_in_order(inserted, |id| *id).into_iter().zip(reminded_by.by_ref()) {
+            for (id, n) in crate::store::insert_ids(txn, chunk).await?.into_iter().zip(reminded_by.by_ref()) {
                 fired[n].reminders.push(id);
             }
         }

@@ -49,7 +49,7 @@ const PLAN_TIMES_CHUNK: usize = 500;
 /// and the pages at the end of tables and indexes are touched by every batch: at national
 /// scale 4,000 fired a school year in about 80% of the time 1,000 took, holding the write
 /// lock for a few tenths of a second.
-const FIRE_BATCH: u64 = 4000;
+pub const FIRE_BATCH: u64 = 4000;
 /// Rows per INSERT statement (well within the bind limits of both stores).
 const INSERT_CHUNK: usize = 1000;
 /// An occurrence this late still counts as on time.
