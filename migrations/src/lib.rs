@@ -13,6 +13,7 @@ mod m20261123_000005_tokens;
 mod m20261123_000006_retention;
 mod m20261201_000001_schedule_horizon;
 mod m20261201_000002_progress_indexes;
+mod m20261201_000003_criterium_mark_cycle;
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_retention::Migration),
             Box::new(m20261201_000001_schedule_horizon::Migration),
             Box::new(m20261201_000002_progress_indexes::Migration),
+            Box::new(m20261201_000003_criterium_mark_cycle::Migration),
         ]
     }
 }
