@@ -102,9 +102,9 @@ impl Engine {
         let owners = OwnersIn::with(
             self.db(),
             &ids,
-            teams.values().flatten(),
-            locaties.values().flatten(),
-            groepen.values().flatten(),
+            teams.values().flatten().map(|t| (t.id, t.kindcentrum_id)),
+            locaties.values().flatten().map(|l| (l.id, l.kindcentrum_id)),
+            groepen.values().flatten().map(|g| (g.id, g.locatie_id)),
         )
         .await?;
         let mut overdue = self.overdue_cycles_of(&owners, peildatum).await?;

@@ -432,7 +432,14 @@ async fn collect(db: &DatabaseTransaction, id: i64) -> Result<Tables> {
     .await?;
 
     // The cycles, with the owners the scheduler and the board view go by.
-    let owners = OwnersIn::with(db, &[id], &teams, &locaties, &groepen).await?;
+    let owners = OwnersIn::with(
+        db,
+        &[id],
+        teams.iter().map(|t| (t.id, t.kindcentrum_id)),
+        locaties.iter().map(|l| (l.id, l.kindcentrum_id)),
+        groepen.iter().map(|g| (g.id, g.locatie_id)),
+    )
+    .await?;
     let mut cycles = rows::<cycle::Entity>(db, owners.condition()).await?;
     let cycle_ids = ids(&cycles, |c| c.id);
     let cycle_doelen = rows::<cycle_doel::Entity>(

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::{Status, Values};
 use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, state_of};
-use koers_engine::entity::{cycle_event, doel, professional, team};
+use koers_engine::entity::{cycle, cycle_event, doel, professional, team};
 use koers_engine::import::import_str;
 use koers_engine::read::Page;
 use koers_engine::workflow::{WorkflowDef, load};
@@ -99,6 +99,11 @@ fn values(v: serde_json::Value) -> Values {
 
 impl Fixture {
     async fn start(&self, workflow: &str) -> i64 {
+        self.started(workflow).await.id
+    }
+
+    /// A cycle of the kenniskring for the doel, as `start_cycle` answers it.
+    async fn started(&self, workflow: &str) -> cycle::Model {
         self.engine
             .start_cycle(
                 "test",
@@ -113,7 +118,6 @@ impl Fixture {
             )
             .await
             .expect("start")
-            .id
     }
 
     async fn events(&self, cycle: i64) -> Vec<cycle_event::Model> {
@@ -143,21 +147,7 @@ async fn a_started_cycle_is_returned_as_stored() {
     f.clock.set(
         Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("time") + chrono::Duration::nanoseconds(123_456_789),
     );
-    let started = f
-        .engine
-        .start_cycle(
-            "test",
-            StartCycle {
-                workflow: "pdca".into(),
-                title: "Experiment".into(),
-                owner: Owner::Team(f.team),
-                doelen: vec![f.doel],
-                due_dates: BTreeMap::new(),
-                occurrence_id: None,
-            },
-        )
-        .await
-        .expect("start");
+    let started = f.started("pdca").await;
     let stored = f.engine.cycle(started.id).await.expect("q").expect("cycle");
     assert_eq!(started, stored);
     assert_eq!(stored.created_at.timestamp_subsec_nanos(), 123_456_000);
@@ -373,6 +363,6 @@ async fn starting_checks_its_input() {
     assert!(matches!(err, Error::NotFound { what: "team", .. }), "{err}");
     let err = f.engine.start_cycle("t", start("pdca", Owner::Team(f.team), vec![999])).await.expect_err("doel");
     assert!(matches!(err, Error::NotFound { what: "doel", .. }), "{err}");
-    assert_eq!(koers_engine::entity::cycle::Entity::find().count(f.engine.db()).await.expect("count"), 0);
+    assert_eq!(cycle::Entity::find().count(f.engine.db()).await.expect("count"), 0);
     assert_eq!(cycle_event::Entity::find().count(f.engine.db()).await.expect("count"), 0);
 }

@@ -619,8 +619,8 @@ impl Engine {
         Ok(CycleEventRecord::of(model, row))
     }
 
-    /// The row of `event`, which brought the cycle to `state`.
-    /// The row of `event`, which `actor` caused at `at`, without its id.
+    /// The row of `event`, which `actor` caused at `at` and which brought the cycle to
+    /// `state`; without its id.
     fn event_row(
         &self,
         actor: &str,
@@ -812,84 +812,68 @@ pub(crate) struct OwnersIn {
     professionals: HashMap<i64, Vec<i64>>,
 }
 
-/// The kindcentra, among `kindcentra`, that each professional who works there works in.
-async fn professionals_of<C: ConnectionTrait>(db: &C, kindcentra: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
-    let mut professionals: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (professional, kindcentrum) in professional_kindcentrum::Entity::find()
-        .select_only()
-        .column(professional_kindcentrum::Column::ProfessionalId)
-        .column(professional_kindcentrum::Column::KindcentrumId)
-        .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
-        .into_tuple::<(i64, i64)>()
-        .all(db)
-        .await?
-    {
-        professionals.entry(professional).or_default().push(kindcentrum);
-    }
-    Ok(professionals)
-}
-
 impl OwnersIn {
     /// Reads the owners of `kindcentra` in four statements.
     pub(crate) async fn load<C: ConnectionTrait>(db: &C, kindcentra: &[i64]) -> Result<OwnersIn> {
         let ids = || kindcentra.iter().copied();
-        let teams: HashMap<i64, i64> = team::Entity::find()
+        let teams: Vec<(i64, i64)> = team::Entity::find()
             .select_only()
             .column(team::Column::Id)
             .column(team::Column::KindcentrumId)
             .filter(team::Column::KindcentrumId.is_in(ids()))
             .into_tuple()
             .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        let kindcentrum_of: HashMap<i64, i64> = locatie::Entity::find()
+            .await?;
+        let locaties: Vec<(i64, i64)> = locatie::Entity::find()
             .select_only()
             .column(locatie::Column::Id)
             .column(locatie::Column::KindcentrumId)
             .filter(locatie::Column::KindcentrumId.is_in(ids()))
             .into_tuple()
             .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        let groepen: HashMap<i64, i64> = groep::Entity::find()
+            .await?;
+        let groepen: Vec<(i64, i64)> = groep::Entity::find()
             .select_only()
             .column(groep::Column::Id)
             .column(groep::Column::LocatieId)
-            .filter(groep::Column::LocatieId.is_in(kindcentrum_of.keys().copied()))
+            .filter(groep::Column::LocatieId.is_in(locaties.iter().map(|(id, _)| *id)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        OwnersIn::with(db, kindcentra, teams, locaties, groepen).await
+    }
+
+    /// The owners of `kindcentra` from their teams and locaties, as (id, kindcentrum), and
+    /// groepen, as (id, locatie), already read; one statement for the professionals.
+    pub(crate) async fn with<C: ConnectionTrait>(
+        db: &C,
+        kindcentra: &[i64],
+        teams: impl IntoIterator<Item = (i64, i64)>,
+        locaties: impl IntoIterator<Item = (i64, i64)>,
+        groepen: impl IntoIterator<Item = (i64, i64)>,
+    ) -> Result<OwnersIn> {
+        let kindcentrum_of: HashMap<i64, i64> = locaties.into_iter().collect();
+        let mut professionals: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (professional, kindcentrum) in professional_kindcentrum::Entity::find()
+            .select_only()
+            .column(professional_kindcentrum::Column::ProfessionalId)
+            .column(professional_kindcentrum::Column::KindcentrumId)
+            .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
             .into_tuple::<(i64, i64)>()
             .all(db)
             .await?
-            .into_iter()
-            .filter_map(|(id, locatie)| Some((id, *kindcentrum_of.get(&locatie)?)))
-            .collect();
+        {
+            professionals.entry(professional).or_default().push(kindcentrum);
+        }
         Ok(OwnersIn {
             kindcentra: kindcentra.to_vec(),
-            locaties: kindcentrum_of.into_keys().collect(),
-            teams,
-            groepen,
-            professionals: professionals_of(db, kindcentra).await?,
-        })
-    }
-
-    /// The owners of `kindcentra` from their teams, locaties and groepen already read; one
-    /// statement for the professionals.
-    pub(crate) async fn with<'a, C: ConnectionTrait>(
-        db: &C,
-        kindcentra: &[i64],
-        teams: impl IntoIterator<Item = &'a team::Model>,
-        locaties: impl IntoIterator<Item = &'a locatie::Model>,
-        groepen: impl IntoIterator<Item = &'a groep::Model>,
-    ) -> Result<OwnersIn> {
-        let kindcentrum_of: HashMap<i64, i64> = locaties.into_iter().map(|l| (l.id, l.kindcentrum_id)).collect();
-        let locaties = kindcentrum_of.keys().copied().collect();
-        Ok(OwnersIn {
-            kindcentra: kindcentra.to_vec(),
-            locaties,
-            teams: teams.into_iter().map(|t| (t.id, t.kindcentrum_id)).collect(),
-            groepen: groepen.into_iter().filter_map(|g| Some((g.id, *kindcentrum_of.get(&g.locatie_id)?))).collect(),
-            professionals: professionals_of(db, kindcentra).await?,
+            locaties: kindcentrum_of.keys().copied().collect(),
+            teams: teams.into_iter().collect(),
+            groepen: groepen
+                .into_iter()
+                .filter_map(|(id, locatie)| Some((id, *kindcentrum_of.get(&locatie)?)))
+                .collect(),
+            professionals,
         })
     }
 
