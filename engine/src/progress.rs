@@ -247,21 +247,31 @@ fn subject_of(o: &signal_override::Model) -> SignalSubject {
     }
 }
 
-/// The id of the latest measurement up to the peildatum (latest period end, then latest
-/// written) of the indicator in `indicator`: picked in SQL by the index on (indicator,
-/// period end, id). The one rule for the board and the roll-up.
-pub(crate) fn latest_measurement(peildatum: NaiveDate, indicator: impl IntoColumnRef) -> SelectStatement {
+/// `column` (the id, or the value) of the latest measurement up to the peildatum (latest
+/// period end, then latest written) of the indicator in `indicator`: picked in SQL by the
+/// index on (indicator, period end, id, value), which also answers the value. The one rule
+/// for the board and the roll-up.
+pub(crate) fn latest_measurement(
+    peildatum: NaiveDate,
+    column: measurement::Column,
+    indicator: impl IntoColumnRef,
+) -> SelectStatement {
     use measurement::Column as C;
     let within = Condition::all().add(Expr::col((Alias::new(LATER), C::PeriodEnd)).lte(peildatum));
-    latest_of(measurement::Entity, C::Id, C::IndicatorId, &[C::PeriodEnd, C::Id], within, indicator)
+    latest_of(measurement::Entity, column, C::IndicatorId, &[C::PeriodEnd, C::Id], within, indicator)
 }
 
-/// The id of the latest mark by hand before `cutoff` of the succescriterium in
-/// `criterium`: the one that counts.
-pub(crate) fn latest_mark(cutoff: DateTime<Utc>, criterium: impl IntoColumnRef) -> SelectStatement {
+/// `column` (the id, or whether it is met) of the latest mark by hand before `cutoff` of
+/// the succescriterium in `criterium`: the one that counts. The index on (criterium, at,
+/// id, met) answers both.
+pub(crate) fn latest_mark(
+    cutoff: DateTime<Utc>,
+    column: criterium_mark::Column,
+    criterium: impl IntoColumnRef,
+) -> SelectStatement {
     use criterium_mark::Column as C;
     let within = Condition::all().add(Expr::col((Alias::new(LATER), C::At)).lt(cutoff));
-    latest_of(criterium_mark::Entity, C::Id, C::SuccescriteriumId, &[C::At, C::Id], within, criterium)
+    latest_of(criterium_mark::Entity, column, C::SuccescriteriumId, &[C::At, C::Id], within, criterium)
 }
 
 /// A required reason or note: trimmed, not empty.
@@ -393,14 +403,24 @@ impl Engine {
         mut each: impl FnMut(DoelCount),
     ) -> Result<()> {
         use succescriterium::Column as S;
-        let (m, mk) = (Alias::new("m"), Alias::new("mk"));
+        // The latest value and mark are read where the rule needs them, each from its
+        // index alone (no join to the measurement or mark row); the value only for the
+        // criterion's direction, as the comparison short-circuits.
         let met = criterium_met_in_sql(
             Direction::meets_in_sql(
                 Expr::col((indicator::Entity, indicator::Column::Direction)),
-                Expr::col((m.clone(), measurement::Column::Value)),
+                Expr::from(latest_measurement(
+                    peildatum,
+                    measurement::Column::Value,
+                    (succescriterium::Entity, S::IndicatorId),
+                )),
                 Expr::col((indicator::Entity, indicator::Column::Target)),
             ),
-            Expr::col((mk.clone(), criterium_mark::Column::Met)),
+            Expr::from(latest_mark(
+                end_of_day(peildatum),
+                criterium_mark::Column::Met,
+                (succescriterium::Entity, S::Id),
+            )),
         );
         let mut query = Query::select();
         query
@@ -435,21 +455,6 @@ impl Engine {
                 indicator::Entity,
                 Expr::col((indicator::Entity, indicator::Column::Id)).equals((succescriterium::Entity, S::IndicatorId)),
             )
-            // The same latest measurement and latest mark as the board's view picks.
-            .join_as(
-                sea_orm::JoinType::LeftJoin,
-                measurement::Entity,
-                m.clone(),
-                Expr::col((m.clone(), measurement::Column::Id))
-                    .eq(latest_measurement(peildatum, (succescriterium::Entity, S::IndicatorId))),
-            )
-            .join_as(
-                sea_orm::JoinType::LeftJoin,
-                criterium_mark::Entity,
-                mk.clone(),
-                Expr::col((mk.clone(), criterium_mark::Column::Id))
-                    .eq(latest_mark(end_of_day(peildatum), (succescriterium::Entity, S::Id))),
-            )
             .group_by_col((succescriterium::Entity, S::DoelId));
         let mut rows = DoelCount::find_by_statement(StatementBuilder::build(&query, &self.db().get_database_backend()))
             .stream(self.db())
@@ -478,7 +483,7 @@ impl Engine {
                     succescriterium::Entity,
                     succescriterium::Column::Id,
                     criterium_ids,
-                    |criterium| latest_mark(end_of_day(peildatum), criterium),
+                    |criterium| latest_mark(end_of_day(peildatum), criterium_mark::Column::Id, criterium),
                 ))
                 .all(self.db())
                 .await?
@@ -510,7 +515,7 @@ impl Engine {
                 indicator::Entity,
                 indicator::Column::Id,
                 ids,
-                |indicator| latest_measurement(peildatum, indicator),
+                |indicator| latest_measurement(peildatum, measurement::Column::Id, indicator),
             ))
             .all(self.db())
             .await?;

@@ -322,3 +322,171 @@ async fn a_recorded_measurement_moves_progress_and_bad_values_are_refused() {
     assert_eq!(p.ambities[0].doelen[0].succescriteria[0].latest_value, Some(81.0));
     assert_eq!(p.ambities[0].doelen[0].met, 1);
 }
+
+/// One doel per succescriterium, each at a boundary of the rule that decides whether it
+/// is met.
+const BOUNDARIES: &str = r#"
+[[bestuur]]
+key = "b"
+name = "Bestuur"
+kind = "onderwijs"
+
+[[kindcentrum]]
+key = "kc"
+name = "KC"
+besturen = ["b"]
+
+[[indicator]]
+key = "gelijk-minimum"
+name = "Precies het minimum"
+unit = "%"
+direction = "at-least"
+target = 80.0
+kindcentrum = "kc"
+measurements = [{ date = 2021-06-30, value = 80.0, source = "Cito" }]
+
+[[indicator]]
+key = "gelijk-maximum"
+name = "Precies het maximum"
+unit = "%"
+direction = "at-most"
+target = 5.0
+kindcentrum = "kc"
+measurements = [{ date = 2021-06-30, value = 5.0, source = "Administratie" }]
+
+[[indicator]]
+key = "net-onder"
+name = "Net onder het minimum"
+unit = "%"
+direction = "at-least"
+target = 80.0
+kindcentrum = "kc"
+measurements = [{ date = 2021-06-30, value = 79.9, source = "Cito" }]
+
+[[indicator]]
+key = "net-boven"
+name = "Net boven het maximum"
+unit = "%"
+direction = "at-most"
+target = 5.0
+kindcentrum = "kc"
+measurements = [{ date = 2021-06-30, value = 5.1, source = "Administratie" }]
+
+[[indicator]]
+key = "gedaald"
+name = "Eerst gehaald, dan niet meer"
+unit = "%"
+direction = "at-least"
+target = 80.0
+kindcentrum = "kc"
+measurements = [
+  { date = 2021-01-31, value = 90.0, source = "Cito" },
+  { date = 2021-06-30, value = 70.0, source = "Cito" },
+]
+
+[[indicator]]
+key = "zelfde-einde"
+name = "Twee perioden met hetzelfde einde"
+unit = "%"
+direction = "at-least"
+target = 80.0
+kindcentrum = "kc"
+measurements = [
+  { from = 2021-06-01, until = 2021-06-30, value = 90.0, source = "Cito" },
+  { date = 2021-06-30, value = 70.0, source = "Cito" },
+]
+
+[koersplan]
+key = "plan"
+kindcentrum = "kc"
+title = "Plan"
+first_school_year = "2019-2020"
+last_school_year = "2022-2023"
+visie = "Visie"
+
+[[koersplan.ambitie]]
+key = "a"
+title = "Grenzen"
+
+[[koersplan.ambitie.doel]]
+key = "gelijk-minimum"
+title = "Gelijk aan het minimum"
+succescriteria = [{ description = "gelijk-minimum", indicator = "gelijk-minimum" }]
+
+[[koersplan.ambitie.doel]]
+key = "gelijk-maximum"
+title = "Gelijk aan het maximum"
+succescriteria = [{ description = "gelijk-maximum", indicator = "gelijk-maximum" }]
+
+[[koersplan.ambitie.doel]]
+key = "net-onder"
+title = "Net onder het minimum"
+succescriteria = [{ description = "net-onder", indicator = "net-onder" }]
+
+[[koersplan.ambitie.doel]]
+key = "net-boven"
+title = "Net boven het maximum"
+succescriteria = [{ description = "net-boven", indicator = "net-boven" }]
+
+[[koersplan.ambitie.doel]]
+key = "gedaald"
+title = "Gedaald"
+succescriteria = [{ description = "gedaald", indicator = "gedaald" }]
+
+[[koersplan.ambitie.doel]]
+key = "zelfde-einde"
+title = "Zelfde einde"
+succescriteria = [{ description = "zelfde-einde", indicator = "zelfde-einde" }]
+
+[[koersplan.ambitie.doel]]
+key = "verhaal"
+title = "Alleen met de hand"
+succescriteria = [{ description = "verhaal" }]
+"#;
+
+#[tokio::test]
+async fn the_counted_and_the_listed_criteria_agree_at_every_boundary_of_the_rule() {
+    use koers_engine::progress::Depth;
+    let db = koers_engine::testing::database().await;
+    import_str(&db, "grenzen.toml", BOUNDARIES).await.expect("import");
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2021, 7, 1, 21, 59, 59).single().expect("time")));
+    let engine = Engine::with_clock(db, clock.clone());
+    let plan = koersplan::Entity::find().one(engine.db()).await.expect("q").expect("plan");
+    let evidence = {
+        let measured = measurement::Entity::find().one(engine.db()).await.expect("q").expect("measurement");
+        Evidence { measurement_id: Some(measured.id), ..Evidence::default() }
+    };
+    // The last second of 1 July in Amsterdam, and the first of 2 July.
+    let verhaal = criterium(&engine, "verhaal").await;
+    engine.mark_succescriterium_met("test", verhaal.id, evidence.clone()).await.expect("mark");
+    clock.advance(chrono::TimeDelta::seconds(1));
+    let net_onder = criterium(&engine, "net-onder").await;
+    engine.mark_succescriterium_met("test", net_onder.id, evidence).await.expect("mark");
+    // Withdrawn the next day: the latest mark counts.
+    clock.advance(chrono::TimeDelta::hours(12));
+    engine.withdraw_succescriterium_mark("test", verhaal.id, "Toch niet geborgd").await.expect("withdraw");
+
+    // Per peildatum, the doelen whose one criterion is met.
+    let expected: [(NaiveDate, &[&str]); 4] = [
+        (date(2021, 6, 29), &["gedaald"]),
+        (date(2021, 6, 30), &["gelijk-maximum", "gelijk-minimum"]),
+        (date(2021, 7, 1), &["gelijk-maximum", "gelijk-minimum", "verhaal"]),
+        (date(2021, 7, 2), &["gelijk-maximum", "gelijk-minimum", "net-onder"]),
+    ];
+    for (peildatum, met) in expected {
+        let mut per_depth = Vec::new();
+        for depth in [Depth::Succescriteria, Depth::Doelen] {
+            let progress =
+                engine.koersplannen_progress(vec![plan.clone()], peildatum, depth).await.expect("progress").remove(0);
+            let doelen: BTreeMap<String, (usize, usize)> =
+                progress.ambities[0].doelen.iter().map(|d| (d.doel.key.to_string(), (d.criteria, d.met))).collect();
+            assert_eq!(doelen.len(), 7, "{doelen:?}");
+            assert!(doelen.values().all(|&(criteria, _)| criteria == 1), "{doelen:?}");
+            let met_here: Vec<&str> =
+                doelen.iter().filter(|(_, (_, met))| *met == 1).map(|(key, _)| key.as_str()).collect();
+            assert_eq!(met_here, met, "{depth:?} on {peildatum}");
+            per_depth.push(doelen);
+        }
+        assert_eq!(per_depth[0], per_depth[1], "the SQL count and the rule per criterion differ on {peildatum}");
+    }
+}

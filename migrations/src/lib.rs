@@ -14,6 +14,7 @@ mod m20261123_000006_retention;
 mod m20261201_000001_schedule_horizon;
 mod m20261201_000002_progress_indexes;
 mod m20261201_000003_criterium_mark_cycle;
+mod m20261201_000004_covering_indexes;
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_schedule_horizon::Migration),
             Box::new(m20261201_000002_progress_indexes::Migration),
             Box::new(m20261201_000003_criterium_mark_cycle::Migration),
+            Box::new(m20261201_000004_covering_indexes::Migration),
         ]
     }
 }
