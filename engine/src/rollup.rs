@@ -10,7 +10,7 @@
 //! decides a criterion), everything above the doel (means, signals, overrides) is the
 //! Rust of `progress` itself.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
@@ -122,7 +122,9 @@ impl Engine {
         .all(db)
         .await?;
 
-        let mut ambities: HashMap<i64, HashMap<i64, Vec<Option<f64>>>> = HashMap::new();
+        // Ordered, so the means add up in the same order on every call and the answer does
+        // not change in its last digits.
+        let mut ambities: HashMap<i64, BTreeMap<i64, Vec<Option<f64>>>> = HashMap::new();
         self.doel_counts(peildatum, reached.as_ref().map(|_| within.clone()), |count| {
             let (criteria, met) = count.counted();
             ambities
@@ -183,7 +185,7 @@ impl Engine {
             totals.progress = mean(progress);
             totals
         };
-        let all: HashSet<i64> = links.values().flatten().copied().collect();
+        let all: BTreeSet<i64> = links.values().flatten().copied().collect();
         let total = totals(&mut all.into_iter());
         let besturen = besturen
             .into_iter()
