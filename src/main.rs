@@ -438,13 +438,16 @@ async fn serve(
     // An invalid definition stops start-up before anything else happens.
     let definitions = koers_engine::workflow::load(workflows.as_deref())?;
     let db = store::open(&config).await?;
-    let engine = match clock_start {
+    let mut engine = match clock_start {
         Some(start) => {
             tracing::warn!(%start, "the clock runs from a chosen start, not from now");
             Engine::with_clock(db, Arc::new(OffsetClock::starting_at(start.with_timezone(&Utc))))
         }
         None => Engine::new(db),
     };
+    if let Some(reads) = store::read_pool(&config).await? {
+        engine = engine.reading_from(reads);
+    }
     engine.register_workflows(definitions).await?;
     if demo {
         demo::load(&engine).await.context("loading the demo data")?;

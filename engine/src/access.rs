@@ -414,7 +414,7 @@ impl Engine {
 
     /// This engine, answering and changing only what `access` allows.
     pub fn scoped(&self, access: Access) -> Engine {
-        Engine { inner: self.inner.clone(), access }
+        Engine { access, ..self.clone() }
     }
 
     pub fn access_of(&self) -> &Access {

@@ -71,57 +71,67 @@ pub(crate) fn overdue(peildatum: NaiveDate) -> Condition {
 impl Engine {
     /// The board's view of a bestuur at a peildatum, in a number of statements that does
     /// not depend on the number of its kindcentra; `depth` says whether the koersplannen
-    /// go down to their succescriteria.
+    /// go down to their succescriteria. The koersplannen, the places with their overdue
+    /// cycles and scans, and the coaching norms are read side by side.
     #[tracing::instrument(skip(self))]
     pub async fn board_progress(&self, bestuur_id: i64, peildatum: NaiveDate, depth: Depth) -> Result<BoardProgress> {
-        let bestuur = self
+        let reader = self.reader();
+        let bestuur = reader
             .bestuur(bestuur_id)
             .await?
             .ok_or_else(|| Error::NotFound { what: "bestuur", id: bestuur_id.to_string() })?;
-        let kindcentra = self.kindcentra_of(&[bestuur_id]).await?.remove(&bestuur_id).unwrap_or_default();
+        let kindcentra = reader.kindcentra_of(&[bestuur_id]).await?.remove(&bestuur_id).unwrap_or_default();
         let ids: Vec<i64> = kindcentra.iter().map(|k| k.id).collect();
 
-        let mut plans = self.koersplannen_of(&ids).await?;
-        let mut progress: HashMap<i64, KoersplanProgress> = self
-            .koersplannen_progress(plans.values().flatten().cloned().collect(), peildatum, depth)
-            .await?
-            .into_iter()
-            .map(|p| (p.koersplan.id, p))
-            .collect();
-        let doel_ids: Vec<i64> = progress
-            .values()
-            .flat_map(|p| p.ambities.iter().flat_map(|a| a.doelen.iter().map(|d| d.doel.id)))
-            .collect();
-        let mut late_planning = self.overdue_planning(&doel_ids, peildatum).await?;
-
-        let teams = self.teams_of(&ids).await?;
-        let locaties = self.locaties_of(&ids).await?;
-        let locatie_ids: Vec<i64> = locaties.values().flatten().map(|l| l.id).collect();
-        let groepen = self.groepen_of(&locatie_ids).await?;
-        let groep_ids: Vec<i64> = groepen.values().flatten().map(|g| g.id).collect();
-        let owners = OwnersIn::with(
-            self.db(),
-            &ids,
-            teams.values().flatten().map(|t| (t.id, t.kindcentrum_id)),
-            locaties.values().flatten().map(|l| (l.id, l.kindcentrum_id)),
-            groepen.values().flatten().map(|g| (g.id, g.locatie_id)),
-        )
-        .await?;
-        let mut overdue = self.overdue_cycles_of(&owners, peildatum).await?;
-
-        let latest = self.latest_scans(&groep_ids, peildatum).await?;
-        let mut means = self.scan_means(&latest.values().cloned().collect::<Vec<_>>()).await?;
-
-        let houders: HashSet<i64> = self
-            .onderdelen_of(&ids)
-            .await?
-            .into_values()
-            .flatten()
-            .filter(|o| o.kind.is_opvang())
-            .map(|o| o.bestuur_id)
-            .collect();
-        let houders: Vec<i64> = houders.into_iter().collect();
-        let norms = self.coaching_norms(&houders, peildatum.year()).await?;
+        // Three parts that need nothing of each other, read side by side.
+        let plans_part = async {
+            let plans = reader.koersplannen_of(&ids).await?;
+            let progress: HashMap<i64, KoersplanProgress> = reader
+                .koersplannen_progress(plans.values().flatten().cloned().collect(), peildatum, depth)
+                .await?
+                .into_iter()
+                .map(|p| (p.koersplan.id, p))
+                .collect();
+            let doel_ids: Vec<i64> = progress
+                .values()
+                .flat_map(|p| p.ambities.iter().flat_map(|a| a.doelen.iter().map(|d| d.doel.id)))
+                .collect();
+            let late_planning = reader.overdue_planning(&doel_ids, peildatum).await?;
+            Ok::<_, Error>((plans, progress, late_planning))
+        };
+        let places_part = async {
+            let teams = reader.teams_of(&ids).await?;
+            let locaties = reader.locaties_of(&ids).await?;
+            let locatie_ids: Vec<i64> = locaties.values().flatten().map(|l| l.id).collect();
+            let groepen = reader.groepen_of(&locatie_ids).await?;
+            let groep_ids: Vec<i64> = groepen.values().flatten().map(|g| g.id).collect();
+            let owners = OwnersIn::with(
+                reader.db(),
+                &ids,
+                teams.values().flatten().map(|t| (t.id, t.kindcentrum_id)),
+                locaties.values().flatten().map(|l| (l.id, l.kindcentrum_id)),
+                groepen.values().flatten().map(|g| (g.id, g.locatie_id)),
+            )
+            .await?;
+            let overdue = reader.overdue_cycles_of(&owners, peildatum).await?;
+            let latest = reader.latest_scans(&groep_ids, peildatum).await?;
+            let means = reader.scan_means(&latest.values().cloned().collect::<Vec<_>>()).await?;
+            Ok::<_, Error>((locaties, groepen, overdue, latest, means))
+        };
+        let coaching_part = async {
+            let houders: HashSet<i64> = reader
+                .onderdelen_of(&ids)
+                .await?
+                .into_values()
+                .flatten()
+                .filter(|o| o.kind.is_opvang())
+                .map(|o| o.bestuur_id)
+                .collect();
+            let houders: Vec<i64> = houders.into_iter().collect();
+            reader.coaching_norms(&houders, peildatum.year()).await
+        };
+        let ((mut plans, mut progress, mut late_planning), (locaties, groepen, mut overdue, latest, mut means), norms) =
+            futures::try_join!(plans_part, places_part, coaching_part)?;
 
         let kindcentra = kindcentra
             .into_iter()

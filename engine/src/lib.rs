@@ -41,11 +41,15 @@ pub struct Engine {
     inner: Arc<Inner>,
     /// What this engine's services answer and change (see [`access`]).
     access: access::Access,
+    /// The store every service reads and writes.
+    db: DatabaseConnection,
+    /// Where the views that read much and write nothing read from: the store itself, or
+    /// a pool of read-only connections to it ([`Engine::reading_from`]).
+    reads: DatabaseConnection,
 }
 
 #[derive(Debug)]
 struct Inner {
-    db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     workflows: cycle::Workflows,
     events: tokio::sync::broadcast::Sender<cycle::CycleEventRecord>,
@@ -62,8 +66,9 @@ impl Engine {
     pub fn with_clock(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(1024);
         Engine {
+            reads: db.clone(),
+            db,
             inner: Arc::new(Inner {
-                db,
                 clock,
                 workflows: cycle::Workflows::default(),
                 events,
@@ -73,8 +78,21 @@ impl Engine {
         }
     }
 
+    /// Reads the board's view and the national roll-up from `reads`, a pool of read-only
+    /// connections to this engine's database ([`store::read_pool`]), so that their parts
+    /// run side by side.
+    pub fn reading_from(mut self, reads: DatabaseConnection) -> Self {
+        self.reads = reads;
+        self
+    }
+
+    /// This engine reading from its read pool: for views that write nothing.
+    pub(crate) fn reader(&self) -> Engine {
+        Engine { db: self.reads.clone(), ..self.clone() }
+    }
+
     pub fn db(&self) -> &DatabaseConnection {
-        &self.inner.db
+        &self.db
     }
 
     pub fn clock(&self) -> &dyn Clock {

@@ -87,6 +87,45 @@ pub async fn open(config: &StoreConfig) -> Result<DatabaseConnection> {
     Ok(db)
 }
 
+/// Connections of the read pool of a SQLite file: the parts of the board's view and of
+/// the national roll-up that run side by side.
+const SQLITE_READERS: u32 = 3;
+
+/// The page cache of each reader, in KiB: smaller than the writer's, as the readers'
+/// caches add up and the operating system caches the file as well.
+const SQLITE_READER_CACHE_KIB: u32 = 16 * 1024;
+
+/// A pool of read-only connections to an opened SQLite file, beside the one connection
+/// that writes, for the views that read much and write nothing ([`crate::Engine::reading_from`]):
+/// in WAL mode readers do not wait for the writer nor for each other. None where there is
+/// nothing to gain: PostgreSQL's pool already has several connections, and an in-memory
+/// SQLite database exists only in its one connection.
+pub async fn read_pool(config: &StoreConfig) -> Result<Option<DatabaseConnection>> {
+    let url = config.url.as_str();
+    if !url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    let open_error = |reason: String| Error::Open { url: redact(url), reason };
+    let sqlite = SqliteConnectOptions::from_str(url).map_err(|e| open_error(e.to_string()))?;
+    if url.contains(":memory:") || url.contains("mode=memory") || sqlite.get_filename() == Path::new(":memory:") {
+        return Ok(None);
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .sqlx_logging(true)
+        .sqlx_logging_level(tracing::log::LevelFilter::Debug)
+        .acquire_timeout(config.acquire_timeout)
+        .idle_timeout(config.idle_timeout)
+        .max_connections(SQLITE_READERS)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.read_only(true)
+                .create_if_missing(false)
+                .busy_timeout(Duration::from_secs(5))
+                .pragma("cache_size", format!("-{SQLITE_READER_CACHE_KIB}"))
+        });
+    Database::connect(options).await.map(Some).map_err(|e| open_error(e.to_string()))
+}
+
 /// Writes a consistent copy of a SQLite database to `file` (`VACUUM INTO`), safe while
 /// `koers serve` runs on it: the copy is one transaction's view. Refused for PostgreSQL,
 /// which has `pg_dump`, and when `file` exists.

@@ -197,3 +197,52 @@ async fn the_rollup_takes_as_many_statements_for_more_kindcentra() {
     assert_eq!(counts[0], counts[1], "statements grew with the kindcentra: {used:?}");
     assert!(counts[0] <= 6, "{used:?}");
 }
+
+#[tokio::test]
+async fn the_board_and_the_rollup_read_the_same_from_the_read_pool() {
+    use koers_engine::store::{self, StoreConfig};
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let dir = tempfile::tempdir().expect("dir");
+    let config = StoreConfig::new(koers_engine::testing::database_url(dir.path(), "koers.db").await);
+    let engine = Engine::new(store::open(&config).await.expect("open"));
+    engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
+    engine.generate(GenerateOptions { kindcentra: 40, seed: 3 }).await.expect("generate");
+
+    // A SQLite file gets a pool of readers; PostgreSQL's own pool already has several.
+    let mut reads = store::read_pool(&config).await.expect("read pool");
+    assert_eq!(reads.is_some(), engine.db().get_database_backend() == DbBackend::Sqlite);
+    let read = reads.as_mut().map(count_statements);
+    let reading = match reads.clone() {
+        Some(reads) => engine.clone().reading_from(reads),
+        None => engine.clone(),
+    };
+    let besturen = engine.besturen().await.expect("besturen");
+    for b in &besturen {
+        let from_store = engine.board_progress(b.id, peildatum(), Depth::Doelen).await.expect("board");
+        let from_readers = reading.board_progress(b.id, peildatum(), Depth::Doelen).await.expect("board");
+        assert_eq!(format!("{from_readers:?}"), format!("{from_store:?}"), "{}", b.name);
+    }
+    let before = reading.progress_rollup(peildatum()).await.expect("rollup");
+    assert_eq!(before, engine.progress_rollup(peildatum()).await.expect("rollup"));
+    if let Some(read) = &read {
+        assert!(read.load(Ordering::SeqCst) > besturen.len() * 20, "the readers read the views");
+    }
+
+    // What the engine writes, its readers see at once.
+    let plans = koersplan::Entity::find().order_by_asc(koersplan::Column::Id).all(engine.db()).await.expect("plans");
+    for plan in &plans[..3] {
+        reading
+            .override_signal("test", SignalSubject::Koersplan(plan.id), Some(Signal::Afgerond), "gehaald")
+            .await
+            .expect("override");
+    }
+    let after = reading.progress_rollup(peildatum()).await.expect("rollup");
+    assert_ne!(after.total.signals, before.total.signals);
+    assert!(after.total.signals.get(&Signal::Afgerond).copied().unwrap_or(0) >= 3, "{:?}", after.total.signals);
+
+    // The readers cannot write.
+    if let Some(reads) = reads {
+        let refused = reads.execute_unprepared("DELETE FROM signal_override").await.expect_err("read-only");
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+    }
+}
