@@ -302,11 +302,35 @@ impl Engine {
     ) -> Result<Vec<KoersplanProgress>> {
         let cutoff = end_of_day(peildatum);
         let plan_ids: Vec<i64> = plans.iter().map(|p| p.id).collect();
-        let mut ambities = self.ambities_of(&plan_ids).await?;
-        let ambitie_ids: Vec<i64> = ambities.values().flatten().map(|a| a.id).collect();
-        let mut doelen = self.doelen_of(&ambitie_ids).await?;
-        let (mut criteria, counts) = match depth {
-            Depth::Succescriteria => {
+        // The tree, the counts down to the doelen and the overrides need nothing of each
+        // other: read side by side.
+        let tree = async {
+            let ambities = self.ambities_of(&plan_ids).await?;
+            let ambitie_ids: Vec<i64> = ambities.values().flatten().map(|a| a.id).collect();
+            let doelen = self.doelen_of(&ambitie_ids).await?;
+            Ok::<_, Error>((ambities, doelen))
+        };
+        let counted = async {
+            if depth != Depth::Doelen {
+                return Ok(None);
+            }
+            let plans = Condition::all().add(koersplan::Column::Id.is_in(plan_ids.clone()));
+            let mut counts: HashMap<i64, (usize, usize)> = HashMap::new();
+            self.doel_counts(peildatum, Some(plans), |c| {
+                counts.insert(c.doel, c.counted());
+            })
+            .await?;
+            Ok::<_, Error>(Some(counts))
+        };
+        let overrides = Overrides::load(
+            self.db(),
+            Condition::all().add(signal_override::Column::KoersplanId.is_in(plan_ids.clone())),
+            cutoff,
+        );
+        let ((mut ambities, mut doelen), counted, overrides) = futures::try_join!(tree, counted, overrides)?;
+        let (mut criteria, counts) = match counted {
+            Some(counts) => (HashMap::new(), counts),
+            None => {
                 let doel_ids: Vec<i64> = doelen.values().flatten().map(|d| d.id).collect();
                 let criteria = self.criteria_progress(&doel_ids, peildatum).await?;
                 let counts = criteria
@@ -315,22 +339,7 @@ impl Engine {
                     .collect();
                 (criteria, counts)
             }
-            Depth::Doelen => {
-                let plans = Condition::all().add(koersplan::Column::Id.is_in(plan_ids.clone()));
-                let mut counts: HashMap<i64, (usize, usize)> = HashMap::new();
-                self.doel_counts(peildatum, Some(plans), |c| {
-                    counts.insert(c.doel, c.counted());
-                })
-                .await?;
-                (HashMap::new(), counts)
-            }
         };
-        let overrides = Overrides::load(
-            self.db(),
-            Condition::all().add(signal_override::Column::KoersplanId.is_in(plan_ids)),
-            cutoff,
-        )
-        .await?;
 
         Ok(plans
             .into_iter()

@@ -89,11 +89,11 @@ pub async fn open(config: &StoreConfig) -> Result<DatabaseConnection> {
 
 /// Connections of the read pool of a SQLite file: the parts of the board's view and of
 /// the national roll-up that run side by side.
-const SQLITE_READERS: u32 = 2;
+const SQLITE_READERS: u32 = 3;
 
 /// The page cache of each reader, in KiB: smaller than the writer's, as the readers'
 /// caches add up and the operating system caches the file as well.
-const SQLITE_READER_CACHE_KIB: u32 = 8 * 1024;
+const SQLITE_READER_CACHE_KIB: u32 = 4 * 1024;
 
 /// A pool of read-only connections to an opened SQLite file, beside the one connection
 /// that writes, for the views that read much and write nothing ([`crate::Engine::reading_from`]):
