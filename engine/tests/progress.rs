@@ -323,132 +323,55 @@ async fn a_recorded_measurement_moves_progress_and_bad_values_are_refused() {
     assert_eq!(p.ambities[0].doelen[0].met, 1);
 }
 
-/// One doel per succescriterium, each at a boundary of the rule that decides whether it
-/// is met.
-const BOUNDARIES: &str = r#"
-[[bestuur]]
-key = "b"
-name = "Bestuur"
-kind = "onderwijs"
-
-[[kindcentrum]]
-key = "kc"
-name = "KC"
-besturen = ["b"]
-
-[[indicator]]
-key = "gelijk-minimum"
-name = "Precies het minimum"
-unit = "%"
-direction = "at-least"
-target = 80.0
-kindcentrum = "kc"
-measurements = [{ date = 2021-06-30, value = 80.0, source = "Cito" }]
-
-[[indicator]]
-key = "gelijk-maximum"
-name = "Precies het maximum"
-unit = "%"
-direction = "at-most"
-target = 5.0
-kindcentrum = "kc"
-measurements = [{ date = 2021-06-30, value = 5.0, source = "Administratie" }]
-
-[[indicator]]
-key = "net-onder"
-name = "Net onder het minimum"
-unit = "%"
-direction = "at-least"
-target = 80.0
-kindcentrum = "kc"
-measurements = [{ date = 2021-06-30, value = 79.9, source = "Cito" }]
-
-[[indicator]]
-key = "net-boven"
-name = "Net boven het maximum"
-unit = "%"
-direction = "at-most"
-target = 5.0
-kindcentrum = "kc"
-measurements = [{ date = 2021-06-30, value = 5.1, source = "Administratie" }]
-
-[[indicator]]
-key = "gedaald"
-name = "Eerst gehaald, dan niet meer"
-unit = "%"
-direction = "at-least"
-target = 80.0
-kindcentrum = "kc"
-measurements = [
-  { date = 2021-01-31, value = 90.0, source = "Cito" },
-  { date = 2021-06-30, value = 70.0, source = "Cito" },
-]
-
-[[indicator]]
-key = "zelfde-einde"
-name = "Twee perioden met hetzelfde einde"
-unit = "%"
-direction = "at-least"
-target = 80.0
-kindcentrum = "kc"
-measurements = [
-  { from = 2021-06-01, until = 2021-06-30, value = 90.0, source = "Cito" },
-  { date = 2021-06-30, value = 70.0, source = "Cito" },
-]
-
-[koersplan]
-key = "plan"
-kindcentrum = "kc"
-title = "Plan"
-first_school_year = "2019-2020"
-last_school_year = "2022-2023"
-visie = "Visie"
-
-[[koersplan.ambitie]]
-key = "a"
-title = "Grenzen"
-
-[[koersplan.ambitie.doel]]
-key = "gelijk-minimum"
-title = "Gelijk aan het minimum"
-succescriteria = [{ description = "gelijk-minimum", indicator = "gelijk-minimum" }]
-
-[[koersplan.ambitie.doel]]
-key = "gelijk-maximum"
-title = "Gelijk aan het maximum"
-succescriteria = [{ description = "gelijk-maximum", indicator = "gelijk-maximum" }]
-
-[[koersplan.ambitie.doel]]
-key = "net-onder"
-title = "Net onder het minimum"
-succescriteria = [{ description = "net-onder", indicator = "net-onder" }]
-
-[[koersplan.ambitie.doel]]
-key = "net-boven"
-title = "Net boven het maximum"
-succescriteria = [{ description = "net-boven", indicator = "net-boven" }]
-
-[[koersplan.ambitie.doel]]
-key = "gedaald"
-title = "Gedaald"
-succescriteria = [{ description = "gedaald", indicator = "gedaald" }]
-
-[[koersplan.ambitie.doel]]
-key = "zelfde-einde"
-title = "Zelfde einde"
-succescriteria = [{ description = "zelfde-einde", indicator = "zelfde-einde" }]
-
-[[koersplan.ambitie.doel]]
-key = "verhaal"
-title = "Alleen met de hand"
-succescriteria = [{ description = "verhaal" }]
-"#;
+/// A plan with one doel per succescriterium, each at a boundary of the rule that decides
+/// whether it is met: per indicator its key, direction, target and measurements, and a
+/// criterion without indicator (met only by hand).
+fn boundaries() -> String {
+    const INDICATORS: [(&str, &str, f64, &str); 6] = [
+        ("gelijk-minimum", "at-least", 80.0, "{ date = 2021-06-30, value = 80.0 }"),
+        ("gelijk-maximum", "at-most", 5.0, "{ date = 2021-06-30, value = 5.0 }"),
+        ("net-onder", "at-least", 80.0, "{ date = 2021-06-30, value = 79.9 }"),
+        ("net-boven", "at-most", 5.0, "{ date = 2021-06-30, value = 5.1 }"),
+        // Met in January, no longer at the end of June.
+        ("gedaald", "at-least", 80.0, "{ date = 2021-01-31, value = 90.0 }, { date = 2021-06-30, value = 70.0 }"),
+        // Two periods ending on the same day: the one written last counts.
+        (
+            "zelfde-einde",
+            "at-least",
+            80.0,
+            "{ from = 2021-06-01, until = 2021-06-30, value = 90.0 }, { date = 2021-06-30, value = 70.0 }",
+        ),
+    ];
+    let mut toml = String::from(
+        "[[bestuur]]\nkey = \"b\"\nname = \"Bestuur\"\nkind = \"onderwijs\"\n\n\
+         [[kindcentrum]]\nkey = \"kc\"\nname = \"KC\"\nbesturen = [\"b\"]\n\n",
+    );
+    for (key, direction, target, measurements) in INDICATORS {
+        let measurements = measurements.replace(" }", ", source = \"Cito\" }");
+        toml += &format!(
+            "[[indicator]]\nkey = \"{key}\"\nname = \"{key}\"\nunit = \"%\"\ndirection = \"{direction}\"\n\
+             target = {target:?}\nkindcentrum = \"kc\"\nmeasurements = [{measurements}]\n\n"
+        );
+    }
+    toml += "[koersplan]\nkey = \"plan\"\nkindcentrum = \"kc\"\ntitle = \"Plan\"\n\
+             first_school_year = \"2019-2020\"\nlast_school_year = \"2022-2023\"\nvisie = \"Visie\"\n\n\
+             [[koersplan.ambitie]]\nkey = \"a\"\ntitle = \"Grenzen\"\n\n";
+    for key in INDICATORS.map(|(key, ..)| key) {
+        toml += &format!(
+            "[[koersplan.ambitie.doel]]\nkey = \"{key}\"\ntitle = \"{key}\"\n\
+             succescriteria = [{{ description = \"{key}\", indicator = \"{key}\" }}]\n\n"
+        );
+    }
+    toml += "[[koersplan.ambitie.doel]]\nkey = \"verhaal\"\ntitle = \"verhaal\"\n\
+             succescriteria = [{ description = \"verhaal\" }]\n";
+    toml
+}
 
 #[tokio::test]
 async fn the_counted_and_the_listed_criteria_agree_at_every_boundary_of_the_rule() {
     use koers_engine::progress::Depth;
     let db = koers_engine::testing::database().await;
-    import_str(&db, "grenzen.toml", BOUNDARIES).await.expect("import");
+    import_str(&db, "grenzen.toml", &boundaries()).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2021, 7, 1, 21, 59, 59).single().expect("time")));
     let engine = Engine::with_clock(db, clock.clone());
     let plan = koersplan::Entity::find().one(engine.db()).await.expect("q").expect("plan");
