@@ -50,13 +50,7 @@ impl StoreConfig {
 pub async fn connect(config: &StoreConfig) -> Result<DatabaseConnection> {
     let url = config.url.as_str();
     let open_error = |reason: String| Error::Open { url: redact(url), reason };
-    let mut options = ConnectOptions::new(url);
-    options
-        .sqlx_logging(true)
-        // sqlx logs every statement at INFO; keep them for RUST_LOG=sqlx=debug only.
-        .sqlx_logging_level(tracing::log::LevelFilter::Debug)
-        .acquire_timeout(config.acquire_timeout)
-        .idle_timeout(config.idle_timeout);
+    let mut options = pool_options(config);
     if let Some(max) = config.max_connections {
         options.max_connections(max);
     }
@@ -64,20 +58,36 @@ pub async fn connect(config: &StoreConfig) -> Result<DatabaseConnection> {
         let sqlite = SqliteConnectOptions::from_str(url).map_err(|e| open_error(e.to_string()))?;
         check_sqlite_directory(sqlite.get_filename()).map_err(open_error)?;
         options.map_sqlx_sqlite_opts(|opts| {
-            opts.create_if_missing(true)
+            sqlite_options(opts, SQLITE_CACHE_KIB)
+                .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5))
-                // SQLite's default page cache is 2 MB; a national database is gigabytes,
-                // and the scheduler and board queries walk indexes much larger than that.
-                // Negative: KiB. Grown only as pages are read.
-                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
         });
     } else if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
         return Err(open_error("the URL must start with sqlite: or postgres://".to_owned()));
     }
     Database::connect(options).await.map_err(|e| open_error(e.to_string()))
+}
+
+/// What every pool of `config` shares.
+fn pool_options(config: &StoreConfig) -> ConnectOptions {
+    let mut options = ConnectOptions::new(config.url.as_str());
+    options
+        .sqlx_logging(true)
+        // sqlx logs every statement at INFO; keep them for RUST_LOG=sqlx=debug only.
+        .sqlx_logging_level(tracing::log::LevelFilter::Debug)
+        .acquire_timeout(config.acquire_timeout)
+        .idle_timeout(config.idle_timeout);
+    options
+}
+
+/// What every SQLite connection shares, with a page cache of `cache_kib`: SQLite's default
+/// is 2 MB; a national database is gigabytes, and its indexes are much larger than that.
+/// Grown only as pages are read.
+fn sqlite_options(opts: SqliteConnectOptions, cache_kib: u32) -> SqliteConnectOptions {
+    // Negative: KiB.
+    opts.busy_timeout(Duration::from_secs(5)).pragma("cache_size", format!("-{cache_kib}"))
 }
 
 /// Opens the database and brings its schema up to date.
@@ -102,28 +112,14 @@ const SQLITE_READER_CACHE_KIB: u32 = 4 * 1024;
 /// SQLite database exists only in its one connection.
 pub async fn read_pool(config: &StoreConfig) -> Result<Option<DatabaseConnection>> {
     let url = config.url.as_str();
-    if !url.starts_with("sqlite:") {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
         return Ok(None);
     }
-    let open_error = |reason: String| Error::Open { url: redact(url), reason };
-    let sqlite = SqliteConnectOptions::from_str(url).map_err(|e| open_error(e.to_string()))?;
-    if url.contains(":memory:") || url.contains("mode=memory") || sqlite.get_filename() == Path::new(":memory:") {
-        return Ok(None);
-    }
-    let mut options = ConnectOptions::new(url);
-    options
-        .sqlx_logging(true)
-        .sqlx_logging_level(tracing::log::LevelFilter::Debug)
-        .acquire_timeout(config.acquire_timeout)
-        .idle_timeout(config.idle_timeout)
-        .max_connections(SQLITE_READERS)
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.read_only(true)
-                .create_if_missing(false)
-                .busy_timeout(Duration::from_secs(5))
-                .pragma("cache_size", format!("-{SQLITE_READER_CACHE_KIB}"))
-        });
-    Database::connect(options).await.map(Some).map_err(|e| open_error(e.to_string()))
+    let mut options = pool_options(config);
+    options.max_connections(SQLITE_READERS).map_sqlx_sqlite_opts(|opts| {
+        sqlite_options(opts, SQLITE_READER_CACHE_KIB).read_only(true).create_if_missing(false)
+    });
+    Database::connect(options).await.map(Some).map_err(|e| Error::Open { url: redact(url), reason: e.to_string() })
 }
 
 /// Writes a consistent copy of a SQLite database to `file` (`VACUUM INTO`), safe while

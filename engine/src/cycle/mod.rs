@@ -812,34 +812,24 @@ pub(crate) struct OwnersIn {
     professionals: HashMap<i64, Vec<i64>>,
 }
 
+/// The (`first`, `second`) pairs of the rows of one table whose `second` is one of
+/// `seconds`: owners read as ids only.
+async fn id_pairs<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    first: E::Column,
+    second: E::Column,
+    seconds: impl IntoIterator<Item = i64>,
+) -> Result<Vec<(i64, i64)>> {
+    Ok(E::find().select_only().column(first).column(second).filter(second.is_in(seconds)).into_tuple().all(db).await?)
+}
+
 impl OwnersIn {
     /// Reads the owners of `kindcentra` in four statements.
     pub(crate) async fn load<C: ConnectionTrait>(db: &C, kindcentra: &[i64]) -> Result<OwnersIn> {
-        let ids = || kindcentra.iter().copied();
-        let teams: Vec<(i64, i64)> = team::Entity::find()
-            .select_only()
-            .column(team::Column::Id)
-            .column(team::Column::KindcentrumId)
-            .filter(team::Column::KindcentrumId.is_in(ids()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let locaties: Vec<(i64, i64)> = locatie::Entity::find()
-            .select_only()
-            .column(locatie::Column::Id)
-            .column(locatie::Column::KindcentrumId)
-            .filter(locatie::Column::KindcentrumId.is_in(ids()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let groepen: Vec<(i64, i64)> = groep::Entity::find()
-            .select_only()
-            .column(groep::Column::Id)
-            .column(groep::Column::LocatieId)
-            .filter(groep::Column::LocatieId.is_in(locaties.iter().map(|(id, _)| *id)))
-            .into_tuple()
-            .all(db)
-            .await?;
+        use {groep::Column as G, locatie::Column as L, team::Column as T};
+        let teams = id_pairs::<team::Entity, _>(db, T::Id, T::KindcentrumId, kindcentra.iter().copied()).await?;
+        let locaties = id_pairs::<locatie::Entity, _>(db, L::Id, L::KindcentrumId, kindcentra.iter().copied()).await?;
+        let groepen = id_pairs::<groep::Entity, _>(db, G::Id, G::LocatieId, locaties.iter().map(|(id, _)| *id)).await?;
         OwnersIn::with(db, kindcentra, teams, locaties, groepen).await
     }
 
@@ -852,16 +842,16 @@ impl OwnersIn {
         locaties: impl IntoIterator<Item = (i64, i64)>,
         groepen: impl IntoIterator<Item = (i64, i64)>,
     ) -> Result<OwnersIn> {
+        use professional_kindcentrum::Column as P;
         let kindcentrum_of: HashMap<i64, i64> = locaties.into_iter().collect();
         let mut professionals: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (professional, kindcentrum) in professional_kindcentrum::Entity::find()
-            .select_only()
-            .column(professional_kindcentrum::Column::ProfessionalId)
-            .column(professional_kindcentrum::Column::KindcentrumId)
-            .filter(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
-            .into_tuple::<(i64, i64)>()
-            .all(db)
-            .await?
+        for (professional, kindcentrum) in id_pairs::<professional_kindcentrum::Entity, _>(
+            db,
+            P::ProfessionalId,
+            P::KindcentrumId,
+            kindcentra.iter().copied(),
+        )
+        .await?
         {
             professionals.entry(professional).or_default().push(kindcentrum);
         }
