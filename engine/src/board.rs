@@ -16,7 +16,7 @@ use crate::coaching::{CoachingNorm, LocatieCoaching};
 use crate::cycle::OwnersIn;
 use crate::cycle::machine::Status;
 use crate::domain::{PlanningStatus, SchoolYear};
-use crate::entity::{bestuur, cycle, groep, kindcentrum, planning_item, scan};
+use crate::entity::{ambitie, bestuur, cycle, doel, groep, kindcentrum, planning_item, scan};
 use crate::error::{Error, Result};
 use crate::progress::{Depth, KoersplanProgress};
 use crate::read::group;
@@ -83,39 +83,44 @@ impl Engine {
         let kindcentra = reader.kindcentra_of(&[bestuur_id]).await?.remove(&bestuur_id).unwrap_or_default();
         let ids: Vec<i64> = kindcentra.iter().map(|k| k.id).collect();
 
-        // Three parts that need nothing of each other, read side by side.
+        // Three parts that need nothing of each other, read side by side, and within each
+        // part the reads that need nothing of each other.
         let plans_part = async {
             let plans = reader.koersplannen_of(&ids).await?;
-            let progress: HashMap<i64, KoersplanProgress> = reader
-                .koersplannen_progress(plans.values().flatten().cloned().collect(), peildatum, depth)
-                .await?
-                .into_iter()
-                .map(|p| (p.koersplan.id, p))
-                .collect();
-            let doel_ids: Vec<i64> = progress
-                .values()
-                .flat_map(|p| p.ambities.iter().flat_map(|a| a.doelen.iter().map(|d| d.doel.id)))
-                .collect();
-            let late_planning = reader.overdue_planning(&doel_ids, peildatum).await?;
+            let plan_ids: Vec<i64> = plans.values().flatten().map(|p| p.id).collect();
+            let (progress, late_planning) = futures::try_join!(
+                reader.koersplannen_progress(plans.values().flatten().cloned().collect(), peildatum, depth),
+                reader.overdue_planning(&plan_ids, peildatum),
+            )?;
+            let progress: HashMap<i64, KoersplanProgress> = progress.into_iter().map(|p| (p.koersplan.id, p)).collect();
             Ok::<_, Error>((plans, progress, late_planning))
         };
         let places_part = async {
-            let teams = reader.teams_of(&ids).await?;
-            let locaties = reader.locaties_of(&ids).await?;
-            let locatie_ids: Vec<i64> = locaties.values().flatten().map(|l| l.id).collect();
-            let groepen = reader.groepen_of(&locatie_ids).await?;
-            let groep_ids: Vec<i64> = groepen.values().flatten().map(|g| g.id).collect();
-            let owners = OwnersIn::with(
-                reader.db(),
-                &ids,
-                teams.values().flatten().map(|t| (t.id, t.kindcentrum_id)),
-                locaties.values().flatten().map(|l| (l.id, l.kindcentrum_id)),
-                groepen.values().flatten().map(|g| (g.id, g.locatie_id)),
-            )
-            .await?;
-            let overdue = reader.overdue_cycles_of(&owners, peildatum).await?;
-            let latest = reader.latest_scans(&groep_ids, peildatum).await?;
-            let means = reader.scan_means(&latest.values().cloned().collect::<Vec<_>>()).await?;
+            let places = async {
+                let locaties = reader.locaties_of(&ids).await?;
+                let locatie_ids: Vec<i64> = locaties.values().flatten().map(|l| l.id).collect();
+                let groepen = reader.groepen_of(&locatie_ids).await?;
+                Ok::<_, Error>((locaties, groepen))
+            };
+            let (teams, (locaties, groepen)) = futures::try_join!(reader.teams_of(&ids), places)?;
+            let overdue = async {
+                let owners = OwnersIn::with(
+                    reader.db(),
+                    &ids,
+                    teams.values().flatten().map(|t| (t.id, t.kindcentrum_id)),
+                    locaties.values().flatten().map(|l| (l.id, l.kindcentrum_id)),
+                    groepen.values().flatten().map(|g| (g.id, g.locatie_id)),
+                )
+                .await?;
+                reader.overdue_cycles_of(&owners, peildatum).await
+            };
+            let scans = async {
+                let groep_ids: Vec<i64> = groepen.values().flatten().map(|g| g.id).collect();
+                let latest = reader.latest_scans(&groep_ids, peildatum).await?;
+                let means = reader.scan_means(&latest.values().cloned().collect::<Vec<_>>()).await?;
+                Ok::<_, Error>((latest, means))
+            };
+            let (overdue, (latest, means)) = futures::try_join!(overdue, scans)?;
             Ok::<_, Error>((locaties, groepen, overdue, latest, means))
         };
         let coaching_part = async {
@@ -179,15 +184,24 @@ impl Engine {
         Ok(BoardProgress { bestuur, peildatum, kindcentra })
     }
 
-    /// Planned activities of the doelen that are late at the peildatum, per doel.
+    /// Planned activities of the koersplannen that are late at the peildatum, per doel.
     async fn overdue_planning(
         &self,
-        doelen: &[i64],
+        koersplannen: &[i64],
         peildatum: NaiveDate,
     ) -> Result<HashMap<i64, Vec<planning_item::Model>>> {
         use planning_item::Column as C;
+        let doelen = Query::select()
+            .column((doel::Entity, doel::Column::Id))
+            .from(doel::Entity)
+            .inner_join(
+                ambitie::Entity,
+                Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
+            )
+            .and_where(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId)).is_in(koersplannen.iter().copied()))
+            .to_owned();
         let rows = planning_item::Entity::find()
-            .filter(C::DoelId.is_in(doelen.iter().copied()))
+            .filter(C::DoelId.in_subquery(doelen))
             .filter(C::SchoolYear.lt(SchoolYear::containing(peildatum)))
             .filter(C::Status.is_in([PlanningStatus::Gepland, PlanningStatus::Bezig]))
             .order_by_asc(C::SchoolYear)

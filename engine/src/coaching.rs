@@ -458,82 +458,65 @@ impl Engine {
         }
         let ids: Vec<i64> = houders.iter().map(|b| b.id).collect();
 
+        // Four groups of reads that need only the houders, side by side.
         // Kindercentra: the LRK registrations of the houders' onderdelen.
-        let onderdelen =
-            onderdeel::Entity::find().filter(onderdeel::Column::BestuurId.is_in(ids.clone())).all(db).await?;
-        let houder_of_onderdeel: HashMap<i64, i64> = onderdelen.iter().map(|o| (o.id, o.bestuur_id)).collect();
-        let registrations = lrk_registration::Entity::find()
-            .filter(lrk_registration::Column::OnderdeelId.is_in(houder_of_onderdeel.keys().copied()))
-            .order_by_asc(lrk_registration::Column::Number)
-            .all(db)
-            .await?;
+        let kindercentra = async {
+            let onderdelen =
+                onderdeel::Entity::find().filter(onderdeel::Column::BestuurId.is_in(ids.clone())).all(db).await?;
+            let houder_of_onderdeel: HashMap<i64, i64> = onderdelen.iter().map(|o| (o.id, o.bestuur_id)).collect();
+            let registrations = lrk_registration::Entity::find()
+                .filter(lrk_registration::Column::OnderdeelId.is_in(houder_of_onderdeel.keys().copied()))
+                .order_by_asc(lrk_registration::Column::Number)
+                .all(db)
+                .await?;
+            Ok::<_, Error>((houder_of_onderdeel, registrations))
+        };
 
-        // Pedagogisch medewerkers, with their FTE and the kindcentra they work at.
-        let medewerkers = professional::Entity::find()
-            .filter(professional::Column::EmployerBestuurId.is_in(ids.clone()))
-            .filter(
-                // Correlated, so each of the houders' own professionals is looked up by
-                // the role's key; an uncorrelated IN would collect every pedagogisch
-                // medewerker of the country first.
-                Expr::exists(
-                    Query::select()
-                        .expr(Expr::val(1))
-                        .from(professional_role::Entity)
-                        .and_where(
-                            Expr::col((professional_role::Entity, professional_role::Column::ProfessionalId))
-                                .equals((professional::Entity, professional::Column::Id)),
-                        )
-                        .and_where(
-                            Expr::col((professional_role::Entity, professional_role::Column::Role))
-                                .eq(Role::PedagogischMedewerker),
-                        )
-                        .to_owned(),
-                ),
-            )
-            .order_by_asc(professional::Column::Name)
-            .order_by_asc(professional::Column::Id)
-            .all(db)
-            .await?;
-        let medewerker_ids: Vec<i64> = medewerkers.iter().map(|p| p.id).collect();
-        let fte = self.fte_of(&medewerker_ids).await?;
-        let workplaces = professional_kindcentrum::Entity::find()
-            .filter(professional_kindcentrum::Column::ProfessionalId.is_in(medewerker_ids.clone()))
-            .all(db)
-            .await?;
-
-        let ve: HashMap<i64, i32> = ve_indication::Entity::find()
-            .filter(ve_indication::Column::BestuurId.is_in(ids.clone()))
-            .filter(ve_indication::Column::Year.eq(year))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|v| (v.bestuur_id, v.children))
-            .collect();
-
-        // Hours up to today, and who has been coached (by any entry: the coachees of an
-        // entry are employees of its houder).
-        let (entries, coached) = match counted_until {
-            Some(until) => {
-                // Summed in SQL per houder, locatie and kind: a houder logs thousands of
-                // entries a year, and the norm needs only their totals.
-                use coaching_entry::Column as E;
-                let entries = coaching_entry::Entity::find()
-                    .select_only()
-                    .columns([E::BestuurId, E::LocatieId, E::Kind])
-                    .column_as(E::Hours.sum(), "hours")
-                    .filter(E::BestuurId.is_in(ids.clone()))
-                    .filter(E::Date.between(peildatum, until))
-                    .group_by(E::BestuurId)
-                    .group_by(E::LocatieId)
-                    .group_by(E::Kind)
-                    .into_model::<LoggedHours>()
+        // Pedagogisch medewerkers, with their FTE, the kindcentra they work at and whether
+        // they have been coached.
+        let staff = async {
+            let medewerkers = professional::Entity::find()
+                .filter(professional::Column::EmployerBestuurId.is_in(ids.clone()))
+                .filter(
+                    // Correlated, so each of the houders' own professionals is looked up by
+                    // the role's key; an uncorrelated IN would collect every pedagogisch
+                    // medewerker of the country first.
+                    Expr::exists(
+                        Query::select()
+                            .expr(Expr::val(1))
+                            .from(professional_role::Entity)
+                            .and_where(
+                                Expr::col((professional_role::Entity, professional_role::Column::ProfessionalId))
+                                    .equals((professional::Entity, professional::Column::Id)),
+                            )
+                            .and_where(
+                                Expr::col((professional_role::Entity, professional_role::Column::Role))
+                                    .eq(Role::PedagogischMedewerker),
+                            )
+                            .to_owned(),
+                    ),
+                )
+                .order_by_asc(professional::Column::Name)
+                .order_by_asc(professional::Column::Id)
+                .all(db)
+                .await?;
+            let medewerker_ids: Vec<i64> = medewerkers.iter().map(|p| p.id).collect();
+            let workplaces = async {
+                let workplaces = professional_kindcentrum::Entity::find()
+                    .filter(professional_kindcentrum::Column::ProfessionalId.is_in(medewerker_ids.clone()))
                     .all(db)
                     .await?;
+                Ok::<_, Error>(workplaces)
+            };
+            // Who has been coached up to today, by any entry: the coachees of an entry are
+            // employees of its houder.
+            let coached = async {
+                let Some(until) = counted_until else { return Ok(HashSet::new()) };
                 // Per medewerker: is there one coaching entry naming them? Looked up from
                 // each medewerker's own coachee rows (index on professional), stopping at
                 // the first; joining the houders' entries to their coachees instead reads
                 // every entry of the year.
-                let coached: HashSet<i64> = professional::Entity::find()
+                let coached: Vec<i64> = professional::Entity::find()
                     .select_only()
                     .column(professional::Column::Id)
                     .filter(professional::Column::Id.is_in(medewerker_ids.clone()))
@@ -562,13 +545,49 @@ impl Engine {
                     ))
                     .into_tuple::<i64>()
                     .all(db)
+                    .await?;
+                Ok::<_, Error>(coached.into_iter().collect::<HashSet<i64>>())
+            };
+            let (fte, workplaces, coached) = futures::try_join!(self.fte_of(&medewerker_ids), workplaces, coached)?;
+            Ok::<_, Error>((medewerkers, fte, workplaces, coached))
+        };
+
+        let ve = async {
+            Ok::<_, Error>(
+                ve_indication::Entity::find()
+                    .filter(ve_indication::Column::BestuurId.is_in(ids.clone()))
+                    .filter(ve_indication::Column::Year.eq(year))
+                    .all(db)
                     .await?
                     .into_iter()
-                    .collect();
-                (entries, coached)
-            }
-            None => (Vec::new(), HashSet::new()),
+                    .map(|v| (v.bestuur_id, v.children))
+                    .collect::<HashMap<i64, i32>>(),
+            )
         };
+
+        // Hours up to today, summed in SQL per houder, locatie and kind: a houder logs
+        // thousands of entries a year, and the norm needs only their totals.
+        let entries = async {
+            let Some(until) = counted_until else { return Ok(Vec::new()) };
+            use coaching_entry::Column as E;
+            Ok::<_, Error>(
+                coaching_entry::Entity::find()
+                    .select_only()
+                    .columns([E::BestuurId, E::LocatieId, E::Kind])
+                    .column_as(E::Hours.sum(), "hours")
+                    .filter(E::BestuurId.is_in(ids.clone()))
+                    .filter(E::Date.between(peildatum, until))
+                    .group_by(E::BestuurId)
+                    .group_by(E::LocatieId)
+                    .group_by(E::Kind)
+                    .into_model::<LoggedHours>()
+                    .all(db)
+                    .await?,
+            )
+        };
+
+        let ((houder_of_onderdeel, registrations), (medewerkers, fte, workplaces, coached), ve, entries) =
+            futures::try_join!(kindercentra, staff, ve, entries)?;
 
         let locatie_ids: BTreeSet<i64> =
             registrations.iter().map(|r| r.locatie_id).chain(entries.iter().filter_map(|e| e.locatie_id)).collect();

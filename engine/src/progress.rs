@@ -15,7 +15,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::TryStreamExt;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, IntoColumnRef, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, JoinType, Order, Query, SelectStatement,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, StatementBuilder,
@@ -29,7 +31,7 @@ use crate::entity::{
     ambitie, criterium_mark, cycle, doel, indicator, koersplan, measurement, signal_override, succescriterium,
 };
 use crate::error::{Error, Result};
-use crate::read::{LATER, latest_of, latest_of_each};
+use crate::read::{LATER, group, latest_of, latest_of_each};
 
 pub use crate::domain::Signal;
 
@@ -186,7 +188,6 @@ struct Mark {
 /// The criteria and met criteria of one doel.
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct DoelCount {
-    pub(crate) doel: i64,
     pub(crate) koersplan: i64,
     pub(crate) ambitie: i64,
     pub(crate) criteria: i64,
@@ -274,6 +275,80 @@ pub(crate) fn latest_mark(
     latest_of(criterium_mark::Entity, column, C::SuccescriteriumId, &[C::At, C::Id], within, criterium)
 }
 
+/// The statement of [`Engine::doel_counts`]: per doel with criteria (of the koersplannen
+/// that pass `plans`, a condition on `koersplan`), its koersplan, ambitie, criteria and
+/// those met at the peildatum.
+fn doel_counts(peildatum: NaiveDate, plans: Option<Condition>) -> SelectStatement {
+    use succescriterium::Column as S;
+    // The latest value and mark are read where the rule needs them, each from its
+    // index alone (no join to the measurement or mark row); the value only for the
+    // criterion's direction, as the comparison short-circuits.
+    let met = criterium_met_in_sql(
+        Direction::meets_in_sql(
+            Expr::col((indicator::Entity, indicator::Column::Direction)),
+            Expr::from(latest_measurement(
+                peildatum,
+                measurement::Column::Value,
+                (succescriterium::Entity, S::IndicatorId),
+            )),
+            Expr::col((indicator::Entity, indicator::Column::Target)),
+        ),
+        Expr::from(latest_mark(end_of_day(peildatum), criterium_mark::Column::Met, (succescriterium::Entity, S::Id))),
+    );
+    let mut query = Query::select();
+    query
+        // One koersplan and ambitie per doel: MIN only names them without grouping by
+        // them, so SQLite groups in the order of the criteria's (doel, key) index
+        // instead of sorting.
+        .expr_as(Func::min(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId))), Alias::new("koersplan"))
+        .expr_as(Func::min(Expr::col((doel::Entity, doel::Column::AmbitieId))), Alias::new("ambitie"))
+        .expr_as(Expr::col((succescriterium::Entity, S::DoelId)), Alias::new("doel"))
+        .expr_as(Func::count(Expr::col((succescriterium::Entity, S::Id))), Alias::new("criteria"))
+        .expr_as(Func::sum(Expr::case(met, Expr::val(1)).finally(Expr::val(0))), Alias::new("met"))
+        .from(succescriterium::Entity)
+        .inner_join(
+            doel::Entity,
+            Expr::col((doel::Entity, doel::Column::Id)).equals((succescriterium::Entity, S::DoelId)),
+        )
+        .inner_join(
+            ambitie::Entity,
+            Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
+        );
+    if let Some(plans) = plans {
+        query
+            .inner_join(
+                koersplan::Entity,
+                Expr::col((koersplan::Entity, koersplan::Column::Id))
+                    .equals((ambitie::Entity, ambitie::Column::KoersplanId)),
+            )
+            .cond_where(plans);
+    }
+    query
+        .left_join(
+            indicator::Entity,
+            Expr::col((indicator::Entity, indicator::Column::Id)).equals((succescriterium::Entity, S::IndicatorId)),
+        )
+        .group_by_col((succescriterium::Entity, S::DoelId));
+    query
+}
+
+/// A doel with the count of its criteria and of those met, read in one row.
+struct CountedDoel {
+    doel: doel::Model,
+    criteria: Option<i64>,
+    met: Option<i64>,
+}
+
+impl FromQueryResult for CountedDoel {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        Ok(CountedDoel {
+            doel: doel::Model::from_query_result(row, pre)?,
+            criteria: row.try_get(pre, "criteria")?,
+            met: row.try_get(pre, "met")?,
+        })
+    }
+}
+
 /// A required reason or note: trimmed, not empty.
 fn required_text(text: &str, what: &str) -> Result<String> {
     let text = text.trim();
@@ -302,32 +377,16 @@ impl Engine {
     ) -> Result<Vec<KoersplanProgress>> {
         let cutoff = end_of_day(peildatum);
         let plan_ids: Vec<i64> = plans.iter().map(|p| p.id).collect();
-        // The tree, the counts down to the doelen and the overrides need nothing of each
-        // other: read side by side.
-        let tree = async {
-            let ambities = self.ambities_of(&plan_ids).await?;
-            let ambitie_ids: Vec<i64> = ambities.values().flatten().map(|a| a.id).collect();
-            let doelen = self.doelen_of(&ambitie_ids).await?;
-            Ok::<_, Error>((ambities, doelen))
-        };
-        let counted = async {
-            if depth != Depth::Doelen {
-                return Ok(None);
-            }
-            let plans = Condition::all().add(koersplan::Column::Id.is_in(plan_ids.clone()));
-            let mut counts: HashMap<i64, (usize, usize)> = HashMap::new();
-            self.doel_counts(peildatum, Some(plans), |c| {
-                counts.insert(c.doel, c.counted());
-            })
-            .await?;
-            Ok::<_, Error>(Some(counts))
-        };
+        // The ambities, the doelen (counted down to them when that is deep enough) and the
+        // overrides need nothing of each other: read side by side.
+        let counted_at = (depth == Depth::Doelen).then_some(peildatum);
         let overrides = Overrides::load(
             self.db(),
             Condition::all().add(signal_override::Column::KoersplanId.is_in(plan_ids.clone())),
             cutoff,
         );
-        let ((mut ambities, mut doelen), counted, overrides) = futures::try_join!(tree, counted, overrides)?;
+        let (mut ambities, (mut doelen, counted), overrides) =
+            futures::try_join!(self.ambities_of(&plan_ids), self.doelen_of_plans(&plan_ids, counted_at), overrides)?;
         let (mut criteria, counts) = match counted {
             Some(counts) => (HashMap::new(), counts),
             None => {
@@ -411,60 +470,7 @@ impl Engine {
         plans: Option<Condition>,
         mut each: impl FnMut(DoelCount),
     ) -> Result<()> {
-        use succescriterium::Column as S;
-        // The latest value and mark are read where the rule needs them, each from its
-        // index alone (no join to the measurement or mark row); the value only for the
-        // criterion's direction, as the comparison short-circuits.
-        let met = criterium_met_in_sql(
-            Direction::meets_in_sql(
-                Expr::col((indicator::Entity, indicator::Column::Direction)),
-                Expr::from(latest_measurement(
-                    peildatum,
-                    measurement::Column::Value,
-                    (succescriterium::Entity, S::IndicatorId),
-                )),
-                Expr::col((indicator::Entity, indicator::Column::Target)),
-            ),
-            Expr::from(latest_mark(
-                end_of_day(peildatum),
-                criterium_mark::Column::Met,
-                (succescriterium::Entity, S::Id),
-            )),
-        );
-        let mut query = Query::select();
-        query
-            // One koersplan and ambitie per doel: MIN only names them without grouping by
-            // them, so SQLite groups in the order of the criteria's (doel, key) index
-            // instead of sorting.
-            .expr_as(Func::min(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId))), Alias::new("koersplan"))
-            .expr_as(Func::min(Expr::col((doel::Entity, doel::Column::AmbitieId))), Alias::new("ambitie"))
-            .expr_as(Expr::col((succescriterium::Entity, S::DoelId)), Alias::new("doel"))
-            .expr_as(Func::count(Expr::col((succescriterium::Entity, S::Id))), Alias::new("criteria"))
-            .expr_as(Func::sum(Expr::case(met, Expr::val(1)).finally(Expr::val(0))), Alias::new("met"))
-            .from(succescriterium::Entity)
-            .inner_join(
-                doel::Entity,
-                Expr::col((doel::Entity, doel::Column::Id)).equals((succescriterium::Entity, S::DoelId)),
-            )
-            .inner_join(
-                ambitie::Entity,
-                Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
-            );
-        if let Some(plans) = plans {
-            query
-                .inner_join(
-                    koersplan::Entity,
-                    Expr::col((koersplan::Entity, koersplan::Column::Id))
-                        .equals((ambitie::Entity, ambitie::Column::KoersplanId)),
-                )
-                .cond_where(plans);
-        }
-        query
-            .left_join(
-                indicator::Entity,
-                Expr::col((indicator::Entity, indicator::Column::Id)).equals((succescriterium::Entity, S::IndicatorId)),
-            )
-            .group_by_col((succescriterium::Entity, S::DoelId));
+        let query = doel_counts(peildatum, plans);
         let mut rows = DoelCount::find_by_statement(StatementBuilder::build(&query, &self.db().get_database_backend()))
             .stream(self.db())
             .await?;
@@ -472,6 +478,58 @@ impl Engine {
             each(row);
         }
         Ok(())
+    }
+
+    /// The doelen of koersplannen per ambitie, in their order. With `counted_at`, also the
+    /// criteria of each doel and those met at that peildatum, counted in SQL by
+    /// [`Engine::doel_counts`]'s statement, joined in: one row per doel.
+    async fn doelen_of_plans(
+        &self,
+        plans: &[i64],
+        counted_at: Option<NaiveDate>,
+    ) -> Result<(HashMap<i64, Vec<doel::Model>>, Option<HashMap<i64, (usize, usize)>>)> {
+        let counts = Alias::new("counts");
+        let (criteria, met) = (Alias::new("criteria"), Alias::new("met"));
+        let mut query = Query::select();
+        query
+            .column((doel::Entity, Asterisk))
+            .from(doel::Entity)
+            .inner_join(
+                ambitie::Entity,
+                Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
+            )
+            .and_where(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId)).is_in(plans.iter().copied()))
+            .order_by((doel::Entity, doel::Column::Position), Order::Asc)
+            .order_by((doel::Entity, doel::Column::Id), Order::Asc);
+        match counted_at {
+            Some(peildatum) => {
+                let within = Condition::all().add(koersplan::Column::Id.is_in(plans.iter().copied()));
+                query
+                    .expr_as(Expr::col((counts.clone(), criteria.clone())), criteria)
+                    .expr_as(Expr::col((counts.clone(), met.clone())), met)
+                    .join_subquery(
+                        JoinType::LeftJoin,
+                        doel_counts(peildatum, Some(within)),
+                        counts.clone(),
+                        Expr::col((counts, Alias::new("doel"))).equals((doel::Entity, doel::Column::Id)),
+                    );
+            }
+            None => {
+                query.expr_as(Expr::value(None::<i64>), criteria).expr_as(Expr::value(None::<i64>), met);
+            }
+        }
+        let rows = CountedDoel::find_by_statement(StatementBuilder::build(&query, &self.db().get_database_backend()))
+            .all(self.db())
+            .await?;
+        let counts = counted_at.map(|_| {
+            rows.iter()
+                .map(|r| {
+                    let count = |n: Option<i64>| n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+                    (r.doel.id, (count(r.criteria), count(r.met)))
+                })
+                .collect()
+        });
+        Ok((group(rows.into_iter().map(|r| r.doel).collect(), |d| d.ambitie_id), counts))
     }
 
     /// The succescriteria of doelen, each with whether it is met at the peildatum and why.
