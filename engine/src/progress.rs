@@ -197,7 +197,7 @@ pub(crate) struct DoelCount {
 impl DoelCount {
     /// The criteria and those met.
     pub(crate) fn counted(&self) -> (usize, usize) {
-        (usize::try_from(self.criteria).unwrap_or(0), usize::try_from(self.met).unwrap_or(0))
+        (count(self.criteria), count(self.met))
     }
 }
 
@@ -332,19 +332,26 @@ fn doel_counts(peildatum: NaiveDate, plans: Option<Condition>) -> SelectStatemen
     query
 }
 
-/// A doel with the count of its criteria and of those met, read in one row.
+/// A count as SQL gives it (a 64-bit integer), as a number of criteria.
+fn count(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
+}
+
+/// A doel with the count of its criteria and of those met, read in one row; a doel
+/// without criteria has none of either.
 struct CountedDoel {
     doel: doel::Model,
-    criteria: Option<i64>,
-    met: Option<i64>,
+    criteria: usize,
+    met: usize,
 }
 
 impl FromQueryResult for CountedDoel {
     fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        let counted = |column: &str| row.try_get::<Option<i64>>(pre, column).map(|n| n.map_or(0, count));
         Ok(CountedDoel {
             doel: doel::Model::from_query_result(row, pre)?,
-            criteria: row.try_get(pre, "criteria")?,
-            met: row.try_get(pre, "met")?,
+            criteria: counted("criteria")?,
+            met: counted("met")?,
         })
     }
 }
@@ -521,14 +528,7 @@ impl Engine {
         let rows = CountedDoel::find_by_statement(StatementBuilder::build(&query, &self.db().get_database_backend()))
             .all(self.db())
             .await?;
-        let counts = counted_at.map(|_| {
-            rows.iter()
-                .map(|r| {
-                    let count = |n: Option<i64>| n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-                    (r.doel.id, (count(r.criteria), count(r.met)))
-                })
-                .collect()
-        });
+        let counts = counted_at.map(|_| rows.iter().map(|r| (r.doel.id, (r.criteria, r.met))).collect());
         Ok((group(rows.into_iter().map(|r| r.doel).collect(), |d| d.ambitie_id), counts))
     }
 
