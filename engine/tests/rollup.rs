@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::Engine;
 use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::board::BoardProgress;
+use koers_engine::clock::ManualClock;
 use koers_engine::entity::{ambitie, bestuur, doel, koersplan};
 use koers_engine::generate::GenerateOptions;
 use koers_engine::progress::{Depth, Signal, SignalSubject};
@@ -204,7 +205,9 @@ async fn the_board_and_the_rollup_read_the_same_from_the_read_pool() {
     use sea_orm::{ConnectionTrait, DbBackend};
     let dir = tempfile::tempdir().expect("dir");
     let config = StoreConfig::new(koers_engine::testing::database_url(dir.path(), "koers.db").await);
-    let engine = Engine::new(store::open(&config).await.expect("open"));
+    // The overrides below are set a month before the peildatum, whatever the day the test runs.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).single().expect("time"));
+    let engine = Engine::with_clock(store::open(&config).await.expect("open"), Arc::new(clock));
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
     engine.generate(GenerateOptions { kindcentra: 40, seed: 3 }).await.expect("generate");
 
