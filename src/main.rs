@@ -35,6 +35,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
+    /// Run the clock from this moment on (RFC 3339) instead of now, in every command: to
+    /// rehearse a calendar, with schedules applied and served as if it were then. Never in
+    /// production.
+    #[arg(long, global = true, env = "KOERS_CLOCK_START")]
+    clock_start: Option<DateTime<FixedOffset>>,
     #[command(subcommand)]
     command: Command,
 }
@@ -113,10 +118,6 @@ enum Command {
         /// built-in ones.
         #[arg(long, env = "KOERS_WORKFLOWS")]
         workflows: Option<PathBuf>,
-        /// Run the clock from this moment on (RFC 3339) instead of now: to rehearse a
-        /// calendar. Never in production.
-        #[arg(long, env = "KOERS_CLOCK_START")]
-        clock_start: Option<DateTime<FixedOffset>>,
         /// Days after a scan that the scores of its children are kept; then they are folded
         /// into the scan's distribution and deleted (a daily job). 0 keeps them forever.
         #[arg(long, env = "KOERS_CHILD_SCORE_RETENTION_DAYS", default_value_t = 730)]
@@ -294,15 +295,15 @@ fn init_tracing() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
+    let clock = cli.clock_start;
     match cli.command {
-        Command::Serve { database, api, listen, demo, workflows, clock_start, child_score_retention_days } => {
-            serve(database.config(), api.config(), listen, demo, workflows, clock_start, child_score_retention_days)
-                .await
+        Command::Serve { database, api, listen, demo, workflows, child_score_retention_days } => {
+            serve(database.config(), api.config(), listen, demo, workflows, clock, child_score_retention_days).await
         }
-        Command::Schedule { database, command } => schedule(database.config(), command).await,
+        Command::Schedule { database, command } => schedule(open(&database.config(), clock).await?, command).await,
         Command::ImportHolidays { database, file } => {
             let json = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let engine = Engine::new(store::open(&database.config()).await?);
+            let engine = open(&database.config(), clock).await?;
             let count = engine.import_holidays(&json).await.with_context(|| format!("{}", file.display()))?;
             tracing::info!(file = %file.display(), holidays = count, "school holidays imported");
             Ok(())
@@ -333,14 +334,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::ImportCsv { database, kind, file } => {
             let source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let engine = Engine::new(store::open(&database.config()).await?);
+            let engine = open(&database.config(), clock).await?;
             let name = file.display().to_string();
             let report = engine.import_csv("cli", kind, &name, &source).await?;
             tracing::info!(file = %name, rows = report.rows, created = report.created, "imported");
             Ok(())
         }
         Command::Export { database, kindcentrum, output } => {
-            let engine = Engine::new(store::open(&database.config()).await?);
+            let engine = open(&database.config(), clock).await?;
             let export = engine.export_kindcentrum(kindcentrum).await?;
             let written = match &output {
                 Some(path) => std::fs::File::create(path)
@@ -356,7 +357,7 @@ async fn main() -> anyhow::Result<()> {
         Command::ImportExport { database, file } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let export = Export::parse(&text).with_context(|| format!("{}", file.display()))?;
-            let engine = Engine::new(store::open(&database.config()).await?);
+            let engine = open(&database.config(), clock).await?;
             let report = engine.restore_export(&export).await.with_context(|| format!("{}", file.display()))?;
             tracing::info!(
                 file = %file.display(),
@@ -367,7 +368,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Token { database, command } => token(database.config(), command).await,
+        Command::Token { database, command } => token(open(&database.config(), clock).await?, command).await,
         Command::Bench { command } => bench::run(command).await,
         Command::Schema => {
             #[allow(clippy::print_stdout)] // the schema is the command's output
@@ -379,13 +380,25 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// The engine on the database of `config` (opened and migrated), its clock running from
+/// `clock_start` if one is given (`--clock-start`), else from now.
+async fn open(config: &StoreConfig, clock_start: Option<DateTime<FixedOffset>>) -> anyhow::Result<Engine> {
+    let db = store::open(config).await?;
+    Ok(match clock_start {
+        Some(start) => {
+            tracing::warn!(%start, "the clock runs from a chosen start, not from now");
+            Engine::with_clock(db, Arc::new(OffsetClock::starting_at(start.with_timezone(&Utc))))
+        }
+        None => Engine::new(db),
+    })
+}
+
 fn write_export(export: &Export, mut out: impl std::io::Write) -> std::io::Result<()> {
     export.write(&mut out)?;
     out.flush()
 }
 
-async fn token(config: StoreConfig, command: TokenCommand) -> anyhow::Result<()> {
-    let engine = Engine::new(store::open(&config).await?);
+async fn token(engine: Engine, command: TokenCommand) -> anyhow::Result<()> {
     let output = match command {
         TokenCommand::Create { role, scope, expires, name } => {
             let new = engine.create_token(&name, role, scope, expires).await?;
@@ -437,14 +450,7 @@ async fn serve(
 ) -> anyhow::Result<()> {
     // An invalid definition stops start-up before anything else happens.
     let definitions = koers_engine::workflow::load(workflows.as_deref())?;
-    let db = store::open(&config).await?;
-    let mut engine = match clock_start {
-        Some(start) => {
-            tracing::warn!(%start, "the clock runs from a chosen start, not from now");
-            Engine::with_clock(db, Arc::new(OffsetClock::starting_at(start.with_timezone(&Utc))))
-        }
-        None => Engine::new(db),
-    };
+    let mut engine = open(&config, clock_start).await?;
     if let Some(reads) = store::read_pool(&config).await? {
         engine = engine.reading_from(reads);
     }
@@ -499,8 +505,7 @@ async fn serve(
     Ok(())
 }
 
-async fn schedule(config: StoreConfig, command: ScheduleCommand) -> anyhow::Result<()> {
-    let engine = Engine::new(store::open(&config).await?);
+async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()> {
     engine.register_workflows(koers_engine::workflow::load(None)?).await?;
     match command {
         ScheduleCommand::Preview { from, to, scope, format } => {

@@ -70,6 +70,20 @@ fn token_create_refuses_what_cannot_be() {
         assert!(message.contains(expected), "{args:?}: {message}");
         assert!(output.stdout.is_empty(), "nothing on standard output");
     }
+
+    // Every command reads the chosen clock: a day past at the suite's clock is still to
+    // come a month before it.
+    let month_before = ["--clock-start", "2026-11-01T09:00:00+01:00"];
+    let token = |command: &[&str], clock: &[&str]| {
+        run(&[&["token"][..], command, &["--database-url", &url][..], clock].concat())
+    };
+    let create = ["create", "--role", "reader", "--scope", "all", "--expires", "2026-11-30"];
+    let past = token(&create, &[]);
+    assert!(String::from_utf8_lossy(&past.stderr).contains("expire on 2026-11-30, which has passed"), "{past:?}");
+    let ahead = token(&create, &month_before);
+    assert!(ahead.status.success(), "{}", String::from_utf8_lossy(&ahead.stderr));
+    let list = String::from_utf8_lossy(&token(&["list"], &month_before).stdout).into_owned();
+    assert!(list.lines().any(|l| l.ends_with("\t2026-11-01\t2026-11-30\tvalid")), "{list}");
 }
 
 #[tokio::test]

@@ -8,13 +8,19 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+/// The moment every run of the binary starts its clock from, whatever the day the suite
+/// runs: the demo's calendar, what its scheduler has fired and what a schedule applied from
+/// the command line plans are then the same on every day. A test that needs another moment
+/// passes `--clock-start` or its own `KOERS_CLOCK_START`.
+pub const CLOCK_START: &str = "2026-12-01T09:00:00+01:00";
+
 /// The `koers` binary built for these tests.
 pub fn koers() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_koers"));
     for variable in ["KOERS_DATABASE_URL", "KOERS_LISTEN", "KOERS_INTROSPECTION", "KOERS_REQUEST_TIMEOUT_SECS"] {
         command.env_remove(variable);
     }
-    command.env("RUST_LOG", "info");
+    command.env("RUST_LOG", "info").env("KOERS_CLOCK_START", CLOCK_START);
     command
 }
 
