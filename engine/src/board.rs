@@ -16,7 +16,7 @@ use crate::coaching::{CoachingNorm, LocatieCoaching};
 use crate::cycle::OwnersIn;
 use crate::cycle::machine::Status;
 use crate::domain::{PlanningStatus, SchoolYear};
-use crate::entity::{ambitie, bestuur, cycle, doel, groep, kindcentrum, planning_item, scan};
+use crate::entity::{bestuur, cycle, doel, groep, kindcentrum, planning_item, scan};
 use crate::error::{Error, Result};
 use crate::progress::{Depth, KoersplanProgress};
 use crate::read::group;
@@ -191,15 +191,7 @@ impl Engine {
         peildatum: NaiveDate,
     ) -> Result<HashMap<i64, Vec<planning_item::Model>>> {
         use planning_item::Column as C;
-        let doelen = Query::select()
-            .column((doel::Entity, doel::Column::Id))
-            .from(doel::Entity)
-            .inner_join(
-                ambitie::Entity,
-                Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
-            )
-            .and_where(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId)).is_in(koersplannen.iter().copied()))
-            .to_owned();
+        let doelen = crate::progress::doelen_in(koersplannen).column((doel::Entity, doel::Column::Id)).to_owned();
         let rows = planning_item::Entity::find()
             .filter(C::DoelId.in_subquery(doelen))
             .filter(C::SchoolYear.lt(SchoolYear::containing(peildatum)))

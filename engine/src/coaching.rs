@@ -22,6 +22,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use futures::TryFutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
@@ -501,13 +502,10 @@ impl Engine {
                 .all(db)
                 .await?;
             let medewerker_ids: Vec<i64> = medewerkers.iter().map(|p| p.id).collect();
-            let workplaces = async {
-                let workplaces = professional_kindcentrum::Entity::find()
-                    .filter(professional_kindcentrum::Column::ProfessionalId.is_in(medewerker_ids.clone()))
-                    .all(db)
-                    .await?;
-                Ok::<_, Error>(workplaces)
-            };
+            let workplaces = professional_kindcentrum::Entity::find()
+                .filter(professional_kindcentrum::Column::ProfessionalId.is_in(medewerker_ids.clone()))
+                .all(db)
+                .err_into::<Error>();
             // Who has been coached up to today, by any entry: the coachees of an entry are
             // employees of its houder.
             let coached = async {

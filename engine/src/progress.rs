@@ -332,6 +332,18 @@ fn doel_counts(peildatum: NaiveDate, plans: Option<Condition>) -> SelectStatemen
     query
 }
 
+/// The doelen of the koersplannen `plans`, without columns yet: the caller picks them.
+pub(crate) fn doelen_in(plans: &[i64]) -> SelectStatement {
+    Query::select()
+        .from(doel::Entity)
+        .inner_join(
+            ambitie::Entity,
+            Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
+        )
+        .and_where(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId)).is_in(plans.iter().copied()))
+        .to_owned()
+}
+
 /// A count as SQL gives it (a 64-bit integer), as a number of criteria.
 fn count(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
@@ -497,15 +509,9 @@ impl Engine {
     ) -> Result<(HashMap<i64, Vec<doel::Model>>, Option<HashMap<i64, (usize, usize)>>)> {
         let counts = Alias::new("counts");
         let (criteria, met) = (Alias::new("criteria"), Alias::new("met"));
-        let mut query = Query::select();
+        let mut query = doelen_in(plans);
         query
             .column((doel::Entity, Asterisk))
-            .from(doel::Entity)
-            .inner_join(
-                ambitie::Entity,
-                Expr::col((ambitie::Entity, ambitie::Column::Id)).equals((doel::Entity, doel::Column::AmbitieId)),
-            )
-            .and_where(Expr::col((ambitie::Entity, ambitie::Column::KoersplanId)).is_in(plans.iter().copied()))
             .order_by((doel::Entity, doel::Column::Position), Order::Asc)
             .order_by((doel::Entity, doel::Column::Id), Order::Asc);
         match counted_at {
