@@ -44,6 +44,24 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the store failed for a moment: another writer held the lock longer than a
+    /// writer waits, or no connection was free in time. The same request may succeed when
+    /// sent again; nothing of it was written.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Database(sea_orm::DbErr::ConnectionAcquire(_)) => true,
+            Error::Database(err) => {
+                let text = err.to_string();
+                // SQLite's SQLITE_BUSY and SQLITE_LOCKED; PostgreSQL's serialization
+                // failure, deadlock and lock-not-available.
+                ["database is locked", "database table is locked", "40001", "40P01", "55P03"]
+                    .iter()
+                    .any(|sign| text.contains(sign))
+            }
+            _ => false,
+        }
+    }
+
     /// JSON the engine itself stored cannot be read back: a fault of the store, not of the
     /// caller.
     pub(crate) fn stored_json(e: serde_json::Error) -> Error {

@@ -55,6 +55,8 @@ struct Inner {
     events: tokio::sync::broadcast::Sender<cycle::CycleEventRecord>,
     /// Wakes the scheduler loop when schedules change.
     schedules_changed: tokio::sync::Notify,
+    /// What the scheduler loop last did, for the health check.
+    scheduler: std::sync::Mutex<schedule::Heartbeat>,
 }
 
 impl Engine {
@@ -73,6 +75,7 @@ impl Engine {
                 workflows: cycle::Workflows::default(),
                 events,
                 schedules_changed: tokio::sync::Notify::new(),
+                scheduler: Default::default(),
             }),
             access: access::Access::system(),
         }

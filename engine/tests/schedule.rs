@@ -646,3 +646,104 @@ async fn an_idle_wake_up_is_three_statements_however_many_schedules() {
     assert_eq!(idle(utc(2027, 6, 29, 8, 0)).await, 3);
     assert_eq!(idle(utc(2027, 6, 30, 23, 0)).await, 3, "and then nothing for a year");
 }
+
+/// Numbers no calendar means (found by attack: a catch-up window or due days of
+/// 4,294,967,295 made the scheduler panic, an every-second cron stored 100,000
+/// occurrences) are refused when the schedule is created, with what would be right.
+#[tokio::test]
+async fn a_schedule_beyond_what_the_calendar_means_is_refused() {
+    let (engine, _) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let weekly = || Rule::Cron { expression: "0 0 9 * * Mon *".into() };
+    let refused = |spec: ScheduleSpec| {
+        let engine = engine.clone();
+        async move {
+            match engine.create_schedule(spec).await {
+                Err(Error::Validation(message)) => message,
+                other => panic!("expected VALIDATION, got {other:?}"),
+            }
+        }
+    };
+    let window = Policy { catch_up: CatchUp::All { window_days: u32::MAX }, ..Policy::default() };
+    assert_eq!(
+        refused(spec("w", kc, weekly(), reminder_action("w"), window)).await,
+        "the catch-up window_days is 4294967295 days; at most 1830 (five years) is allowed"
+    );
+    let mut far = reminder_action("d");
+    if let Action::Reminder { due_in_days, .. } = &mut far {
+        *due_in_days = u32::MAX;
+    }
+    assert_eq!(
+        refused(spec("d", kc, weekly(), far, Policy::default())).await,
+        "due_in_days is 4294967295 days; at most 1830 (five years) is allowed"
+    );
+    let open = Action::OpenCycle {
+        workflow: "vierxd".into(),
+        title: "x".into(),
+        targets: Targets::Scope,
+        due_in_days: Some(u32::MAX),
+    };
+    assert!(refused(spec("o", kc, weekly(), open, Policy::default())).await.starts_with("due_in_days is 4294967295"));
+    let every_second = Rule::Cron { expression: "* * * * * * *".into() };
+    assert!(
+        refused(spec("s", kc, every_second, reminder_action("s"), Policy::default()))
+            .await
+            .contains("fires more than once a minute")
+    );
+    let until = Policy { active_until: NaiveDate::from_ymd_opt(262_000, 1, 1), ..Policy::default() };
+    assert!(refused(spec("u", kc, weekly(), reminder_action("u"), until)).await.contains("outside the years"));
+    assert!(engine.schedules(None).await.expect("schedules").is_empty(), "nothing was stored");
+}
+
+/// A schedule stored before its numbers were bounded, or whose workflow is gone, cannot
+/// fire: its occurrence is marked failed with the reason, and every other schedule due
+/// in the same run fires as if nothing happened.
+#[tokio::test]
+async fn one_occurrence_that_cannot_fire_does_not_stop_the_calendar() {
+    let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let at = Rule::Dates { at: vec![local(2026, 9, 7, 9, 0)] };
+    let mut ids = Vec::new();
+    for key in ["before", "poisoned", "gone", "after"] {
+        let schedule = engine
+            .create_schedule(spec(key, kc, at.clone(), reminder_action(key), Policy::default()))
+            .await
+            .expect("create");
+        ids.push(schedule.row.id);
+    }
+    // What an attacker stored before the bounds, and a workflow no longer registered.
+    let poisoned = json!({ "kind": "reminder", "title": "p", "due_in_days": u32::MAX, "assignee": { "select": "team", "kind": "locatieteam" } });
+    let gone = json!({ "kind": "open-cycle", "workflow": "opgeheven", "title": "g" });
+    for (id, action) in [(ids[1], poisoned), (ids[2], gone)] {
+        koers_engine::entity::schedule::Entity::update_many()
+            .col_expr(
+                koers_engine::entity::schedule::Column::Action,
+                sea_orm::sea_query::Expr::value(action.to_string()),
+            )
+            .filter(koers_engine::entity::schedule::Column::Id.eq(id))
+            .exec(engine.db())
+            .await
+            .expect("store");
+    }
+    engine.materialize().await.expect("materialize");
+    clock.set(utc(2026, 9, 7, 7, 0));
+    let report = engine.run_scheduler_once().await.expect("the run goes on");
+    assert_eq!((report.fired, report.failed), (2, 2), "{report:?}");
+    let occurrences = occurrence::Entity::find().all(engine.db()).await.expect("occurrences");
+    let of = |id: i64| occurrences.iter().find(|o| o.schedule_id == id).expect("occurrence");
+    assert_eq!(of(ids[0]).status, "fired");
+    assert_eq!(of(ids[3]).status, "fired");
+    assert_eq!(of(ids[1]).status, "failed");
+    let note = of(ids[1]).note.clone().unwrap_or_default();
+    assert!(
+        note.starts_with("cannot fire: due_in_days 4294967295 after 2026-09-07 lies beyond the calendar"),
+        "{note}"
+    );
+    assert_eq!(of(ids[2]).status, "failed");
+    assert_eq!(of(ids[2]).note.as_deref(), Some("cannot fire: unknown workflow `opgeheven`"));
+    let reminders = reminder::Entity::find().all(engine.db()).await.expect("reminders");
+    assert_eq!(reminders.len(), 2, "the good schedules created their reminders");
+    // A failed occurrence is not tried again, and nothing is pending any more.
+    assert_eq!(engine.run_scheduler_once().await.expect("run"), Default::default());
+    assert_eq!(engine.next_due().await.expect("next"), None);
+}

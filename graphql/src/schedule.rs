@@ -170,7 +170,7 @@ impl Occurrence {
     async fn local_at(&self) -> NaiveDateTime {
         self.0.local_at
     }
-    /// pending, fired, missed or skipped.
+    /// pending, fired, missed, skipped or failed (the note says why).
     async fn status(&self) -> &str {
         &self.0.status
     }
@@ -271,7 +271,7 @@ impl ScheduleQuery {
         Ok(engine(ctx).preview(from, to, scope).await.gql()?.into_iter().map(PlannedOccurrence).collect())
     }
 
-    /// Stored occurrences, newest due first; `status`: pending, fired, missed or skipped.
+    /// Stored occurrences, newest due first; `status`: pending, fired, missed, skipped or failed.
     #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn occurrences(
         &self,

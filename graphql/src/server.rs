@@ -277,15 +277,39 @@ async fn graphql_ws(
     })
 }
 
+/// 200 when the database answers and the scheduler (if this process runs one) is running
+/// and keeping up; 503 otherwise, with what is wrong.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let (backend, health) = state.engine.health().await;
-    match health {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "database": backend }))),
+    let (backend, database) = state.engine.health().await;
+    let scheduler = match state.engine.scheduler_health().await {
+        Ok(health) => health,
         Err(err) => {
-            tracing::error!(error = %err, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": backend })))
+            tracing::error!(error = %err, "cannot check the scheduler");
+            koers_engine::schedule::SchedulerHealth::Running
         }
+    };
+    if let Err(err) = &database {
+        tracing::error!(error = %err, "health check failed");
     }
+    let healthy = database.is_ok() && scheduler.is_healthy();
+    let mut body = serde_json::json!({
+        "status": if healthy { "ok" } else { "unavailable" },
+        "database": backend,
+        "scheduler": scheduler.status(),
+    });
+    use koers_engine::schedule::SchedulerHealth as S;
+    let reason = match &scheduler {
+        S::Stopped => Some("the scheduler has stopped: nothing on the calendar fires; restart koers".to_owned()),
+        S::Stuck { since } => Some(format!("the scheduler has been in one run since {since}")),
+        S::Failing { error } => Some(format!("the scheduler's runs fail: {error}")),
+        S::Behind { due_at } => Some(format!("an occurrence due at {due_at} has not fired")),
+        S::Off | S::Running => database.is_err().then(|| "the database does not answer".to_owned()),
+    };
+    if let Some(reason) = reason {
+        body["reason"] = reason.into();
+    }
+    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body))
 }
 
 #[cfg(test)]

@@ -11,13 +11,13 @@ pub struct Model {
     pub due_at: DateTimeUtc,
     /// The wall-clock time in Europe/Amsterdam the rule asked for.
     pub local_at: DateTime,
-    /// pending, fired, missed or skipped.
+    /// pending, fired, missed, skipped or failed (its note says why).
     pub status: String,
     pub fired_at: Option<DateTimeUtc>,
     /// What firing created, as JSON.
     #[sea_orm(column_type = "Text", nullable)]
     pub result: Option<String>,
-    /// Why it moved or was skipped.
+    /// Why it moved, was skipped or failed.
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
 }

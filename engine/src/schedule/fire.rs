@@ -5,7 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use std::panic::AssertUnwindSafe;
+
 use chrono::{DateTime, Duration, Utc};
+use futures::FutureExt as _;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, LockBehavior, LockType, Query, TableRef, ValueTuple};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -23,6 +26,18 @@ use crate::entity::{
     schedule, team,
 };
 use crate::error::{Error, Result};
+
+/// The status of an occurrence that could not fire; its note says why.
+pub const FAILED: &str = "failed";
+
+/// The message of a panic, for the note of the occurrence that caused it.
+pub(super) fn panic_reason(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
 
 /// What firing needs of a schedule.
 #[derive(Clone, Debug)]
@@ -58,6 +73,13 @@ fn cached<T: Clone + serde::de::DeserializeOwned>(parsed: &mut HashMap<String, T
     let value: T = serde_json::from_str(text).map_err(Error::stored_json)?;
     parsed.insert(text.to_owned(), value.clone());
     Ok(value)
+}
+
+/// The day `days` after `date`, or why there is none.
+fn due_after(date: chrono::NaiveDate, days: u32) -> Result<chrono::NaiveDate> {
+    date.checked_add_days(chrono::Days::new(days.into()))
+        .filter(|due| super::rule::YEARS.contains(&chrono::Datelike::year(due)))
+        .ok_or_else(|| Error::Validation(format!("due_in_days {days} after {date} lies beyond the calendar")))
 }
 
 /// A due occurrence as firing reads it.
@@ -365,18 +387,83 @@ impl Engine {
             // that are gone), except on PostgreSQL, where other replicas may hold later
             // occurrences locked.
             let more = full || txn.get_database_backend() == DbBackend::Postgres;
-            let (fired, missed, records) = self.fire_batch(&txn, now, batch, more, &mut parsed).await?;
-            txn.commit().await?;
-            report.fired += fired;
-            report.missed += missed;
-            for record in records {
-                self.publish(record);
+            let attempt =
+                AssertUnwindSafe(self.fire_batch(&txn, now, batch.clone(), more, &mut parsed)).catch_unwind().await;
+            match attempt.map_err(panic_reason) {
+                Ok(Ok((fired, missed, records))) => {
+                    txn.commit().await?;
+                    report.fired += fired;
+                    report.missed += missed;
+                    for record in records {
+                        self.publish(record);
+                    }
+                }
+                Ok(Err(err)) if err.is_transient() => return Err(err),
+                Ok(Err(err)) => {
+                    // One occurrence of the batch cannot fire (a schedule stored before its
+                    // bounds were checked, a workflow that is gone): the batch is rolled
+                    // back and its occurrences fired one by one, so the others fire and
+                    // only the bad one is marked failed.
+                    txn.rollback().await?;
+                    tracing::warn!(error = %err, "a batch of occurrences failed; firing them one by one");
+                    self.fire_one_by_one(now, batch, &mut parsed, &mut report).await?;
+                }
+                Err(reason) => {
+                    txn.rollback().await?;
+                    tracing::error!(%reason, "firing a batch of occurrences panicked; firing them one by one");
+                    self.fire_one_by_one(now, batch, &mut parsed, &mut report).await?;
+                }
             }
             if !full {
                 break;
             }
         }
         Ok(report)
+    }
+
+    /// Fires each occurrence of `batch` in a transaction of its own. One that cannot fire
+    /// is marked `failed` with the reason in its note, and the others fire. A failure of
+    /// the store itself (a lost connection, a lock) stops the run instead, to be retried:
+    /// the occurrences are not at fault.
+    async fn fire_one_by_one(
+        &self,
+        now: DateTime<Utc>,
+        batch: Vec<Due>,
+        parsed: &mut Parsed,
+        report: &mut RunReport,
+    ) -> Result<()> {
+        for o in batch {
+            let txn = crate::store::begin_write(self.db()).await?;
+            let attempt = AssertUnwindSafe(self.fire_batch(&txn, now, vec![o], true, parsed)).catch_unwind().await;
+            let reason = match attempt.map_err(panic_reason) {
+                Ok(Ok((fired, missed, records))) => {
+                    txn.commit().await?;
+                    report.fired += fired;
+                    report.missed += missed;
+                    for record in records {
+                        self.publish(record);
+                    }
+                    continue;
+                }
+                Ok(Err(err)) if err.is_transient() => return Err(err),
+                Ok(Err(err)) => err.to_string(),
+                Err(reason) => format!("internal error: {reason}"),
+            };
+            txn.rollback().await?;
+            tracing::error!(schedule = o.schedule_id, occurrence = o.id, due_at = %o.due_at, %reason, "occurrence failed");
+            let txn = crate::store::begin_write(self.db()).await?;
+            occurrence::Entity::update_many()
+                .col_expr(occurrence::Column::Status, Expr::value(FAILED))
+                .col_expr(occurrence::Column::FiredAt, Expr::value(now))
+                .col_expr(occurrence::Column::Note, Expr::value(format!("cannot fire: {reason}")))
+                .filter(occurrence::Column::Id.eq(o.id))
+                .filter(occurrence::Column::Status.eq("pending"))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            report.failed += 1;
+        }
+        Ok(())
     }
 
     /// Decides and carries out one batch of claimed due occurrences within `txn`: answers
@@ -448,14 +535,16 @@ impl Engine {
                 }
             }
         }
-        let on_time = |o: &Due| o.due_at >= now - Duration::minutes(GRACE_MINUTES);
+        // Windows reaching before the first instant the types hold reach back to it.
+        let since = |window: Duration| now.checked_sub_signed(window).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let on_time = |o: &Due| o.due_at >= since(Duration::minutes(GRACE_MINUTES));
         let mut fire = Vec::new();
         let mut miss = Vec::new();
         for o in batch {
             let Some(schedule) = schedules.get(&o.schedule_id) else { continue };
             let fires = match schedule.policy.catch_up {
                 CatchUp::Latest => latest.get(&o.schedule_id) == Some(&o.due_at),
-                CatchUp::All { window_days } => o.due_at >= now - Duration::days(window_days.into()),
+                CatchUp::All { window_days } => o.due_at >= since(Duration::days(window_days.into())),
                 CatchUp::None => on_time(&o),
             };
             if fires { fire.push((schedule, o)) } else { miss.push(o.id) }
@@ -561,9 +650,10 @@ impl Engine {
                             fired[n].skipped.push(format!("{}: the previous cycle is still open", target.name));
                             continue;
                         }
-                        let due_dates = due_in_days
-                            .map(|days| BTreeMap::from([(initial.clone(), date + Duration::days(days.into()))]))
-                            .unwrap_or_default();
+                        let due_dates = match due_in_days {
+                            Some(days) => BTreeMap::from([(initial.clone(), due_after(date, *days)?)]),
+                            None => BTreeMap::new(),
+                        };
                         starts.push(StartCycle {
                             workflow: workflow.clone(),
                             title: format!("{title} {} {date}", target.name),
@@ -576,7 +666,7 @@ impl Engine {
                     }
                 }
                 Action::Reminder { title, due_in_days, targets, assignee } => {
-                    let due_date = date + Duration::days((*due_in_days).into());
+                    let due_date = due_after(date, *due_in_days)?;
                     for target in roster.targets(scope, kindcentra, targets) {
                         let assignees = roster.assignees(target.kindcentrum, assignee);
                         if assignees.is_empty() {

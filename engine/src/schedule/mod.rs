@@ -30,6 +30,7 @@ use crate::entity::{
 };
 use crate::error::{Error, Result};
 use crate::read::{Page, Slice};
+pub use fire::FAILED;
 use rule::{Rule, instant, local};
 
 /// Who the calendar acts as in cycle events.
@@ -52,6 +53,8 @@ const PLAN_TIMES_CHUNK: usize = 500;
 pub const FIRE_BATCH: u64 = 4000;
 /// Rows per INSERT statement (well within the bind limits of both stores).
 const INSERT_CHUNK: usize = 1000;
+/// The most days a catch-up window or a due date of a schedule may span: five years.
+pub const MAX_DAYS: u32 = 5 * 366;
 /// An occurrence this late still counts as on time.
 const GRACE_MINUTES: i64 = 10;
 
@@ -284,6 +287,8 @@ pub struct Fired {
 pub struct RunReport {
     pub fired: usize,
     pub missed: usize,
+    /// Occurrences that could not fire, marked failed with the reason.
+    pub failed: usize,
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
@@ -334,7 +339,37 @@ impl ScheduleSpec {
             return Err(Error::Validation("a schedule needs a name".into()));
         }
         self.rule.validate().map_err(Error::Validation)?;
-        if let (Some(from), Some(until)) = (self.policy.active_from, self.policy.active_until)
+        let days = |what: &str, days: u32| {
+            if days > MAX_DAYS {
+                Err(Error::Validation(format!("{what} is {days} days; at most {MAX_DAYS} (five years) is allowed")))
+            } else {
+                Ok(())
+            }
+        };
+        match &self.action {
+            Action::OpenCycle { due_in_days: Some(due), .. } => days("due_in_days", *due)?,
+            Action::Reminder { due_in_days, .. } => days("due_in_days", *due_in_days)?,
+            Action::OpenCycle { .. } | Action::Iterate { .. } => {}
+        }
+        let policy = &self.policy;
+        if let CatchUp::All { window_days } = policy.catch_up {
+            days("the catch-up window_days", window_days)?;
+        }
+        if policy.skip_dates.len() > rule::MAX_DATES {
+            return Err(Error::Validation(format!(
+                "skip_dates holds {} dates; at most {} are allowed",
+                policy.skip_dates.len(),
+                rule::MAX_DATES
+            )));
+        }
+        let named = [("active_from", policy.active_from), ("active_until", policy.active_until)];
+        for (what, date) in named.into_iter().filter_map(|(what, date)| Some((what, date?))) {
+            rule::check_year(what, date).map_err(Error::Validation)?;
+        }
+        for date in &policy.skip_dates {
+            rule::check_year("the skip date", *date).map_err(Error::Validation)?;
+        }
+        if let (Some(from), Some(until)) = (policy.active_from, policy.active_until)
             && until < from
         {
             return Err(Error::Validation(format!("active_until {until} lies before active_from {from}")));
@@ -712,7 +747,16 @@ impl Engine {
                         let policy: Policy = serde_json::from_str(&key.policy).map_err(Error::stored_json)?;
                         let none = Vec::new();
                         let region_holidays = region.and_then(|r| holidays.get(&r)).unwrap_or(&none);
-                        let times: Vec<PlannedRow> =
+                        // A rule stored before its bounds were checked (an every-second
+                        // cron, dates past the year 2199) stores nothing: it would flood
+                        // the calendar or overflow the date arithmetic.
+                        let bounded = rule.validate();
+                        if let Err(why) = &bounded {
+                            tracing::error!(schedule = id, reason = %why, "a stored schedule is out of bounds; nothing of it is stored");
+                        }
+                        let times: Vec<PlannedRow> = if bounded.is_err() {
+                            Vec::new()
+                        } else {
                             Self::planned_times(&rule, &policy, materialized_until, until, region_holidays)
                                 .into_iter()
                                 .map(|(at, placed)| {
@@ -722,11 +766,13 @@ impl Engine {
                                     };
                                     PlannedRow { local_at: at, due_at: instant(at), status, note }
                                 })
-                                .collect();
-                        let stored_through = match rule.next_after(until) {
+                                .collect()
+                        };
+                        let stored_through = match rule.next_after(until).filter(|_| bounded.is_ok()) {
                             Some(next) => {
                                 // The last day of the school year before the one of `next`.
-                                let before = SchoolYear::containing(next.date()).first_day() - Duration::days(1);
+                                let first = SchoolYear::containing(next.date()).first_day();
+                                let before = first.pred_opt().unwrap_or(first);
                                 Ord::max(until, school_year_end(before.and_time(NaiveTime::MIN)))
                             }
                             None => far_future(),
@@ -842,8 +888,10 @@ impl Engine {
 
     /// Stores what is ahead and fires what is due.
     pub async fn run_scheduler_once(&self) -> Result<RunReport> {
-        self.materialize().await?;
-        self.fire_due().await
+        // What is stored fires even when storing more failed.
+        let stored = self.materialize().await;
+        let report = self.fire_due().await?;
+        stored.map(|_| report)
     }
 
     /// The occurrences the schedules would fire in `(from, to]`, without storing or firing
@@ -1073,30 +1121,159 @@ pub fn parse_holidays(json: &str) -> Result<Vec<ParsedHoliday>> {
     Ok(out)
 }
 
+/// How long the scheduler may be in one run, or behind with a due occurrence, before the
+/// health check calls it stuck.
+pub const STUCK_AFTER_MINUTES: i64 = 15;
+
+/// What the scheduler loop of this process last did.
+#[derive(Clone, Debug, Default)]
+pub struct Heartbeat {
+    /// When the loop started; `None` when this process runs no scheduler.
+    started: Option<DateTime<Utc>>,
+    /// When the run in progress began.
+    running_since: Option<DateTime<Utc>>,
+    /// When a run last succeeded.
+    last_ok: Option<DateTime<Utc>>,
+    /// Why the last run failed, when it did.
+    last_error: Option<String>,
+    /// Whether the loop has ended (stopped, cancelled or panicked).
+    stopped: bool,
+}
+
+/// The scheduler's health, as `/healthz` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SchedulerHealth {
+    /// This process runs no scheduler.
+    Off,
+    Running,
+    /// The loop has ended: nothing fires any more.
+    Stopped,
+    /// A run has lasted longer than [`STUCK_AFTER_MINUTES`].
+    Stuck {
+        since: DateTime<Utc>,
+    },
+    /// Runs have failed for longer than [`STUCK_AFTER_MINUTES`].
+    Failing {
+        error: String,
+    },
+    /// An occurrence is pending longer than [`STUCK_AFTER_MINUTES`] after it was due.
+    Behind {
+        due_at: DateTime<Utc>,
+    },
+}
+
+impl SchedulerHealth {
+    pub fn is_healthy(&self) -> bool {
+        matches!(self, SchedulerHealth::Off | SchedulerHealth::Running)
+    }
+
+    /// One word for the health check.
+    pub fn status(&self) -> &'static str {
+        match self {
+            SchedulerHealth::Off => "off",
+            SchedulerHealth::Running => "running",
+            SchedulerHealth::Stopped => "stopped",
+            SchedulerHealth::Stuck { .. } => "stuck",
+            SchedulerHealth::Failing { .. } => "failing",
+            SchedulerHealth::Behind { .. } => "behind",
+        }
+    }
+}
+
+/// Marks the loop stopped however it ends: returned, cancelled or unwound by a panic.
+struct StoppedOnDrop<'a>(&'a Engine);
+
+impl Drop for StoppedOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.heartbeat(|beat| {
+            beat.stopped = true;
+            beat.running_since = None;
+        });
+    }
+}
+
 impl Engine {
+    fn heartbeat(&self, change: impl FnOnce(&mut Heartbeat)) {
+        // A poisoned lock still holds the last beat, which is what the check needs.
+        let mut beat = self.inner.scheduler.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        change(&mut beat);
+    }
+
+    /// Whether the scheduler of this process is running and keeping up.
+    pub async fn scheduler_health(&self) -> Result<SchedulerHealth> {
+        let beat = self.inner.scheduler.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let Some(started) = beat.started else { return Ok(SchedulerHealth::Off) };
+        if beat.stopped {
+            return Ok(SchedulerHealth::Stopped);
+        }
+        let now = self.clock().now();
+        let limit = Duration::minutes(STUCK_AFTER_MINUTES);
+        let late = |since: DateTime<Utc>| now.signed_duration_since(since) > limit;
+        if let Some(since) = beat.running_since.filter(|since| late(*since)) {
+            return Ok(SchedulerHealth::Stuck { since });
+        }
+        if let Some(error) = beat.last_error.filter(|_| late(beat.last_ok.unwrap_or(started))) {
+            return Ok(SchedulerHealth::Failing { error });
+        }
+        if late(started)
+            && let Some(due_at) = self.next_due().await?.filter(|due| late(*due))
+        {
+            return Ok(SchedulerHealth::Behind { due_at });
+        }
+        Ok(SchedulerHealth::Running)
+    }
+
     /// Runs the calendar until `shutdown` completes: stores what is ahead, fires what is
     /// due, then sleeps until the next due time (at most an hour, to keep the horizon
-    /// filled) or until schedules change.
+    /// filled) or until schedules change. A run that fails or panics is logged and
+    /// retried; the health check reports it ([`Engine::scheduler_health`]).
     pub async fn run_scheduler(&self, shutdown: impl Future<Output = ()>) {
+        use futures::FutureExt as _;
         tokio::pin!(shutdown);
+        self.heartbeat(|beat| *beat = Heartbeat { started: Some(self.clock().now()), ..Heartbeat::default() });
+        let _stopped = StoppedOnDrop(self);
         let mut first = true;
         loop {
-            let outcome = self.run_scheduler_once().await;
+            self.heartbeat(|beat| beat.running_since = Some(self.clock().now()));
+            let outcome =
+                std::panic::AssertUnwindSafe(self.run_scheduler_once()).catch_unwind().await.unwrap_or_else(|panic| {
+                    Err(Error::Validation(format!("the scheduler panicked: {}", fire::panic_reason(panic))))
+                });
+            let now = self.clock().now();
+            self.heartbeat(|beat| {
+                beat.running_since = None;
+                match &outcome {
+                    Ok(_) => {
+                        beat.last_ok = Some(now);
+                        beat.last_error = None;
+                    }
+                    Err(err) => beat.last_error = Some(err.to_string()),
+                }
+            });
             // Something still due after a run that fired nothing is being fired by another
             // replica (or the run failed): look again in a moment rather than at once.
-            let stalled = !matches!(&outcome, Ok(report) if report.fired + report.missed > 0);
+            let stalled = !matches!(&outcome, Ok(report) if report.fired + report.missed + report.failed > 0);
             match outcome {
                 Ok(report) if first => {
-                    tracing::info!(fired = report.fired, missed = report.missed, "scheduler caught up");
+                    tracing::info!(
+                        fired = report.fired,
+                        missed = report.missed,
+                        failed = report.failed,
+                        "scheduler caught up"
+                    );
                 }
-                Ok(report) if report.fired + report.missed > 0 => {
-                    tracing::info!(fired = report.fired, missed = report.missed, "scheduler ran");
+                Ok(report) if report.fired + report.missed + report.failed > 0 => {
+                    tracing::info!(
+                        fired = report.fired,
+                        missed = report.missed,
+                        failed = report.failed,
+                        "scheduler ran"
+                    );
                 }
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %err, "scheduler run failed; retrying at the next wake-up"),
             }
             first = false;
-            let now = self.clock().now();
             let next = match self.next_due().await {
                 Ok(next) => next,
                 Err(err) => {
@@ -1104,10 +1281,11 @@ impl Engine {
                     None
                 }
             };
+            let in_a_while = |d: Duration| now.checked_add_signed(d).unwrap_or(now);
             let wake = match next {
-                Some(next) if next <= now && stalled => now + Duration::seconds(1),
-                Some(next) => Ord::min(next, now + Duration::hours(1)),
-                None => now + Duration::hours(1),
+                Some(next) if next <= now && stalled => in_a_while(Duration::seconds(1)),
+                Some(next) => Ord::min(next, in_a_while(Duration::hours(1))),
+                None => in_a_while(Duration::hours(1)),
             };
             let sleep = (wake - now).to_std().unwrap_or_default();
             tracing::debug!(?next, "scheduler idle");
@@ -1127,5 +1305,76 @@ fn single_region(regions: BTreeSet<VacationRegion>) -> Option<VacationRegion> {
     match regions.into_iter().collect::<Vec<_>>()[..] {
         [region] => Some(region),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::TimeZone as _;
+
+    use super::*;
+    use crate::clock::{Clock as _, ManualClock};
+
+    #[tokio::test]
+    async fn the_health_check_tells_a_stopped_stuck_failing_or_behind_scheduler() {
+        let start = Utc.with_ymd_and_hms(2026, 9, 1, 6, 0, 0).single().expect("time");
+        let clock = ManualClock::new(start);
+        let engine = Engine::with_clock(crate::testing::database().await, Arc::new(clock.clone()));
+        let health = || async { engine.scheduler_health().await.expect("health") };
+        assert_eq!(health().await, SchedulerHealth::Off, "this process runs no scheduler");
+
+        engine.heartbeat(|beat| *beat = Heartbeat { started: Some(start), ..Heartbeat::default() });
+        engine.heartbeat(|beat| beat.running_since = Some(start));
+        assert_eq!(health().await, SchedulerHealth::Running);
+        clock.advance(Duration::minutes(STUCK_AFTER_MINUTES + 1));
+        assert_eq!(health().await, SchedulerHealth::Stuck { since: start });
+
+        engine.heartbeat(|beat| {
+            beat.running_since = None;
+            beat.last_error = Some("database error: disk full".into());
+        });
+        assert_eq!(health().await, SchedulerHealth::Failing { error: "database error: disk full".into() });
+        engine.heartbeat(|beat| {
+            beat.last_error = None;
+            beat.last_ok = Some(clock.now());
+        });
+        assert_eq!(health().await, SchedulerHealth::Running);
+
+        // An occurrence pending long after it was due: the loop no longer fires.
+        let spec = ScheduleSpec {
+            key: "x".into(),
+            name: "x".into(),
+            template: None,
+            scope: Scope::Kindcentrum(1),
+            rule: Rule::Dates { at: vec![local(start)] },
+            action: Action::Iterate { workflow: "vierxd".into(), from: "doen".into(), to: "data".into() },
+            policy: Policy::default(),
+        };
+        let schedule = spec.new_row(start).expect("row").insert(engine.db()).await.expect("schedule");
+        occurrence::ActiveModel {
+            schedule_id: Set(schedule.id),
+            due_at: Set(start),
+            local_at: Set(local(start)),
+            status: Set("pending".into()),
+            ..Default::default()
+        }
+        .insert(engine.db())
+        .await
+        .expect("occurrence");
+        assert_eq!(health().await, SchedulerHealth::Behind { due_at: start });
+
+        // A loop that ends, however it ends, is reported stopped.
+        let scheduler = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.run_scheduler(std::future::pending()).await }
+        });
+        // On the test's one thread, the loop starts when the test yields.
+        tokio::task::yield_now().await;
+        scheduler.abort();
+        assert!(scheduler.await.expect_err("aborted").is_cancelled());
+        assert_eq!(health().await, SchedulerHealth::Stopped);
+        assert!(!SchedulerHealth::Stopped.is_healthy());
     }
 }

@@ -72,8 +72,8 @@ pub fn instant(local: NaiveDateTime) -> DateTime<Utc> {
         if let Some(first) = Amsterdam.from_local_datetime(&probe).earliest() {
             return first.with_timezone(&Utc);
         }
-        probe += Duration::minutes(1);
-        probe = probe.with_second(0).unwrap_or(probe);
+        let Some(next) = probe.checked_add_signed(Duration::minutes(1)) else { break };
+        probe = next.with_second(0).unwrap_or(next);
     }
     Utc.from_utc_datetime(&local)
 }
@@ -85,13 +85,42 @@ pub fn local(at: DateTime<Utc>) -> NaiveDateTime {
 
 use chrono::Timelike as _;
 
+/// The years a schedule's dates may lie in. A calendar of school years has no use for
+/// dates outside them, and keeping every date well inside what the date types and both
+/// stores hold makes the arithmetic on them safe.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2199;
+/// The most dates a rule or a policy may list: a school year has about 190 school days.
+pub const MAX_DATES: usize = 1000;
+
+/// Refuses a date outside [`YEARS`], naming what it is.
+pub fn check_year(what: &str, date: NaiveDate) -> Result<(), String> {
+    if YEARS.contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(format!("{what} {date} lies outside the years {} to {} a schedule can plan", YEARS.start(), YEARS.end()))
+    }
+}
+
 impl Rule {
     /// Checks the rule; the message says what is wrong (for cron: the parser's own words).
+    /// A rule fires at most once a minute and names dates within [`YEARS`], so that what
+    /// it stores and the arithmetic on it stay bounded.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            Rule::Cron { expression } => cron::Schedule::from_str(expression)
-                .map(|_| ())
-                .map_err(|e| format!("invalid cron expression `{expression}`: {e}")),
+            Rule::Cron { expression } => {
+                cron::Schedule::from_str(expression)
+                    .map_err(|e| format!("invalid cron expression `{expression}`: {e}"))?;
+                // `@daily` and its kind fire at most hourly; otherwise one second of the
+                // minute keeps a rule to once a minute at most.
+                let seconds = expression.split_whitespace().next().unwrap_or_default();
+                if !seconds.starts_with('@') && !seconds.parse::<u8>().is_ok_and(|s| s < 60) {
+                    return Err(format!(
+                        "the cron expression `{expression}` fires more than once a minute: its first field, the \
+                         seconds, must be one number such as `0`, not `{seconds}`"
+                    ));
+                }
+                Ok(())
+            }
             Rule::NthWeekday { n, months, .. } => {
                 if !matches!(n, 1..=5 | -1) {
                     return Err(format!("n must be 1 to 5, or -1 for the last, not {n}"));
@@ -102,9 +131,29 @@ impl Rule {
                 Ok(())
             }
             Rule::Dates { at } if at.is_empty() => Err("the list of dates is empty".into()),
-            Rule::Dates { .. } => Ok(()),
+            Rule::Dates { at } if at.len() > MAX_DATES => {
+                Err(format!("the list holds {} dates; at most {MAX_DATES} are allowed", at.len()))
+            }
+            Rule::Dates { at } => at.iter().try_for_each(|t| check_year("the date", t.date())),
             Rule::Interval { every: 0, .. } => Err("an interval needs `every` of at least 1".into()),
-            Rule::Interval { .. } => Ok(()),
+            Rule::Interval { anchor, every, unit } => {
+                check_year("the anchor", anchor.date())?;
+                // At most ten years between two times: the longest rhythm of the seeds
+                // is five (the ouderpopulatie).
+                let most = match unit {
+                    IntervalUnit::Days => 3653,
+                    IntervalUnit::Weeks => 522,
+                    IntervalUnit::Months => 120,
+                    IntervalUnit::Years => 10,
+                };
+                if *every > most {
+                    let unit = format!("{unit:?}").to_lowercase();
+                    return Err(format!(
+                        "an interval of {every} {unit} is too long: at most {most} {unit} (ten years)"
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -274,5 +323,24 @@ mod tests {
         assert!(err.starts_with("invalid cron expression `0 0 9 * * Maandag`: "), "{err}");
         assert!(Rule::Dates { at: vec![] }.validate().is_err());
         assert!(Rule::Cron { expression: "0 0 9 * * Mon".into() }.validate().is_ok());
+    }
+
+    #[test]
+    fn a_rule_is_bounded_to_what_the_calendar_means() {
+        let every_second = Rule::Cron { expression: "* * * * * * *".into() }.validate().expect_err("every second");
+        assert!(every_second.contains("more than once a minute"), "{every_second}");
+        assert!(Rule::Cron { expression: "0,30 * * * * *".into() }.validate().is_err(), "twice a minute");
+        assert!(Rule::Cron { expression: "0 * * * * *".into() }.validate().is_ok(), "once a minute");
+        let far = Rule::Dates { at: vec![dt(9999, 1, 1, 9, 0)] }.validate().expect_err("year 9999");
+        assert_eq!(far, "the date 9999-01-01 lies outside the years 2000 to 2199 a schedule can plan");
+        let many = Rule::Dates { at: vec![dt(2027, 1, 4, 9, 0); MAX_DATES + 1] }.validate().expect_err("too many");
+        assert!(many.contains("at most 1000"), "{many}");
+        let long = Rule::Interval { anchor: dt(2026, 9, 1, 9, 0), every: u32::MAX, unit: IntervalUnit::Days };
+        assert_eq!(
+            long.validate().expect_err("too long"),
+            "an interval of 4294967295 days is too long: at most 3653 days (ten years)"
+        );
+        let lustrum = Rule::Interval { anchor: dt(2026, 9, 1, 9, 0), every: 5, unit: IntervalUnit::Years };
+        assert!(lustrum.validate().is_ok());
     }
 }
