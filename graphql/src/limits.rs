@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Request, ServerError, ServerResult, ValidationResult, Variables};
 
 use crate::error::request_error;
 
@@ -80,21 +80,56 @@ impl ExtensionFactory for QueryLimits {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for QueryLimits {
-    async fn parse_query(
+    /// Parses the document itself (async-graphql then uses this parse) and refuses, in time
+    /// linear in the document, what must never reach the parser's own checks or
+    /// validation: both follow every fragment spread without counting, so fragments that
+    /// fan out or spread themselves would hold a runtime thread for minutes.
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if !self.introspection && asks_introspection(&document) {
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if holds_nul(&request.query, &request.variables) {
+            return Err(request_error(
+                "VALIDATION",
+                "a text holds a NUL character (\\u0000), which no text may contain",
+            ));
+        }
+        let document = request.parsed_query().map_err(|err| {
+            let mut refused = request_error("VALIDATION", quoted_at_most(&err.message, MAX_QUOTED));
+            refused.locations = err.locations.clone();
+            refused
+        })?;
+        match spread_size(document) {
+            Err(fragment) => {
+                return Err(request_error(
+                    "VALIDATION",
+                    format!(
+                        "fragment `{fragment}` spreads itself, through its own fields or through the fragments it \
+                         spreads: a fragment may spread only fragments that do not lead back to it"
+                    ),
+                ));
+            }
+            Ok(spread) if spread > self.max_complexity => {
+                return Err(request_error(
+                    "VALIDATION",
+                    format!(
+                        "the query's fragments spread to more than {max} fields; at most {max} are allowed: spread \
+                         each fragment fewer times",
+                        max = self.max_complexity
+                    ),
+                ));
+            }
+            Ok(_) => {}
+        }
+        if !self.introspection && asks_introspection(document) {
             return Err(request_error(
                 "VALIDATION",
                 "introspection is turned off on this server: `__schema` and `__type` are not answered",
             ));
         }
-        Ok(document)
+        next.run(ctx, request).await
     }
 
     async fn validation(
@@ -139,4 +174,86 @@ fn asks_introspection(document: &ExecutableDocument) -> bool {
     }
     document.operations.iter().any(|(_, operation)| selects(&operation.node.selection_set.node))
         || document.fragments.values().any(|fragment| selects(&fragment.node.selection_set.node))
+}
+
+/// The most characters of the request an error message quotes: a parse error quotes the
+/// line it failed on, which may be the whole document.
+const MAX_QUOTED: usize = 500;
+
+/// `message`, cut to `limit` characters with a note that it was.
+fn quoted_at_most(message: &str, limit: usize) -> String {
+    match message.char_indices().nth(limit) {
+        Some((end, _)) => {
+            format!("{} … (cut: the message quoted {} characters)", &message[..end], message.chars().count())
+        }
+        None => message.to_owned(),
+    }
+}
+
+/// Whether the text or the variables of an operation hold a NUL character. No store keeps
+/// one in text (PostgreSQL refuses it), so such an operation is refused whole before it
+/// runs, on every transport, rather than failing halfway as a database error.
+fn holds_nul(query: &str, variables: &Variables) -> bool {
+    fn in_value(value: &async_graphql::Value) -> bool {
+        match value {
+            async_graphql::Value::String(text) => text.contains('\0'),
+            async_graphql::Value::List(items) => items.iter().any(in_value),
+            async_graphql::Value::Object(fields) => fields.values().any(in_value),
+            _ => false,
+        }
+    }
+    query.contains('\0') || query.contains("\\u0000") || variables.values().any(in_value)
+}
+
+/// How many fields the operations of a document select once every fragment spread is
+/// replaced by its fragment, saturating at `usize::MAX`, or the name of a fragment that
+/// spreads itself. Each fragment is counted once and its count reused, so this takes time
+/// linear in the document however the spreads fan out. Validation walks every spread: a
+/// fan-out or a cycle reaching it holds a runtime thread for minutes.
+fn spread_size(document: &ExecutableDocument) -> Result<usize, String> {
+    use std::collections::HashMap;
+
+    use async_graphql::Name;
+
+    enum Count {
+        Counting,
+        Counted(usize),
+    }
+
+    fn size<'a>(
+        set: &'a SelectionSet,
+        document: &'a ExecutableDocument,
+        counts: &mut HashMap<&'a Name, Count>,
+    ) -> Result<usize, String> {
+        set.items.iter().try_fold(0usize, |total, selection| {
+            let more = match &selection.node {
+                Selection::Field(field) => {
+                    1usize.saturating_add(size(&field.node.selection_set.node, document, counts)?)
+                }
+                Selection::InlineFragment(fragment) => size(&fragment.node.selection_set.node, document, counts)?,
+                Selection::FragmentSpread(spread) => {
+                    let Some((name, fragment)) = document.fragments.get_key_value(&spread.node.fragment_name.node)
+                    else {
+                        // Validation names the unknown fragment.
+                        return Ok(total);
+                    };
+                    match counts.get(name) {
+                        Some(Count::Counted(known)) => *known,
+                        Some(Count::Counting) => return Err(name.to_string()),
+                        None => {
+                            counts.insert(name, Count::Counting);
+                            let n = size(&fragment.node.selection_set.node, document, counts)?;
+                            counts.insert(name, Count::Counted(n));
+                            n
+                        }
+                    }
+                }
+            };
+            Ok(total.saturating_add(more))
+        })
+    }
+    let mut counts = HashMap::new();
+    document.operations.iter().try_fold(0usize, |total, (_, operation)| {
+        Ok(total.saturating_add(size(&operation.node.selection_set.node, document, &mut counts)?))
+    })
 }

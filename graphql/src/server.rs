@@ -119,22 +119,6 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
     within(state.config.request_timeout, answer(&state, caller, engine, request)).await
 }
 
-/// Whether an operation carries a NUL character in its text or variables. No store keeps
-/// one in text (PostgreSQL refuses it), so such an operation is refused whole before it
-/// runs, rather than failing halfway as a database error.
-fn holds_nul(request: &async_graphql::Request) -> bool {
-    fn in_value(value: &async_graphql::Value) -> bool {
-        match value {
-            async_graphql::Value::String(text) => text.contains('\0'),
-            async_graphql::Value::List(items) => items.iter().any(in_value),
-            async_graphql::Value::Object(fields) => fields.values().any(in_value),
-            _ => false,
-        }
-    }
-    let query = &request.query;
-    query.contains('\0') || query.contains("\\u0000") || request.variables.values().any(in_value)
-}
-
 /// Reads, checks and executes one request or batch.
 async fn answer(state: &AppState, caller: Caller, engine: Engine, request: Request) -> Response {
     let mut batch = match read_batch(request, state.config.max_body_bytes).await {
@@ -149,10 +133,6 @@ async fn answer(state: &AppState, caller: Caller, engine: Engine, request: Reque
             state.config.max_batch,
             operations.len()
         );
-        return refuse(StatusCode::OK, "VALIDATION", message);
-    }
-    if batch.iter().any(holds_nul) {
-        let message = "a text holds a NUL character (\\u0000), which no text may contain".to_owned();
         return refuse(StatusCode::OK, "VALIDATION", message);
     }
     // The engine scoped to the caller, and a DataLoader per operation: batches within one

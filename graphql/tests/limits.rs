@@ -241,3 +241,66 @@ async fn a_nul_character_in_a_text_is_refused_before_anything_runs() {
         );
     }
 }
+
+/// `k` fragments that each spread the next twice: a query of a few hundred bytes that
+/// selects 2^k fields. Validation walked every spread (k = 30 held a runtime thread for
+/// minutes); the count per fragment refuses it in time linear in the document.
+fn fanned_out(k: usize) -> String {
+    let mut document = String::from("{ kindcentra { ...F0 } }\n");
+    for n in 0..k {
+        document.push_str(&format!("fragment F{n} on Kindcentrum {{ name ...F{next} ...F{next} }}\n", next = n + 1));
+    }
+    document.push_str(&format!("fragment F{k} on Kindcentrum {{ name }}\n"));
+    document
+}
+
+/// Runs `document` on a task of its own: a document that holds its runtime thread cannot
+/// hold the timer that ends the wait for it.
+async fn within_seconds(seconds: u64, document: &str) -> Value {
+    let document = document.to_owned();
+    let task = tokio::spawn(async move { query(ApiConfig::default(), &document).await });
+    tokio::time::timeout(std::time::Duration::from_secs(seconds), task)
+        .await
+        .unwrap_or_else(|_| panic!("no answer within {seconds} s"))
+        .expect("the query task")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fragments_that_fan_out_are_refused_without_walking_them() {
+    let body = query(ApiConfig::default(), &fanned_out(8)).await;
+    assert!(body.get("errors").is_none(), "511 fields are allowed: {body}");
+    let refused = within_seconds(5, &fanned_out(30)).await;
+    assert_eq!(
+        first_error(&refused),
+        (
+            "the query's fragments spread to more than 10000 fields; at most 10000 are allowed: spread each fragment \
+             fewer times",
+            "VALIDATION"
+        ),
+        "{refused}"
+    );
+    // Fragments that spread each other are a cycle.
+    let cycle = "{ kindcentra { ...A } } fragment A on Kindcentrum { name ...B ...B } \
+                 fragment B on Kindcentrum { name ...C ...C } fragment C on Kindcentrum { ...A ...A }";
+    let refused = within_seconds(5, cycle).await;
+    assert_eq!(
+        first_error(&refused),
+        (
+            "fragment `A` spreads itself, through its own fields or through the fragments it spreads: a fragment may \
+             spread only fragments that do not lead back to it",
+            "VALIDATION"
+        ),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn an_error_quotes_at_most_a_little_of_the_request() {
+    let long = format!("{{ kindcentra {{ {} ) }} }}", "name ".repeat(120_000));
+    let (status, body) = post(app(ApiConfig::default()).await, Body::from(json!({ "query": long }).to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+    let (message, code) = first_error(&body);
+    assert_eq!(code, "VALIDATION");
+    assert!(message.len() < 1000, "{} bytes quoted", message.len());
+    assert!(message.contains("(cut: the message quoted"), "{message}");
+}
