@@ -17,13 +17,51 @@ use crate::Engine;
 use crate::access::Visible;
 use crate::domain::Role;
 use crate::entity::*;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Which part of a list to fetch: `limit` rows after the first `offset`.
+///
+/// Both are bounded by [`Page::new`] to what a store can count, so no statement is handed an
+/// offset it cannot represent and no arithmetic on them overflows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Page {
-    pub offset: u64,
-    pub limit: u64,
+    offset: u64,
+    limit: u64,
+}
+
+impl Page {
+    /// The largest offset (and page size) a page may have: far beyond any list koers
+    /// keeps, and small enough that `offset + limit + 1` is a signed 64-bit number, the
+    /// widest integer both stores take.
+    pub const MAX: u64 = (i64::MAX / 4) as u64;
+
+    /// `limit` rows after the first `offset`, or VALIDATION when either is beyond
+    /// [`Page::MAX`].
+    pub fn new(offset: u64, limit: u64) -> Result<Page> {
+        if offset > Page::MAX {
+            return Err(Error::Validation(format!(
+                "a list cannot start after position {offset}: no list holds more than {} items",
+                Page::MAX
+            )));
+        }
+        if limit > Page::MAX {
+            return Err(Error::Validation(format!("a page cannot hold {limit} items")));
+        }
+        Ok(Page { offset, limit })
+    }
+
+    /// The first `limit` rows.
+    pub fn first(limit: u64) -> Page {
+        Page { offset: 0, limit: Ord::min(limit, Page::MAX) }
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
 }
 
 /// One page of a parent's list.
@@ -362,12 +400,15 @@ impl Engine {
             .expr_as(Expr::col(parent.clone()), Alias::new(PARENT))
             .expr_window_as(Func::cust(Alias::new("ROW_NUMBER")), window, Alias::new(ROW))
             .expr_window_as(Func::count(Expr::col(Asterisk)), WindowStatement::partition_by(parent), Alias::new(TOTAL));
+        // Bounded by `Page::new`: both fit a signed 64-bit number.
         let (first, last) = (page.offset as i64, (page.offset + page.limit + 1) as i64);
+        // Each parent's first row comes along even when the page starts beyond its list, so
+        // that every parent's total is known on every page.
+        let row = || Expr::col(Alias::new(ROW));
         let outer = Query::select()
             .column(Asterisk)
             .from_subquery(inner, Alias::new("paged"))
-            .and_where(Expr::col(Alias::new(ROW)).gt(first))
-            .and_where(Expr::col(Alias::new(ROW)).lte(last))
+            .cond_where(sea_orm::Condition::any().add(row().eq(1)).add(row().gt(first).and(row().lte(last))))
             .order_by(Alias::new(PARENT), Order::Asc)
             .order_by(Alias::new(ROW), Order::Asc)
             .to_owned();
@@ -377,8 +418,13 @@ impl Engine {
         for row in rows {
             let parent: i64 = row.try_get("", PARENT)?;
             let total: i64 = row.try_get("", TOTAL)?;
+            let number: i64 = row.try_get("", ROW)?;
             let slice = pages.entry(parent).or_default();
             slice.total = u64::try_from(total).unwrap_or(0);
+            if number <= first {
+                // Only the carrier of the total.
+                continue;
+            }
             if slice.items.len() as u64 == page.limit {
                 slice.has_next = true;
             } else {

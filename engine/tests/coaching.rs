@@ -161,7 +161,7 @@ async fn heidevlinder_needs_12_hours_coaching_and_100_hours_beleid_in_2026() {
     assert_eq!(before.coaching.required, 12.0, "the norm itself is known in advance");
 
     // The log, newest first, with its coachees.
-    let all = Page { offset: 0, limit: 50 };
+    let all = Page::first(50);
     let log = engine.coaching_entries(fluks, None, None, all).await.expect("entries");
     assert_eq!(log.total, 3);
     let dates: Vec<NaiveDate> = log.items.iter().map(|e| e.date).collect();

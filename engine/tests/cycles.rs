@@ -334,7 +334,7 @@ async fn overdue_cycles_follow_the_clock() {
         .id;
     f.start("pdca").await;
     let overdue = CycleFilter { overdue: Some(true), ..Default::default() };
-    let page = Page { offset: 0, limit: 50 };
+    let page = Page::first(50);
     assert_eq!(f.engine.cycles(&overdue, page).await.expect("cycles").total, 0);
     f.clock.set(Utc.with_ymd_and_hms(2026, 9, 16, 8, 0, 0).single().expect("time"));
     let late = f.engine.cycles(&overdue, page).await.expect("cycles");

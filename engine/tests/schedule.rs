@@ -112,7 +112,7 @@ async fn a_school_year_of_heidevlinder_yields_four_scans_and_four_intervisies() 
     // A reminder done is no longer overdue; done twice keeps the first moment.
     let overdue = |engine: &Engine| {
         let engine = engine.clone();
-        async move { engine.reminders(Some(true), Page { offset: 0, limit: 50 }).await.expect("reminders").total }
+        async move { engine.reminders(Some(true), Page::first(50)).await.expect("reminders").total }
     };
     assert_eq!(overdue(&engine).await, 4);
     let done = engine.complete_reminder(intervisies[0].id, true).await.expect("done");
@@ -194,7 +194,7 @@ async fn each_ep_day_moves_every_open_4xd_cycle_to_its_next_iteration_once() {
     }
     let untouched = engine.cycle(pdca).await.expect("q").expect("pdca");
     assert_eq!((untouched.phase.as_str(), untouched.iteration), ("plan", 1));
-    let fired = engine.occurrences(None, Some("fired"), Page { offset: 0, limit: 50 }).await.expect("occurrences");
+    let fired = engine.occurrences(None, Some("fired"), Page::first(50)).await.expect("occurrences");
     assert_eq!(fired.total, 5);
     let result: serde_json::Value =
         serde_json::from_str(fired.items[0].result.as_deref().expect("result")).expect("json");
@@ -348,7 +348,7 @@ async fn overlap_skip_leaves_a_target_with_an_open_cycle_alone() {
     // The old cycles left open show as overdue: those of 7 and 14 September (due three
     // days later), not yet the one of 21 September.
     let overdue = engine
-        .cycles(&CycleFilter { overdue: Some(true), ..Default::default() }, Page { offset: 0, limit: 50 })
+        .cycles(&CycleFilter { overdue: Some(true), ..Default::default() }, Page::first(50))
         .await
         .expect("cycles");
     assert_eq!(overdue.total, 3);

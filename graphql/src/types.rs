@@ -63,11 +63,14 @@ pub fn page(first: Option<i32>, after: Option<String>) -> Result<Page> {
     }
     let offset = match after {
         None => 0,
-        Some(cursor) => cursor
-            .parse::<u64>()
-            .map_err(|_| async_graphql::Error::new(format!("`after` is not a cursor of this list: `{cursor}`")))?,
+        Some(cursor) => cursor.parse::<u64>().ok().filter(|offset| *offset <= Page::MAX).ok_or_else(|| {
+            crate::error::validation(&format!(
+                "`after` is not a cursor of this list: `{cursor}`; pass the `cursor` of an edge, or leave `after` out \
+                 for the first page"
+            ))
+        })?,
     };
-    Ok(Page { offset, limit: limit as u64 })
+    Page::new(offset, limit as u64).gql()
 }
 
 /// What a connection costs toward the complexity limit: itself, plus its selection once per
@@ -93,13 +96,13 @@ where
     T: async_graphql::OutputType,
 {
     let mut conn =
-        Connection::with_additional_fields(page.offset > 0, slice.has_next, ListInfo { total_count: slice.total });
+        Connection::with_additional_fields(page.offset() > 0, slice.has_next, ListInfo { total_count: slice.total });
     conn.edges.extend(
         slice
             .items
             .into_iter()
             .enumerate()
-            .map(|(i, item)| Edge::new((page.offset + i as u64 + 1).to_string(), wrap(item))),
+            .map(|(i, item)| Edge::new((page.offset() + i as u64 + 1).to_string(), wrap(item))),
     );
     conn
 }

@@ -201,6 +201,43 @@ async fn page_size_is_bounded() {
     assert!(errors[0].message.contains("`after` is not a cursor"), "{}", errors[0].message);
 }
 
+/// Cursors beyond what a store can count (one past `i64::MAX` made the statement panic its
+/// handler, `u64::MAX` wrapped around to the first page) are refused on root and nested
+/// lists alike, and a page beyond the end still tells the length of the whole list.
+#[tokio::test]
+async fn a_cursor_beyond_any_list_is_refused_and_a_page_past_the_end_keeps_its_total() {
+    for cursor in ["9223372036854775808", "18446744073709551615", "18446744073709551616", "-1"] {
+        for query in [
+            format!("{{ cycles(after: \"{cursor}\") {{ totalCount }} }}"),
+            format!("{{ occurrences(after: \"{cursor}\") {{ totalCount }} }}"),
+            format!("{{ reminders(after: \"{cursor}\") {{ totalCount }} }}"),
+            format!("{{ coachingEntries(bestuurId: 1, after: \"{cursor}\") {{ totalCount }} }}"),
+            format!("{{ kindcentra {{ professionals(after: \"{cursor}\") {{ totalCount }} }} }}"),
+        ] {
+            let errors = run_err(&query).await;
+            assert_eq!(errors.len(), 1, "{query}: {errors:?}");
+            assert!(
+                errors[0].message.contains(&format!("`after` is not a cursor of this list: `{cursor}`")),
+                "{query}: {}",
+                errors[0].message
+            );
+            let code = errors[0].extensions.as_ref().and_then(|e| e.get("code")).cloned();
+            assert_eq!(code, Some(async_graphql::Value::from("VALIDATION")), "{query}");
+        }
+    }
+    for after in ["3", "4", "1000000"] {
+        let (_, json) = run(
+            1,
+            &format!("{{ kindcentra {{ professionals(after: \"{after}\") {{ totalCount pageInfo {{ hasNextPage }} edges {{ cursor }} }} }} }}"),
+        )
+        .await;
+        let page = &json["kindcentra"][0]["professionals"];
+        assert_eq!(page["totalCount"], 3, "after {after}: {page}");
+        assert_eq!(page["edges"], serde_json::json!([]), "after {after}");
+        assert_eq!(page["pageInfo"]["hasNextPage"], false, "after {after}");
+    }
+}
+
 #[tokio::test]
 async fn unknown_ids_answer_not_found() {
     for query in [
