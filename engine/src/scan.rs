@@ -512,19 +512,24 @@ fn check_scores(technique: Technique, scores: &[NewScore]) -> Result<()> {
     Ok(())
 }
 
-/// The `signalen` of the scan phase: per scale, the children in the urgent band (or the
-/// groep, scanned as a whole).
+/// The `signalen` of the scan phase: per scale, how many children are in the urgent band
+/// (or that the groep, scanned as a whole, is).
+///
+/// Which children they are is for the coach alone and stays with the scan's scores
+/// (`Scan.urgentChildren`): the cycle, its events and their subscribers are seen by every
+/// role that sees the groep, so no child code is ever written into them.
 fn signalen(scores: &[NewScore]) -> String {
     [Scale::Welbevinden, Scale::Betrokkenheid]
         .into_iter()
         .filter_map(|scale| {
-            let urgent: Vec<&str> = scores
-                .iter()
-                .filter(|s| s.score(scale).band() == Band::Urgent)
-                .map(|s| s.child_code.as_ref().map_or("de groep", ChildCode::as_str))
-                .collect();
-            (!urgent.is_empty())
-                .then(|| format!("{} 1 tot 2 ({}): {}", scale.name(), Band::Urgent.description(), urgent.join(", ")))
+            let urgent: Vec<&NewScore> = scores.iter().filter(|s| s.score(scale).band() == Band::Urgent).collect();
+            let who = match urgent.as_slice() {
+                [] => return None,
+                [whole] if whole.child_code.is_none() => "de groep".to_owned(),
+                [_] => "1 kind".to_owned(),
+                children => format!("{} kinderen", children.len()),
+            };
+            Some(format!("{} 1 tot 2 ({}): {who}", scale.name(), Band::Urgent.description()))
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -1016,7 +1021,7 @@ mod tests {
     }
 
     #[test]
-    fn signalen_list_the_urgent_children() {
+    fn signalen_count_the_urgent_children_without_naming_them() {
         let rows = [
             NewScore::parse(1, Some("k1"), 2.0, 4.0).expect("row"),
             NewScore::parse(2, Some("k2"), 1.5, 1.0).expect("row"),
@@ -1024,8 +1029,10 @@ mod tests {
         ];
         assert_eq!(
             signalen(&rows),
-            "Welbevinden 1 tot 2 (hier moet men ter hulp snellen): k1, k2\nBetrokkenheid 1 tot 2 (hier moet men ter hulp snellen): k2"
+            "Welbevinden 1 tot 2 (hier moet men ter hulp snellen): 2 kinderen\nBetrokkenheid 1 tot 2 (hier moet men ter hulp snellen): 1 kind"
         );
         assert_eq!(signalen(&rows[2..]), "");
+        let groep = [NewScore::parse(1, None, 1.5, 3.0).expect("row")];
+        assert_eq!(signalen(&groep), "Welbevinden 1 tot 2 (hier moet men ter hulp snellen): de groep");
     }
 }

@@ -246,7 +246,7 @@ async fn a_scan_is_the_scan_phase_of_the_groeps_cycle() {
             "welbevinden": 3.75,
             "betrokkenheid": 3.13,
             "scandatum": "2026-01-12",
-            "signalen": "Welbevinden 1 tot 2 (hier moet men ter hulp snellen): k01\nBetrokkenheid 1 tot 2 (hier moet men ter hulp snellen): k04",
+            "signalen": "Welbevinden 1 tot 2 (hier moet men ter hulp snellen): 1 kind\nBetrokkenheid 1 tot 2 (hier moet men ter hulp snellen): 1 kind",
         })
     );
     let history = f.engine.events_of(&[opened.id]).await.expect("events").remove(&opened.id).expect("events");

@@ -61,7 +61,7 @@ async fn populate(engine: &Engine, kindcentrum: i64) {
         engine.succescriteria_of(&doelen).await.expect("criteria").into_values().flatten().map(|c| c.id).collect();
     let indicators = engine.indicators_of_kindcentra(&[kindcentrum]).await.expect("indicators");
     let staff = engine
-        .professionals_of(&[kindcentrum], Page { offset: 0, limit: 100 })
+        .professionals_of(&[kindcentrum], Page::first(100))
         .await
         .expect("staff")
         .remove(&kindcentrum)
@@ -845,4 +845,107 @@ async fn a_subscription_carries_only_the_events_within_reach() {
     let own = start("kc-balans").await;
     let first = events.next().await.expect("an event");
     assert_eq!(first.data.into_json().expect("json"), json!({ "cycleEvents": { "cycleId": own.to_string() } }));
+}
+
+/// The words of every text in an answer's data: a child code shows as one of them wherever
+/// it is quoted (`"k07"`, "…: k07, k12", JSON in a string).
+fn words(answer: &Value) -> BTreeSet<String> {
+    fn walk(value: &Value, out: &mut BTreeSet<String>) {
+        match value {
+            Value::String(text) => {
+                out.extend(text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            Value::Object(fields) => fields.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&answer["data"], &mut out);
+    out
+}
+
+/// Every root field walked with every role but the coach's, over data whose scans put
+/// children in the urgent band: no answer holds a child code, on any path (the scan's
+/// scores, its summaries, the cycle's fields, iterations and events). The coach's walk does
+/// find them, so the walk is not blind.
+#[tokio::test]
+async fn no_answer_to_a_non_coach_token_holds_a_child_code() {
+    let app = setup().await;
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT DISTINCT child_code FROM scan_score WHERE child_code IS NOT NULL",
+        ))
+        .await
+        .expect("codes");
+    let child_codes: BTreeSet<String> =
+        rows.iter().map(|r| r.try_get::<String>("", "child_code").expect("code")).collect();
+    assert!(!child_codes.is_empty(), "the fixture's scans score children");
+
+    let heidevlinder = app.kindcentrum("heidevlinder").await;
+    let (locatie, _, _) = app.parts(heidevlinder).await;
+    let fluks = app.engine.bestuur_by_key("fluks-opvang").await.expect("query").expect("fluks").id;
+    let (schema, query_root, _) = schema(&app).await;
+    let operations = schema.aimed(&query_root, "query", 5, &app.others);
+    let tokens = [
+        ("admin", app.admin.clone()),
+        ("bestuur", app.token(AccessRole::Bestuur, AccessScope::Bestuur(fluks)).await),
+        ("directeur", app.token(AccessRole::Directeur, AccessScope::Kindcentrum(heidevlinder)).await),
+        ("reader", app.token(AccessRole::Reader, AccessScope::Locatie(locatie)).await),
+    ];
+    for (role, token) in &tokens {
+        for (field, operation) in &operations {
+            let answer = post(&app.app, token, operation).await;
+            let shown: Vec<String> = words(&answer).intersection(&child_codes).cloned().collect();
+            assert!(shown.is_empty(), "`{field}` shows the {role} child codes {shown:?}\n{operation}\n{answer}");
+        }
+    }
+    let coach = app.token(AccessRole::Coach, AccessScope::Locatie(locatie)).await;
+    let mut seen = BTreeSet::new();
+    for (_, operation) in &operations {
+        seen.extend(words(&post(&app.app, &coach, operation).await).intersection(&child_codes).cloned());
+    }
+    assert!(!seen.is_empty(), "the coach's walk reaches the child codes");
+}
+
+/// A scan recorded while a directeur listens to `cycleEvents`: the events it writes into
+/// the groep's cycle carry the count of children in the urgent band, never their codes.
+#[tokio::test]
+async fn a_subscription_to_cycle_events_carries_no_child_code() {
+    use futures::StreamExt as _;
+
+    let app = setup().await;
+    let heidevlinder = app.kindcentrum("heidevlinder").await;
+    let (_, groep, _) = app.parts(heidevlinder).await;
+    let directeur = app.token(AccessRole::Directeur, AccessScope::Kindcentrum(heidevlinder)).await;
+    let caller = app.engine.authenticate(&directeur).await.expect("query").expect("caller");
+    let scoped = app.engine.scoped(app.engine.access(&caller).await.expect("access"));
+    let schema = koers_graphql::schema(app.engine.clone());
+    let request = async_graphql::Request::new("subscription { cycleEvents { kind data } }")
+        .data(scoped.clone())
+        .data(koers_graphql::loader::new(scoped));
+    let mut events = schema.execute_stream(request);
+    let subscribed = futures::FutureExt::now_or_never(events.next());
+    assert!(subscribed.is_none());
+
+    let scores = [("k71", 1.5), ("k72", 2.0), ("k73", 4.0)]
+        .iter()
+        .enumerate()
+        .map(|(i, (code, score))| NewScore::parse(i + 1, Some(code), *score, 4.0).expect("score"))
+        .collect();
+    let scan =
+        NewScan { groep_id: groep, scanned_on: date(2027, 1, 11), technique: Technique::Kind, scores, note: None };
+    app.engine.record_scan("coach", scan).await.expect("scan");
+    let mut datas = Vec::new();
+    while datas.iter().all(|d: &Value| d["cycleEvents"]["kind"] != "fields_updated") {
+        let event = events.next().await.expect("an event");
+        datas.push(event.data.into_json().expect("json"));
+    }
+    let text = serde_json::to_string(&datas).expect("json");
+    for code in ["k71", "k72", "k73"] {
+        assert!(!text.contains(code), "{code} in {text}");
+    }
+    assert!(text.contains("Welbevinden 1 tot 2 (hier moet men ter hulp snellen): 2 kinderen"), "{text}");
 }

@@ -15,6 +15,7 @@ mod m20261201_000001_schedule_horizon;
 mod m20261201_000002_progress_indexes;
 mod m20261201_000003_criterium_mark_cycle;
 mod m20261201_000004_covering_indexes;
+mod m20261207_000001_signalen_without_child_codes;
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_progress_indexes::Migration),
             Box::new(m20261201_000003_criterium_mark_cycle::Migration),
             Box::new(m20261201_000004_covering_indexes::Migration),
+            Box::new(m20261207_000001_signalen_without_child_codes::Migration),
         ]
     }
 }
