@@ -358,7 +358,8 @@ impl Engine {
     /// The access of an authenticated caller, computed from its token's scope.
     #[tracing::instrument(skip(self), fields(token = caller.token_id, scope = %caller.scope))]
     pub async fn access(&self, caller: &Caller) -> Result<Access> {
-        let db = self.db();
+        // The read pool: a caller's reach is known while another writer holds the lock.
+        let db = &self.reads;
         let mut reach = Reach::default();
         match caller.scope {
             AccessScope::All => return Ok(Access { role: Some(caller.role), reach: None }),

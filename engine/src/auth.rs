@@ -253,9 +253,12 @@ impl Engine {
     }
 
     /// The caller a token stands for, or why it is refused.
+    ///
+    /// Reads from the read pool where there is one, so that a request is authenticated
+    /// while another process (an import) holds the store's write lock.
     pub async fn authenticate(&self, token: &str) -> Result<Result<Caller, AuthError>> {
         let Some(row) =
-            api_token::Entity::find().filter(api_token::Column::Hash.eq(hash(token.trim()))).one(self.db()).await?
+            api_token::Entity::find().filter(api_token::Column::Hash.eq(hash(token.trim()))).one(&self.reads).await?
         else {
             return Ok(Err(AuthError::Unknown));
         };

@@ -25,8 +25,8 @@ use chrono::NaiveDate;
 use futures::TryFutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::Engine;
@@ -266,6 +266,19 @@ impl Engine {
         input: NewCoachingEntry,
     ) -> Result<coaching_entry::Model> {
         let coachees: BTreeSet<i64> = input.coachees.iter().copied().collect();
+        if coachees.len() < input.coachees.len() {
+            let twice: BTreeSet<i64> = input
+                .coachees
+                .iter()
+                .enumerate()
+                .filter(|(i, id)| input.coachees[..*i].contains(id))
+                .map(|(_, id)| *id)
+                .collect();
+            return Err(Error::Validation(format!(
+                "coachees name professionals {} more than once; name each professional coached once",
+                joined(&twice)
+            )));
+        }
         if input.kind.is_coaching() && coachees.is_empty() {
             return Err(Error::Validation(format!(
                 "{} hours name at least one coachee: the pedagogisch medewerkers coached",
@@ -280,6 +293,18 @@ impl Engine {
         }
         let coach = professional::Entity::find_by_id(input.coach_id).one(txn).await?;
         let coach = self.for_change(coach, "professional", input.coach_id, Change::Coaching)?;
+        let coaches = professional_role::Entity::find()
+            .filter(professional_role::Column::ProfessionalId.eq(coach.id))
+            .filter(professional_role::Column::Role.is_in(COACH_ROLES))
+            .count(txn)
+            .await?;
+        if coaches == 0 {
+            return Err(Error::Validation(format!(
+                "professional {} ({}) is not a pedagogisch coach or pedagogisch beleidsmedewerker: only they log \
+                 coaching and beleid hours under the wet IKK; give the coach's id, or give the professional that role",
+                coach.id, coach.name
+            )));
+        }
         let access = self.access_of();
         if let Some(locatie) = input.locatie_id.filter(|&l| !access.sees_locatie(l)) {
             return Err(Error::NotFound { what: "locatie", id: locatie.to_string() });
@@ -760,6 +785,11 @@ fn kind_name(kind: CoachingKind) -> &'static str {
         CoachingKind::Beleid => "beleid",
     }
 }
+
+/// The roles whose hours count toward the wet IKK norm: the pedagogisch beleidsmedewerker /
+/// coach of Besluit kwaliteit kinderopvang art. 4 (the seeds' locatiejaarplan names one person
+/// for both).
+const COACH_ROLES: [Role; 2] = [Role::PedagogischCoach, Role::PedagogischBeleidsmedewerker];
 
 fn joined(ids: &BTreeSet<i64>) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")

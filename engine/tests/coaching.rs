@@ -373,6 +373,13 @@ name = "Leerkracht"
 employer = "school"
 kindcentra = ["kc", "school"]
 roles = ["leerkracht"]
+
+[[professional]]
+key = "school-coach"
+name = "Coach School"
+employer = "school"
+kindcentra = ["school"]
+roles = ["pedagogisch-coach"]
 "#;
 
 #[tokio::test]
@@ -428,8 +435,8 @@ async fn the_houder_of_the_hours_follows_the_locatie() {
         .await
         .expect("logged");
     assert_eq!(row.bestuur_id, ander);
-    let leerkracht = professional_id(db, "leerkracht").await;
-    let refused = engine.log_coaching("test", NewCoachingEntry { coach_id: leerkracht, ..at(gedeeld) }).await;
+    let school_coach = professional_id(db, "school-coach").await;
+    let refused = engine.log_coaching("test", NewCoachingEntry { coach_id: school_coach, ..at(gedeeld) }).await;
     assert!(matches!(&refused, Err(Error::Validation(m)) if m.contains("several houders")), "{refused:?}");
 
     let norm = engine.coaching_norm(ander, 2026).await.expect("norm");
@@ -485,9 +492,30 @@ async fn refused_entries_write_nothing() {
             .await,
         &format!("locatie {school} (Schoolgebouw) has no opvang"),
     );
+    let school_coach = professional_id(db, "school-coach").await;
     validation(
-        engine.log_coaching("test", entry(leerkracht, day, 2.0, CoachingKind::Beleid, vec![])).await,
+        engine.log_coaching("test", entry(school_coach, day, 2.0, CoachingKind::Beleid, vec![])).await,
         "not a kinderopvang houder",
+    );
+    // Only a pedagogisch coach or beleidsmedewerker logs hours toward the norm.
+    for not_a_coach in [leerkracht, pm_kern] {
+        validation(
+            engine.log_coaching("test", entry(not_a_coach, day, 2.0, CoachingKind::Beleid, vec![])).await,
+            "is not a pedagogisch coach or pedagogisch beleidsmedewerker",
+        );
+    }
+    // Each coachee once.
+    validation(
+        engine
+            .log_coaching(
+                "test",
+                NewCoachingEntry {
+                    locatie_id: Some(hoofd),
+                    ..entry(coach, day, 2.0, CoachingKind::CoachingTeam, vec![pm_kern; 5_000])
+                },
+            )
+            .await,
+        &format!("coachees name professionals {pm_kern} more than once"),
     );
     let not_found = |result: Result<coaching_entry::Model, Error>, what: &str, id: String| match result {
         Err(Error::NotFound { what: w, id: i }) => assert_eq!((w, i), (what, id)),

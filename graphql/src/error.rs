@@ -5,8 +5,9 @@ use std::sync::Arc;
 use async_graphql::{ErrorExtensions, ServerError};
 use koers_engine::Error;
 
-/// An engine error as a GraphQL error: NOT_FOUND and VALIDATION carry their message;
-/// anything else is logged with its cause and answered as INTERNAL without details.
+/// An engine error as a GraphQL error: NOT_FOUND and VALIDATION carry their message; a
+/// store busy with another writer is UNAVAILABLE with `retryable: true`; anything else is
+/// logged with its cause and answered as INTERNAL without details.
 pub fn to_graphql(err: &Error) -> async_graphql::Error {
     let (code, message) = match err {
         Error::NotFound { .. } => ("NOT_FOUND", err.to_string()),
@@ -17,6 +18,17 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
         Error::InvalidTransition(_) => ("INVALID_TRANSITION", err.to_string()),
         Error::GuardFailed { .. } => ("GUARD_FAILED", err.to_string()),
         Error::VersionConflict { .. } => ("VERSION_CONFLICT", err.to_string()),
+        // Another writer held the store longer than this one waits: nothing was written,
+        // and the same request succeeds once it is sent again.
+        Error::Database(_) if err.is_transient() => {
+            tracing::warn!(error = %err, "request met a busy store");
+            (
+                "UNAVAILABLE",
+                "the database is busy with another writer (an import, a backup) and nothing of this request was \
+                 written; send it again in a few seconds"
+                    .to_owned(),
+            )
+        }
         Error::Open { .. } | Error::Database(_) => {
             tracing::error!(error = %err, "request failed");
             ("INTERNAL", "internal error; see the server log".to_owned())
@@ -33,6 +45,7 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
                 e.set("expectedVersion", *expected);
                 e.set("actualVersion", *actual);
             }
+            Error::Database(_) if err.is_transient() => e.set("retryable", true),
             _ => {}
         }
     })
@@ -73,4 +86,27 @@ impl<T> IntoGraphql<T> for Result<T, LoadError> {
 /// The NOT_FOUND answer for an id that does not exist.
 pub fn not_found(what: &'static str, id: impl ToString) -> async_graphql::Error {
     to_graphql(&Error::NotFound { what, id: id.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_of(err: &Error) -> (String, Option<async_graphql::Value>) {
+        let extensions = to_graphql(err).extensions.expect("extensions");
+        let code = extensions.get("code").expect("code").to_string();
+        (code, extensions.get("retryable").cloned())
+    }
+
+    #[test]
+    fn a_busy_store_is_unavailable_and_retryable_never_internal() {
+        for busy in [
+            sea_orm::DbErr::Custom("error returned from database: (code: 5) database is locked".into()),
+            sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout),
+        ] {
+            assert_eq!(code_of(&Error::Database(busy)), ("\"UNAVAILABLE\"".to_owned(), Some(true.into())));
+        }
+        let broken = Error::Database(sea_orm::DbErr::Custom("no such table: cycle".into()));
+        assert_eq!(code_of(&broken), ("\"INTERNAL\"".to_owned(), None));
+    }
 }

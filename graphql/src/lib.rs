@@ -14,6 +14,7 @@ pub mod query;
 pub mod scan;
 pub mod schedule;
 pub mod server;
+mod socket;
 pub mod types;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};

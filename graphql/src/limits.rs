@@ -34,6 +34,12 @@ pub struct ApiConfig {
     /// cancelled. Operations over the WebSocket are not timed: a subscription lasts as long
     /// as its client wants.
     pub request_timeout: Duration,
+    /// How long a WebSocket may stay open without `connection_init`.
+    pub ws_init_timeout: Duration,
+    /// The most operations one WebSocket runs at once.
+    pub max_subscriptions_per_socket: usize,
+    /// The most WebSockets one token holds open at once.
+    pub max_sockets_per_token: usize,
 }
 
 impl ApiConfig {
@@ -43,6 +49,11 @@ impl ApiConfig {
     pub const DEFAULT_MAX_BATCH: usize = 10;
     pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_WS_INIT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// A page of the web front follows a handful of lists; a hundred leaves room for any.
+    pub const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET: usize = 100;
+    /// A user with a few tabs open on a few devices.
+    pub const DEFAULT_MAX_SOCKETS_PER_TOKEN: usize = 20;
 }
 
 impl Default for ApiConfig {
@@ -54,6 +65,9 @@ impl Default for ApiConfig {
             max_batch: ApiConfig::DEFAULT_MAX_BATCH,
             max_body_bytes: ApiConfig::DEFAULT_MAX_BODY_BYTES,
             request_timeout: ApiConfig::DEFAULT_REQUEST_TIMEOUT,
+            ws_init_timeout: ApiConfig::DEFAULT_WS_INIT_TIMEOUT,
+            max_subscriptions_per_socket: ApiConfig::DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
+            max_sockets_per_token: ApiConfig::DEFAULT_MAX_SOCKETS_PER_TOKEN,
         }
     }
 }

@@ -9,11 +9,14 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::str::FromStr as _;
 use std::time::Duration;
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, MultipartOptions, receive_batch_body};
-use async_graphql::{BatchRequest, BatchResponse, Data};
-use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::http::{
+    ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, MultipartOptions, WebSocketProtocols, receive_batch_body,
+};
+use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::extract::{Request, State, WebSocketUpgrade};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -33,6 +36,7 @@ struct AppState {
     schema: KoersSchema,
     engine: Engine,
     config: ApiConfig,
+    sockets: crate::socket::OpenSockets,
 }
 
 /// A bound, not yet running, server.
@@ -61,7 +65,7 @@ impl Server {
 
 /// The routes of the API.
 pub fn router(engine: Engine, config: ApiConfig) -> Router {
-    let state = AppState { schema: schema_with(engine.clone(), &config), engine, config };
+    let state = AppState { schema: schema_with(engine.clone(), &config), engine, config, sockets: Default::default() };
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphiql).post(graphql))
@@ -76,7 +80,7 @@ async fn graphiql() -> impl IntoResponse {
 
 /// The caller of a request with `Authorization: Bearer <token>` and the engine scoped to
 /// its access, or the 401 answer.
-async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<(Caller, Engine), Response> {
+pub(crate) async fn caller(engine: &Engine, authorization: Option<&str>) -> Result<(Caller, Engine), Response> {
     let refused = |reason: String| {
         let body =
             serde_json::json!({ "errors": [{ "message": reason, "extensions": { "code": "UNAUTHENTICATED" } }] });
@@ -225,36 +229,28 @@ fn refuse(status: StatusCode, code: &'static str, message: String) -> Response {
     (status, GraphQLResponse::from(response)).into_response()
 }
 
-/// Subscriptions over WebSocket (graphql-transport-ws and graphql-ws). The token comes in
-/// the `Authorization` header of the upgrade or, as browsers cannot set headers there, in
-/// the `connection_init` payload as `{"Authorization": "Bearer <token>"}`.
-async fn graphql_ws(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
+/// Subscriptions over WebSocket (graphql-transport-ws and graphql-ws), with the limits of
+/// [`crate::socket`]. The token comes in the `Authorization` header of the upgrade or, as
+/// browsers cannot set headers there, in the `connection_init` payload as
+/// `{"Authorization": "Bearer <token>"}`.
+async fn graphql_ws(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|protocols| protocols.split(',').find_map(|p| WebSocketProtocols::from_str(p.trim()).ok()));
+    let Some(protocol) = protocol else {
+        let message = "ask for the subprotocol `graphql-transport-ws` (or `graphql-ws`) in `Sec-WebSocket-Protocol`";
+        return refuse(StatusCode::BAD_REQUEST, "VALIDATION", message.to_owned());
+    };
     let from_header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let limit = state.config.max_body_bytes;
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).max_message_size(limit).max_frame_size(limit).on_upgrade(move |stream| {
-        let engine = state.engine.clone();
-        GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
-            .on_connection_init(move |payload| async move {
-                let from_payload = ["Authorization", "authorization"]
-                    .iter()
-                    .find_map(|key| payload.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
-                let authorization = from_payload.or(from_header);
-                let (caller, engine) = caller(&engine, authorization.as_deref()).await.map_err(|_| {
-                    async_graphql::Error::new("UNAUTHENTICATED: send a valid `Authorization: Bearer <token>`")
-                })?;
-                let mut data = Data::default();
-                data.insert(loader::new(engine.clone()));
-                data.insert(engine);
-                data.insert(caller);
-                Ok(data)
-            })
-            .serve()
-    })
+    // Messages up to eight times the limit are read, so that they can be answered; larger
+    // ones close the socket unread.
+    let readable = state.config.max_body_bytes.saturating_mul(8);
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).max_message_size(readable).max_frame_size(readable).on_upgrade(
+        move |socket| {
+            crate::socket::serve(socket, state.schema, state.engine, state.config, protocol, state.sockets, from_header)
+        },
+    )
 }
 
 /// 200 when the database answers and the scheduler (if this process runs one) is running

@@ -949,3 +949,44 @@ async fn a_subscription_to_cycle_events_carries_no_child_code() {
     }
     assert!(text.contains("Welbevinden 1 tot 2 (hier moet men ter hulp snellen): 2 kinderen"), "{text}");
 }
+
+/// A directeur naming a doel of another bestuur in a cycle's field gets the answer of an
+/// id that does not exist, word for word but the id: no existence oracle.
+#[tokio::test]
+async fn a_foreign_doel_in_a_field_answers_as_a_missing_one() {
+    let app = setup().await;
+    let balans = app.kindcentrum("kc-balans").await;
+    let team = app.engine.teams_of(&[balans]).await.expect("teams")[&balans][0].id;
+    let start = format!(
+        "mutation {{ startCycle(input: {{ workflow: \"pdca\", title: \"Experiment\", teamId: \"{team}\" }}) {{ id }} }}"
+    );
+    let started = post(&app.app, &app.directeur_a, &start).await;
+    let cycle = started["data"]["startCycle"]["id"].as_str().expect("cycle").to_owned();
+    let set = |id: i64, version: i64| {
+        let body = json!({
+            "query": "mutation($input: UpdateCycleFieldsInput!) { updateCycleFields(input: $input) { version } }",
+            "variables": { "input": { "cycleId": cycle, "expectedVersion": version, "fields": { "koersplan-doel": id } } },
+        });
+        let app = &app;
+        async move {
+            let request = Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.directeur_a))
+                .body(Body::from(body.to_string()))
+                .expect("request");
+            let response = app.app.clone().oneshot(request).await.expect("response");
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+            let answer: Value = serde_json::from_slice(&bytes).expect("json");
+            (codes(&answer), answer["errors"][0]["message"].as_str().unwrap_or_default().replace(&id.to_string(), "ID"))
+        }
+    };
+    let foreign = set(app.others.sample("doel")[0], 1).await;
+    let missing = set(999_999, 1).await;
+    assert_eq!(foreign.0, ["NOT_FOUND"], "{foreign:?}");
+    assert_eq!(foreign, missing);
+    // Its own doel is taken.
+    let plans = app.engine.koersplannen_of(&[balans]).await.expect("plans")[&balans][0].id;
+    let ambitie = app.engine.ambities_of(&[plans]).await.expect("ambities")[&plans][0].id;
+    let own = app.engine.doelen_of(&[ambitie]).await.expect("doelen")[&ambitie][0].id;
+    assert_eq!(set(own, 1).await, (Vec::new(), String::new()));
+}

@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use crate::Engine;
-use crate::access::Change;
+use crate::access::{Change, Visible};
 use crate::entity::{
     cycle, cycle_doel, cycle_event, doel, groep, indicator, kindcentrum, locatie, pitch, professional,
     professional_kindcentrum, team, workflow_version,
@@ -644,7 +644,9 @@ impl Engine {
         })
     }
 
-    /// Refuses values that name a doel or indicator that does not exist.
+    /// Refuses values that name a doel or indicator that does not exist or that the caller
+    /// cannot see: both answer NOT_FOUND alike, so the answer tells nothing of what lies
+    /// beyond the caller's reach.
     async fn check_references(&self, txn: &DatabaseTransaction, def: &WorkflowDef, event: &Event) -> Result<()> {
         let (phase, values) = match event {
             Event::FieldsUpdated { phase, values } => (phase, values),
@@ -653,13 +655,16 @@ impl Engine {
             _ => return Ok(()),
         };
         for (kind, id) in machine::references(def, phase, values) {
-            let exists = match kind {
-                FieldType::Doel => doel::Entity::find_by_id(id).one(txn).await?.is_some(),
-                _ => indicator::Entity::find_by_id(id).one(txn).await?.is_some(),
+            let seen = match kind {
+                FieldType::Doel => crate::access::kindcentra_of_doelen(txn, &[id])
+                    .await?
+                    .get(&id)
+                    .is_some_and(|&kindcentrum| self.access_of().sees_kindcentrum(kindcentrum)),
+                _ => indicator::Entity::find_by_id(id).one(txn).await?.is_some_and(|i| i.visible(self.access_of())),
             };
-            if !exists {
+            if !seen {
                 let what = if kind == FieldType::Doel { "doel" } else { "indicator" };
-                return Err(Error::Validation(format!("there is no {what} with id {id}")));
+                return Err(Error::NotFound { what, id: id.to_string() });
             }
         }
         Ok(())
