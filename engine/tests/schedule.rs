@@ -747,3 +747,105 @@ async fn one_occurrence_that_cannot_fire_does_not_stop_the_calendar() {
     assert_eq!(engine.run_scheduler_once().await.expect("run"), Default::default());
     assert_eq!(engine.next_due().await.expect("next"), None);
 }
+
+mod arbitrary {
+    //! No schedule input makes the calendar panic or stop: every generated rule, action and
+    //! policy is either refused with VALIDATION when the schedule is created, or stored,
+    //! materialised and fired over the next year and a half without an error.
+
+    use chrono::TimeDelta;
+    use koers_engine::schedule::rule::IntervalUnit;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn year() -> impl Strategy<Value = i32> {
+        prop_oneof![1900..2200i32, -300_000..300_000i32, Just(i32::MAX), Just(i32::MIN)]
+    }
+
+    fn date() -> impl Strategy<Value = Option<NaiveDate>> {
+        (year(), 0u32..14, 0u32..33).prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+    }
+
+    fn moment() -> impl Strategy<Value = Option<NaiveDateTime>> {
+        (date(), 0u32..25, 0u32..61).prop_map(|(d, h, m)| d.and_then(|d| d.and_hms_opt(h, m, 0)))
+    }
+
+    fn cron_field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("*".to_owned()),
+            (0u32..100).prop_map(|n| n.to_string()),
+            (0u32..70).prop_map(|n| format!("*/{n}")),
+            (0u32..60, 0u32..60).prop_map(|(a, b)| format!("{a}-{b}")),
+            Just("Mon".to_owned()),
+            Just("?".to_owned()),
+        ]
+    }
+
+    fn rule() -> impl Strategy<Value = Rule> {
+        prop_oneof![
+            prop::collection::vec(cron_field(), 5..8).prop_map(|fields| Rule::Cron { expression: fields.join(" ") }),
+            (any::<i8>(), prop::collection::vec(0u32..15, 0..4), 0u32..24).prop_map(|(n, months, hour)| {
+                Rule::NthWeekday {
+                    n,
+                    weekday: WeekdayName::Wednesday,
+                    months,
+                    time: chrono::NaiveTime::from_hms_opt(hour, 0, 0).expect("time"),
+                }
+            }),
+            prop::collection::vec(moment(), 0..4).prop_map(|at| Rule::Dates { at: at.into_iter().flatten().collect() }),
+            (moment(), any::<u32>(), 0..4usize).prop_filter_map("a valid anchor", |(anchor, every, unit)| {
+                let unit = [IntervalUnit::Days, IntervalUnit::Weeks, IntervalUnit::Months, IntervalUnit::Years][unit];
+                anchor.map(|anchor| Rule::Interval { anchor, every, unit })
+            }),
+        ]
+    }
+
+    fn policy() -> impl Strategy<Value = Policy> {
+        (
+            prop_oneof![
+                Just(CatchUp::Latest),
+                Just(CatchUp::None),
+                any::<u32>().prop_map(|window_days| CatchUp::All { window_days })
+            ],
+            date(),
+            date(),
+        )
+            .prop_map(|(catch_up, active_from, active_until)| Policy {
+                catch_up,
+                active_from,
+                active_until,
+                ..Policy::default()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_schedule_is_refused_or_fires(rule in rule(), policy in policy(), due_in_days in prop_oneof![0u32..400, any::<u32>()]) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let outcome: Result<(), String> = runtime.block_on(async {
+                let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+                let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+                let mut action = reminder_action("r");
+                if let Action::Reminder { due_in_days: due, .. } = &mut action {
+                    *due = due_in_days;
+                }
+                match engine.create_schedule(spec("s", kc, rule.clone(), action, policy.clone())).await {
+                    Ok(_) => {}
+                    Err(Error::Validation(_)) => return Ok(()),
+                    Err(other) => return Err(format!("created with {other}")),
+                }
+                engine.materialize().await.map_err(|e| format!("materialize: {e}"))?;
+                for _ in 0..3 {
+                    clock.advance(TimeDelta::days(200));
+                    engine.run_scheduler_once().await.map_err(|e| format!("fire: {e}"))?;
+                    engine.materialize().await.map_err(|e| format!("materialize: {e}"))?;
+                }
+                Ok(())
+            });
+            prop_assert!(outcome.is_ok(), "{:?}: {:?} {:?} due in {}", outcome, rule, policy, due_in_days);
+        }
+    }
+}
