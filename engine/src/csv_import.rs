@@ -12,16 +12,18 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, EntityTrait, IdenStatic, QueryFilter};
 
 use crate::Engine;
 use crate::coaching::{Hours, NewCoachingEntry};
-use crate::cycle::CycleEventRecord;
 use crate::domain::CoachingKind;
-use crate::entity::{groep, indicator, kindcentrum, locatie, professional};
+use crate::entity::{
+    coaching_coachee, coaching_entry, groep, indicator, kindcentrum, locatie, measurement, professional,
+};
 use crate::error::{Error, Result};
-use crate::measurement::{NewMeasurement, Period};
-use crate::scan::{ChildCode, LeuvenScore, NewScan, NewScore, Technique};
+use crate::measurement::{NewMeasurement, Period, insert_measurements, taken_message};
+use crate::scan::{ChildCode, LeuvenScore, NewScan, NewScore, Quarter, Technique, check_scores, scanned_quarters};
 
 /// What a CSV file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,8 +220,29 @@ fn refusal(line: u64, error: Error) -> Result<RowError> {
     }
 }
 
+/// Rows an import writes per transaction. Each transaction holds SQLite's write lock for
+/// milliseconds, so that the server's writers beside a long import wait their turn briefly
+/// instead of for the whole file.
+const ROWS_PER_TRANSACTION: usize = 1_000;
+
+/// Coaching entries written per transaction: each is checked against the store as it is
+/// written (coach, houder, coachees), a few statements each.
+const ENTRIES_PER_TRANSACTION: usize = 100;
+
+/// Scans written per transaction: each moves its groep's cycle as well.
+const SCANS_PER_TRANSACTION: usize = 20;
+
+/// What an import came to: how many records it wrote, or every bad row.
+type Outcome = std::result::Result<usize, Vec<RowError>>;
+
 impl Engine {
     /// Imports one CSV file of `kind`, all or nothing; `file` names it in errors.
+    ///
+    /// The whole file is checked before anything is written, reading without the write
+    /// lock, and then written in transactions of bounded size, so that a server working
+    /// on the same database keeps answering while a large file goes in. When the store
+    /// refuses a row while writing (another writer got there between the check and the
+    /// write), what the import already wrote is removed again.
     #[tracing::instrument(skip(self, source), fields(file = file))]
     pub async fn import_csv(&self, actor: &str, kind: CsvKind, file: &str, source: &str) -> Result<CsvReport> {
         let reject = |errors: Vec<RowError>| Error::Csv(CsvRejected { file: file.to_owned(), errors });
@@ -229,38 +252,32 @@ impl Engine {
         if rows.is_empty() {
             return Err(reject(vec![RowError { line: 2, column: None, message: "the file has no rows".into() }]));
         }
-        let txn = crate::store::begin_write(self.db()).await?;
-        let mut events = Vec::new();
-        let (created, mut errors) = match kind {
-            CsvKind::Measurements => self.csv_measurements(&txn, &rows).await?,
-            CsvKind::Scans => self.csv_scans(&txn, actor, &rows, &mut events).await?,
-            CsvKind::Coaching => self.csv_coaching(&txn, actor, &rows).await?,
+        let outcome = match kind {
+            CsvKind::Measurements => self.csv_measurements(&rows).await?,
+            CsvKind::Scans => self.csv_scans(actor, &rows).await?,
+            CsvKind::Coaching => self.csv_coaching(actor, &rows).await?,
         };
-        if !errors.is_empty() {
+        let created = outcome.map_err(|mut errors| {
             errors.sort_by_key(|e| e.line);
-            // Dropping the transaction rolls back what was written before the bad row.
-            return Err(reject(errors));
-        }
-        txn.commit().await?;
-        for event in events {
-            self.publish(event);
-        }
+            reject(errors)
+        })?;
         let report = CsvReport { rows: rows.len(), created };
         tracing::info!(?report, "csv imported");
         Ok(report)
     }
 
-    async fn csv_measurements(&self, txn: &DatabaseTransaction, rows: &[Row<'_>]) -> Result<(usize, Vec<RowError>)> {
+    async fn csv_measurements(&self, rows: &[Row<'_>]) -> Result<Outcome> {
         let keys: HashSet<&str> = rows.iter().filter_map(|r| r.get("indicator")).collect();
         let indicators: HashMap<String, indicator::Model> = indicator::Entity::find()
             .filter(indicator::Column::Key.is_in(keys))
-            .all(txn)
+            .all(self.db())
             .await?
             .into_iter()
             .map(|i| (i.key.clone(), i))
             .collect();
         let mut parsed = Vec::new();
         let mut errors = Vec::new();
+        let mut seen = HashMap::new();
         for row in rows {
             let measurement = (|| {
                 let key = row.required("indicator")?;
@@ -277,33 +294,111 @@ impl Engine {
                 };
                 Ok::<_, RowError>((indicator, new))
             })();
-            match measurement {
-                Ok(m) => parsed.push((row.line, m)),
-                Err(e) => errors.push(e),
+            let checked = match measurement {
+                Ok((indicator, new)) => new.checked(indicator).map(|new| (indicator, new)),
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            match checked {
+                Ok((indicator, new)) => {
+                    if let Some(first) = seen.insert(new.key(), row.line) {
+                        errors.push(RowError {
+                            line: row.line,
+                            column: None,
+                            message: format!(
+                                "{} (on line {first} of this file)",
+                                taken_message(&indicator.key, new.period)
+                            ),
+                        });
+                    } else {
+                        parsed.push((row.line, indicator, new));
+                    }
+                }
+                Err(e) => errors.push(refusal(row.line, e)?),
             }
         }
-        let mut created = 0;
-        for (line, (indicator, new)) in parsed {
-            match self.record_measurement_in(txn, indicator, new).await {
-                Ok(_) => created += 1,
-                Err(e) => errors.push(refusal(line, e)?),
+        let news: Vec<NewMeasurement> = parsed.iter().map(|(_, _, new)| new.clone()).collect();
+        let taken = crate::measurement::taken(self.db(), &news).await?;
+        for (line, indicator, new) in parsed.iter().filter(|(_, _, new)| taken.contains(&new.key())) {
+            errors.push(RowError { line: *line, column: None, message: taken_message(&indicator.key, new.period) });
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let mut written = Vec::new();
+        for (chunk, news) in parsed.chunks(ROWS_PER_TRANSACTION).zip(news.chunks(ROWS_PER_TRANSACTION)) {
+            let attempt = async {
+                let txn = crate::store::begin_write(self.db()).await?;
+                let ids = insert_measurements(&txn, news).await?;
+                if ids.is_ok() {
+                    txn.commit().await?;
+                }
+                Ok::<_, Error>(ids)
+            };
+            match attempt.await {
+                Ok(Ok(ids)) => written.extend(ids),
+                outcome => {
+                    self.undo_import(&written, &[(measurement::Entity.table_name(), measurement::Column::Id.as_str())])
+                        .await;
+                    let index = outcome?.err().unwrap_or_default();
+                    let (line, indicator, new) = &chunk[index];
+                    return Ok(Err(vec![RowError {
+                        line: *line,
+                        column: None,
+                        message: taken_message(&indicator.key, new.period),
+                    }]));
+                }
             }
         }
-        Ok((created, errors))
+        Ok(Ok(written.len()))
+    }
+
+    /// Removes what an import wrote before the store refused a later part of it: the rows
+    /// with these ids, from each (table, id column) in turn. A failure is logged: the
+    /// import's own error is what its caller needs to read.
+    async fn undo_import(&self, ids: &[i64], tables: &[(&str, &str)]) {
+        if ids.is_empty() {
+            return;
+        }
+        let undo = async {
+            let txn = crate::store::begin_write(self.db()).await?;
+            for chunk in ids.chunks(ROWS_PER_TRANSACTION) {
+                for (table, column) in tables {
+                    let delete = Query::delete()
+                        .from_table(Alias::new(*table))
+                        .and_where(sea_orm::sea_query::ExprTrait::is_in(
+                            Expr::col(Alias::new(*column)),
+                            chunk.iter().copied(),
+                        ))
+                        .to_owned();
+                    txn.execute(&delete).await?;
+                }
+            }
+            txn.commit().await?;
+            Ok::<_, Error>(())
+        };
+        match undo.await {
+            Ok(()) => tracing::warn!(rows = ids.len(), "import refused while writing; what it wrote was removed"),
+            Err(error) => {
+                tracing::error!(%error, ids = ?ids, "import refused while writing; removing what it wrote failed")
+            }
+        }
     }
 
     /// Locaties by (kindcentrum key, locatie key), for the kindcentra named in the rows.
     async fn csv_locaties(
         &self,
-        txn: &DatabaseTransaction,
         rows: &[Row<'_>],
     ) -> Result<(HashSet<String>, HashMap<(String, String), locatie::Model>)> {
         let keys: HashSet<&str> = rows.iter().filter_map(|r| r.get("kindcentrum")).collect();
-        let kindcentra = kindcentrum::Entity::find().filter(kindcentrum::Column::Key.is_in(keys)).all(txn).await?;
+        let kindcentra =
+            kindcentrum::Entity::find().filter(kindcentrum::Column::Key.is_in(keys)).all(self.db()).await?;
         let key_of: HashMap<i64, String> = kindcentra.iter().map(|k| (k.id, k.key.clone())).collect();
         let locaties = locatie::Entity::find()
             .filter(locatie::Column::KindcentrumId.is_in(key_of.keys().copied()))
-            .all(txn)
+            .all(self.db())
             .await?
             .into_iter()
             .filter_map(|l| Some(((key_of.get(&l.kindcentrum_id)?.clone(), l.key.clone()), l)))
@@ -333,17 +428,11 @@ impl Engine {
             .ok_or_else(|| row.error("locatie", format!("kindcentrum `{kc}` has no locatie `{loc}`")))
     }
 
-    async fn csv_scans(
-        &self,
-        txn: &DatabaseTransaction,
-        actor: &str,
-        rows: &[Row<'_>],
-        events: &mut Vec<CycleEventRecord>,
-    ) -> Result<(usize, Vec<RowError>)> {
-        let (kindcentra, locaties) = self.csv_locaties(txn, rows).await?;
+    async fn csv_scans(&self, actor: &str, rows: &[Row<'_>]) -> Result<Outcome> {
+        let (kindcentra, locaties) = self.csv_locaties(rows).await?;
         let groepen: HashMap<(i64, String), groep::Model> = groep::Entity::find()
             .filter(groep::Column::LocatieId.is_in(locaties.values().map(|l| l.id)))
-            .all(txn)
+            .all(self.db())
             .await?
             .into_iter()
             .map(|g| ((g.locatie_id, g.key.clone()), g))
@@ -407,31 +496,62 @@ impl Engine {
             }
             scan.scores.push(score);
         }
-        let mut created = 0;
-        for PendingScan { line, scan, .. } in scans.into_values() {
-            match self.record_scan_in(txn, actor, scan).await {
-                Ok((_, records)) => {
-                    created += 1;
-                    events.extend(records);
-                }
-                Err(e) => errors.push(refusal(line, e)?),
+        let scans: Vec<PendingScan> = scans.into_values().collect();
+        for pending in &scans {
+            if let Err(e) = check_scores(pending.scan.technique, &pending.scan.scores) {
+                errors.push(refusal(pending.line, e)?);
             }
         }
-        Ok((created, errors))
+        let recorded = scanned_quarters(self.db(), scans.iter().map(|p| p.scan.groep_id)).await?;
+        for pending in &scans {
+            let quarter = Quarter::containing(pending.scan.scanned_on);
+            if recorded.contains(&(pending.scan.groep_id, quarter)) {
+                errors.push(RowError {
+                    line: pending.line,
+                    column: None,
+                    message: format!("the groep already has a scan for {quarter}; one scan per groep per quarter"),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        // A scan moves its groep's cycle, which another writer may move too: what was
+        // recorded stays recorded (its events are out), and the error says so.
+        let mut created = 0;
+        for chunk in scans.chunks(SCANS_PER_TRANSACTION) {
+            let txn = crate::store::begin_write(self.db()).await?;
+            let mut events = Vec::new();
+            for PendingScan { line, scan, .. } in chunk {
+                match self.record_scan_in(&txn, actor, scan.clone()).await {
+                    Ok((_, records)) => events.extend(records),
+                    Err(e) => {
+                        let mut error = refusal(*line, e)?;
+                        if created > 0 {
+                            error.message.push_str(&format!(
+                                "; the {created} scan(s) of the lines before were recorded: remove them from the file before importing the rest"
+                            ));
+                        }
+                        return Ok(Err(vec![error]));
+                    }
+                }
+            }
+            txn.commit().await?;
+            created += chunk.len();
+            for event in events {
+                self.publish(event);
+            }
+        }
+        Ok(Ok(created))
     }
 
-    async fn csv_coaching(
-        &self,
-        txn: &DatabaseTransaction,
-        actor: &str,
-        rows: &[Row<'_>],
-    ) -> Result<(usize, Vec<RowError>)> {
-        let (kindcentra, locaties) = self.csv_locaties(txn, rows).await?;
+    async fn csv_coaching(&self, actor: &str, rows: &[Row<'_>]) -> Result<Outcome> {
+        let (kindcentra, locaties) = self.csv_locaties(rows).await?;
         let mut keys: HashSet<&str> = rows.iter().filter_map(|r| r.get("coach")).collect();
         keys.extend(rows.iter().filter_map(|r| r.get("coachees")).flat_map(split_keys));
         let professionals: HashMap<String, i64> = professional::Entity::find()
             .filter(professional::Column::Key.is_in(keys))
-            .all(txn)
+            .all(self.db())
             .await?
             .into_iter()
             .map(|p| (p.key, p.id))
@@ -473,14 +593,40 @@ impl Engine {
                 Err(e) => errors.push(e),
             }
         }
-        let mut created = 0;
-        for (line, entry) in parsed {
-            match self.log_coaching_in(txn, actor, entry).await {
-                Ok(_) => created += 1,
-                Err(e) => errors.push(refusal(line, e)?),
+        // The store's checks of each entry (coach, houder, coachees) run as it is written:
+        // every chunk is tried, so that all refusals are reported, and committed only while
+        // nothing was refused; a refusal removes what earlier chunks wrote.
+        let mut written = Vec::new();
+        let attempt = async {
+            for chunk in parsed.chunks(ENTRIES_PER_TRANSACTION) {
+                let txn = crate::store::begin_write(self.db()).await?;
+                let mut ids = Vec::new();
+                for (line, entry) in chunk {
+                    match self.log_coaching_in(&txn, actor, entry.clone()).await {
+                        Ok(row) => ids.push(row.id),
+                        Err(e) => errors.push(refusal(*line, e)?),
+                    }
+                }
+                if errors.is_empty() {
+                    txn.commit().await?;
+                    written.extend(ids);
+                }
             }
+            Ok::<_, Error>(())
+        };
+        let attempt = attempt.await;
+        if attempt.is_err() || !errors.is_empty() {
+            self.undo_import(
+                &written,
+                &[
+                    (coaching_coachee::Entity.table_name(), coaching_coachee::Column::CoachingEntryId.as_str()),
+                    (coaching_entry::Entity.table_name(), coaching_entry::Column::Id.as_str()),
+                ],
+            )
+            .await;
         }
-        Ok((created, errors))
+        attempt?;
+        Ok(if errors.is_empty() { Ok(written.len()) } else { Err(errors) })
     }
 }
 

@@ -1,8 +1,12 @@
 //! Recording measurements of indicators (kengetallen): a value for a date or a period,
 //! with its source and an optional note.
 
+use std::collections::{BTreeSet, HashSet};
+
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use crate::Engine;
 use crate::entity::{indicator, measurement};
@@ -61,6 +65,57 @@ pub fn check_value(indicator: &indicator::Model, value: f64) -> Result<(), Strin
     Ok(())
 }
 
+impl NewMeasurement {
+    /// The measurement as it is stored, after the checks that need only its indicator:
+    /// a value the indicator's unit allows and a source; the note trimmed, empty as none.
+    pub(crate) fn checked(self, indicator: &indicator::Model) -> Result<NewMeasurement> {
+        check_value(indicator, self.value).map_err(Error::Validation)?;
+        let source = self.source.trim();
+        if source.is_empty() {
+            return Err(Error::Validation("a measurement needs its source (a toets, a survey, a count)".into()));
+        }
+        Ok(NewMeasurement {
+            source: source.to_owned(),
+            note: self.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            ..self
+        })
+    }
+
+    /// What makes two measurements the same: one value per indicator and period.
+    pub(crate) fn key(&self) -> (i64, NaiveDate, NaiveDate) {
+        (self.indicator_id, self.period.start, self.period.end)
+    }
+}
+
+/// Of the (indicator, period) keys of `new`, those the store already holds a measurement
+/// for: one query for any number of measurements.
+pub(crate) async fn taken<C: ConnectionTrait>(
+    db: &C,
+    new: &[NewMeasurement],
+) -> Result<HashSet<(i64, NaiveDate, NaiveDate)>> {
+    let (Some(first), Some(last)) =
+        (new.iter().map(|m| m.period.start).min(), new.iter().map(|m| m.period.start).max())
+    else {
+        return Ok(HashSet::new());
+    };
+    let indicators: BTreeSet<i64> = new.iter().map(|m| m.indicator_id).collect();
+    let wanted: HashSet<_> = new.iter().map(NewMeasurement::key).collect();
+    let stored: Vec<(i64, NaiveDate, NaiveDate)> = measurement::Entity::find()
+        .select_only()
+        .columns([measurement::Column::IndicatorId, measurement::Column::PeriodStart, measurement::Column::PeriodEnd])
+        .filter(measurement::Column::IndicatorId.is_in(indicators))
+        .filter(measurement::Column::PeriodStart.between(first, last))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(stored.into_iter().filter(|key| wanted.contains(key)).collect())
+}
+
+/// Why a measurement is refused when its indicator and period already have one.
+pub(crate) fn taken_message(indicator_key: &str, period: Period) -> String {
+    format!("indicator `{indicator_key}` already has a measurement for {} to {}", period.start, period.end)
+}
+
 impl Engine {
     /// Records one measurement. A second value for the same indicator and period is refused:
     /// a correction is a change of the import file or a new period.
@@ -69,47 +124,47 @@ impl Engine {
         let txn = crate::store::begin_write(self.db()).await?;
         let indicator = indicator::Entity::find_by_id(input.indicator_id).one(&txn).await?;
         let indicator = self.for_change(indicator, "indicator", input.indicator_id, crate::access::Change::Evidence)?;
-        let row = self.record_measurement_in(&txn, &indicator, input).await?;
+        let new = input.checked(&indicator)?;
+        let id = insert_measurements(&txn, &[new.clone()])
+            .await?
+            .map_err(|_| Error::Validation(taken_message(&indicator.key, new.period)))?[0];
         txn.commit().await?;
-        Ok(row)
+        Ok(measurement::Model {
+            id,
+            indicator_id: new.indicator_id,
+            period_start: new.period.start,
+            period_end: new.period.end,
+            value: new.value,
+            source: new.source,
+            note: new.note,
+        })
     }
+}
 
-    /// Records a measurement of `indicator` within the caller's transaction.
-    pub(crate) async fn record_measurement_in(
-        &self,
-        txn: &DatabaseTransaction,
-        indicator: &indicator::Model,
-        input: NewMeasurement,
-    ) -> Result<measurement::Model> {
-        check_value(indicator, input.value).map_err(Error::Validation)?;
-        let source = input.source.trim();
-        if source.is_empty() {
-            return Err(Error::Validation("a measurement needs its source (a toets, a survey, a count)".into()));
-        }
-        let taken = measurement::Entity::find()
-            .filter(measurement::Column::IndicatorId.eq(indicator.id))
-            .filter(measurement::Column::PeriodStart.eq(input.period.start))
-            .filter(measurement::Column::PeriodEnd.eq(input.period.end))
-            .one(txn)
-            .await?;
-        if taken.is_some() {
-            return Err(Error::Validation(format!(
-                "indicator `{}` already has a measurement for {} to {}",
-                indicator.key, input.period.start, input.period.end
-            )));
-        }
-        Ok(measurement::ActiveModel {
-            indicator_id: Set(indicator.id),
-            period_start: Set(input.period.start),
-            period_end: Set(input.period.end),
-            value: Set(input.value),
-            source: Set(source.to_owned()),
-            note: Set(input.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?)
+/// Writes checked measurements with one statement and answers their ids in order; or,
+/// when the store already holds one of their indicator and period, writes nothing and
+/// answers the index of the first such measurement.
+pub(crate) async fn insert_measurements(
+    txn: &DatabaseTransaction,
+    new: &[NewMeasurement],
+) -> Result<std::result::Result<Vec<i64>, usize>> {
+    let taken = taken(txn, new).await?;
+    if let Some(index) = new.iter().position(|m| taken.contains(&m.key())) {
+        return Ok(Err(index));
     }
+    let rows = new
+        .iter()
+        .map(|m| measurement::ActiveModel {
+            indicator_id: Set(m.indicator_id),
+            period_start: Set(m.period.start),
+            period_end: Set(m.period.end),
+            value: Set(m.value),
+            source: Set(m.source.clone()),
+            note: Set(m.note.clone()),
+            ..Default::default()
+        })
+        .collect();
+    Ok(Ok(crate::store::insert_ids(txn, rows).await?))
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 use serde_json::Value;
 
@@ -476,7 +476,7 @@ pub fn goals_in(cycle: &cycle::Model, iteration: i32) -> Result<ScanGoals> {
 }
 
 /// Refuses a set of scores that does not fit the technique.
-fn check_scores(technique: Technique, scores: &[NewScore]) -> Result<()> {
+pub(crate) fn check_scores(technique: Technique, scores: &[NewScore]) -> Result<()> {
     if scores.is_empty() {
         return Err(Error::Validation("a scan needs at least one score".into()));
     }
@@ -510,6 +510,22 @@ fn check_scores(technique: Technique, scores: &[NewScore]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The quarters the store holds a scan for, of these groepen.
+pub(crate) async fn scanned_quarters<C: ConnectionTrait>(
+    db: &C,
+    groepen: impl IntoIterator<Item = i64>,
+) -> Result<HashSet<(i64, Quarter)>> {
+    let groepen: BTreeSet<i64> = groepen.into_iter().collect();
+    let stored: Vec<(i64, i32, i32)> = scan::Entity::find()
+        .select_only()
+        .columns([scan::Column::GroepId, scan::Column::Year, scan::Column::Quarter])
+        .filter(scan::Column::GroepId.is_in(groepen))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(stored.into_iter().map(|(groep, year, quarter)| (groep, Quarter { year, quarter })).collect())
 }
 
 /// The `signalen` of the scan phase: per scale, how many children are in the urgent band

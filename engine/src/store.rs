@@ -18,6 +18,13 @@ use crate::error::{Error, Result};
 /// The page cache of each SQLite connection, in KiB.
 const SQLITE_CACHE_KIB: u32 = 64 * 1024;
 
+/// How long a SQLite connection waits for another writer (another process: an import
+/// beside the server, a backup) to release the write lock before it answers "database is
+/// locked". Other writers hold it for one bounded transaction, milliseconds; the wait is
+/// long enough for a slow disk and shorter than a request's timeout (30 s), so a request
+/// behind a stuck writer still gets an answer: a retryable one.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// How to reach the database.
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
@@ -87,7 +94,7 @@ fn pool_options(config: &StoreConfig) -> ConnectOptions {
 /// Grown only as pages are read.
 fn sqlite_options(opts: SqliteConnectOptions, cache_kib: u32) -> SqliteConnectOptions {
     // Negative: KiB.
-    opts.busy_timeout(Duration::from_secs(5)).pragma("cache_size", format!("-{cache_kib}"))
+    opts.busy_timeout(SQLITE_BUSY_TIMEOUT).pragma("cache_size", format!("-{cache_kib}"))
 }
 
 /// Opens the database and brings its schema up to date.

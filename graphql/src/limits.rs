@@ -40,6 +40,12 @@ pub struct ApiConfig {
     pub max_subscriptions_per_socket: usize,
     /// The most WebSockets one token holds open at once.
     pub max_sockets_per_token: usize,
+    /// How long a connection may take to send a request's headers, and how long it may
+    /// stay idle between requests, before it is closed.
+    pub header_read_timeout: Duration,
+    /// The most connections served at once; more wait in the listener's queue until one
+    /// closes, instead of taking file descriptors the store and the log need.
+    pub max_connections: usize,
 }
 
 impl ApiConfig {
@@ -54,6 +60,9 @@ impl ApiConfig {
     pub const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET: usize = 100;
     /// A user with a few tabs open on a few devices.
     pub const DEFAULT_MAX_SOCKETS_PER_TOKEN: usize = 20;
+    pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Half of the usual limit of 1,024 open files a process starts with.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 }
 
 impl Default for ApiConfig {
@@ -68,6 +77,8 @@ impl Default for ApiConfig {
             ws_init_timeout: ApiConfig::DEFAULT_WS_INIT_TIMEOUT,
             max_subscriptions_per_socket: ApiConfig::DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
             max_sockets_per_token: ApiConfig::DEFAULT_MAX_SOCKETS_PER_TOKEN,
+            header_read_timeout: ApiConfig::DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: ApiConfig::DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -44,13 +44,16 @@ struct AppState {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    header_read_timeout: Duration,
+    max_connections: usize,
 }
 
 impl Server {
     /// Binds `addr` (port 0 picks a free port) and builds the routes.
     pub async fn bind(engine: Engine, addr: SocketAddr, config: ApiConfig) -> io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
-        Ok(Server { listener, router: router(engine, config) })
+        let (header_read_timeout, max_connections) = (config.header_read_timeout, config.max_connections.max(1));
+        Ok(Server { listener, router: router(engine, config), header_read_timeout, max_connections })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -58,8 +61,65 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
+    ///
+    /// `axum::serve` neither times out a client that sends its headers slowly (or never)
+    /// nor bounds the connections it holds, so a few thousand silent connections would take
+    /// every file descriptor. This loop is `axum::serve`'s with both: each connection gets
+    /// [`ApiConfig::header_read_timeout`] for every request's headers (idle keep-alive
+    /// included), and at most [`ApiConfig::max_connections`] are served at once; the rest
+    /// wait in the listener's queue.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+        use hyper_util::server::conn::auto;
+        use hyper_util::service::TowerToHyperService;
+
+        let Server { listener, router, header_read_timeout, max_connections } = self;
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
+        builder.http2().timer(TokioTimer::new()).keep_alive_interval(header_read_timeout).enable_connect_protocol();
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections));
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => slot.map_err(io::Error::other)?,
+                () = &mut shutdown => break,
+            };
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of file descriptors, or a connection reset before it was
+                        // taken: the listener itself is fine. Give the others a moment to
+                        // close rather than spinning on the same error.
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+                router.clone(),
+                |req: Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
+            ));
+            let (builder, watcher) = (builder.clone(), graceful.watcher());
+            tokio::spawn(async move {
+                // hyper reads the first bytes to tell HTTP/1 from HTTP/2 without a timer:
+                // a client that sends nothing is timed out here.
+                let first_byte = tokio::time::timeout(header_read_timeout, stream.peek(&mut [0; 1])).await;
+                if matches!(first_byte, Ok(Ok(1..))) {
+                    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    if let Err(error) = watcher.watch(connection.into_owned()).await {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                }
+                drop(slot);
+            });
+        }
+        drop(listener);
+        graceful.shutdown().await;
+        Ok(())
     }
 }
 

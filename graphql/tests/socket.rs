@@ -1,5 +1,6 @@
-//! Subscriptions over a real WebSocket to a server on a free port: the limits of every
-//! operation hold there as over HTTP, and a socket is held to limits of its own.
+//! A real server on a free port: subscriptions over its WebSocket, where the limits of
+//! every operation hold as over HTTP and a socket is held to limits of its own; and its
+//! connections, which a silent client cannot hold forever nor without bound.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -193,4 +194,111 @@ async fn a_message_over_the_size_limit_is_answered_and_the_socket_stays() {
     send(&mut ws, subscribe("small", "{ __typename }")).await;
     let answer = next(&mut ws).await;
     assert_eq!(answer["payload"]["data"]["__typename"], "Query", "{answer}");
+}
+
+/// Reads until the server closes the connection; the timeout only bounds a server that never does.
+async fn closed_by_server(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection within 30 s")
+        .expect("read");
+    answer
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let config = ApiConfig { header_read_timeout: Duration::from_millis(200), ..ApiConfig::default() };
+    let (addr, _) = serve(config).await;
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tokio::io::AsyncWriteExt::write_all(&mut slow, b"GET /healthz HTTP/1.1\r\nHost: koers\r\n").await.expect("write");
+    let answer = closed_by_server(&mut slow).await;
+    // hyper answers 408 Request Timeout, or nothing, as it closes.
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // A silent connection is closed as well; a client that sends in time is answered.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    closed_by_server(&mut silent).await;
+    let mut prompt = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tokio::io::AsyncWriteExt::write_all(
+        &mut prompt,
+        b"GET /healthz HTTP/1.1\r\nHost: koers\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .expect("write");
+    let answer = closed_by_server(&mut prompt).await;
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_wait_until_one_closes() {
+    let config = ApiConfig { max_connections: 2, header_read_timeout: Duration::from_secs(60), ..ApiConfig::default() };
+    let (addr, _) = serve(config).await;
+    let held: Vec<tokio::net::TcpStream> =
+        futures::future::join_all((0..2).map(|_| tokio::net::TcpStream::connect(addr)))
+            .await
+            .into_iter()
+            .map(|c| c.expect("connect"))
+            .collect();
+    let mut third = tokio::net::TcpStream::connect(addr).await.expect("the kernel queues the third");
+    tokio::io::AsyncWriteExt::write_all(
+        &mut third,
+        b"GET /healthz HTTP/1.1\r\nHost: koers\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .expect("write");
+    let mut answer = Vec::new();
+    let early =
+        tokio::time::timeout(Duration::from_millis(500), tokio::io::AsyncReadExt::read_to_end(&mut third, &mut answer))
+            .await;
+    assert!(early.is_err(), "answered while two connections held every slot: {}", String::from_utf8_lossy(&answer));
+    drop(held);
+    let answer = closed_by_server(&mut third).await;
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+}
+
+/// Sends one HTTP/1.1 request on a new connection and answers the whole response.
+async fn http(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: koers\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await.expect("write");
+    String::from_utf8(closed_by_server(&mut stream).await).expect("utf-8")
+}
+
+/// `k` fragments that each spread the next twice: 2^k fields in a few hundred bytes.
+fn fanned_out(k: usize) -> String {
+    let mut document = String::from("{ kindcentra { ...F0 } }\n");
+    for n in 0..k {
+        document.push_str(&format!("fragment F{n} on Kindcentrum {{ name ...F{next} ...F{next} }}\n", next = n + 1));
+    }
+    document.push_str(&format!("fragment F{k} on Kindcentrum {{ name }}\n"));
+    document
+}
+
+/// Many documents of 30 fragment levels at once on a server with two runtime threads (the
+/// machine the server runs on): each is refused, and the health check answers meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_check_answers_while_fanned_out_documents_arrive() {
+    let (addr, token) = serve(ApiConfig::default()).await;
+    let body = json!({ "query": fanned_out(30) }).to_string();
+    let attacks: Vec<_> = (0..16)
+        .map(|_| {
+            let (token, body) = (token.clone(), body.clone());
+            tokio::spawn(async move { http(addr, "POST", "/graphql", &token, &body).await })
+        })
+        .collect();
+    let health = tokio::time::timeout(Duration::from_secs(30), http(addr, "GET", "/healthz", "", ""))
+        .await
+        .expect("/healthz answers within 30 s");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    for attack in attacks {
+        let answer = tokio::time::timeout(Duration::from_secs(30), attack).await.expect("answered").expect("task");
+        assert!(answer.contains("\"code\":\"VALIDATION\""), "{answer}");
+    }
 }

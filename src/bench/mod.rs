@@ -245,6 +245,30 @@ async fn suite(dir: &Path, options: RunOptions) -> anyhow::Result<String> {
         },
     );
 
+    tracing::info!("a document of 30 fragment levels");
+    let document = fanned_out(30);
+    let koers = latencies(200, || async {
+        let code = national.refused(&document).await?;
+        anyhow::ensure!(code == "VALIDATION", "refused with {code}");
+        Ok(())
+    })
+    .await?;
+    let floor = latencies(200, || async { national.graphql("{ __typename }", json!({})).await.map(|_| ()) }).await?;
+    let (k, f) = (percentile(&koers, 0.99), percentile(&floor, 0.99));
+    record(
+        &mut rows,
+        Row {
+            figure: "a document of 30 fragment levels (2^30 fields) refused, p99 of 200; floor: `{ __typename }`"
+                .into(),
+            koers: k,
+            floor: f,
+            unit: "ms",
+            higher_is_better: false,
+            target: "≤ 50 ms".into(),
+            met: k <= 50.0,
+        },
+    );
+
     let rss = national.peak_rss_mib()?;
     record(
         &mut rows,
@@ -293,6 +317,17 @@ const NATIONAL_QUERY: &str = "query National($peildatum: NaiveDate) {
     besturen { bestuur { id name } totals { kindcentra koersplannen progress signals { signal koersplannen } overdueCycles } }
   }
 }";
+
+/// `k` fragments that each spread the next twice: a document of a few hundred bytes that
+/// selects 2^k fields, which must be refused in time linear in its size.
+fn fanned_out(k: usize) -> String {
+    let mut document = String::from("{ kindcentra { ...F0 } }\n");
+    for n in 0..k {
+        document.push_str(&format!("fragment F{n} on Kindcentrum {{ name ...F{next} ...F{next} }}\n", next = n + 1));
+    }
+    document.push_str(&format!("fragment F{k} on Kindcentrum {{ name }}\n"));
+    document
+}
 
 /// The durations of `runs` calls, in milliseconds, after two to warm up.
 async fn latencies<F, Fut>(runs: usize, mut call: F) -> anyhow::Result<Vec<f64>>

@@ -110,4 +110,22 @@ impl Server {
         }
         Ok(body["data"].take())
     }
+
+    /// Runs a GraphQL request that must be refused, and answers the code of its first error.
+    pub async fn refused(&self, query: &str) -> anyhow::Result<String> {
+        let body: Value = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(120))
+            .json(&json!({ "query": query }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("the request was not refused: {body}"))
+    }
 }

@@ -66,3 +66,67 @@ fn import_csv_takes_a_good_file_and_names_the_bad_row_of_another() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("measurements, scans or coaching"), "{}", stderr(&output));
 }
+
+/// A file of `rows` measurements of one indicator, a day each from 1 January 2000 on; the
+/// last row unreadable when `bad_last` is set.
+fn measurements_csv(indicator: &str, rows: usize, bad_last: bool) -> String {
+    let start = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
+    let mut csv = String::from("indicator,date,value,source\n");
+    for day in 0..rows {
+        let date = start + chrono::Days::new(day as u64);
+        let value = if bad_last && day + 1 == rows { "veel".to_owned() } else { (day % 100).to_string() };
+        csv.push_str(&format!("{indicator},{date},{value},Telling\n"));
+    }
+    csv
+}
+
+/// Clients of a running server keep writing while `koers import-csv` puts a file of
+/// 100,000 rows into the same SQLite database (and while another of that size is
+/// refused): each of their writes goes through, none is told "database is locked".
+#[tokio::test]
+async fn clients_keep_writing_while_a_large_file_is_imported_beside_the_server() {
+    let app = App::spawn_demo();
+    let team = app.graphql("{ kindcentra { teams { id } } }").await["data"]["kindcentra"][0]["teams"][0]["id"].clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, measurements_csv("klinkert-ouders-ouderhulp", 100_000, true)).expect("write");
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, measurements_csv("klinkert-ouders-ouderhulp", 100_000, false)).expect("write");
+
+    for (file, accepted) in [(&bad, false), (&good, true)] {
+        let mut import = tokio::process::Command::from(crate::helpers::koers())
+            .args(["import-csv", "--database-url", &app.url, "measurements", file.to_str().expect("path")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn koers import-csv");
+        let mut answers = Vec::new();
+        let status = loop {
+            // Four clients at once, as long as the import runs.
+            let writes = (0..4).map(|i| {
+                app.graphql_with(
+                    "mutation($team: ID!, $title: String!) { startCycle(input: { workflow: \"pdca\", title: $title, teamId: $team }) { id } }",
+                    serde_json::json!({ "team": team, "title": format!("Naast de import {i}") }),
+                )
+            });
+            answers.extend(futures::future::join_all(writes).await);
+            if let Some(status) = import.try_wait().expect("import") {
+                break status;
+            }
+        };
+        let mut log = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut import.stderr.take().expect("stderr"), &mut log)
+            .await
+            .expect("log");
+        assert_eq!(status.success(), accepted, "{log}");
+        if accepted {
+            assert!(log.contains("created=100000"), "{log}");
+        } else {
+            assert!(log.contains("line 100001, column `value`: `veel` is not a number"), "{log}");
+        }
+        assert!(answers.len() >= 8, "the clients wrote while the import ran: {}", answers.len());
+        for answer in &answers {
+            assert!(answer.get("errors").is_none(), "a write beside the import failed: {answer}");
+        }
+    }
+}
