@@ -335,6 +335,8 @@ async fn main() -> anyhow::Result<()> {
         Command::ImportCsv { database, kind, file } => {
             let source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let engine = open(&database.config(), clock).await?;
+            // A scan fills its groep's cycle, which may need starting on its workflow.
+            engine.register_workflows(koers_engine::workflow::load(None)?).await?;
             let name = file.display().to_string();
             let report = engine.import_csv("cli", kind, &name, &source).await?;
             tracing::info!(file = %name, rows = report.rows, created = report.created, "imported");

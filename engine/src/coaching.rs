@@ -247,24 +247,39 @@ fn project(realised: f64, elapsed: i64, days: i64) -> f64 {
     tidy(realised / elapsed as f64 * days as f64)
 }
 
+/// What logging hours came to.
+pub(crate) enum Logged {
+    New(coaching_entry::Model),
+    /// The same hours are logged already, as this entry.
+    Already(i64),
+}
+
 impl Engine {
     /// Logs hours of coaching or beleid; nothing is written when they are refused.
     #[tracing::instrument(skip(self, input), fields(coach = input.coach_id, kind = ?input.kind, date = %input.date))]
     pub async fn log_coaching(&self, actor: &str, input: NewCoachingEntry) -> Result<coaching_entry::Model> {
         let txn = crate::store::begin_write(self.db()).await?;
-        let row = self.log_coaching_in(&txn, actor, input).await?;
+        let row = match self.log_coaching_in(&txn, actor, input).await? {
+            Logged::New(row) => row,
+            Logged::Already(same) => {
+                return Err(Error::Validation(format!(
+                    "these hours are logged already (entry {same}: same coach, date, kind, hours, locatie and \
+                     coachees); log other hours, or leave this entry as it is"
+                )));
+            }
+        };
         txn.commit().await?;
         Ok(row)
     }
 
     /// Logs hours within the caller's transaction, so that an import writes all its
-    /// entries or none.
+    /// entries or none; hours logged already are not logged twice.
     pub(crate) async fn log_coaching_in(
         &self,
         txn: &DatabaseTransaction,
         actor: &str,
         input: NewCoachingEntry,
-    ) -> Result<coaching_entry::Model> {
+    ) -> Result<Logged> {
         let coachees: BTreeSet<i64> = input.coachees.iter().copied().collect();
         if coachees.len() < input.coachees.len() {
             let twice: BTreeSet<i64> = input
@@ -289,6 +304,13 @@ impl Engine {
             return Err(Error::Validation(format!(
                 "beleid hours name no coachees, but professionals {} were given; log coaching for them separately",
                 joined(&coachees)
+            )));
+        }
+        let today = self.clock().today();
+        if input.date > today {
+            return Err(Error::Validation(format!(
+                "the hours are dated {}, after today ({today}): log hours once they are spent",
+                input.date
             )));
         }
         let coach = professional::Entity::find_by_id(input.coach_id).one(txn).await?;
@@ -346,6 +368,26 @@ impl Engine {
                 other.id, other.name, houder.id, houder.name
             )));
         }
+        let medewerkers: HashSet<i64> = professional_role::Entity::find()
+            .select_only()
+            .column(professional_role::Column::ProfessionalId)
+            .filter(professional_role::Column::ProfessionalId.is_in(coachees.iter().copied()))
+            .filter(professional_role::Column::Role.eq(Role::PedagogischMedewerker))
+            .into_tuple()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        if let Some(other) = found.iter().find(|p| !medewerkers.contains(&p.id)) {
+            return Err(Error::Validation(format!(
+                "coachee {} ({}) is not a pedagogisch medewerker: the wet IKK's coaching hours are for pedagogisch \
+                 medewerkers (flexible ones included); give the professional that role, or leave them out",
+                other.id, other.name
+            )));
+        }
+        if let Some(same) = self.same_coaching_entry(txn, &input, houder.id).await? {
+            return Ok(Logged::Already(same));
+        }
         let note = input.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         let row = coaching_entry::ActiveModel {
             bestuur_id: Set(houder.id),
@@ -368,7 +410,42 @@ impl Engine {
             .exec(txn)
             .await?;
         }
-        Ok(row)
+        Ok(Logged::New(row))
+    }
+
+    /// The entry of the houder's log that is `input` (same coach, date, kind, hours, locatie
+    /// and coachees), if one is stored: logging it again would count its hours twice.
+    pub(crate) async fn same_coaching_entry(
+        &self,
+        txn: &DatabaseTransaction,
+        input: &NewCoachingEntry,
+        houder_id: i64,
+    ) -> Result<Option<i64>> {
+        let candidates = coaching_entry::Entity::find()
+            .filter(coaching_entry::Column::BestuurId.eq(houder_id))
+            .filter(coaching_entry::Column::CoachId.eq(input.coach_id))
+            .filter(coaching_entry::Column::Date.eq(input.date))
+            .filter(coaching_entry::Column::Kind.eq(input.kind))
+            .filter(coaching_entry::Column::Hours.eq(input.hours.get()))
+            .filter(match input.locatie_id {
+                Some(locatie) => coaching_entry::Column::LocatieId.eq(locatie),
+                None => coaching_entry::Column::LocatieId.is_null(),
+            })
+            .all(txn)
+            .await?;
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let mut coachees: HashMap<i64, BTreeSet<i64>> = candidates.iter().map(|c| (c.id, BTreeSet::new())).collect();
+        for link in coaching_coachee::Entity::find()
+            .filter(coaching_coachee::Column::CoachingEntryId.is_in(coachees.keys().copied()))
+            .all(txn)
+            .await?
+        {
+            coachees.entry(link.coaching_entry_id).or_default().insert(link.professional_id);
+        }
+        let wanted: BTreeSet<i64> = input.coachees.iter().copied().collect();
+        Ok(candidates.iter().map(|c| c.id).find(|id| coachees.get(id) == Some(&wanted)))
     }
 
     /// The kinderopvang bestuur whose norm hours at a locatie count toward: the owner of

@@ -7,7 +7,7 @@
 //! Comma- and semicolon-separated files are both read (Dutch spreadsheets write `;`),
 //! dates as `2026-03-01` or `1-3-2026`, and decimals with a point or a comma.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -16,7 +16,7 @@ use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, EntityTrait, IdenStatic, QueryFilter};
 
 use crate::Engine;
-use crate::coaching::{Hours, NewCoachingEntry};
+use crate::coaching::{Hours, Logged, NewCoachingEntry};
 use crate::domain::CoachingKind;
 use crate::entity::{
     coaching_coachee, coaching_entry, groep, indicator, kindcentrum, locatie, measurement, professional,
@@ -92,6 +92,9 @@ pub struct CsvReport {
     pub rows: usize,
     /// Measurements, scans or coaching entries written.
     pub created: usize,
+    /// Measurements or coaching entries of the file that were stored already, as they are
+    /// in the file: importing a file again changes nothing.
+    pub unchanged: usize,
 }
 
 /// One data row with its header, for reading cells by column name.
@@ -232,8 +235,14 @@ const ENTRIES_PER_TRANSACTION: usize = 100;
 /// Scans written per transaction: each moves its groep's cycle as well.
 const SCANS_PER_TRANSACTION: usize = 20;
 
-/// What an import came to: how many records it wrote, or every bad row.
-type Outcome = std::result::Result<usize, Vec<RowError>>;
+/// What an import came to: what it wrote, or every bad row.
+type Outcome = std::result::Result<Written, Vec<RowError>>;
+
+/// The records an import wrote, and those of its rows that were stored already.
+struct Written {
+    created: usize,
+    unchanged: usize,
+}
 
 impl Engine {
     /// Imports one CSV file of `kind`, all or nothing; `file` names it in errors.
@@ -257,11 +266,11 @@ impl Engine {
             CsvKind::Scans => self.csv_scans(actor, &rows).await?,
             CsvKind::Coaching => self.csv_coaching(actor, &rows).await?,
         };
-        let created = outcome.map_err(|mut errors| {
+        let Written { created, unchanged } = outcome.map_err(|mut errors| {
             errors.sort_by_key(|e| e.line);
             reject(errors)
         })?;
-        let report = CsvReport { rows: rows.len(), created };
+        let report = CsvReport { rows: rows.len(), created, unchanged };
         tracing::info!(?report, "csv imported");
         Ok(report)
     }
@@ -279,25 +288,38 @@ impl Engine {
         let mut errors = Vec::new();
         let mut seen = HashMap::new();
         for row in rows {
-            let measurement = (|| {
-                let key = row.required("indicator")?;
-                let indicator =
-                    indicators.get(key).ok_or_else(|| row.error("indicator", format!("unknown indicator `{key}`")))?;
-                let period = Period::parse(row.date("date")?, row.date("from")?, row.date("until")?)
-                    .map_err(|m| row.error(if row.get("date").is_some() { "date" } else { "until" }, m))?;
-                let new = NewMeasurement {
-                    indicator_id: indicator.id,
-                    period,
-                    value: row.number("value")?,
-                    source: row.required("source")?.to_owned(),
-                    note: row.get("note").map(str::to_owned),
-                };
-                Ok::<_, RowError>((indicator, new))
-            })();
+            let mut bad = Vec::new();
+            let indicator = keep(
+                &mut bad,
+                row.required("indicator").and_then(|key| {
+                    indicators.get(key).ok_or_else(|| row.error("indicator", format!("unknown indicator `{key}`")))
+                }),
+            );
+            let dates =
+                (keep(&mut bad, row.date("date")), keep(&mut bad, row.date("from")), keep(&mut bad, row.date("until")));
+            let period = match dates {
+                (Some(date), Some(from), Some(until)) => keep(
+                    &mut bad,
+                    Period::parse(date, from, until)
+                        .map_err(|m| row.error(if date.is_some() { "date" } else { "until" }, m)),
+                ),
+                _ => None,
+            };
+            let value = keep(&mut bad, row.number("value"));
+            let source = keep(&mut bad, row.required("source"));
+            let measurement = match (indicator, period, value, source) {
+                (Some(indicator), Some(period), Some(value), Some(source)) if bad.is_empty() => {
+                    let note = row.get("note").map(str::to_owned);
+                    let new =
+                        NewMeasurement { indicator_id: indicator.id, period, value, source: source.to_owned(), note };
+                    Ok((indicator, new))
+                }
+                _ => Err(bad),
+            };
             let checked = match measurement {
                 Ok((indicator, new)) => new.checked(indicator).map(|new| (indicator, new)),
-                Err(e) => {
-                    errors.push(e);
+                Err(bad) => {
+                    errors.extend(bad);
                     continue;
                 }
             };
@@ -321,12 +343,22 @@ impl Engine {
         }
         let news: Vec<NewMeasurement> = parsed.iter().map(|(_, _, new)| new.clone()).collect();
         let taken = crate::measurement::taken(self.db(), &news).await?;
-        for (line, indicator, new) in parsed.iter().filter(|(_, _, new)| taken.contains(&new.key())) {
-            errors.push(RowError { line: *line, column: None, message: taken_message(&indicator.key, new.period) });
-        }
+        let mut unchanged = 0;
+        parsed.retain(|(line, indicator, new)| match taken.get(&new.key()) {
+            None => true,
+            Some(stored) if new.is_stored_as(stored) => {
+                unchanged += 1;
+                false
+            }
+            Some(_) => {
+                errors.push(RowError { line: *line, column: None, message: taken_message(&indicator.key, new.period) });
+                false
+            }
+        });
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
+        let news: Vec<NewMeasurement> = parsed.iter().map(|(_, _, new)| new.clone()).collect();
         let mut written = Vec::new();
         for (chunk, news) in parsed.chunks(ROWS_PER_TRANSACTION).zip(news.chunks(ROWS_PER_TRANSACTION)) {
             let attempt = async {
@@ -352,7 +384,7 @@ impl Engine {
                 }
             }
         }
-        Ok(Ok(written.len()))
+        Ok(Ok(Written { created: written.len(), unchanged }))
     }
 
     /// Removes what an import wrote before the store refused a later part of it: the rows
@@ -438,38 +470,47 @@ impl Engine {
             .map(|g| ((g.locatie_id, g.key.clone()), g))
             .collect();
         // The rows of one groep and quarter are one scan, written at its first line.
-        let mut scans: BTreeMap<(i64, i32, u32), PendingScan> = BTreeMap::new();
+        let mut scans: BTreeMap<(i64, Quarter), PendingScan> = BTreeMap::new();
         let mut errors = Vec::new();
         for row in rows {
-            let parsed = (|| {
-                let locatie = Self::csv_locatie(row, &kindcentra, &locaties, true)?
-                    .ok_or_else(|| row.error("locatie", "is empty"))?;
-                let key = row.required("groep")?;
-                let groep = groepen
-                    .get(&(locatie.id, key.to_owned()))
-                    .ok_or_else(|| row.error("groep", format!("locatie `{}` has no groep `{key}`", locatie.key)))?;
-                let date = row.date("date")?.ok_or_else(|| row.error("date", "is empty"))?;
-                let child = row
-                    .get("child")
+            let mut bad = Vec::new();
+            let locatie = keep(
+                &mut bad,
+                Self::csv_locatie(row, &kindcentra, &locaties, true)
+                    .and_then(|l| l.ok_or_else(|| row.error("locatie", "is empty"))),
+            );
+            let groep = locatie.and_then(|locatie| {
+                keep(
+                    &mut bad,
+                    row.required("groep").and_then(|key| {
+                        groepen.get(&(locatie.id, key.to_owned())).ok_or_else(|| {
+                            row.error("groep", format!("locatie `{}` has no groep `{key}`", locatie.key))
+                        })
+                    }),
+                )
+            });
+            let date = keep(&mut bad, row.date("date").and_then(|d| d.ok_or_else(|| row.error("date", "is empty"))));
+            let child = keep(
+                &mut bad,
+                row.get("child")
                     .map(|c| c.parse::<ChildCode>().map_err(|e| row.error("child", e.to_string())))
-                    .transpose()?;
-                let score = NewScore {
-                    child_code: child,
-                    welbevinden: row.parse::<LeuvenScore, _>("welbevinden")?,
-                    betrokkenheid: row.parse::<LeuvenScore, _>("betrokkenheid")?,
-                };
-                Ok::<_, RowError>((groep.id, date, score))
-            })();
-            let (groep_id, date, score) = match parsed {
-                Ok(parsed) => parsed,
-                Err(e) => {
-                    errors.push(e);
+                    .transpose(),
+            );
+            let welbevinden = keep(&mut bad, row.parse::<LeuvenScore, _>("welbevinden"));
+            let betrokkenheid = keep(&mut bad, row.parse::<LeuvenScore, _>("betrokkenheid"));
+            let (groep_id, date, score) = match (groep, date, child, welbevinden, betrokkenheid) {
+                (Some(groep), Some(date), Some(child_code), Some(welbevinden), Some(betrokkenheid))
+                    if bad.is_empty() =>
+                {
+                    (groep.id, date, NewScore { child_code, welbevinden, betrokkenheid })
+                }
+                _ => {
+                    errors.extend(bad);
                     continue;
                 }
             };
-            let quarter = (date.month() - 1) / 3 + 1;
             let PendingScan { scan, children, .. } =
-                scans.entry((groep_id, date.year(), quarter)).or_insert_with(|| {
+                scans.entry((groep_id, Quarter::containing(date))).or_insert_with(|| {
                     let technique = if score.child_code.is_some() { Technique::Kind } else { Technique::Groep };
                     let scan = NewScan { groep_id, scanned_on: date, technique, scores: Vec::new(), note: None };
                     PendingScan { line: row.line, scan, children: HashMap::new() }
@@ -542,7 +583,7 @@ impl Engine {
                 self.publish(event);
             }
         }
-        Ok(Ok(created))
+        Ok(Ok(Written { created, unchanged: 0 }))
     }
 
     async fn csv_coaching(&self, actor: &str, rows: &[Row<'_>]) -> Result<Outcome> {
@@ -558,52 +599,70 @@ impl Engine {
             .collect();
         let mut parsed = Vec::new();
         let mut errors = Vec::new();
+        // Each entry by what makes two the same, with its line.
+        let mut entries: HashMap<SameEntry, u64> = HashMap::new();
         for row in rows {
-            let entry = (|| {
-                let professional = |column: &str, key: &str| {
-                    professionals
-                        .get(key)
-                        .copied()
-                        .ok_or_else(|| row.error(column, format!("unknown professional `{key}`")))
-                };
-                let coach = professional("coach", row.required("coach")?)?;
-                let coachees = row
-                    .get("coachees")
-                    .map(|cell| {
-                        split_keys(cell).map(|key| professional("coachees", key)).collect::<Result<Vec<_>, _>>()
+            let professional = |column: &str, key: &str| {
+                professionals
+                    .get(key)
+                    .copied()
+                    .ok_or_else(|| row.error(column, format!("unknown professional `{key}`")))
+            };
+            let mut bad = Vec::new();
+            let coach = keep(&mut bad, row.required("coach").and_then(|key| professional("coach", key)));
+            let coachees = match row.get("coachees") {
+                Some(cell) => split_keys(cell).map(|key| keep(&mut bad, professional("coachees", key))).collect(),
+                None => Some(Vec::new()),
+            };
+            let kind = keep(
+                &mut bad,
+                row.required("kind").and_then(|kind| {
+                    coaching_kind(kind).ok_or_else(|| {
+                        row.error(
+                            "kind",
+                            format!("`{kind}` is not a kind: coaching-individueel, coaching-team or beleid"),
+                        )
                     })
-                    .transpose()?
-                    .unwrap_or_default();
-                let kind = row.required("kind")?;
-                let kind = coaching_kind(kind).ok_or_else(|| {
-                    row.error("kind", format!("`{kind}` is not a kind: coaching-individueel, coaching-team or beleid"))
-                })?;
-                Ok::<_, RowError>(NewCoachingEntry {
-                    coach_id: coach,
-                    date: row.date("date")?.ok_or_else(|| row.error("date", "is empty"))?,
-                    hours: row.parse::<Hours, _>("hours")?,
-                    kind,
-                    coachees,
-                    locatie_id: Self::csv_locatie(row, &kindcentra, &locaties, false)?.map(|l| l.id),
-                    note: row.get("note").map(str::to_owned),
-                })
-            })();
-            match entry {
-                Ok(entry) => parsed.push((row.line, entry)),
-                Err(e) => errors.push(e),
+                }),
+            );
+            let date = keep(&mut bad, row.date("date").and_then(|d| d.ok_or_else(|| row.error("date", "is empty"))));
+            let hours = keep(&mut bad, row.parse::<Hours, _>("hours"));
+            let locatie = keep(&mut bad, Self::csv_locatie(row, &kindcentra, &locaties, false));
+            match (coach, coachees, kind, date, hours, locatie) {
+                (Some(coach_id), Some(coachees), Some(kind), Some(date), Some(hours), Some(locatie))
+                    if bad.is_empty() =>
+                {
+                    let locatie_id = locatie.map(|l| l.id);
+                    let same =
+                        (coach_id, date, kind, hours.get().to_bits(), locatie_id, coachees.iter().copied().collect());
+                    if let Some(first) = entries.insert(same, row.line) {
+                        errors.push(RowError {
+                            line: row.line,
+                            column: None,
+                            message: format!("the same hours as on line {first} (coach, date, kind, hours, locatie and coachees): log them once"),
+                        });
+                        continue;
+                    }
+                    let note = row.get("note").map(str::to_owned);
+                    parsed
+                        .push((row.line, NewCoachingEntry { coach_id, date, hours, kind, coachees, locatie_id, note }));
+                }
+                _ => errors.extend(bad),
             }
         }
         // The store's checks of each entry (coach, houder, coachees) run as it is written:
         // every chunk is tried, so that all refusals are reported, and committed only while
         // nothing was refused; a refusal removes what earlier chunks wrote.
         let mut written = Vec::new();
+        let mut unchanged = 0;
         let attempt = async {
             for chunk in parsed.chunks(ENTRIES_PER_TRANSACTION) {
                 let txn = crate::store::begin_write(self.db()).await?;
                 let mut ids = Vec::new();
                 for (line, entry) in chunk {
                     match self.log_coaching_in(&txn, actor, entry.clone()).await {
-                        Ok(row) => ids.push(row.id),
+                        Ok(Logged::New(row)) => ids.push(row.id),
+                        Ok(Logged::Already(_)) => unchanged += 1,
                         Err(e) => errors.push(refusal(*line, e)?),
                     }
                 }
@@ -626,8 +685,17 @@ impl Engine {
             .await;
         }
         attempt?;
-        Ok(if errors.is_empty() { Ok(written.len()) } else { Err(errors) })
+        Ok(if errors.is_empty() { Ok(Written { created: written.len(), unchanged }) } else { Err(errors) })
     }
+}
+
+/// What makes two coaching entries the same hours: coach, date, kind, hours (as bits),
+/// locatie and coachees.
+type SameEntry = (i64, NaiveDate, CoachingKind, u64, Option<i64>, BTreeSet<i64>);
+
+/// The value of a cell read, or None with its error kept: a row reports every bad cell.
+fn keep<T>(errors: &mut Vec<RowError>, cell: Result<T, RowError>) -> Option<T> {
+    cell.map_err(|e| errors.push(e)).ok()
 }
 
 /// The rows of one groep and quarter: one scan, reported at its first line.

@@ -27,6 +27,19 @@
 //! made by a bestuur's schedule (which is not exported) loses the link to its occurrence;
 //! the evidence of a mark and the cycle of a scan become null when they are not exported.
 //! Columns that hold JSON as text (a cycle's fields, a schedule's rule) stay text.
+//!
+//! A restore parses and checks every row before it writes any (see [`check`]): each as the
+//! importer, the scheduler and the state machine check what they write, and every cycle
+//! against the replay of its events. A file that was edited or damaged is refused, naming
+//! the table, the row and what is wrong, and the database stays empty.
+//!
+//! Timestamps are written and restored in whole microseconds, the precision PostgreSQL
+//! keeps and the clock hands out (see [`crate::clock`]). A SQLite database written before
+//! the clock did may hold nanoseconds: its export cuts them, and so does a restore of a file
+//! that still holds them, rather than refusing it. Export, restore and export again then
+//! give the same bytes on either store.
+
+mod check;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -43,7 +56,9 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::Engine;
+use crate::clock::microseconds;
 use crate::cycle::OwnersIn;
+use crate::domain::Key;
 use crate::entity::*;
 use crate::error::{Error, Result};
 
@@ -76,11 +91,27 @@ macro_rules! tables {
         /// the inserts of a restore.
         pub const TABLES: &[&str] = &[$(stringify!($table)),+];
 
-        /// Inserts the rows of one table; answers how many were written and kept.
-        async fn insert_table(txn: &DatabaseTransaction, table: &str, rows: &[Value]) -> Result<(usize, usize)> {
-            match table {
-                $(stringify!($table) => insert::<$table::Entity>(txn, rows).await,)+
-                other => Err(ExportRefused::UnknownTable(other.to_owned()).into()),
+        /// The rows of an export as the models of their tables, table by table: parsed and
+        /// checked before a restore writes any of them.
+        struct Rows {
+            $($table: Vec<$table::Model>,)+
+        }
+
+        impl Rows {
+            /// Parses the rows of every table (see [`parse`]).
+            fn parse(export: &Export) -> Result<Rows> {
+                Ok(Rows { $($table: parse::<$table::Entity>(export.rows(stringify!($table)))?,)+ })
+            }
+
+            /// Inserts the rows, parents before children.
+            async fn insert(self, txn: &DatabaseTransaction) -> Result<RestoreReport> {
+                let mut report = RestoreReport::default();
+                $(
+                    let (written, kept) = insert::<$table::Entity>(txn, self.$table).await?;
+                    report.written += written;
+                    report.kept += kept;
+                )+
+                Ok(report)
             }
         }
 
@@ -277,19 +308,18 @@ impl Engine {
 
     /// Writes an export into this database in one transaction: all of it, or, when a row
     /// does not fit, nothing. Refused when the database holds any kindcentrum or bestuur.
+    /// Every row is parsed and checked (see [`check`]) before the transaction begins, so a
+    /// refused file costs the store nothing.
     #[tracing::instrument(skip(self, export), fields(kindcentrum = export.kindcentrum))]
     pub async fn restore_export(&self, export: &Export) -> Result<RestoreReport> {
         self.unscoped()?;
         if !self.is_empty().await? {
             return Err(ExportRefused::NotEmpty.into());
         }
+        let rows = Rows::parse(export)?;
+        check::rows(&rows)?;
         let txn = crate::store::begin_write(self.db()).await?;
-        let mut report = RestoreReport::default();
-        for (table, rows) in export.tables() {
-            let (written, kept) = insert_table(&txn, table, rows).await?;
-            report.written += written;
-            report.kept += kept;
-        }
+        let report = rows.insert(&txn).await?;
         txn.commit().await?;
         self.schedules_changed();
         Ok(report)
@@ -315,19 +345,46 @@ impl Engine {
 struct Tables(BTreeMap<&'static str, Vec<Value>>);
 
 impl Tables {
-    fn put<E: EntityTrait>(&mut self, rows: &[E::Model]) -> Result<()>
+    /// Adds the rows of `E`, their timestamps in whole microseconds (see the module
+    /// documentation).
+    fn put<E>(&mut self, rows: &[E::Model]) -> Result<()>
     where
-        E::Model: Serialize,
+        E: EntityTrait,
+        E::Model: Serialize + IntoActiveModel<E::ActiveModel>,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + TryIntoModel<E::Model>,
     {
-        let rows = rows.iter().map(serde_json::to_value).collect::<serde_json::Result<Vec<_>>>().map_err(|e| {
-            Error::Database(sea_orm::DbErr::Custom(format!(
-                "cannot serialize a row of {}: {e}",
-                E::default().table_name()
-            )))
-        })?;
-        self.0.insert(E::default().table_name(), rows);
+        let table = E::default().table_name();
+        let unserializable = |e: serde_json::Error| {
+            Error::Database(sea_orm::DbErr::Custom(format!("cannot serialize a row of {table}: {e}")))
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut active = row.clone().into_active_model();
+            whole_microseconds(&mut active)?;
+            out.push(serde_json::to_value(active.try_into_model()?).map_err(unserializable)?);
+        }
+        self.0.insert(table, out);
         Ok(())
     }
+}
+
+/// Cuts every timestamp of `row` to whole microseconds.
+fn whole_microseconds<A: ActiveModelTrait>(row: &mut A) -> Result<()> {
+    use sea_orm::Value as V;
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        let cut = match row.get(column).into_value() {
+            Some(V::ChronoDateTimeUtc(Some(at))) => V::ChronoDateTimeUtc(Some(microseconds(at))),
+            Some(V::ChronoDateTime(Some(at))) => V::ChronoDateTime(Some(microseconds(at))),
+            _ => continue,
+        };
+        row.try_set(column, cut)?;
+    }
+    Ok(())
+}
+
+/// The refusal of row `index` (from 0) of `table`.
+fn refused(table: &str, index: usize, reason: impl Into<String>) -> Error {
+    ExportRefused::Row { table: table.to_owned(), row: index + 1, reason: reason.into() }.into()
 }
 
 /// The rows of `E` that meet `condition`, by primary key.
@@ -557,21 +614,20 @@ async fn collect(db: &DatabaseTransaction, id: i64) -> Result<Tables> {
     Ok(out)
 }
 
-/// Inserts the rows of `E` with their ids, each checked to hold exactly the table's
-/// columns; answers how many were written and how many shared rows were kept.
-async fn insert<E>(txn: &DatabaseTransaction, rows: &[Value]) -> Result<(usize, usize)>
+/// The rows of `E` as its models: each a JSON object of exactly the table's columns, each
+/// of its type (an enumeration one of its values), a key a [`Key`], and its timestamps cut
+/// to whole microseconds.
+fn parse<E>(rows: &[Value]) -> Result<Vec<E::Model>>
 where
     E: EntityTrait,
     E::Model: Serialize + DeserializeOwned + IntoActiveModel<E::ActiveModel>,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + TryIntoModel<E::Model> + Send,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + TryIntoModel<E::Model>,
 {
     let table = E::default().table_name();
     let columns: BTreeSet<&str> = E::Column::iter().map(|c| c.as_str()).collect();
-    let shared = SHARED.iter().find(|(t, _)| *t == table).map(|(_, key)| *key);
-    let (mut written, mut kept) = (0, 0);
+    let mut models = Vec::with_capacity(rows.len());
     for (index, row) in rows.iter().enumerate() {
-        let refuse =
-            |reason: String| Error::from(ExportRefused::Row { table: table.to_owned(), row: index + 1, reason });
+        let refuse = |reason: String| refused(table, index, reason);
         let Value::Object(fields) = row else { return Err(refuse("a row must be a JSON object".into())) };
         let keys: BTreeSet<&str> = fields.keys().map(String::as_str).collect();
         if let Some(missing) = columns.difference(&keys).next() {
@@ -580,9 +636,32 @@ where
         if let Some(unknown) = keys.difference(&columns).next() {
             return Err(refuse(format!("`{unknown}` is not a column of `{table}`")));
         }
-        let active = E::ActiveModel::from_json(row.clone()).map_err(|e| refuse(e.to_string()))?;
+        if let Some(Value::String(key)) = fields.get("key") {
+            key.parse::<Key>().map_err(|e| refuse(format!("column `key`: {e}")))?;
+        }
+        let mut active = E::ActiveModel::from_json(row.clone()).map_err(|e| refuse(e.to_string()))?;
+        whole_microseconds(&mut active)?;
+        models.push(active.try_into_model().map_err(|e| refuse(e.to_string()))?);
+    }
+    Ok(models)
+}
+
+/// Inserts the rows of `E` with their ids; answers how many were written and how many
+/// shared rows were kept.
+async fn insert<E>(txn: &DatabaseTransaction, rows: Vec<E::Model>) -> Result<(usize, usize)>
+where
+    E: EntityTrait,
+    E::Model: Serialize + IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+{
+    let table = E::default().table_name();
+    let shared = SHARED.iter().find(|(t, _)| *t == table).map(|(_, key)| *key);
+    let (mut written, mut kept) = (0, 0);
+    for (index, row) in rows.into_iter().enumerate() {
+        let refuse = |reason: String| refused(table, index, reason);
         if let Some(natural_key) = shared {
             let mut same_id = E::find();
+            let active = row.clone().into_active_model();
             for key in E::PrimaryKey::iter() {
                 let column = key.into_column();
                 if let Some(value) = active.get(column).into_value() {
@@ -590,7 +669,8 @@ where
                 }
             }
             if let Some(existing) = same_id.one(txn).await? {
-                let existing = serde_json::to_value(existing).map_err(|e| refuse(e.to_string()))?;
+                let json = |model: &E::Model| serde_json::to_value(model).map_err(|e| refuse(e.to_string()));
+                let (existing, row) = (json(&existing)?, json(&row)?);
                 if natural_key.iter().all(|c| existing.get(c) == row.get(c)) {
                     kept += 1;
                     continue;
@@ -598,6 +678,8 @@ where
                 return Err(refuse(format!("the database holds another `{table}` row with this id")));
             }
         }
+        // Every column set, the id included: the rows keep the ids they had.
+        let active = row.into_active_model().reset_all();
         E::insert(active).exec_without_returning(txn).await.map_err(|e| refuse(e.to_string()))?;
         written += 1;
     }

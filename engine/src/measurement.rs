@@ -1,12 +1,10 @@
 //! Recording measurements of indicators (kengetallen): a value for a date or a period,
 //! with its source and an optional note.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use crate::Engine;
 use crate::entity::{indicator, measurement};
@@ -87,28 +85,39 @@ impl NewMeasurement {
     }
 }
 
-/// Of the (indicator, period) keys of `new`, those the store already holds a measurement
-/// for: one query for any number of measurements.
+/// The measurements the store already holds for the (indicator, period) keys of `new`, by
+/// key: one query for any number of measurements.
 pub(crate) async fn taken<C: ConnectionTrait>(
     db: &C,
     new: &[NewMeasurement],
-) -> Result<HashSet<(i64, NaiveDate, NaiveDate)>> {
+) -> Result<HashMap<(i64, NaiveDate, NaiveDate), measurement::Model>> {
     let (Some(first), Some(last)) =
         (new.iter().map(|m| m.period.start).min(), new.iter().map(|m| m.period.start).max())
     else {
-        return Ok(HashSet::new());
+        return Ok(HashMap::new());
     };
     let indicators: BTreeSet<i64> = new.iter().map(|m| m.indicator_id).collect();
     let wanted: HashSet<_> = new.iter().map(NewMeasurement::key).collect();
-    let stored: Vec<(i64, NaiveDate, NaiveDate)> = measurement::Entity::find()
-        .select_only()
-        .columns([measurement::Column::IndicatorId, measurement::Column::PeriodStart, measurement::Column::PeriodEnd])
+    let stored = measurement::Entity::find()
         .filter(measurement::Column::IndicatorId.is_in(indicators))
         .filter(measurement::Column::PeriodStart.between(first, last))
-        .into_tuple()
         .all(db)
         .await?;
-    Ok(stored.into_iter().filter(|key| wanted.contains(key)).collect())
+    Ok(stored
+        .into_iter()
+        .map(|m| ((m.indicator_id, m.period_start, m.period_end), m))
+        .filter(|(key, _)| wanted.contains(key))
+        .collect())
+}
+
+impl NewMeasurement {
+    /// Whether `stored` is this measurement: an import of the same file again changes nothing.
+    pub(crate) fn is_stored_as(&self, stored: &measurement::Model) -> bool {
+        self.key() == (stored.indicator_id, stored.period_start, stored.period_end)
+            && self.value == stored.value
+            && self.source == stored.source
+            && self.note == stored.note
+    }
 }
 
 /// Why a measurement is refused when its indicator and period already have one.
@@ -125,7 +134,7 @@ impl Engine {
         let indicator = indicator::Entity::find_by_id(input.indicator_id).one(&txn).await?;
         let indicator = self.for_change(indicator, "indicator", input.indicator_id, crate::access::Change::Evidence)?;
         let new = input.checked(&indicator)?;
-        let id = insert_measurements(&txn, &[new.clone()])
+        let id = insert_measurements(&txn, std::slice::from_ref(&new))
             .await?
             .map_err(|_| Error::Validation(taken_message(&indicator.key, new.period)))?[0];
         txn.commit().await?;
@@ -149,7 +158,7 @@ pub(crate) async fn insert_measurements(
     new: &[NewMeasurement],
 ) -> Result<std::result::Result<Vec<i64>, usize>> {
     let taken = taken(txn, new).await?;
-    if let Some(index) = new.iter().position(|m| taken.contains(&m.key())) {
+    if let Some(index) = new.iter().position(|m| taken.contains_key(&m.key())) {
         return Ok(Err(index));
     }
     let rows = new

@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::Engine;
 use crate::cycle::machine::{Command, Status, Values};
 use crate::cycle::{CycleEventRecord, Owner, StartCycle, state_of};
-use crate::entity::{cycle, groep, scan, scan_score};
+use crate::entity::{cycle, groep, occurrence, scan, scan_score};
 use crate::error::{Error, Result};
 use crate::read::{LATER, latest_of, latest_of_each};
 
@@ -606,7 +606,7 @@ impl Engine {
         }
 
         let mut records = Vec::new();
-        let cycle = match self.waiting_cycle(txn, groep.id).await? {
+        let cycle = match self.waiting_cycle(txn, groep.id, quarter).await? {
             Some(cycle) => cycle,
             None => {
                 let start = StartCycle {
@@ -676,10 +676,18 @@ impl Engine {
         Ok((row, records))
     }
 
-    /// The groep's open pedagogische kwaliteitscyclus that waits in its `scan` phase for a
-    /// scan: opened by the calendar, or iterated from `evaluatie`. An iteration that already
-    /// holds a scan (of an earlier quarter) does not wait for another one.
-    async fn waiting_cycle(&self, txn: &DatabaseTransaction, groep_id: i64) -> Result<Option<cycle::Model>> {
+    /// The groep's open pedagogische kwaliteitscyclus whose current iteration waits in its
+    /// `scan` phase for the scan of `quarter`: opened by the calendar for that quarter, or
+    /// waiting for no quarter in particular (started by hand, or iterated from
+    /// `evaluatie`) after scans of earlier quarters only. An iteration that already holds a
+    /// scan does not wait for another one; a cycle the calendar opened for another quarter
+    /// waits for that quarter's scan.
+    async fn waiting_cycle(
+        &self,
+        txn: &DatabaseTransaction,
+        groep_id: i64,
+        quarter: Quarter,
+    ) -> Result<Option<cycle::Model>> {
         let candidates = cycle::Entity::find()
             .filter(cycle::Column::GroepId.eq(groep_id))
             .filter(cycle::Column::WorkflowKey.eq(WORKFLOW))
@@ -691,14 +699,27 @@ impl Engine {
         if candidates.is_empty() {
             return Ok(None);
         }
-        let taken: HashSet<(Option<i64>, Option<i32>)> = scan::Entity::find()
-            .filter(scan::Column::CycleId.is_in(candidates.iter().map(|c| c.id)))
+        let scans =
+            scan::Entity::find().filter(scan::Column::CycleId.is_in(candidates.iter().map(|c| c.id))).all(txn).await?;
+        let occurrences: HashMap<i64, Quarter> = occurrence::Entity::find()
+            .filter(occurrence::Column::Id.is_in(candidates.iter().filter_map(|c| c.occurrence_id)))
             .all(txn)
             .await?
             .into_iter()
-            .map(|s| (s.cycle_id, s.iteration))
+            .map(|o| (o.id, Quarter::containing(o.local_at.date())))
             .collect();
-        Ok(candidates.into_iter().find(|c| !taken.contains(&(Some(c.id), Some(c.iteration)))))
+        Ok(candidates.into_iter().find(|cycle| {
+            let mut own = scans.iter().filter(|s| s.cycle_id == Some(cycle.id));
+            if own.clone().any(|s| s.iteration == Some(cycle.iteration)) {
+                return false;
+            }
+            // The calendar's moment decides the first iteration; a later one waits for the
+            // quarter after its cycle's scans.
+            match cycle.occurrence_id.and_then(|o| occurrences.get(&o)).filter(|_| cycle.iteration == 1) {
+                Some(intended) => *intended == quarter,
+                None => own.all(|s| Quarter::of(s) < quarter),
+            }
+        }))
     }
 
     /// The scans of a groep, newest first; NotFound for an unknown groep.

@@ -124,11 +124,9 @@ async fn heidevlinder_needs_12_hours_coaching_and_100_hours_beleid_in_2026() {
         .await
         .expect("beleid logged");
     assert_eq!(beleid.bestuur_id, fluks, "without a locatie: the coach's employer");
-    // Planned for June: it counts once its day has come.
-    engine
-        .log_coaching("test", entry(maes, date(2026, 6, 1), 1.5, CoachingKind::CoachingTeam, vec![sd, wh]))
-        .await
-        .expect("team coaching logged");
+    // Hours planned for June are logged once spent.
+    let june = entry(maes, date(2026, 6, 1), 1.5, CoachingKind::CoachingTeam, vec![sd, wh]);
+    assert!(matches!(engine.log_coaching("test", june.clone()).await, Err(Error::Validation(_))));
 
     let norm = engine.coaching_norm(fluks, 2026).await.expect("norm");
     assert_eq!(uncoached(&norm), ["L.S.", "S.D."], "W.H. has been coached");
@@ -142,6 +140,7 @@ async fn heidevlinder_needs_12_hours_coaching_and_100_hours_beleid_in_2026() {
     assert_eq!(norm.without_locatie.beleid, 4.0);
 
     clock.set(utc(2026, 7, 1));
+    engine.log_coaching("test", june).await.expect("team coaching logged");
     let norm = engine.coaching_norm(fluks, 2026).await.expect("norm");
     assert_eq!(uncoached(&norm), ["L.S."]);
     assert_eq!(norm.coaching.realised, 3.5);
@@ -517,6 +516,25 @@ async fn refused_entries_write_nothing() {
             .await,
         &format!("coachees name professionals {pm_kern} more than once"),
     );
+    // Coaching under the wet IKK is for pedagogisch medewerkers: not for the coach, not
+    // for a locatiemanager.
+    validation(
+        engine
+            .log_coaching(
+                "test",
+                NewCoachingEntry {
+                    locatie_id: Some(hoofd),
+                    ..entry(coach, day, 2.0, CoachingKind::CoachingIndividueel, vec![coach])
+                },
+            )
+            .await,
+        &format!("coachee {coach} (Coach Kern) is not a pedagogisch medewerker"),
+    );
+    // Hours are logged once spent: the clock says 1 June 2026.
+    validation(
+        engine.log_coaching("test", entry(coach, date(2026, 6, 2), 2.0, CoachingKind::Beleid, vec![])).await,
+        "the hours are dated 2026-06-02, after today (2026-06-01)",
+    );
     let not_found = |result: Result<coaching_entry::Model, Error>, what: &str, id: String| match result {
         Err(Error::NotFound { what: w, id: i }) => assert_eq!((w, i), (what, id)),
         other => panic!("expected {what} {id} not found, got {other:?}"),
@@ -646,4 +664,28 @@ async fn norms_of_many_besturen_take_the_same_statements_as_of_one() {
     let (six, _) = statements_for_norms(6).await;
     assert_eq!(one, six, "statements grew with the besturen: {one} for 1, {six} for 6");
     assert!(one <= 10, "{one} statements");
+}
+
+/// The same hours logged twice would count twice toward the norm: the second time is
+/// refused with the entry that holds them; other hours of the same day are not.
+#[tokio::test]
+async fn the_same_hours_are_logged_once() {
+    let (engine, _) = engine_with(utc(2026, 6, 1), KERN).await;
+    let db = engine.db();
+    let coach = professional_id(db, "coach").await;
+    let pm_kern = professional_id(db, "pm-kern").await;
+    let hoofd = locatie_id(db, "hoofd").await;
+    let session = NewCoachingEntry {
+        locatie_id: Some(hoofd),
+        ..entry(coach, date(2026, 5, 4), 1.5, CoachingKind::CoachingIndividueel, vec![pm_kern])
+    };
+    let first = engine.log_coaching("test", session.clone()).await.expect("logged");
+    match engine.log_coaching("test", session.clone()).await {
+        Err(Error::Validation(message)) => {
+            assert!(message.contains(&format!("logged already (entry {}:", first.id)), "{message}")
+        }
+        other => panic!("expected the second entry refused, got {other:?}"),
+    }
+    engine.log_coaching("test", NewCoachingEntry { hours: hours(1.0), ..session }).await.expect("other hours");
+    assert_eq!(coaching_entry::Entity::find().count(db).await.expect("count"), 2);
 }

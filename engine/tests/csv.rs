@@ -162,3 +162,59 @@ async fn bad_scan_and_coaching_rows_are_named() {
     let missing: Vec<&str> = rejected.errors.iter().filter_map(|e| e.column.as_deref()).collect();
     assert_eq!(missing, ["hours", "kind"]);
 }
+
+/// A row with several bad cells names each of them, in every kind of file.
+#[tokio::test]
+async fn every_bad_cell_of_a_row_is_named() {
+    let engine = engine().await;
+    let csv = "kindcentrum;locatie;groep;date;child;welbevinden;betrokkenheid\n\
+               heidevlinder;heidevlinder;bso-borkel-1;2-3-2026;HV-01;5.5;0.5\n";
+    let rejected = refused(engine.import_csv("test", CsvKind::Scans, "scans.csv", csv).await);
+    let columns: Vec<(u64, Option<&str>)> = rejected.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+    assert_eq!(columns, [(2, Some("welbevinden")), (2, Some("betrokkenheid"))], "{rejected}");
+
+    let csv = "indicator,date,value,source\nonbekend,31-2-2026,veel,\n";
+    let rejected = refused(engine.import_csv("test", CsvKind::Measurements, "m.csv", csv).await);
+    let columns: Vec<Option<&str>> = rejected.errors.iter().map(|e| e.column.as_deref()).collect();
+    assert_eq!(columns, [Some("indicator"), Some("date"), Some("value"), Some("source")], "{rejected}");
+
+    let csv = "coach,date,hours,kind,coachees\nniemand,2026-13-01,veel,yoga,ook-niemand\n";
+    let rejected = refused(engine.import_csv("test", CsvKind::Coaching, "c.csv", csv).await);
+    let columns: Vec<Option<&str>> = rejected.errors.iter().map(|e| e.column.as_deref()).collect();
+    assert_eq!(columns, [Some("coach"), Some("coachees"), Some("kind"), Some("date"), Some("hours")], "{rejected}");
+    assert_eq!(count::<scan::Entity>(&engine).await + count::<measurement::Entity>(&engine).await, 0);
+}
+
+/// Importing the same files again changes nothing: the norm keeps its hours and the
+/// indicators their measurements. A row given twice in one file is a bad row.
+#[tokio::test]
+async fn importing_a_file_again_changes_nothing() {
+    let engine = engine().await;
+    for _ in 0..2 {
+        engine.import_csv("test", CsvKind::Coaching, "coaching.csv", &read("coaching.csv")).await.expect("coaching");
+        engine
+            .import_csv("test", CsvKind::Measurements, "measurements.csv", &read("measurements.csv"))
+            .await
+            .expect("measurements");
+    }
+    let again =
+        engine.import_csv("test", CsvKind::Coaching, "coaching.csv", &read("coaching.csv")).await.expect("again");
+    assert_eq!((again.created, again.unchanged), (0, 3));
+    let again = engine
+        .import_csv("test", CsvKind::Measurements, "measurements.csv", &read("measurements.csv"))
+        .await
+        .expect("again");
+    assert_eq!((again.created, again.unchanged), (0, 3));
+    assert_eq!(count::<coaching_entry::Entity>(&engine).await, 3);
+    assert_eq!(count::<measurement::Entity>(&engine).await, 3);
+    let houder = coaching_entry::Entity::find().one(engine.db()).await.expect("q").expect("entry").bestuur_id;
+    let norm = engine.coaching_norm(houder, 2026).await.expect("norm");
+    assert_eq!((norm.coaching.realised, norm.beleid.realised), (3.5, 4.5), "counted once");
+
+    let source = read("coaching.csv");
+    let first_row = source.lines().nth(1).expect("a row");
+    let twice = format!("{source}{first_row}\n");
+    let rejected = refused(engine.import_csv("test", CsvKind::Coaching, "twice.csv", &twice).await);
+    assert_eq!(rejected.errors.len(), 1, "{rejected}");
+    assert!(rejected.errors[0].message.contains("the same hours as on line 2"), "{rejected}");
+}

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::clock::ManualClock;
 use koers_engine::csv_import::CsvKind;
@@ -15,8 +15,8 @@ use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{NewPitch, Owner, StartCycle};
 use koers_engine::domain::Signal;
 use koers_engine::entity::{
-    bestuur, groep, indicator, kindcentrum, koersplan, locatie, onderdeel, professional, professional_kindcentrum,
-    team, workflow_version,
+    bestuur, cycle, cycle_event, groep, indicator, kindcentrum, koersplan, locatie, onderdeel, professional,
+    professional_kindcentrum, schedule, team, workflow_version,
 };
 use koers_engine::export::{Export, ExportRefused, NOT_EXPORTED, TABLES};
 use koers_engine::import::{import_file, import_str};
@@ -26,7 +26,8 @@ use koers_engine::schedule::Scope;
 use koers_engine::schedule::template::TemplateOptions;
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 /// On top of the examples: a professional of KC Balans and Heidevlinder both, a VE
@@ -144,9 +145,14 @@ async fn fresh(clock: &ManualClock) -> Engine {
     Engine::with_clock(db, Arc::new(clock.clone()))
 }
 
+/// The demo in the test store (SQLite, or PostgreSQL when the tests run on it).
 async fn demo() -> Demo {
+    demo_in(koers_engine::testing::database().await).await
+}
+
+async fn demo_in(db: DatabaseConnection) -> Demo {
     let clock = ManualClock::new(utc(2026, 1, 1));
-    let engine = fresh(&clock).await;
+    let engine = Engine::with_clock(db, Arc::new(clock.clone()));
     for file in ["kc-balans.toml", "heidevlinder.toml", "de-klinkert.toml"] {
         import_file(engine.db(), &example(file)).await.expect("import");
     }
@@ -502,4 +508,386 @@ async fn every_table_is_exported_or_deliberately_not() {
     let forgotten: Vec<&String> = tables.difference(&covered).collect();
     assert!(forgotten.is_empty(), "add these to TABLES or NOT_EXPORTED in engine/src/export.rs: {forgotten:?}");
     assert_eq!(covered, tables, "TABLES and NOT_EXPORTED name only tables of the schema");
+}
+
+// --- A restore checks every row as the services that write such rows do ----------------
+
+/// The document of an export as JSON, to edit.
+fn document(export: &Export) -> Value {
+    serde_json::from_str(&json_bytes(export)).expect("json")
+}
+
+/// The position (from 0) of the first row of `table` that `wanted` picks.
+fn position(document: &Value, table: &str, wanted: impl Fn(&Value) -> bool) -> usize {
+    let rows = document["tables"][table].as_array().expect("rows");
+    rows.iter().position(wanted).unwrap_or_else(|| panic!("no such row in `{table}`"))
+}
+
+/// A JSON text column of a row, edited as JSON.
+fn edit_text(row: &mut Value, column: &str, edit: impl FnOnce(&mut Value)) {
+    let mut value: Value = serde_json::from_str(row[column].as_str().expect("text")).expect("json text");
+    edit(&mut value);
+    row[column] = json!(value.to_string());
+}
+
+/// Restores an edited document into an empty database, which refuses one of its rows:
+/// answers the refusal, once it is clear that the database holds nothing of the document.
+async fn refusal(demo: &Demo, document: &Value) -> String {
+    let export = Export::parse(&document.to_string()).expect("the document itself is fine");
+    let target = fresh(&demo.clock).await;
+    let refused = target.restore_export(&export).await.expect_err("refused");
+    assert!(matches!(refused, Error::Export(ExportRefused::Row { .. })), "{refused}");
+    let left = koers_engine::testing::snapshot(target.db(), &[]).await;
+    assert!(left.values().all(Vec::is_empty), "the refused restore wrote {left:?}");
+    refused.to_string()
+}
+
+/// The PDCA cycle the demo's PLG runs: started, and advanced from plan to do.
+fn plg_cycle(row: &Value) -> bool {
+    row["title"].as_str().is_some_and(|t| t.starts_with("pdca van Team"))
+}
+
+#[tokio::test]
+async fn restore_refuses_a_cycle_whose_status_is_neither_open_nor_closed() {
+    let demo = demo().await;
+    let mut document = document(&demo.export(demo.balans).await);
+    let row = position(&document, "cycle", plg_cycle);
+    document["tables"]["cycle"][row]["status"] = json!("bogus");
+    assert_eq!(
+        refusal(&demo, &document).await,
+        format!(
+            "table `cycle`, row {}: column `status`: `bogus` is not the status of a cycle: it is `open` or `closed`",
+            row + 1
+        )
+    );
+}
+
+#[tokio::test]
+async fn restore_refuses_a_cycle_whose_fields_cannot_be_read() {
+    let demo = demo().await;
+    let document = document(&demo.export(demo.balans).await);
+    let row = position(&document, "cycle", plg_cycle);
+    // Not JSON; JSON but no object; an object whose keys are no iterations.
+    for fields in ["{\"1\": {\"plan\"", "[\"Samen lezen\"]", "{\"eerste\": {}}"] {
+        let mut document = document.clone();
+        document["tables"]["cycle"][row]["fields"] = json!(fields);
+        let refused = refusal(&demo, &document).await;
+        let expected = format!(
+            "table `cycle`, row {}: column `fields`: not the fields of a cycle, a JSON object of iteration -> phase -> \
+             field -> value: ",
+            row + 1
+        );
+        assert!(refused.starts_with(&expected), "{fields}: {refused}");
+    }
+}
+
+#[tokio::test]
+async fn restore_refuses_an_event_of_a_kind_the_state_machine_does_not_know() {
+    let demo = demo().await;
+    let mut document = document(&demo.export(demo.balans).await);
+    let cycle = document["tables"]["cycle"][position(&document, "cycle", plg_cycle)]["id"].clone();
+    let row = position(&document, "cycle_event", |e| e["cycle_id"] == cycle && e["kind"] == "advanced");
+    let event = &mut document["tables"]["cycle_event"][row];
+    event["kind"] = json!("teleported");
+    edit_text(event, "data", |data| data["kind"] = json!("teleported"));
+    let refused = refusal(&demo, &document).await;
+    let expected = format!(
+        "table `cycle_event`, row {}: column `data` is not an event of a cycle: unknown variant `teleported`",
+        row + 1
+    );
+    assert!(refused.starts_with(&expected), "{refused}");
+}
+
+#[tokio::test]
+async fn restore_refuses_a_cycle_that_is_not_the_replay_of_its_events() {
+    let demo = demo().await;
+    let document = document(&demo.export(demo.balans).await);
+    let row = position(&document, "cycle", plg_cycle);
+    let cycle = document["tables"]["cycle"][row]["id"].clone();
+    let advanced = position(&document, "cycle_event", |e| e["cycle_id"] == cycle && e["kind"] == "advanced");
+
+    // The cycle claims a state its events do not lead to.
+    let claims = [
+        ("phase", json!("act"), "column `phase` holds act, the events lead to do"),
+        ("version", json!(5), "column `version` holds 5, the events lead to 2"),
+        ("iteration", json!(2), "column `iteration` holds 2, the events lead to 1"),
+    ];
+    for (column, value, difference) in claims {
+        let mut document = document.clone();
+        document["tables"]["cycle"][row][column] = value;
+        assert_eq!(
+            refusal(&demo, &document).await,
+            format!("table `cycle`, row {}: the cycle is not the replay of its 2 events: {difference}", row + 1)
+        );
+    }
+
+    // The cycle and its events agree, but the workflow never makes such a history: a step
+    // past a phase, and leaving a phase with a required field empty.
+    let mut skipped = document.clone();
+    skipped["tables"]["cycle"][row]["phase"] = json!("check");
+    let event = &mut skipped["tables"]["cycle_event"][advanced];
+    event["to_phase"] = json!("check");
+    edit_text(event, "data", |data| data["to"] = json!("check"));
+    assert_eq!(
+        refusal(&demo, &skipped).await,
+        format!(
+            "table `cycle_event`, row {}: cycle {cycle}: `advanced` is not allowed here: no transition from `plan` to \
+             `check`; allowed: `do`",
+            advanced + 1
+        )
+    );
+    let mut unfilled = document.clone();
+    edit_text(&mut unfilled["tables"]["cycle"][row], "fields", |fields| {
+        fields["1"]["plan"].as_object_mut().expect("plan").remove("criteria");
+    });
+    edit_text(&mut unfilled["tables"]["cycle_event"][advanced], "data", |data| {
+        data["values"].as_object_mut().expect("values").remove("criteria");
+    });
+    assert_eq!(
+        refusal(&demo, &unfilled).await,
+        format!(
+            "table `cycle_event`, row {}: cycle {cycle}: `advanced` is not allowed here: phase `plan` cannot be left \
+             while these required fields are empty: criteria",
+            advanced + 1
+        )
+    );
+
+    // An event row that does not hold what its event makes of it.
+    let mut renumbered = document.clone();
+    renumbered["tables"]["cycle_event"][advanced]["iteration"] = json!(3);
+    assert_eq!(
+        refusal(&demo, &renumbered).await,
+        format!(
+            "table `cycle_event`, row {}: column `iteration` holds 3; the `advanced` event it records makes it 1",
+            advanced + 1
+        )
+    );
+}
+
+#[tokio::test]
+async fn restore_refuses_a_child_name_where_a_scan_has_a_child_code() {
+    let demo = demo().await;
+    let document = document(&demo.export(demo.heidevlinder).await);
+    let row = position(&document, "scan_score", |s| s["child_code"].is_string());
+    let refusals = [
+        ("Sanne de Vries", "child code `Sanne de Vries` may only hold letters, digits, `-` and `_`"),
+        ("Sanne", "child code `Sanne` has no digit: use a pseudonymous code such as `k07`, never a child's name"),
+    ];
+    for (name, reason) in refusals {
+        let mut document = document.clone();
+        document["tables"]["scan_score"][row]["child_code"] = json!(name);
+        assert_eq!(
+            refusal(&demo, &document).await,
+            format!("table `scan_score`, row {}: column `child_code`: {reason}", row + 1)
+        );
+    }
+}
+
+#[tokio::test]
+async fn restore_refuses_rows_the_importers_and_the_scheduler_would_refuse() {
+    let demo = demo().await;
+    let document = document(&demo.export(demo.heidevlinder).await);
+    let first = |table: &str| position(&document, table, |_| true);
+    let with_code = position(&document, "scan_score", |s| s["child_code"].is_string());
+    let cases: [(&str, usize, &str, Value, &str); 7] = [
+        (
+            "scan_score",
+            with_code,
+            "welbevinden",
+            json!(3.25),
+            "column `welbevinden`: score 3.25 is not on the Leuven scale",
+        ),
+        ("coaching_entry", first("coaching_entry"), "hours", json!(25.0), "column `hours`: 25 hours: an entry has"),
+        ("scan", first("scan"), "technique", json!("klas"), "column `technique`: `klas` is not a scan technique"),
+        (
+            "schedule",
+            first("schedule"),
+            "rule",
+            json!("{\"kind\": \"cron\", \"expression\": \"elke maandag\"}"),
+            "invalid cron expression `elke maandag`",
+        ),
+        (
+            "schedule",
+            first("schedule"),
+            "scope_kind",
+            json!("gemeente"),
+            "column `scope_kind`: `gemeente` is not a scope",
+        ),
+        (
+            "occurrence",
+            first("occurrence"),
+            "status",
+            json!("vergeten"),
+            "column `status`: `vergeten` is not the status of an occurrence",
+        ),
+        ("bestuur", first("bestuur"), "kind", json!("gemeente"), "unknown variant `gemeente`"),
+    ];
+    for (table, row, column, value, reason) in cases {
+        let mut document = document.clone();
+        document["tables"][table][row][column] = value;
+        let refused = refusal(&demo, &document).await;
+        let at = format!("table `{table}`, row {}: ", row + 1);
+        assert!(refused.starts_with(&at) && refused.contains(reason), "{refused}");
+    }
+}
+
+#[tokio::test]
+async fn restore_refuses_a_workflow_version_that_is_not_its_definition() {
+    let demo = demo().await;
+    let document = document(&demo.export(demo.balans).await);
+    let row = position(&document, "workflow_version", |w| w["key"] == "pdca");
+    let mut edited = document.clone();
+    edit_text(&mut edited["tables"]["workflow_version"][row], "definition", |def| def["name"] = json!("PDCA, anders"));
+    let refused = refusal(&demo, &edited).await;
+    let expected =
+        format!("table `workflow_version`, row {}: column `hash` is not the hash of the definition", row + 1);
+    assert!(refused.starts_with(&expected), "{refused}");
+    let mut edited = document.clone();
+    edit_text(&mut edited["tables"]["workflow_version"][row], "definition", |def| {
+        def["phase"].as_array_mut().expect("phases").iter_mut().for_each(|p| p["initial"] = json!(false));
+    });
+    let refused = refusal(&demo, &edited).await;
+    assert!(refused.contains("column `definition`: no initial phase"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_valid_export_restores_and_every_restored_cycle_reads() {
+    let demo = demo().await;
+    let e = &demo.engine;
+    // A PDCA cycle through every kind of step: two rounds, closed, reopened.
+    let plg = by_key::<team::Entity>(e, team::Column::Key, "onderwijsteam-plg").await;
+    let plan = by_key::<koersplan::Entity>(e, koersplan::Column::Key, "kc-balans-2019-2023").await;
+    let (doel, _) = demo.first_doel(plan.id).await;
+    let lezen = by_key::<indicator::Entity>(e, indicator::Column::Key, "balans-cito-lezen").await;
+    let start = StartCycle {
+        workflow: "pdca".into(),
+        title: "Rondes".into(),
+        owner: Owner::Team(plg.id),
+        doelen: vec![doel],
+        due_dates: BTreeMap::from([("check".to_owned(), date(2027, 3, 1))]),
+        occurrence_id: None,
+    };
+    let values = |v: Value| -> Values { serde_json::from_value(v).expect("values") };
+    let mut cycle = e.start_cycle("test", start).await.expect("start");
+    for round in 1..=2 {
+        let plan = json!({"doelen": [format!("Ronde {round}")], "criteria": ["Elke week"], "koersplan-doel": doel});
+        cycle = e.advance_cycle("test", cycle.id, cycle.version, "do", values(plan)).await.expect("do");
+        let done = json!({"logboek": "Gedaan"});
+        cycle = e.advance_cycle("test", cycle.id, cycle.version, "check", values(done)).await.expect("check");
+        let checked = json!({"realisatie": "Deels", "meting": lezen.id});
+        cycle = e.advance_cycle("test", cycle.id, cycle.version, "act", values(checked)).await.expect("act");
+        let besluit = if round == 1 { "bijstellen" } else { "borgen" };
+        let acted = json!({"analyse": "Te weinig tijd", "besluit": besluit});
+        cycle = if round == 1 {
+            e.advance_cycle("test", cycle.id, cycle.version, "plan", values(acted)).await.expect("iterate")
+        } else {
+            e.update_cycle_fields("test", cycle.id, cycle.version, values(acted)).await.expect("fields")
+        };
+    }
+    let evaluated = values(json!({"evaluatie-proces": "Goed"}));
+    cycle = e.close_cycle("test", cycle.id, cycle.version, "borgen", evaluated).await.expect("close");
+    cycle = e.reopen_cycle("test", cycle.id, cycle.version, "act", Some("Nog een ronde".into())).await.expect("reopen");
+    assert_eq!((cycle.iteration, cycle.status.as_str(), cycle.version), (2, "open", 11));
+
+    for kindcentrum in [demo.balans, demo.heidevlinder, demo.klinkert] {
+        let export = demo.export(kindcentrum).await;
+        let target = fresh(&demo.clock).await;
+        target.restore_export(&export).await.expect("restore");
+        assert_eq!(json_bytes(&target.export_kindcentrum(kindcentrum).await.expect("export")), json_bytes(&export));
+        for id in ids(&export, "cycle", "id") {
+            let row = target.cycle(id).await.expect("read").expect("cycle");
+            let state = koers_engine::cycle::state_of(&row).expect("state");
+            assert_eq!(Some(state), target.replay_cycle(id).await.expect("replay"), "cycle {id}");
+            target.allowed_transitions(&row).await.expect("transitions");
+            target.workflow_version(row.workflow_version_id).await.expect("workflow version");
+        }
+    }
+
+    // Scans whose scores of the children were folded into their distribution (retention)
+    // restore with it.
+    assert!(e.fold_child_scores(0).await.expect("fold") > 0);
+    let export = demo.export(demo.heidevlinder).await;
+    assert!(export.rows("scan").iter().all(|s| s["distribution"].is_string()));
+    let target = fresh(&demo.clock).await;
+    target.restore_export(&export).await.expect("restore the folded scans");
+    assert_eq!(json_bytes(&target.export_kindcentrum(demo.heidevlinder).await.expect("export")), json_bytes(&export));
+}
+
+// --- Timestamps are the same in either store ----------------------------------------------
+
+/// `text` (a timestamp as an export writes it) moved by `by`, as an export writes it.
+fn moved(text: &Value, by: TimeDelta) -> Value {
+    let at: DateTime<Utc> = serde_json::from_value(text.clone()).expect("timestamp");
+    serde_json::to_value(at + by).expect("json")
+}
+
+#[tokio::test]
+async fn a_file_with_nanoseconds_restores_to_microseconds_and_exports_again_the_same() {
+    let demo = demo().await;
+    let export = demo.export(demo.balans).await;
+    let original = document(&export);
+    let nanos = TimeDelta::nanoseconds(123_456_789);
+    let micros = TimeDelta::microseconds(123_456);
+    // A file written by a koers that kept nanoseconds: a cycle's, an event's and a
+    // schedule's timestamps, and a wall-clock time.
+    let (mut fine, mut cut) = (original.clone(), original.clone());
+    let places = [("cycle", "updated_at"), ("cycle_event", "at"), ("schedule", "created_at")];
+    for (table, column) in places {
+        fine["tables"][table][0][column] = moved(&original["tables"][table][0][column], nanos);
+        cut["tables"][table][0][column] = moved(&original["tables"][table][0][column], micros);
+    }
+    let local = |text: &Value, by: TimeDelta| {
+        let at: chrono::NaiveDateTime = serde_json::from_value(text.clone()).expect("wall-clock time");
+        serde_json::to_value(at + by).expect("json")
+    };
+    let until = &original["tables"]["schedule"][0]["materialized_until"];
+    fine["tables"]["schedule"][0]["materialized_until"] = local(until, nanos);
+    cut["tables"]["schedule"][0]["materialized_until"] = local(until, micros);
+    assert!(fine["tables"]["cycle_event"][0]["at"].as_str().expect("text").contains(".123456789"));
+
+    let target = fresh(&demo.clock).await;
+    target.restore_export(&Export::parse(&fine.to_string()).expect("parse")).await.expect("restore");
+    let again = target.export_kindcentrum(demo.balans).await.expect("export");
+    assert_eq!(document(&again), cut, "the timestamps in whole microseconds, everything else as it was");
+    let last = fresh(&demo.clock).await;
+    last.restore_export(&again).await.expect("restore again");
+    let last = last.export_kindcentrum(demo.balans).await.expect("export again");
+    assert_eq!(json_bytes(&last), json_bytes(&again));
+}
+
+#[tokio::test]
+async fn an_export_of_sqlite_restores_into_the_test_store_and_exports_the_same_bytes() {
+    let sqlite =
+        koers_engine::store::open(&koers_engine::store::StoreConfig::new("sqlite::memory:")).await.expect("sqlite");
+    let demo = demo_in(sqlite).await;
+    // Written before the clock kept to microseconds: SQLite holds what it is given.
+    let nanos = utc(2026, 6, 1) + TimeDelta::nanoseconds(987_654_321);
+    cycle::Entity::update_many()
+        .col_expr(cycle::Column::UpdatedAt, Expr::value(nanos))
+        .exec(demo.engine.db())
+        .await
+        .expect("u");
+    cycle_event::Entity::update_many()
+        .col_expr(cycle_event::Column::At, Expr::value(nanos))
+        .exec(demo.engine.db())
+        .await
+        .expect("u");
+    schedule::Entity::update_many()
+        .col_expr(schedule::Column::CreatedAt, Expr::value(nanos))
+        .exec(demo.engine.db())
+        .await
+        .expect("u");
+    let stored = cycle::Entity::find().one(demo.engine.db()).await.expect("q").expect("a cycle");
+    assert_eq!(stored.updated_at, nanos, "SQLite keeps nanoseconds");
+
+    // Into PostgreSQL when the tests run on it, and SQLite again otherwise.
+    for kindcentrum in [demo.balans, demo.heidevlinder] {
+        let export = demo.export(kindcentrum).await;
+        let text = json_bytes(&export);
+        assert!(!text.contains(".987654321") && text.contains(".987654"), "whole microseconds");
+        let target = fresh(&demo.clock).await;
+        target.restore_export(&Export::parse(&text).expect("parse")).await.expect("restore");
+        let again = target.export_kindcentrum(kindcentrum).await.expect("export again");
+        assert_eq!(json_bytes(&again), text, "kindcentrum {kindcentrum}");
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
-use koers_engine::cycle::machine::Values;
+use koers_engine::cycle::machine::{CycleState, Event, Values};
 use koers_engine::cycle::{NewPitch, Owner, StartCycle, state_of};
 use koers_engine::entity::{professional, team};
 use koers_engine::import::import_str;
@@ -159,6 +159,11 @@ async fn check(workflow: &str, ops: Vec<(Op, bool)>) {
         let row = engine.cycle(id).await.expect("q").expect("cycle");
         let replayed = engine.replay_cycle(id).await.expect("replay").expect("started");
         assert_eq!(state_of(&row).expect("state"), replayed, "after {op:?}");
+        // The history is one the state machine decides step by step, as a restore checks.
+        let history: Vec<Event> = events.iter().map(|e| serde_json::from_str(&e.data).expect("event")).collect();
+        let def = engine.workflow_version(row.workflow_version_id).await.expect("definition").def;
+        let decided = CycleState::replay_decided(&def, &history).unwrap_or_else(|why| panic!("after {op:?}: {why:?}"));
+        assert_eq!(decided.last(), Some(&replayed));
         assert_eq!(row.version, events.len() as i64);
         let pitches = engine.pitches_of(&[id]).await.expect("pitches").remove(&id).unwrap_or_default();
         assert_eq!(pitches.len(), events.iter().filter(|e| e.kind == "pitch_added").count());

@@ -322,3 +322,41 @@ fn assert_same_means(
         );
     }
 }
+
+/// A scan goes into the iteration of its own quarter: the cycle the calendar opened for the
+/// second quarter of 2027 waits for that quarter's scan, and a scan of March 2026 typed in
+/// later gets a cycle of its own quarter.
+#[tokio::test]
+async fn a_scan_belongs_to_the_cycle_of_its_own_quarter() {
+    use koers_engine::schedule::Scope;
+    use koers_engine::schedule::template::TemplateOptions;
+    let db = koers_engine::testing::database().await;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
+    import_file(&db, &file).await.expect("import");
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0).single().expect("time"));
+    let engine = Engine::with_clock(db, Arc::new(clock.clone()));
+    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let groep = groep::Entity::find().one(engine.db()).await.expect("q").expect("BSO Borkel 1");
+    let locatie = Scope::Locatie(groep.locatie_id);
+    engine.apply_template("welbevinden-scan", locatie, TemplateOptions::default()).await.expect("apply");
+    clock.set(Utc.with_ymd_and_hms(2027, 4, 5, 8, 0, 0).single().expect("time"));
+    engine.run_scheduler_once().await.expect("fire");
+    let opened = cycle::Entity::find().all(engine.db()).await.expect("q");
+    assert_eq!(opened.len(), 1, "the calendar opened the scan of 2027 K2");
+    let calendar = &opened[0];
+
+    let input = |on| NewScan {
+        groep_id: groep.id,
+        scanned_on: on,
+        technique: Technique::Kind,
+        scores: scores(Q1_2026),
+        note: None,
+    };
+    let late = engine.record_scan("coach", input(date(2026, 3, 2))).await.expect("recorded");
+    assert_ne!(late.cycle_id, Some(calendar.id), "a scan of 2026 K1 is not the scan of 2027 K2");
+    let own = engine.cycle(late.cycle_id.expect("in a cycle")).await.expect("q").expect("cycle");
+    assert!(own.title.ends_with("2026 K1"), "{}", own.title);
+
+    let due = engine.record_scan("coach", input(date(2027, 4, 7))).await.expect("recorded");
+    assert_eq!(due.cycle_id, Some(calendar.id), "the scan of 2027 K2 is the one the calendar waits for");
+}

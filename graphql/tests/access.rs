@@ -100,7 +100,7 @@ async fn populate(engine: &Engine, kindcentrum: i64) {
     if let (Some(locatie), Some(coach)) = (locaties.first(), staff.iter().find(|p| p.key == "c-maes")) {
         let entry = NewCoachingEntry {
             coach_id: coach.id,
-            date: date(2026, 10, 6),
+            date: date(2026, 8, 25),
             hours: Hours::new(2.0).expect("hours"),
             kind: CoachingKind::Beleid,
             coachees: Vec::new(),

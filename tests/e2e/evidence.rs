@@ -1,6 +1,8 @@
 //! Evidence end to end: the board's view of every demo bestuur over HTTP, and
 //! `koers import-csv` with a good file and one with a bad row.
 
+use serde_json::json;
+
 use crate::helpers::{App, example, run};
 
 #[tokio::test]
@@ -106,7 +108,7 @@ async fn clients_keep_writing_while_a_large_file_is_imported_beside_the_server()
             let writes = (0..4).map(|i| {
                 app.graphql_with(
                     "mutation($team: ID!, $title: String!) { startCycle(input: { workflow: \"pdca\", title: $title, teamId: $team }) { id } }",
-                    serde_json::json!({ "team": team, "title": format!("Naast de import {i}") }),
+                    json!({ "team": team, "title": format!("Naast de import {i}") }),
                 )
             });
             answers.extend(futures::future::join_all(writes).await);
@@ -129,4 +131,49 @@ async fn clients_keep_writing_while_a_large_file_is_imported_beside_the_server()
             assert!(answer.get("errors").is_none(), "a write beside the import failed: {answer}");
         }
     }
+}
+
+/// The scans of groep `bso-borkel-1` of Heidevlinder: (quarter, title of its cycle).
+async fn borkel_scans(app: &App) -> Vec<(serde_json::Value, serde_json::Value)> {
+    let body =
+        app.graphql("{ kindcentra { key locaties { groepen { key scans { year quarter cycle { title } } } } } }").await;
+    body["data"]["kindcentra"]
+        .as_array()
+        .expect("kindcentra")
+        .iter()
+        .filter(|kc| kc["key"] == "heidevlinder")
+        .flat_map(|kc| kc["locaties"].as_array().expect("locaties").clone())
+        .flat_map(|l| l["groepen"].as_array().expect("groepen").clone())
+        .filter(|g| g["key"] == "bso-borkel-1")
+        .flat_map(|g| g["scans"].as_array().expect("scans").clone())
+        .map(|s| (json!([s["year"], s["quarter"]]), s["cycle"]["title"].clone()))
+        .collect()
+}
+
+/// The README's scan example, as written: on a fresh database after `koers import` of
+/// Heidevlinder, and on the demo's database beside its server; the scan of March 2026 is in
+/// a cycle of its own quarter.
+#[tokio::test]
+async fn the_scans_example_imports_on_a_fresh_and_on_the_demo_database() {
+    let scans = example("scans.csv");
+    let scans = scans.to_str().expect("path");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let heidevlinder = example("heidevlinder.toml");
+    let output = run(&["import", "--database-url", &url, heidevlinder.to_str().expect("path")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(&["import-csv", "--database-url", &url, "scans", scans]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("created=1"), "{}", stderr(&output));
+
+    let app = App::spawn_demo();
+    let before = borkel_scans(&app).await;
+    let output = run(&["import-csv", "--database-url", &app.url, "scans", scans]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let after = borkel_scans(&app).await;
+    let new: Vec<_> = after.iter().filter(|s| !before.contains(s)).collect();
+    assert_eq!(new.len(), 1, "{after:?}");
+    assert_eq!(new[0].0, json!([2026, 1]));
+    let title = new[0].1.as_str().expect("the scan is in a cycle");
+    assert!(title.ends_with("2026 K1"), "the scan of March 2026 is in a cycle of its own quarter: {title}");
 }

@@ -129,6 +129,21 @@ impl Event {
         }
     }
 
+    /// The command the state machine decides into this event; none for `Started`, which
+    /// no command of a cycle makes.
+    pub fn command(&self) -> Option<Command> {
+        Some(match self.clone() {
+            Event::Started { .. } => return None,
+            Event::FieldsUpdated { values, .. } => Command::UpdateFields { values },
+            Event::Advanced { to, values, .. } | Event::Iterated { to, values, .. } => Command::Advance { to, values },
+            Event::Closed { outcome, values, .. } => Command::Close { outcome, values },
+            Event::Reopened { to, reason, .. } => Command::Reopen { to, reason },
+            Event::PitchAdded { professional_id, date, did, yielded } => {
+                Command::AddPitch { professional_id, date, did, yielded }
+            }
+        })
+    }
+
     /// The phases the event moved between, if it moved.
     pub fn phases(&self) -> (Option<&str>, Option<&str>) {
         match self {
@@ -190,6 +205,58 @@ impl CycleState {
             state.apply(event);
         }
         Some(state)
+    }
+
+    /// Replays a history the way the state machine writes one, for a cycle of `def`: the
+    /// first event starts the cycle in the initial phase and every later one is exactly
+    /// what [`CycleState::decide`] makes of the command it records, in the state the events
+    /// before it lead to. Answers the state after each event, or the position of the first
+    /// event (from 0) that does not follow, with the reason. [`CycleState::replay`] trusts
+    /// the history; this is for a history that comes from outside, such as an export.
+    pub fn replay_decided<'a>(
+        def: &WorkflowDef,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Result<Vec<CycleState>, (usize, String)> {
+        let mut states: Vec<CycleState> = Vec::new();
+        for (index, event) in events.into_iter().enumerate() {
+            let next = match (states.last(), event) {
+                (None, Event::Started { phase, .. }) => {
+                    let initial = &def.initial().key;
+                    if phase != initial {
+                        return Err((index, format!("starts in phase `{phase}`; `{}` starts in `{initial}`", def.key)));
+                    }
+                    CycleState::started(phase)
+                }
+                (None, _) => return Err((index, format!("a history begins with `started`, not `{}`", event.kind()))),
+                (Some(state), _) => {
+                    let Some(command) = event.command() else {
+                        return Err((index, "a cycle is started once, by its first event".to_owned()));
+                    };
+                    let decided = state
+                        .decide(def, command)
+                        .map_err(|refusal| (index, format!("`{}` is not allowed here: {refusal}", event.kind())))?;
+                    if decided != *event {
+                        return Err((
+                            index,
+                            format!(
+                                "`{}` is not what `{}` records for this step, which is {}",
+                                event.kind(),
+                                def.key,
+                                serde_json::to_string(&decided).unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    let mut next = state.clone();
+                    next.apply(event);
+                    next
+                }
+            };
+            states.push(next);
+        }
+        if states.is_empty() {
+            return Err((0, "a cycle has at least the event that started it".to_owned()));
+        }
+        Ok(states)
     }
 
     /// Folds one event into the state.

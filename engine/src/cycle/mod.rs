@@ -10,7 +10,7 @@ pub mod machine;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
@@ -211,14 +211,54 @@ impl From<Refusal> for Error {
 
 /// The state a cycle row holds.
 pub fn state_of(row: &cycle::Model) -> Result<CycleState> {
+    read_state(row).map_err(|(column, why)| {
+        Error::Database(sea_orm::DbErr::Custom(format!("cycle {}, column `{column}`: {why}", row.id)))
+    })
+}
+
+/// The state a cycle row holds, or the column that holds none and why: [`state_of`] for a
+/// row that may come from outside, as in a restore.
+pub(crate) fn read_state(row: &cycle::Model) -> std::result::Result<CycleState, (&'static str, String)> {
     Ok(CycleState {
         phase: row.phase.clone(),
         iteration: row.iteration,
-        status: Status::parse(&row.status)
-            .ok_or_else(|| Error::Database(sea_orm::DbErr::Custom(format!("unknown cycle status `{}`", row.status))))?,
+        status: Status::parse(&row.status).ok_or_else(|| {
+            ("status", format!("`{}` is not the status of a cycle: it is `open` or `closed`", row.status))
+        })?,
         outcome: row.outcome.clone(),
-        fields: serde_json::from_str(&row.fields).map_err(Error::stored_json)?,
+        fields: serde_json::from_str(&row.fields).map_err(|e| {
+            ("fields", format!("not the fields of a cycle, a JSON object of iteration -> phase -> field -> value: {e}"))
+        })?,
         version: row.version,
+    })
+}
+
+/// The due date of the phase a cycle is in while it is open: what `current_due` holds.
+pub(crate) fn current_due(state: &CycleState, due_dates: &BTreeMap<String, NaiveDate>) -> Option<NaiveDate> {
+    (state.status == Status::Open).then(|| due_dates.get(&state.phase).copied()).flatten()
+}
+
+/// The row of `event`, which `actor` caused at `at` in the cycle `cycle_id` and which
+/// brought it to `state`; without its id.
+pub(crate) fn event_row(
+    actor: &str,
+    cycle_id: i64,
+    state: &CycleState,
+    event: &Event,
+    at: DateTime<Utc>,
+) -> Result<cycle_event::Model> {
+    let (from, to) = event.phases();
+    Ok(cycle_event::Model {
+        id: 0,
+        cycle_id,
+        sequence: state.version,
+        kind: event.kind().to_owned(),
+        actor: actor.to_owned(),
+        at,
+        from_phase: from.map(str::to_owned),
+        to_phase: to.map(str::to_owned),
+        iteration: state.iteration,
+        data: serde_json::to_string(event).map_err(Error::stored_json)?,
     })
 }
 
@@ -303,12 +343,18 @@ impl Engine {
 
     /// A stored version of a definition, loaded once and then kept.
     pub async fn workflow_version(&self, id: i64) -> Result<WorkflowVersion> {
+        self.workflow_version_on(self.db(), id).await
+    }
+
+    /// [`Engine::workflow_version`], read through `db`: within a transaction, which on
+    /// SQLite holds the pool's one connection, a read through the pool would wait for it.
+    async fn workflow_version_on<C: ConnectionTrait>(&self, db: &C, id: i64) -> Result<WorkflowVersion> {
         if let Some((version, def)) = self.inner.workflows.0.read().unwrap_or_else(|p| p.into_inner()).versions.get(&id)
         {
             return Ok(WorkflowVersion { id, version: *version, def: def.clone() });
         }
         let row = workflow_version::Entity::find_by_id(id)
-            .one(self.db())
+            .one(db)
             .await?
             .ok_or_else(|| Error::NotFound { what: "workflow version", id: id.to_string() })?;
         let def: Arc<WorkflowDef> = Arc::new(serde_json::from_str(&row.definition).map_err(Error::stored_json)?);
@@ -411,9 +457,9 @@ impl Engine {
         let all_doelen: Vec<i64> = checked.iter().flat_map(|(_, _, _, doelen)| doelen.iter().copied()).collect();
         // Doelen of the koersplannen of kindcentra the caller sees.
         let found = crate::access::kindcentra_of_doelen(txn, &all_doelen).await?;
-        // What PostgreSQL keeps of a timestamp: the rows below are what is stored, without
+        // Whole microseconds (see `clock`): the rows below are what is stored, without
         // reading them back.
-        let now = self.clock().now().trunc_subsecs(6);
+        let now = self.clock().now();
         let mut rows = Vec::with_capacity(checked.len());
         for (input, workflow, title, doelen) in &checked {
             let ids = OwnerIds::of(input.owner);
@@ -446,7 +492,7 @@ impl Engine {
                 outcome: None,
                 fields: serde_json::to_string(&state.fields).map_err(Error::stored_json)?,
                 due_dates: serde_json::to_string(&input.due_dates).map_err(Error::stored_json)?,
-                current_due: input.due_dates.get(phase).copied(),
+                current_due: current_due(&state, &input.due_dates),
                 version: state.version,
                 created_at: now,
                 updated_at: now,
@@ -482,7 +528,7 @@ impl Engine {
                 doelen: doelen.clone(),
                 due_dates: input.due_dates.clone(),
             };
-            events.push(self.event_row(actor, row, &state, &event, now)?);
+            events.push(event_row(actor, row.id, &state, &event, now)?);
         }
         let ids = crate::store::insert_ids(txn, events.iter().cloned().map(new_row).collect()).await?;
         for (event, id) in events.iter_mut().zip(ids) {
@@ -568,7 +614,7 @@ impl Engine {
         if row.version != expected {
             return Err(Error::VersionConflict { expected, actual: row.version });
         }
-        let workflow = self.workflow_version(row.workflow_version_id).await?;
+        let workflow = self.workflow_version_on(txn, row.workflow_version_id).await?;
         let state = state_of(&row)?;
         let event = state.decide(&workflow.def, command)?;
         self.check_references(txn, &workflow.def, &event).await?;
@@ -577,7 +623,7 @@ impl Engine {
         }
         let mut next = state.clone();
         next.apply(&event);
-        let due = (next.status == Status::Open).then(|| due_dates_of(&row).get(&next.phase).copied()).flatten();
+        let due = current_due(&next, &due_dates_of(&row));
         let updated = cycle::Entity::update_many()
             .col_expr(cycle::Column::Phase, Expr::value(next.phase.clone()))
             .col_expr(cycle::Column::Iteration, Expr::value(next.iteration))
@@ -615,33 +661,8 @@ impl Engine {
         state: &CycleState,
         event: &Event,
     ) -> Result<CycleEventRecord> {
-        let model = new_row(self.event_row(actor, row, state, event, self.clock().now())?).insert(txn).await?;
+        let model = new_row(event_row(actor, row.id, state, event, self.clock().now())?).insert(txn).await?;
         Ok(CycleEventRecord::of(model, row))
-    }
-
-    /// The row of `event`, which `actor` caused at `at` and which brought the cycle to
-    /// `state`; without its id.
-    fn event_row(
-        &self,
-        actor: &str,
-        row: &cycle::Model,
-        state: &CycleState,
-        event: &Event,
-        at: DateTime<Utc>,
-    ) -> Result<cycle_event::Model> {
-        let (from, to) = event.phases();
-        Ok(cycle_event::Model {
-            id: 0,
-            cycle_id: row.id,
-            sequence: state.version,
-            kind: event.kind().to_owned(),
-            actor: actor.to_owned(),
-            at,
-            from_phase: from.map(str::to_owned),
-            to_phase: to.map(str::to_owned),
-            iteration: state.iteration,
-            data: serde_json::to_string(event).map_err(Error::stored_json)?,
-        })
     }
 
     /// Refuses values that name a doel or indicator that does not exist or that the caller

@@ -33,6 +33,11 @@ use crate::read::{Page, Slice};
 pub use fire::FAILED;
 use rule::{Rule, instant, local};
 
+/// What the `status` of an occurrence holds: waiting to fire, fired, missed while koers was
+/// down, skipped (a holiday, a skip date, a paused schedule), or failed (its note says
+/// why).
+pub const OCCURRENCE_STATUSES: [&str; 5] = ["pending", "fired", "missed", "skipped", FAILED];
+
 /// Who the calendar acts as in cycle events.
 const ACTOR: &str = "scheduler";
 /// How far ahead occurrences are stored at least. They are stored through the end of the
