@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use koers_engine::Engine;
-use koers_engine::auth::{AccessRole, AccessScope};
+use koers_engine::auth::{AccessRole, AccessScope, NewToken};
 use koers_engine::import::import_str;
 use koers_engine::schedule::Scope;
 use koers_engine::schedule::template::TemplateOptions;
@@ -55,12 +55,18 @@ pub async fn load(engine: &Engine) -> koers_engine::Result<()> {
 }
 
 /// Fresh demo tokens, one per role, each within a scope of the demo data; the tokens of
-/// an earlier start are revoked. Roles whose scope is not in the database are skipped.
-pub async fn tokens(engine: &Engine) -> koers_engine::Result<Vec<(AccessRole, AccessScope, String)>> {
+/// an earlier start are revoked, and logged with their ids. Roles whose scope is not in
+/// the database are skipped.
+pub async fn tokens(engine: &Engine) -> koers_engine::Result<Vec<(AccessRole, AccessScope, NewToken)>> {
+    let mut revoked = Vec::new();
     for old in engine.tokens().await? {
         if old.name.starts_with(DEMO) && old.revoked_at.is_none() {
             engine.revoke_token(old.id).await?;
+            revoked.push(old.id.to_string());
         }
+    }
+    if !revoked.is_empty() {
+        tracing::info!(ids = %revoked.join(", "), "revoked the demo tokens of the previous start");
     }
     let kindcentrum = |key: &'static str| async move {
         Ok::<_, koers_engine::Error>(engine.kindcentrum_by_key(key).await?.map(|k| k.id))
@@ -84,7 +90,7 @@ pub async fn tokens(engine: &Engine) -> koers_engine::Result<Vec<(AccessRole, Ac
             continue;
         };
         let new = engine.create_token(&format!("{DEMO} {role}"), role, scope, None).await?;
-        tokens.push((role, scope, new.token));
+        tokens.push((role, scope, new));
     }
     Ok(tokens)
 }

@@ -46,7 +46,8 @@ struct Cli {
 
 #[derive(Debug, clap::Args)]
 struct DatabaseArgs {
-    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://...`.
+    /// Database URL: `sqlite://FILE` or `postgres://...`. Only `migrate` and `serve --demo`
+    /// create a SQLite file that is not there; the other commands name the file they missed.
     #[arg(long, global = true, env = "KOERS_DATABASE_URL", default_value = "sqlite://koers.db")]
     database_url: String,
     /// Maximum number of database connections (SQLite defaults to one).
@@ -63,7 +64,13 @@ struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
+    /// The store of a command that works on an existing database.
     fn config(&self) -> StoreConfig {
+        StoreConfig { create: false, ..self.creating() }
+    }
+
+    /// The store of a command that may create the database (`migrate`, `serve --demo`).
+    fn creating(&self) -> StoreConfig {
         StoreConfig {
             max_connections: self.database_max_connections,
             acquire_timeout: Duration::from_secs(self.database_acquire_timeout_secs),
@@ -173,9 +180,9 @@ enum Command {
     Export {
         #[command(flatten)]
         database: DatabaseArgs,
-        /// The id of the kindcentrum.
+        /// The kindcentrum: its id or its key (`heidevlinder`).
         #[arg(long)]
-        kindcentrum: i64,
+        kindcentrum: String,
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -210,11 +217,12 @@ enum TokenCommand {
         /// admin, bestuur, directeur, coach, team-member or reader.
         #[arg(long)]
         role: AccessRole,
-        /// all, bestuur:ID, kindcentrum:ID, locatie:ID, team:ID or professional:ID.
+        /// all, bestuur:ID, kindcentrum:ID, locatie:ID, team:ID or professional:ID; a key
+        /// for the id (`kindcentrum:heidevlinder`, `locatie:heidevlinder/heidevlinder`).
         #[arg(long)]
-        scope: AccessScope,
+        scope: String,
         /// The last day the token is valid.
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         expires: Option<NaiveDate>,
         /// A label to recognise the token by.
         #[arg(long, default_value = "")]
@@ -226,16 +234,24 @@ enum TokenCommand {
     Revoke { id: i64 },
 }
 
+/// A day on the command line: `2026-12-01`, or as Dutch people write it, `1-12-2026`.
+fn date_arg(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d-%m-%Y"))
+        .map_err(|_| format!("`{text}` is not a date; write it as 2026-12-01 (or 1-12-2026)"))
+}
+
 #[derive(Debug, Subcommand)]
 enum ScheduleCommand {
     /// List what would fire between two dates (Dutch calendar days, both included),
     /// without firing anything.
     Preview {
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         from: NaiveDate,
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         to: NaiveDate,
-        /// Only the schedules covering this scope, such as `kindcentrum:1` or `bestuur:2`.
+        /// Only the schedules covering this scope, such as `kindcentrum:1` or `bestuur:2`;
+        /// a key for the id (`kindcentrum:heidevlinder`).
         #[arg(long)]
         scope: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -245,7 +261,8 @@ enum ScheduleCommand {
     ApplyTemplate {
         #[arg(long)]
         template: String,
-        /// `kindcentrum:1`, `locatie:3`, `groep:4`, `team:5` or `bestuur:2`.
+        /// `kindcentrum:1`, `locatie:3`, `groep:4`, `team:5` or `bestuur:2`; a key for the id
+        /// (`kindcentrum:heidevlinder`, `groep:heidevlinder/heidevlinder/bso-borkel-1`).
         #[arg(long)]
         scope: String,
         /// The dates of a template whose dates the team chooses, comma-separated local
@@ -253,10 +270,10 @@ enum ScheduleCommand {
         #[arg(long, value_delimiter = ',')]
         dates: Vec<String>,
         /// First day the schedule is active.
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         from: Option<NaiveDate>,
         /// Last day the schedule is active.
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         until: Option<NaiveDate>,
     },
     /// List the schedules.
@@ -298,7 +315,8 @@ async fn main() -> anyhow::Result<()> {
     let clock = cli.clock_start;
     match cli.command {
         Command::Serve { database, api, listen, demo, workflows, child_score_retention_days } => {
-            serve(database.config(), api.config(), listen, demo, workflows, clock, child_score_retention_days).await
+            let store = if demo { database.creating() } else { database.config() };
+            serve(store, api.config(), listen, demo, workflows, clock, child_score_retention_days).await
         }
         Command::Schedule { database, command } => schedule(open(&database.config(), clock).await?, command).await,
         Command::ImportHolidays { database, file } => {
@@ -315,7 +333,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { database, direction } => {
-            migrate(database.config(), direction.unwrap_or(Direction::Up)).await
+            migrate(database.creating(), direction.unwrap_or(Direction::Up)).await
         }
         Command::Import { database, files } => {
             let db = store::open(&database.config()).await?;
@@ -344,6 +362,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Export { database, kindcentrum, output } => {
             let engine = open(&database.config(), clock).await?;
+            let kindcentrum = engine.resolve("kindcentrum", &kindcentrum).await?;
             let export = engine.export_kindcentrum(kindcentrum).await?;
             let written = match &output {
                 Some(path) => std::fs::File::create(path)
@@ -403,6 +422,7 @@ fn write_export(export: &Export, mut out: impl std::io::Write) -> std::io::Resul
 async fn token(engine: Engine, command: TokenCommand) -> anyhow::Result<()> {
     let output = match command {
         TokenCommand::Create { role, scope, expires, name } => {
+            let scope: AccessScope = engine.resolve_scope(&scope).await?.parse().map_err(anyhow::Error::msg)?;
             let new = engine.create_token(&name, role, scope, expires).await?;
             tracing::info!(id = new.row.id, %role, %scope, "token created");
             new.token
@@ -462,7 +482,10 @@ async fn serve(
         let tokens = demo::tokens(&engine).await.context("creating the demo tokens")?;
         #[allow(clippy::print_stdout)] // the tokens are for the person who started the demo
         for (role, scope, token) in tokens {
-            println!("demo token {role} ({scope}): {token}");
+            println!(
+                "demo token {role} (id {}, name \"{}\", scope {scope}): {}",
+                token.row.id, token.row.name, token.token
+            );
         }
     }
     let server = koers_graphql::server::Server::bind(engine.clone(), listen, api)
@@ -511,7 +534,10 @@ async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()
     engine.register_workflows(koers_engine::workflow::load(None)?).await?;
     match command {
         ScheduleCommand::Preview { from, to, scope, format } => {
-            let scope = scope.map(|s| s.parse::<Scope>()).transpose()?;
+            let scope = match scope {
+                Some(scope) => Some(engine.resolve_scope(&scope).await?.parse::<Scope>()?),
+                None => None,
+            };
             let start = instant(from.and_time(NaiveTime::MIN)) - chrono::Duration::seconds(1);
             let end = instant(to.succ_opt().unwrap_or(to).and_time(NaiveTime::MIN)) - chrono::Duration::seconds(1);
             let planned = engine.preview(start, end, scope).await?;
@@ -540,7 +566,7 @@ async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()
             }
         }
         ScheduleCommand::ApplyTemplate { template, scope, dates, from, until } => {
-            let scope: Scope = scope.parse()?;
+            let scope: Scope = engine.resolve_scope(&scope).await?.parse()?;
             let dates = dates
                 .iter()
                 .map(|d| {

@@ -4,6 +4,14 @@
 //! file back, so a bad file never leaves half its rows behind. Every row is found again by
 //! the stable keys in the file, which makes importing idempotent and lets a changed file
 //! update in place.
+//!
+//! A file may restate a stored record in part (a kindcentrum, only to add a team to it): an
+//! optional field the file leaves out keeps its stored value. Only a field the file writes
+//! empty clears it: `""` for a single value, `[]` for a list. TOML has no null, and no real
+//! value of these fields is an empty string, so `""` cannot be mistaken for one.
+//!
+//! Every error names the record and the field it is about (``doel `d1`, field `title` ``),
+//! found from the place in the file the error points at (see `Place`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
@@ -14,8 +22,10 @@ use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::domain::{
     BestuurKind, Direction, Key, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
@@ -76,6 +86,9 @@ pub async fn import_str(db: &DatabaseConnection, file: &str, source: &str) -> Re
 
 // ---------------------------------------------------------------------------------------
 // The file format. Everything that an error may have to point at is `Spanned`.
+//
+// An optional field is an `Option`: `None` when the file leaves it out, which keeps what is
+// stored. A single value that may be cleared is a `Clearable`; a list is cleared by `[]`.
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,11 +96,11 @@ struct ImportFile {
     #[serde(default)]
     bestuur: Vec<BestuurIn>,
     #[serde(default)]
-    kindcentrum: Vec<KindcentrumIn>,
+    kindcentrum: Vec<Spanned<KindcentrumIn>>,
     #[serde(default)]
     professional: Vec<ProfessionalIn>,
     #[serde(default)]
-    indicator: Vec<IndicatorIn>,
+    indicator: Vec<Spanned<IndicatorIn>>,
     koersplan: Option<KoersplanIn>,
 }
 
@@ -96,10 +109,9 @@ struct ImportFile {
 struct BestuurIn {
     key: Spanned<Key>,
     name: Text,
-    kind: BestuurKind,
+    kind: Spanned<BestuurKind>,
     /// For a houder that offers voorschoolse educatie: the VE-indicated children per year.
-    #[serde(default)]
-    voorschoolse_educatie: Vec<Spanned<VeIn>>,
+    voorschoolse_educatie: Option<Vec<Spanned<VeIn>>>,
 }
 
 #[derive(Deserialize)]
@@ -111,13 +123,15 @@ struct VeIn {
     children: i32,
 }
 
+/// Onderdelen, locaties and teams are only added or updated: a file may name just some.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KindcentrumIn {
     key: Spanned<Key>,
     name: Text,
-    plaats: Option<Text>,
-    besturen: Spanned<Vec<Spanned<Key>>>,
+    plaats: Option<Clearable<Text>>,
+    /// Required for a new kindcentrum; a stored one keeps its besturen when left out.
+    besturen: Option<Spanned<Vec<Spanned<Key>>>>,
     #[serde(default)]
     onderdeel: Vec<OnderdeelIn>,
     #[serde(default)]
@@ -140,10 +154,9 @@ struct OnderdeelIn {
 struct LocatieIn {
     key: Spanned<Key>,
     name: Text,
-    address: Option<Text>,
-    vacation_region: Option<VacationRegion>,
-    #[serde(default)]
-    lrk: Vec<LrkIn>,
+    address: Option<Clearable<Text>>,
+    vacation_region: Option<Clearable<VacationRegion>>,
+    lrk: Option<Vec<LrkIn>>,
     #[serde(default)]
     groep: Vec<GroepIn>,
 }
@@ -161,9 +174,9 @@ struct GroepIn {
     key: Spanned<Key>,
     name: Text,
     onderdeel: Spanned<Key>,
-    max_children: Option<Spanned<i32>>,
-    age_from: Option<Spanned<i32>>,
-    age_until: Option<Spanned<i32>>,
+    max_children: Option<Spanned<Clearable<i32>>>,
+    age_from: Option<Spanned<Clearable<i32>>>,
+    age_until: Option<Spanned<Clearable<i32>>>,
 }
 
 #[derive(Deserialize)]
@@ -172,8 +185,7 @@ struct TeamIn {
     key: Spanned<Key>,
     name: Text,
     kind: TeamKind,
-    #[serde(default)]
-    members: Vec<Spanned<Key>>,
+    members: Option<Vec<Spanned<Key>>>,
 }
 
 #[derive(Deserialize)]
@@ -182,14 +194,11 @@ struct ProfessionalIn {
     key: Spanned<Key>,
     name: Text,
     employer: Spanned<Key>,
-    #[serde(default)]
-    kindcentra: Vec<Spanned<Key>>,
-    #[serde(default)]
-    roles: Vec<Role>,
-    #[serde(default)]
-    fte: Vec<Spanned<FteIn>>,
-    #[serde(default)]
-    flexible: bool,
+    kindcentra: Option<Vec<Spanned<Key>>>,
+    roles: Option<Vec<Role>>,
+    fte: Option<Vec<Spanned<FteIn>>>,
+    /// `false` for a new professional that leaves it out.
+    flexible: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +208,8 @@ struct FteIn {
     fte: f64,
 }
 
+/// Measurements are only added or updated: those recorded elsewhere (the API, a CSV file)
+/// stay.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IndicatorIn {
@@ -207,11 +218,11 @@ struct IndicatorIn {
     unit: Text,
     direction: Direction,
     target: Spanned<f64>,
-    baseline: Option<Spanned<f64>>,
+    baseline: Option<Spanned<Clearable<f64>>>,
     bestuur: Option<Spanned<Key>>,
     kindcentrum: Option<Spanned<Key>>,
-    locatie: Option<Spanned<Key>>,
-    groep: Option<Spanned<Key>>,
+    locatie: Option<Spanned<Clearable<Key>>>,
+    groep: Option<Spanned<Clearable<Key>>>,
     #[serde(default)]
     measurements: Vec<Spanned<MeasurementIn>>,
 }
@@ -224,9 +235,12 @@ struct MeasurementIn {
     until: Option<Date>,
     value: f64,
     source: Text,
-    note: Option<String>,
+    note: Option<Clearable<Text>>,
 }
 
+/// Within a koersplan the file is authoritative for each list it writes: an ambitie, doel,
+/// succescriterium or planning item no longer in a written list is removed. A list left out
+/// keeps what is stored.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KoersplanIn {
@@ -236,10 +250,8 @@ struct KoersplanIn {
     first_school_year: Spanned<SchoolYear>,
     last_school_year: Spanned<SchoolYear>,
     visie: Text,
-    #[serde(default)]
-    pijlers: Vec<Text>,
-    #[serde(default)]
-    ambitie: Vec<AmbitieIn>,
+    pijlers: Option<Vec<Text>>,
+    ambitie: Option<Vec<AmbitieIn>>,
 }
 
 #[derive(Deserialize)]
@@ -247,9 +259,8 @@ struct KoersplanIn {
 struct AmbitieIn {
     key: Spanned<Key>,
     title: Text,
-    description: Option<Text>,
-    #[serde(default)]
-    doel: Vec<DoelIn>,
+    description: Option<Clearable<Text>>,
+    doel: Option<Vec<DoelIn>>,
 }
 
 #[derive(Deserialize)]
@@ -257,13 +268,10 @@ struct AmbitieIn {
 struct DoelIn {
     key: Spanned<Key>,
     title: Text,
-    description: Option<Text>,
-    #[serde(default)]
-    indicators: Vec<Spanned<Key>>,
-    #[serde(default)]
-    succescriteria: Vec<Spanned<CriteriumIn>>,
-    #[serde(default)]
-    planning: Vec<Spanned<PlanningIn>>,
+    description: Option<Clearable<Text>>,
+    indicators: Option<Vec<Spanned<Key>>>,
+    succescriteria: Option<Vec<Spanned<CriteriumIn>>>,
+    planning: Option<Vec<Spanned<PlanningIn>>>,
 }
 
 #[derive(Deserialize)]
@@ -271,7 +279,7 @@ struct DoelIn {
 struct CriteriumIn {
     key: Option<Spanned<Key>>,
     description: Text,
-    indicator: Option<Spanned<Key>>,
+    indicator: Option<Spanned<Clearable<Key>>>,
 }
 
 #[derive(Deserialize)]
@@ -280,12 +288,8 @@ struct PlanningIn {
     key: Option<Spanned<Key>>,
     school_year: Spanned<SchoolYear>,
     text: Text,
-    #[serde(default = "default_status")]
-    status: PlanningStatus,
-}
-
-fn default_status() -> PlanningStatus {
-    PlanningStatus::Gepland
+    /// `gepland` for a new planning item that leaves it out.
+    status: Option<PlanningStatus>,
 }
 
 /// A text that is not blank, trimmed.
@@ -299,6 +303,44 @@ impl<'de> Deserialize<'de> for Text {
             return Err(serde::de::Error::custom("must not be empty"));
         }
         Ok(Text(trimmed.to_owned()))
+    }
+}
+
+/// The value of an optional field that the file writes: a blank string clears the stored
+/// value (TOML has no null), anything else is read as `T`.
+enum Clearable<T> {
+    Clear,
+    Set(T),
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Clearable<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        // Whether the value is blank decides how to read it, so it is read whole first.
+        let value = toml::Value::deserialize(deserializer)?;
+        if value.as_str().is_some_and(|text| text.trim().is_empty()) {
+            return Ok(Clearable::Clear);
+        }
+        // The error carries no place of its own; the deserializer gives it the field's.
+        T::deserialize(value).map(Clearable::Set).map_err(|e| serde::de::Error::custom(e.message()))
+    }
+}
+
+/// The value an optional field has after the import: the one the file writes, none when the
+/// file clears it, and `stored` when the file leaves it out.
+fn merge<T, S>(written: Option<&Clearable<T>>, stored: Option<S>, value: impl FnOnce(&T) -> S) -> Option<S> {
+    match written {
+        None => stored,
+        Some(Clearable::Clear) => None,
+        Some(Clearable::Set(v)) => Some(value(v)),
+    }
+}
+
+/// The value a field sets, with the field to point errors at; none when the file leaves the
+/// field out or clears it.
+fn set<T>(field: &Option<Spanned<Clearable<T>>>) -> Option<(&Spanned<Clearable<T>>, &T)> {
+    match field.as_ref().map(|f| (f, f.get_ref())) {
+        Some((field, Clearable::Set(value))) => Some((field, value)),
+        _ => None,
     }
 }
 
@@ -333,9 +375,158 @@ impl<'de> Deserialize<'de> for LrkNumber {
 }
 
 // ---------------------------------------------------------------------------------------
+// Naming the place of an error.
+
+/// Where in the file an error lies: the records around it, outermost first, and the field
+/// of the innermost one.
+///
+/// Errors point at bytes of the file (the parser's, or a `Spanned` value's); a user needs
+/// the doel and the field instead. The place is found in the document tree of the file,
+/// where the span of an inline table covers the whole table but the span of a table that a
+/// header opens (`[[koersplan.ambitie.doel]]`) covers only the header. So an offset belongs
+/// to the innermost table whose span holds it, or else to the table of the last header
+/// before it: TOML puts every line below a header into that header's table.
+struct Place {
+    records: Vec<Record>,
+    field: Option<String>,
+}
+
+/// A record of the file (a table: a kindcentrum, a doel, an inline succescriterium, ...) on
+/// the way from the top of the file down to an error.
+#[derive(Clone)]
+struct Record {
+    /// What the record is, in the singular: `doel`, `succescriterium`.
+    noun: String,
+    /// Its `key`, when it has one.
+    key: Option<String>,
+    /// Its 1-based position among its siblings, when it is one of a list.
+    position: Option<usize>,
+    /// Written inline (`{ ... }`) in a field of the record around it.
+    inline: bool,
+}
+
+/// A table of the document, with the records on the way to it.
+struct Table<'t, 'i> {
+    records: Vec<Record>,
+    span: Range<usize>,
+    table: &'t DeTable<'i>,
+    /// Opened by a header (`[...]`), rather than written inline or implied by a dotted key.
+    header: bool,
+}
+
+impl Place {
+    /// The place of the bytes `span` of `source`. A file that does not parse yields what the
+    /// parser could recover of it.
+    fn of(source: &str, span: Range<usize>) -> Place {
+        let offset = span.start;
+        let (root, _) = DeTable::parse_recoverable(source);
+        let mut tables = Vec::new();
+        Self::tables(source, root.get_ref(), &[], &mut tables);
+        let holds = |span: &Range<usize>| span.contains(&offset);
+        let innermost = tables
+            .iter()
+            .filter(|t| (t.header || t.records.last().is_some_and(|r| r.inline)) && holds(&t.span))
+            .min_by_key(|t| t.span.len())
+            .or_else(|| tables.iter().filter(|t| t.header && t.span.start <= offset).max_by_key(|t| t.span.start));
+        let (records, table) = match innermost {
+            Some(found) => (found.records.clone(), found.table),
+            None => (Vec::new(), root.get_ref()),
+        };
+        let field = match table.iter().find(|(name, value)| holds(&name.span()) || holds(&value.span())) {
+            Some((name, _)) => Some(name.get_ref().to_string()),
+            // A key the table has twice: the parser keeps the first and points at the second.
+            None => source.get(span.clone()).filter(|name| table.get(*name).is_some()).map(str::to_owned),
+        };
+        Place { records, field }
+    }
+
+    /// Every table below `table`, after the records on the way to it (`outer`).
+    fn tables<'t, 'i>(source: &str, table: &'t DeTable<'i>, outer: &[Record], out: &mut Vec<Table<'t, 'i>>) {
+        for (name, value) in table {
+            let children: Vec<(&Spanned<DeValue<'i>>, Option<usize>)> = match value.get_ref() {
+                DeValue::Table(_) => vec![(value, None)],
+                DeValue::Array(items) => (1..).zip(items.iter()).map(|(n, item)| (item, Some(n))).collect(),
+                _ => Vec::new(),
+            };
+            for (child, position) in children {
+                let DeValue::Table(inner) = child.get_ref() else { continue };
+                let span = child.span();
+                let opens = |c: char| source.get(span.start..).is_some_and(|s| s.starts_with(c));
+                let key = inner.get("key").and_then(|key| key.get_ref().as_str()).filter(|key| !key.trim().is_empty());
+                let (header, inline) = (opens('['), opens('{'));
+                let mut records = outer.to_vec();
+                records.push(Record {
+                    noun: noun(name.get_ref()).to_owned(),
+                    key: key.map(str::to_owned),
+                    position,
+                    inline,
+                });
+                Self::tables(source, inner, &records, out);
+                out.push(Table { records, span, table: inner, header });
+            }
+        }
+    }
+
+    /// `message`, preceded by the record and field it is about. A field the message already
+    /// names (``unknown field `titel` ``) is not named twice.
+    fn explain(&self, message: &str) -> String {
+        let field = self.field.as_deref().filter(|field| !message.contains(&format!("`{field}`")));
+        match (describe(&self.records), field) {
+            (Some(record), Some(field)) => format!("{record}, field `{field}`: {message}"),
+            (Some(record), None) => format!("{record}: {message}"),
+            (None, Some(field)) => format!("field `{field}`: {message}"),
+            (None, None) => message.to_owned(),
+        }
+    }
+}
+
+/// The innermost of `records`: by its key (``doel `d1` ``), or without one by its position
+/// (`the 3rd doel`). A record without a key, or one written inline in a field of the record
+/// around it (a succescriterium, whose key is often its position), is named together with
+/// that record (``the 3rd doel of ambitie `a1` ``, ``succescriterium `2` of doel `d1` ``).
+fn describe(records: &[Record]) -> Option<String> {
+    let (record, outer) = records.split_last()?;
+    let own = match (&record.key, record.position) {
+        (Some(key), _) if !record.inline => return Some(format!("{} `{key}`", record.noun)),
+        (Some(key), _) => format!("{} `{key}`", record.noun),
+        (None, Some(position)) => format!("the {} {}", ordinal(position), record.noun),
+        (None, None) => format!("the {}", record.noun),
+    };
+    Some(match describe(outer) {
+        Some(outer) => format!("{own} of {outer}"),
+        None => own,
+    })
+}
+
+/// The singular of a list whose name in the file is a plural or an abbreviation.
+fn noun(list: &str) -> &str {
+    match list {
+        "succescriteria" => "succescriterium",
+        "planning" => "planning item",
+        "measurements" => "measurement",
+        "lrk" => "LRK registration",
+        "fte" => "fte entry",
+        "voorschoolse_educatie" => "voorschoolse_educatie entry",
+        other => other,
+    }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, ..., `11th`, ..., `21st`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+// ---------------------------------------------------------------------------------------
 // Writing.
 
-/// Turns byte offsets into `file:line:column` errors.
+/// Turns byte offsets into `file:line:column: record, field: message` errors.
 #[derive(Clone, Copy)]
 struct Locator<'a> {
     file: &'a str,
@@ -350,6 +541,7 @@ impl Locator<'_> {
 
     fn error(&self, span: Range<usize>, message: String) -> ImportError {
         let (line, column) = self.position(span.start);
+        let message = Place::of(self.source, span).explain(&message);
         ImportError::At { file: self.file.to_owned(), line, column, message }
     }
 
@@ -367,7 +559,7 @@ fn check_unique<'k>(
 ) -> Result<()> {
     let (line, _) = at.position(key.span().start);
     if let Some(first) = seen.insert(key.get_ref(), line) {
-        return Err(at.at(key, format!("duplicate {what} key `{}` (first used on line {first})", key.get_ref())));
+        return Err(at.at(key, format!("the {what} on line {first} already has the key `{}`", key.get_ref())));
     }
     Ok(())
 }
@@ -391,7 +583,7 @@ impl Import<'_> {
         }
         let mut seen = HashMap::new();
         for kindcentrum in &file.kindcentrum {
-            check_unique(&mut seen, &kindcentrum.key, "kindcentrum", self.at)?;
+            check_unique(&mut seen, &kindcentrum.get_ref().key, "kindcentrum", self.at)?;
             self.kindcentrum(kindcentrum).await?;
         }
         let mut seen = HashMap::new();
@@ -401,6 +593,7 @@ impl Import<'_> {
         }
         // Teams come after professionals: their members may be defined further down.
         for kindcentrum in &file.kindcentrum {
+            let kindcentrum = kindcentrum.get_ref();
             let kc = self.kindcentra[kindcentrum.key.get_ref()];
             let mut seen = HashMap::new();
             for team in &kindcentrum.team {
@@ -410,7 +603,7 @@ impl Import<'_> {
         }
         let mut seen = HashMap::new();
         for indicator in &file.indicator {
-            check_unique(&mut seen, &indicator.key, "indicator", self.at)?;
+            check_unique(&mut seen, &indicator.get_ref().key, "indicator", self.at)?;
             self.indicator(indicator).await?;
         }
         if let Some(koersplan) = &file.koersplan {
@@ -491,7 +684,7 @@ impl Import<'_> {
             .one(self.txn)
             .await?
             .map(|b| b.id)
-            .ok_or_else(|| self.at.at(key, format!("unknown bestuur `{}`", key.get_ref())))
+            .ok_or_else(|| self.unknown("bestuur", key))
     }
 
     async fn kindcentrum_id(&self, key: &Spanned<Key>) -> Result<i64> {
@@ -503,7 +696,7 @@ impl Import<'_> {
             .one(self.txn)
             .await?
             .map(|k| k.id)
-            .ok_or_else(|| self.at.at(key, format!("unknown kindcentrum `{}`", key.get_ref())))
+            .ok_or_else(|| self.unknown("kindcentrum", key))
     }
 
     async fn professional_id(&self, key: &Spanned<Key>) -> Result<i64> {
@@ -515,7 +708,7 @@ impl Import<'_> {
             .one(self.txn)
             .await?
             .map(|p| p.id)
-            .ok_or_else(|| self.at.at(key, format!("unknown professional `{}`", key.get_ref())))
+            .ok_or_else(|| self.unknown("professional", key))
     }
 
     async fn indicator_id(&self, key: &Spanned<Key>) -> Result<i64> {
@@ -527,7 +720,13 @@ impl Import<'_> {
             .one(self.txn)
             .await?
             .map(|i| i.id)
-            .ok_or_else(|| self.at.at(key, format!("unknown indicator `{}`", key.get_ref())))
+            .ok_or_else(|| self.unknown("indicator", key))
+    }
+
+    /// The refusal of a reference to a record that neither this file nor the database has.
+    fn unknown(&self, what: &str, key: &Spanned<Key>) -> crate::Error {
+        self.at
+            .at(key, format!("unknown {what} `{}`: no {what} with this key is in this file or stored", key.get_ref()))
     }
 
     /// Looks up a child of a kindcentrum (onderdeel, locatie, team) by its key.
@@ -546,20 +745,34 @@ impl Import<'_> {
 
     async fn bestuur(&mut self, input: &BestuurIn) -> Result<()> {
         let key = input.key.get_ref();
+        let kind = *input.kind.get_ref();
         let existing = bestuur::Entity::find().filter(bestuur::Column::Key.eq(key.as_str())).one(self.txn).await?;
         let wanted = bestuur::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             key: key.to_string(),
             name: input.name.0.clone(),
-            kind: input.kind,
+            kind,
         };
         let id = self.put::<bestuur::Entity>(existing, wanted).await?.id;
         self.besturen.insert(key.clone(), id);
 
+        let current =
+            ve_indication::Entity::find().filter(ve_indication::Column::BestuurId.eq(id)).all(self.txn).await?;
+        let Some(written) = &input.voorschoolse_educatie else {
+            if kind != BestuurKind::Kinderopvang && !current.is_empty() {
+                return Err(self.at.at(
+                    &input.kind,
+                    "only a kinderopvang bestuur offers voorschoolse educatie: write `voorschoolse_educatie = []` \
+                     to remove the stored counts"
+                        .to_owned(),
+                ));
+            }
+            return Ok(());
+        };
         let mut rows: Vec<ve_indication::Model> = Vec::new();
-        for ve in &input.voorschoolse_educatie {
+        for ve in written {
             let VeIn { year, children } = *ve.get_ref();
-            if input.kind != BestuurKind::Kinderopvang {
+            if kind != BestuurKind::Kinderopvang {
                 return Err(self.at.at(ve, "only a kinderopvang bestuur offers voorschoolse educatie".to_owned()));
             }
             if children < 0 {
@@ -570,36 +783,55 @@ impl Import<'_> {
             }
             rows.push(ve_indication::Model { bestuur_id: id, year, children });
         }
-        let current =
-            ve_indication::Entity::find().filter(ve_indication::Column::BestuurId.eq(id)).all(self.txn).await?;
         self.sync_links::<ve_indication::Entity>(current, rows).await
     }
 
-    async fn kindcentrum(&mut self, input: &KindcentrumIn) -> Result<()> {
+    async fn kindcentrum(&mut self, record: &Spanned<KindcentrumIn>) -> Result<()> {
+        let input = record.get_ref();
         let key = input.key.get_ref();
-        if input.besturen.get_ref().is_empty() {
-            return Err(self.at.at(&input.besturen, format!("kindcentrum `{key}` needs at least one bestuur")));
-        }
-        let mut besturen = BTreeSet::new();
-        for bestuur in input.besturen.get_ref() {
-            besturen.insert(self.bestuur_id(bestuur).await?);
-        }
+        let written_besturen = match &input.besturen {
+            Some(list) => {
+                if list.get_ref().is_empty() {
+                    return Err(self.at.at(list, "needs at least one bestuur key".to_owned()));
+                }
+                let mut ids = BTreeSet::new();
+                for bestuur in list.get_ref() {
+                    ids.insert(self.bestuur_id(bestuur).await?);
+                }
+                Some(ids)
+            }
+            None => None,
+        };
         let existing =
             kindcentrum::Entity::find().filter(kindcentrum::Column::Key.eq(key.as_str())).one(self.txn).await?;
+        if existing.is_none() && written_besturen.is_none() {
+            return Err(self.at.at(
+                record,
+                "is not stored yet, so it needs `besturen`: the keys of the besturen it belongs to".to_owned(),
+            ));
+        }
         let wanted = kindcentrum::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             key: key.to_string(),
             name: input.name.0.clone(),
-            plaats: input.plaats.as_ref().map(|p| p.0.clone()),
+            plaats: merge(input.plaats.as_ref(), existing.as_ref().and_then(|e| e.plaats.clone()), |p| p.0.clone()),
         };
         let kc = self.put::<kindcentrum::Entity>(existing, wanted).await?.id;
         let current = kindcentrum_bestuur::Entity::find()
             .filter(kindcentrum_bestuur::Column::KindcentrumId.eq(kc))
             .all(self.txn)
             .await?;
-        let links =
-            besturen.iter().map(|&bestuur_id| kindcentrum_bestuur::Model { kindcentrum_id: kc, bestuur_id }).collect();
-        self.sync_links::<kindcentrum_bestuur::Entity>(current, links).await?;
+        let besturen = match written_besturen {
+            Some(besturen) => {
+                let links = besturen
+                    .iter()
+                    .map(|&bestuur_id| kindcentrum_bestuur::Model { kindcentrum_id: kc, bestuur_id })
+                    .collect();
+                self.sync_links::<kindcentrum_bestuur::Entity>(current, links).await?;
+                besturen
+            }
+            None => current.into_iter().map(|link| link.bestuur_id).collect(),
+        };
         self.kindcentra.insert(key.clone(), kc);
 
         let mut seen = HashMap::new();
@@ -647,16 +879,19 @@ impl Import<'_> {
                     locatie.key.get_ref(),
                 )
                 .await?;
+            let (stored, region) = (existing.as_ref(), locatie.vacation_region.as_ref());
             let wanted = locatie::Model {
-                id: existing.as_ref().map_or(0, |e| e.id),
+                id: stored.map_or(0, |e| e.id),
                 kindcentrum_id: kc,
                 key: locatie.key.get_ref().to_string(),
                 name: locatie.name.0.clone(),
-                address: locatie.address.as_ref().map(|a| a.0.clone()),
-                vacation_region: locatie.vacation_region,
+                address: merge(locatie.address.as_ref(), stored.and_then(|e| e.address.clone()), |a| a.0.clone()),
+                vacation_region: merge(region, stored.and_then(|e| e.vacation_region), |r| *r),
             };
             let loc = self.put::<locatie::Entity>(existing, wanted).await?.id;
-            self.lrk_registrations(kc, loc, &locatie.lrk, &mut onderdelen).await?;
+            if let Some(lrk) = &locatie.lrk {
+                self.lrk_registrations(kc, loc, lrk, &mut onderdelen).await?;
+            }
             let mut seen = HashMap::new();
             for groep in &locatie.groep {
                 check_unique(&mut seen, &groep.key, "groep", self.at)?;
@@ -673,12 +908,18 @@ impl Import<'_> {
         let found = self
             .child::<onderdeel::Entity>(onderdeel::Column::Key, onderdeel::Column::KindcentrumId, kc, key.get_ref())
             .await?;
-        let id =
-            found.map(|o| o.id).ok_or_else(|| self.at.at(key, format!("unknown onderdeel `{}`", key.get_ref())))?;
+        let id = found.map(|o| o.id).ok_or_else(|| {
+            self.at.at(
+                key,
+                format!("unknown onderdeel `{}`: this kindcentrum has no onderdeel with this key", key.get_ref()),
+            )
+        })?;
         known.insert(key.get_ref().clone(), id);
         Ok(id)
     }
 
+    /// The registrations of a locatie are an attribute of it: a file that writes `lrk` lists
+    /// them all.
     async fn lrk_registrations(
         &mut self,
         kc: i64,
@@ -697,7 +938,7 @@ impl Import<'_> {
         for lrk in input {
             let number = &lrk.number.get_ref().0;
             if !seen.insert(number.clone()) {
-                return Err(self.at.at(&lrk.number, format!("duplicate LRK number {number}")));
+                return Err(self.at.at(&lrk.number, format!("LRK number {number} is listed twice")));
             }
             let onderdeel_id = self.onderdeel_id(kc, &lrk.onderdeel, onderdelen).await?;
             let existing = match current.remove(number) {
@@ -724,38 +965,45 @@ impl Import<'_> {
             };
             self.put::<lrk_registration::Entity>(existing, wanted).await?;
         }
-        // The registrations of a locatie are an attribute of it: the file lists them all.
         self.remove::<lrk_registration::Entity>(current.into_values().map(|r| r.id)).await
     }
 
     async fn groep(&mut self, kc: i64, loc: i64, input: &GroepIn, onderdelen: &mut HashMap<Key, i64>) -> Result<()> {
         let onderdeel_id = self.onderdeel_id(kc, &input.onderdeel, onderdelen).await?;
-        if let Some(max) = &input.max_children
-            && *max.get_ref() < 1
+        if let Some((field, max)) = set(&input.max_children)
+            && *max < 1
         {
-            return Err(self.at.at(max, "max_children must be at least 1".to_owned()));
+            return Err(self.at.at(field, format!("must be at least 1, not {max}")));
         }
-        for age in [&input.age_from, &input.age_until].into_iter().flatten() {
-            if !(0..=18).contains(age.get_ref()) {
-                return Err(self.at.at(age, "an age must be between 0 and 18 years".to_owned()));
+        for (field, age) in [&input.age_from, &input.age_until].into_iter().filter_map(set) {
+            if !(0..=18).contains(age) {
+                return Err(self.at.at(field, format!("must be between 0 and 18 (years), not {age}")));
             }
-        }
-        if let (Some(from), Some(until)) = (&input.age_from, &input.age_until)
-            && from.get_ref() > until.get_ref()
-        {
-            return Err(self.at.at(until, "age_until must not be below age_from".to_owned()));
         }
         let existing =
             self.child::<groep::Entity>(groep::Column::Key, groep::Column::LocatieId, loc, input.key.get_ref()).await?;
+        let stored = existing.as_ref();
+        let number = |field: &Option<Spanned<Clearable<i32>>>, stored: Option<i32>| {
+            merge(field.as_ref().map(Spanned::get_ref), stored, |v| *v)
+        };
+        let age_from = number(&input.age_from, stored.and_then(|g| g.age_from));
+        let age_until = number(&input.age_until, stored.and_then(|g| g.age_until));
+        // The ages are checked as they will be stored, one of them perhaps from an earlier file.
+        if let (Some(from), Some(until)) = (age_from, age_until)
+            && from > until
+            && let Some(field) = input.age_until.as_ref().or(input.age_from.as_ref())
+        {
+            return Err(self.at.at(field, format!("age_until {until} lies below age_from {from}")));
+        }
         let wanted = groep::Model {
-            id: existing.as_ref().map_or(0, |e| e.id),
+            id: stored.map_or(0, |e| e.id),
             locatie_id: loc,
             onderdeel_id,
             key: input.key.get_ref().to_string(),
             name: input.name.0.clone(),
-            max_children: input.max_children.as_ref().map(|v| *v.get_ref()),
-            age_from: input.age_from.as_ref().map(|v| *v.get_ref()),
-            age_until: input.age_until.as_ref().map(|v| *v.get_ref()),
+            max_children: number(&input.max_children, stored.and_then(|g| g.max_children)),
+            age_from,
+            age_until,
         };
         self.put::<groep::Entity>(existing, wanted).await?;
         Ok(())
@@ -771,35 +1019,40 @@ impl Import<'_> {
             key: key.to_string(),
             name: input.name.0.clone(),
             employer_bestuur_id,
-            flexible: input.flexible,
+            flexible: input.flexible.or(existing.as_ref().map(|e| e.flexible)).unwrap_or(false),
         };
         let id = self.put::<professional::Entity>(existing, wanted).await?.id;
         self.professionals.insert(key.clone(), id);
 
-        let mut kindcentra = BTreeSet::new();
-        for kc in &input.kindcentra {
-            kindcentra.insert(self.kindcentrum_id(kc).await?);
+        if let Some(written) = &input.kindcentra {
+            let mut kindcentra = BTreeSet::new();
+            for kc in written {
+                kindcentra.insert(self.kindcentrum_id(kc).await?);
+            }
+            let current = professional_kindcentrum::Entity::find()
+                .filter(professional_kindcentrum::Column::ProfessionalId.eq(id))
+                .all(self.txn)
+                .await?;
+            let wanted = kindcentra
+                .into_iter()
+                .map(|kindcentrum_id| professional_kindcentrum::Model { professional_id: id, kindcentrum_id })
+                .collect();
+            self.sync_links::<professional_kindcentrum::Entity>(current, wanted).await?;
         }
-        let current = professional_kindcentrum::Entity::find()
-            .filter(professional_kindcentrum::Column::ProfessionalId.eq(id))
-            .all(self.txn)
-            .await?;
-        let wanted = kindcentra
-            .into_iter()
-            .map(|kindcentrum_id| professional_kindcentrum::Model { professional_id: id, kindcentrum_id })
-            .collect();
-        self.sync_links::<professional_kindcentrum::Entity>(current, wanted).await?;
 
-        let roles: BTreeSet<Role> = input.roles.iter().copied().collect();
-        let current = professional_role::Entity::find()
-            .filter(professional_role::Column::ProfessionalId.eq(id))
-            .all(self.txn)
-            .await?;
-        let wanted = roles.into_iter().map(|role| professional_role::Model { professional_id: id, role }).collect();
-        self.sync_links::<professional_role::Entity>(current, wanted).await?;
+        if let Some(written) = &input.roles {
+            let roles: BTreeSet<Role> = written.iter().copied().collect();
+            let current = professional_role::Entity::find()
+                .filter(professional_role::Column::ProfessionalId.eq(id))
+                .all(self.txn)
+                .await?;
+            let wanted = roles.into_iter().map(|role| professional_role::Model { professional_id: id, role }).collect();
+            self.sync_links::<professional_role::Entity>(current, wanted).await?;
+        }
 
+        let Some(written) = &input.fte else { return Ok(()) };
         let mut fte_rows: Vec<professional_fte::Model> = Vec::new();
-        for fte in &input.fte {
+        for fte in written {
             let FteIn { from, fte: value } = fte.get_ref();
             if !(0.0..=2.0).contains(value) {
                 return Err(self.at.at(fte, format!("fte {value} must be between 0 and 2")));
@@ -827,8 +1080,9 @@ impl Import<'_> {
             kind: input.kind,
         };
         let team_id = self.put::<team::Entity>(existing, wanted).await?.id;
+        let Some(written) = &input.members else { return Ok(()) };
         let mut members = BTreeSet::new();
-        for member in &input.members {
+        for member in written {
             members.insert(self.professional_id(member).await?);
         }
         let current = team_member::Entity::find().filter(team_member::Column::TeamId.eq(team_id)).all(self.txn).await?;
@@ -837,15 +1091,19 @@ impl Import<'_> {
         self.sync_links::<team_member::Entity>(current, wanted).await
     }
 
-    async fn indicator(&mut self, input: &IndicatorIn) -> Result<()> {
+    async fn indicator(&mut self, record: &Spanned<IndicatorIn>) -> Result<()> {
+        let input = record.get_ref();
         let key = input.key.get_ref();
-        let (bestuur_id, kindcentrum_id, locatie_id, groep_id) = self.scope(input).await?;
-        for value in [Some(&input.target), input.baseline.as_ref()].into_iter().flatten() {
-            if !value.get_ref().is_finite() {
-                return Err(self.at.at(value, "must be a finite number".to_owned()));
-            }
+        if !input.target.get_ref().is_finite() {
+            return Err(self.at.at(&input.target, "must be a finite number".to_owned()));
+        }
+        if let Some((field, baseline)) = set(&input.baseline)
+            && !baseline.is_finite()
+        {
+            return Err(self.at.at(field, "must be a finite number".to_owned()));
         }
         let existing = indicator::Entity::find().filter(indicator::Column::Key.eq(key.as_str())).one(self.txn).await?;
+        let (bestuur_id, kindcentrum_id, locatie_id, groep_id) = self.scope(record, existing.as_ref()).await?;
         let wanted = indicator::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             key: key.to_string(),
@@ -853,7 +1111,11 @@ impl Import<'_> {
             unit: input.unit.0.clone(),
             direction: input.direction,
             target: *input.target.get_ref(),
-            baseline: input.baseline.as_ref().map(|b| *b.get_ref()),
+            baseline: merge(
+                input.baseline.as_ref().map(Spanned::get_ref),
+                existing.as_ref().and_then(|e| e.baseline),
+                |b| *b,
+            ),
             bestuur_id,
             kindcentrum_id,
             locatie_id,
@@ -878,7 +1140,7 @@ impl Import<'_> {
             let (start, end) = (period.start(), period.end());
             check_value(&saved, m.value).map_err(|message| self.at.at(spanned, message))?;
             if !seen.insert((start, end)) {
-                return Err(self.at.at(spanned, format!("two measurements of indicator `{key}` for the same period")));
+                return Err(self.at.at(spanned, "an earlier measurement in this file has the same period".to_owned()));
             }
             let existing = current.remove(&(start, end));
             let wanted = measurement::Model {
@@ -888,7 +1150,7 @@ impl Import<'_> {
                 period_end: end,
                 value: m.value,
                 source: m.source.0.clone(),
-                note: m.note.clone().filter(|n| !n.trim().is_empty()),
+                note: merge(m.note.as_ref(), existing.as_ref().and_then(|e| e.note.clone()), |n| n.0.clone()),
             };
             self.put::<measurement::Entity>(existing, wanted).await?;
         }
@@ -896,47 +1158,80 @@ impl Import<'_> {
         Ok(())
     }
 
-    async fn scope(&mut self, input: &IndicatorIn) -> Result<(Option<i64>, Option<i64>, Option<i64>, Option<i64>)> {
-        match (&input.bestuur, &input.kindcentrum) {
-            (Some(bestuur), None) => {
-                if let Some(extra) = input.locatie.as_ref().or(input.groep.as_ref()) {
-                    return Err(self
-                        .at
-                        .at(extra, "an indicator of a bestuur cannot be narrowed to a locatie or groep".to_owned()));
+    /// The scope of an indicator as `(bestuur, kindcentrum, locatie, groep)` ids: `bestuur`,
+    /// or `kindcentrum` narrowed to a `locatie` and perhaps a `groep` of it. What the file
+    /// leaves out stays as stored, as far as it lies within the scope the file gives: a
+    /// stored locatie stays while the kindcentrum does, a stored groep while its locatie
+    /// does.
+    async fn scope(
+        &mut self,
+        record: &Spanned<IndicatorIn>,
+        stored: Option<&indicator::Model>,
+    ) -> Result<(Option<i64>, Option<i64>, Option<i64>, Option<i64>)> {
+        let input = record.get_ref();
+        let narrowed = set(&input.locatie).or(set(&input.groep)).map(|(field, _)| field);
+        let not_narrowed = "an indicator of a bestuur cannot be narrowed to a locatie or groep".to_owned();
+        let kc = match (&input.bestuur, &input.kindcentrum, stored) {
+            (Some(_), Some(kc), _) => {
+                return Err(self
+                    .at
+                    .at(kc, "an indicator has one scope: write `bestuur` or `kindcentrum`, not both".to_owned()));
+            }
+            (Some(bestuur), None, _) => {
+                if let Some(field) = narrowed {
+                    return Err(self.at.at(field, not_narrowed));
                 }
-                Ok((Some(self.bestuur_id(bestuur).await?), None, None, None))
+                return Ok((Some(self.bestuur_id(bestuur).await?), None, None, None));
             }
-            (None, Some(kc_key)) => {
-                let kc = self.kindcentrum_id(kc_key).await?;
-                let Some(locatie_key) = &input.locatie else {
-                    if let Some(groep) = &input.groep {
-                        return Err(self.at.at(groep, "an indicator of a groep also names its locatie".to_owned()));
+            (None, Some(kc), _) => self.kindcentrum_id(kc).await?,
+            (None, None, Some(stored)) => match stored.kindcentrum_id {
+                Some(kc) => kc,
+                None => {
+                    if let Some(field) = narrowed {
+                        return Err(self.at.at(field, not_narrowed));
                     }
-                    return Ok((None, Some(kc), None, None));
-                };
-                let loc = self
-                    .child::<locatie::Entity>(
-                        locatie::Column::Key,
-                        locatie::Column::KindcentrumId,
-                        kc,
-                        locatie_key.get_ref(),
-                    )
-                    .await?
-                    .ok_or_else(|| self.at.at(locatie_key, format!("unknown locatie `{}`", locatie_key.get_ref())))?
-                    .id;
-                let Some(groep_key) = &input.groep else { return Ok((None, Some(kc), Some(loc), None)) };
-                let groep = self
-                    .child::<groep::Entity>(groep::Column::Key, groep::Column::LocatieId, loc, groep_key.get_ref())
-                    .await?
-                    .ok_or_else(|| self.at.at(groep_key, format!("unknown groep `{}`", groep_key.get_ref())))?
-                    .id;
-                Ok((None, Some(kc), Some(loc), Some(groep)))
+                    return Ok((stored.bestuur_id, None, None, None));
+                }
+            },
+            (None, None, None) => {
+                return Err(self.at.at(
+                    record,
+                    "is not stored yet, so it needs a scope: `bestuur = \"...\"` or `kindcentrum = \"...\"`".to_owned(),
+                ));
             }
-            _ => Err(self.at.at(
-                &input.key,
-                format!("indicator `{}` needs exactly one scope: `bestuur` or `kindcentrum`", input.key.get_ref()),
-            )),
-        }
+        };
+        let stored = stored.filter(|s| s.kindcentrum_id == Some(kc));
+        let locatie = match input.locatie.as_ref().map(|field| (field, field.get_ref())) {
+            None => stored.and_then(|s| s.locatie_id),
+            Some((_, Clearable::Clear)) => None,
+            Some((field, Clearable::Set(key))) => Some(
+                self.child::<locatie::Entity>(locatie::Column::Key, locatie::Column::KindcentrumId, kc, key)
+                    .await?
+                    .ok_or_else(|| {
+                        self.at
+                            .at(field, format!("unknown locatie `{key}`: the kindcentrum has no locatie with this key"))
+                    })?
+                    .id,
+            ),
+        };
+        let groep = match input.groep.as_ref().map(|field| (field, field.get_ref())) {
+            None => stored.filter(|s| s.locatie_id == locatie).and_then(|s| s.groep_id),
+            Some((_, Clearable::Clear)) => None,
+            Some((field, Clearable::Set(key))) => {
+                let Some(loc) = locatie else {
+                    return Err(self.at.at(field, "an indicator of a groep also names its locatie".to_owned()));
+                };
+                Some(
+                    self.child::<groep::Entity>(groep::Column::Key, groep::Column::LocatieId, loc, key)
+                        .await?
+                        .ok_or_else(|| {
+                            self.at.at(field, format!("unknown groep `{key}`: the locatie has no groep with this key"))
+                        })?
+                        .id,
+                )
+            }
+        };
+        Ok((None, Some(kc), locatie, groep))
     }
 
     async fn koersplan(&mut self, input: &KoersplanIn) -> Result<()> {
@@ -944,12 +1239,13 @@ impl Import<'_> {
         let kc = self.kindcentrum_id(&input.kindcentrum).await?;
         let (first, last) = (*input.first_school_year.get_ref(), *input.last_school_year.get_ref());
         if last < first {
-            return Err(self.at.at(
-                &input.last_school_year,
-                format!("last_school_year {last} lies before first_school_year {first}"),
-            ));
+            return Err(self.at.at(&input.last_school_year, format!("{last} lies before first_school_year {first}")));
         }
         let existing = koersplan::Entity::find().filter(koersplan::Column::Key.eq(key.as_str())).one(self.txn).await?;
+        let pijlers = match &input.pijlers {
+            Some(pijlers) => serde_json::Value::from(pijlers.iter().map(|p| p.0.clone()).collect::<Vec<_>>()),
+            None => existing.as_ref().map_or_else(|| serde_json::Value::Array(Vec::new()), |e| e.pijlers.clone()),
+        };
         let wanted = koersplan::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             key: key.to_string(),
@@ -958,16 +1254,17 @@ impl Import<'_> {
             first_school_year: first,
             last_school_year: last,
             visie: input.visie.0.clone(),
-            pijlers: serde_json::Value::from(input.pijlers.iter().map(|p| p.0.clone()).collect::<Vec<_>>()),
+            pijlers,
         };
         let plan = self.put::<koersplan::Entity>(existing, wanted).await?.id;
 
+        let Some(ambities) = &input.ambitie else { return Ok(()) };
         let mut current =
             keyed(ambitie::Entity::find().filter(ambitie::Column::KoersplanId.eq(plan)).all(self.txn).await?, |a| {
                 &a.key
             });
         let mut seen = HashMap::new();
-        for (position, input) in (1..).zip(&input.ambitie) {
+        for (position, input) in (1..).zip(ambities) {
             check_unique(&mut seen, &input.key, "ambitie", self.at)?;
             let existing = current.remove(input.key.get_ref().as_str());
             let wanted = ambitie::Model {
@@ -976,10 +1273,16 @@ impl Import<'_> {
                 key: input.key.get_ref().to_string(),
                 position,
                 title: input.title.0.clone(),
-                description: input.description.as_ref().map(|d| d.0.clone()),
+                description: merge(
+                    input.description.as_ref(),
+                    existing.as_ref().and_then(|e| e.description.clone()),
+                    |d| d.0.clone(),
+                ),
             };
             let ambitie = self.put::<ambitie::Entity>(existing, wanted).await?.id;
-            self.doelen(ambitie, &input.doel, (first, last)).await?;
+            if let Some(doelen) = &input.doel {
+                self.doelen(ambitie, doelen, (first, last)).await?;
+            }
         }
         self.remove::<ambitie::Entity>(current.into_values().map(|a| a.id)).await
     }
@@ -997,26 +1300,37 @@ impl Import<'_> {
                 key: input.key.get_ref().to_string(),
                 position,
                 title: input.title.0.clone(),
-                description: input.description.as_ref().map(|d| d.0.clone()),
+                description: merge(
+                    input.description.as_ref(),
+                    existing.as_ref().and_then(|e| e.description.clone()),
+                    |d| d.0.clone(),
+                ),
             };
             let doel = self.put::<doel::Entity>(existing, wanted).await?.id;
 
-            let mut indicators = BTreeSet::new();
-            for key in &input.indicators {
-                if !indicators.insert(self.indicator_id(key).await?) {
-                    return Err(self.at.at(key, format!("indicator `{}` is listed twice", key.get_ref())));
+            if let Some(written) = &input.indicators {
+                let mut indicators = BTreeSet::new();
+                for key in written {
+                    if !indicators.insert(self.indicator_id(key).await?) {
+                        return Err(self.at.at(key, format!("indicator `{}` is listed twice", key.get_ref())));
+                    }
                 }
+                let current_links = doel_indicator::Entity::find()
+                    .filter(doel_indicator::Column::DoelId.eq(doel))
+                    .all(self.txn)
+                    .await?;
+                let wanted_links = indicators
+                    .into_iter()
+                    .map(|indicator_id| doel_indicator::Model { doel_id: doel, indicator_id })
+                    .collect();
+                self.sync_links::<doel_indicator::Entity>(current_links, wanted_links).await?;
             }
-            let current_links =
-                doel_indicator::Entity::find().filter(doel_indicator::Column::DoelId.eq(doel)).all(self.txn).await?;
-            let wanted_links = indicators
-                .into_iter()
-                .map(|indicator_id| doel_indicator::Model { doel_id: doel, indicator_id })
-                .collect();
-            self.sync_links::<doel_indicator::Entity>(current_links, wanted_links).await?;
-
-            self.succescriteria(doel, &input.succescriteria).await?;
-            self.planning(doel, &input.planning, period).await?;
+            if let Some(succescriteria) = &input.succescriteria {
+                self.succescriteria(doel, succescriteria).await?;
+            }
+            if let Some(planning) = &input.planning {
+                self.planning(doel, planning, period).await?;
+            }
         }
         self.remove::<doel::Entity>(current.into_values().map(|d| d.id)).await
     }
@@ -1031,13 +1345,16 @@ impl Import<'_> {
             let input = spanned.get_ref();
             let key = item_key(&input.key, position);
             if !seen.insert(key.clone()) {
-                return Err(self.at.at(spanned, format!("duplicate succescriterium key `{key}`")));
+                return Err(self.duplicate_item(spanned, &input.key, &key, "succescriterium"));
             }
-            let indicator_id = match &input.indicator {
-                Some(key) => Some(self.indicator_id(key).await?),
-                None => None,
-            };
             let existing = current.remove(key.as_str());
+            let indicator_id = match input.indicator.as_ref().map(|field| (field, field.get_ref())) {
+                None => existing.as_ref().and_then(|e| e.indicator_id),
+                Some((_, Clearable::Clear)) => None,
+                Some((field, Clearable::Set(key))) => {
+                    Some(self.indicator_id(&Spanned::new(field.span(), key.clone())).await?)
+                }
+            };
             let wanted = succescriterium::Model {
                 id: existing.as_ref().map_or(0, |e| e.id),
                 doel_id: doel,
@@ -1066,14 +1383,13 @@ impl Import<'_> {
             let input = spanned.get_ref();
             let year = *input.school_year.get_ref();
             if year < first || year > last {
-                return Err(self.at.at(
-                    &input.school_year,
-                    format!("planning item `school_year` {year} lies outside the plan period {first} .. {last}"),
-                ));
+                return Err(self
+                    .at
+                    .at(&input.school_year, format!("{year} lies outside the plan period {first} .. {last}")));
             }
             let key = item_key(&input.key, position);
             if !seen.insert(key.clone()) {
-                return Err(self.at.at(spanned, format!("duplicate planning key `{key}`")));
+                return Err(self.duplicate_item(spanned, &input.key, &key, "planning item"));
             }
             let existing = current.remove(key.as_str());
             let wanted = planning_item::Model {
@@ -1083,11 +1399,29 @@ impl Import<'_> {
                 position,
                 school_year: year,
                 text: input.text.0.clone(),
-                status: input.status,
+                status: input.status.or(existing.as_ref().map(|e| e.status)).unwrap_or(PlanningStatus::Gepland),
             };
             self.put::<planning_item::Entity>(existing, wanted).await?;
         }
         self.remove::<planning_item::Entity>(current.into_values().map(|p| p.id)).await
+    }
+
+    /// A succescriterium or planning item whose key an earlier one of the doel has: at its
+    /// key, or at the item when it is keyed by its position.
+    fn duplicate_item<T>(
+        &self,
+        item: &Spanned<T>,
+        written: &Option<Spanned<Key>>,
+        key: &str,
+        what: &str,
+    ) -> crate::Error {
+        let message = format!(
+            "an earlier {what} of this doel has the key `{key}` (one without a `key` is keyed by its position)"
+        );
+        match written {
+            Some(written) => self.at.at(written, message),
+            None => self.at.at(item, message),
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod generate;
 pub mod import;
+pub mod keys;
 pub mod measurement;
 pub mod progress;
 pub mod read;

@@ -37,6 +37,10 @@ pub struct StoreConfig {
     pub acquire_timeout: Duration,
     /// How long a connection may stay idle in the pool before it is closed.
     pub idle_timeout: Duration,
+    /// Whether a SQLite file that does not exist is created. When not, opening it fails
+    /// and names the file it looked for: a command run from the wrong directory must not
+    /// work on a new, empty database as if it were the real one.
+    pub create: bool,
 }
 
 impl StoreConfig {
@@ -49,6 +53,7 @@ impl StoreConfig {
             max_connections: None,
             acquire_timeout: StoreConfig::DEFAULT_ACQUIRE_TIMEOUT,
             idle_timeout: StoreConfig::DEFAULT_IDLE_TIMEOUT,
+            create: true,
         }
     }
 }
@@ -64,9 +69,13 @@ pub async fn connect(config: &StoreConfig) -> Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
         let sqlite = SqliteConnectOptions::from_str(url).map_err(|e| open_error(e.to_string()))?;
         check_sqlite_directory(sqlite.get_filename()).map_err(open_error)?;
-        options.map_sqlx_sqlite_opts(|opts| {
+        if !config.create {
+            check_sqlite_file(url, sqlite.get_filename()).map_err(open_error)?;
+        }
+        let create = config.create;
+        options.map_sqlx_sqlite_opts(move |opts| {
             sqlite_options(opts, SQLITE_CACHE_KIB)
-                .create_if_missing(true)
+                .create_if_missing(create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
@@ -141,6 +150,8 @@ pub async fn backup(db: &DatabaseConnection, file: &Path) -> Result<()> {
     if file.exists() {
         return Err(Error::Validation(format!("{} exists; the backup goes to a new file", file.display())));
     }
+    check_sqlite_directory(file)
+        .map_err(|reason| Error::Validation(format!("cannot write the backup {}: {reason}", file.display())))?;
     let path = file.to_str().ok_or_else(|| Error::Validation(format!("{} is not UTF-8", file.display())))?;
     db.execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [path.into()])).await?;
     Ok(())
@@ -226,6 +237,20 @@ fn check_sqlite_directory(file: &Path) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// A SQLite database that is not there is not created behind the user's back: say which
+/// file was looked for, and how to create one.
+fn check_sqlite_file(url: &str, file: &Path) -> std::result::Result<(), String> {
+    if file.as_os_str().is_empty() || file == Path::new(":memory:") || url.contains("mode=memory") || file.exists() {
+        return Ok(());
+    }
+    let looked_for = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
+    Err(format!(
+        "there is no database at {}; create one with `koers migrate --database-url {url}` (or `koers serve \
+         --demo` for the example data), or give the --database-url of an existing database",
+        looked_for.display()
+    ))
+}
+
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -248,6 +273,21 @@ mod tests {
     fn redacts_passwords() {
         assert_eq!(redact("postgres://koers:geheim@localhost/koers"), "postgres://koers:***@localhost/koers");
         assert_eq!(redact("sqlite://koers.db"), "sqlite://koers.db");
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_is_created_only_when_asked() {
+        let dir = std::env::temp_dir().join(format!("koers-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let url = format!("sqlite://{}", dir.join("absent.db").display());
+        let refused = StoreConfig { create: false, ..StoreConfig::new(url.clone()) };
+        let message = open(&refused).await.expect_err("must fail").to_string();
+        assert!(message.contains(&format!("there is no database at {}", dir.join("absent.db").display())), "{message}");
+        assert!(message.contains(&format!("koers migrate --database-url {url}")), "{message}");
+        assert!(!dir.join("absent.db").exists(), "nothing was created");
+        open(&StoreConfig::new(url)).await.expect("created");
+        open(&refused).await.expect("there now");
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[tokio::test]

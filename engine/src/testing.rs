@@ -46,12 +46,17 @@ fn patient(url: impl Into<String>) -> StoreConfig {
     StoreConfig { acquire_timeout: std::time::Duration::from_secs(120), ..StoreConfig::new(url) }
 }
 
-/// The URL of a fresh database for a test that runs the binary: a SQLite file in `dir`,
-/// or a new PostgreSQL database.
+/// The URL of a fresh, empty database for a test that runs the binary: a SQLite file in
+/// `dir` (an empty file, which SQLite reads as an empty database: the commands that do not
+/// create a database find it), or a new PostgreSQL database.
 pub async fn database_url(dir: &Path, file: &str) -> String {
     match postgres() {
         Some(server) => fresh_postgres(&server).await,
-        None => format!("sqlite://{}", dir.join(file).display()),
+        None => {
+            let path = dir.join(file);
+            std::fs::File::create(&path).expect("the test database file is created");
+            format!("sqlite://{}", path.display())
+        }
     }
 }
 

@@ -80,7 +80,8 @@ fn an_invalid_workflow_definition_stops_start_up() {
     assert!(message.contains("eigen.toml"), "{message}");
     assert!(message.contains("unknown phase `controle`"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
-    assert!(!dir.path().join("k.db").exists(), "nothing was started");
+    let size = std::fs::metadata(dir.path().join("k.db")).map(|m| m.len()).unwrap_or_default();
+    assert_eq!(size, 0, "nothing was started: the database was not even migrated");
 }
 
 #[test]
@@ -181,4 +182,109 @@ async fn a_backup_taken_while_serving_serves_the_same_answers() {
     let (original, restored) = (app.graphql(query).await, copy.graphql(query).await);
     assert!(original.get("errors").is_none(), "{original}");
     assert_eq!(original, restored);
+}
+
+/// Run from a directory without a database, a command names the file it looked for and
+/// creates nothing; `koers migrate` creates it, and then the command works. A backup into a
+/// folder that is not there names the folder.
+#[test]
+fn a_command_never_creates_a_database_behind_the_users_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let in_dir =
+        |args: &[&str]| crate::helpers::koers().args(args).current_dir(dir.path()).output().expect("run koers");
+    let csv = example("measurements.csv");
+    let csv = csv.to_str().expect("path");
+    for command in [&["token", "list"][..], &["schedule", "list"], &["import-csv", "measurements", csv]] {
+        let output = in_dir(command);
+        assert!(!output.status.success(), "{command:?}");
+        let message = stderr(&output);
+        let expected = format!("there is no database at {}", dir.path().join("koers.db").display());
+        assert!(message.contains(&expected) && message.contains("koers migrate"), "{command:?}: {message}");
+    }
+    assert!(!dir.path().join("koers.db").exists(), "nothing was created");
+
+    let output = in_dir(&["migrate"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = in_dir(&["token", "list"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let output = in_dir(&["backup", "/nonexistent-koers-backups/x.db"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("directory /nonexistent-koers-backups does not exist"), "{message}");
+    assert_eq!(message.matches("does not exist").count(), 1, "said once: {message}");
+}
+
+/// The demo's tokens are printed with their ids and names, as `koers token list` shows them;
+/// a second start revokes the first start's tokens and says so.
+#[tokio::test]
+async fn demo_tokens_carry_their_ids_and_a_restart_revokes_them() {
+    let first = App::spawn_demo();
+    let line = first.stdout_line();
+    let id = line.split("(id ").nth(1).and_then(|rest| rest.split(',').next()).expect("an id").to_owned();
+    assert!(line.starts_with(&format!("demo token admin (id {id}, name \"demo admin\", scope all): koers_")), "{line}");
+    let list = run(&["token", "list", "--database-url", &first.url]);
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(listed.lines().any(|l| l.starts_with(&format!("{id}\tdemo admin\t")) && l.ends_with("valid")), "{listed}");
+
+    let second = App::spawn_on(&first.url, &[]);
+    second.stdout_line();
+    let list = run(&["token", "list", "--database-url", &first.url]);
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(
+        listed.lines().any(|l| l.starts_with(&format!("{id}\tdemo admin\t")) && l.ends_with("revoked")),
+        "{listed}"
+    );
+}
+
+/// The command line takes keys where it takes ids, and dates as people type them.
+#[test]
+fn keys_for_ids_and_dates_as_typed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let heidevlinder = example("heidevlinder.toml");
+    let output = run(&["import", "--database-url", &url, heidevlinder.to_str().expect("path")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let by_key = run(&["export", "--kindcentrum", "heidevlinder", "--database-url", &url]);
+    assert!(by_key.status.success(), "{}", stderr(&by_key));
+    let document: serde_json::Value = serde_json::from_slice(&by_key.stdout).expect("json");
+    assert_eq!(document["tables"]["kindcentrum"][0]["key"], "heidevlinder");
+
+    let token = run(&[
+        "token",
+        "create",
+        "--database-url",
+        &url,
+        "--role",
+        "coach",
+        "--scope",
+        "locatie:heidevlinder/heidevlinder",
+    ]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    let output = run(&[
+        "schedule",
+        "apply-template",
+        "--database-url",
+        &url,
+        "--template",
+        "welbevinden-scan",
+        "--scope",
+        "kindcentrum:heidevlinder",
+        "--from",
+        "1-1-2027",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(&["schedule", "preview", "--database-url", &url, "--from", "1-1-2027", "--to", "2027-03-31"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("2027-01-04"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+
+    let output = run(&["schedule", "preview", "--database-url", &url, "--from", "2027/01/01", "--to", "2027-03-31"]);
+    assert!(stderr(&output).contains("`2027/01/01` is not a date; write it as 2026-12-01"), "{}", stderr(&output));
+    let output = run(&["export", "--kindcentrum", "heidevlindr", "--database-url", &url]);
+    assert!(stderr(&output).contains("kindcentrum heidevlindr not found"), "{}", stderr(&output));
 }
