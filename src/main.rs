@@ -492,6 +492,7 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = server.local_addr()?;
+    let shutdown = shutdown_signal()?;
     tracing::info!("listening on http://{address}");
 
     // The API and the scheduler run side by side and stop together.
@@ -510,7 +511,7 @@ async fn serve(
         tokio::spawn(async move { engine.run_retention(child_score_retention_days, stopped).await })
     });
     let api = tokio::spawn(server.run(until_stopped(stopped)));
-    shutdown_signal().await;
+    shutdown.await;
     let _ = stop.send(true);
     match api.await {
         Ok(Ok(())) => tracing::info!("api stopped"),
@@ -597,33 +598,30 @@ async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Listens for Ctrl-C and SIGTERM from the moment it is called, and completes on either.
+/// It is called before the server says it listens: a signal sent as soon as that shows then
+/// stops the server gracefully instead of killing it.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
+        async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
             }
         }
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
+    let signals = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    Ok(async move {
+        signals.await;
+        tracing::info!("shutting down");
+    })
 }
 
 async fn migrate(config: StoreConfig, direction: Direction) -> anyhow::Result<()> {

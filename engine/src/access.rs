@@ -19,6 +19,11 @@
 //! - `professional:ID` reaches the professional's own cycles and coaching; for a coach
 //!   also the locaties of the kindcentra they work at, for others also their teams.
 //!
+//! A token of the coach role (`locatie:ID` or `professional:ID`) also reads the coaching
+//! norm and log of the houders of the locaties it coaches, and the reminders assigned to
+//! the pedagogisch coaches and beleidsmedewerkers of their kindcentra (the calendar's wet
+//! IKK reminder); nothing else of those houders.
+//!
 //! The kindcentra and besturen above what is reached are visible as names (so a team's
 //! kindcentrum can be shown), but their lists hold only what is reached.
 
@@ -57,6 +62,17 @@ struct Reach {
     professionals: HashSet<i64>,
     /// Professionals whose own cycles, reminders and coaching are reached.
     owners: HashSet<i64>,
+    /// Houders whose coaching norm and log are reached, and nothing else of them: for the
+    /// coach role, the kinderopvang besturen of the locaties it coaches.
+    houders: HashSet<i64>,
+    /// For the coach role: the kindcentra of the locaties it coaches, and the pedagogisch
+    /// coaches and beleidsmedewerkers who work there. The reminders assigned to those
+    /// coaches in those kindcentra are reached: a reminder records its kindcentrum and
+    /// assignee, not the scope of its schedule, and the calendar's wet IKK reminder goes to
+    /// the pedagogisch coaches of each kindcentrum whether the houder or the kindcentrum
+    /// holds the schedule.
+    coached_kindcentra: HashSet<i64>,
+    coaches: HashSet<i64>,
     /// Kindcentra and besturen visible by name, above what is reached.
     kindcentrum_names: HashSet<i64>,
     bestuur_names: HashSet<i64>,
@@ -146,6 +162,12 @@ impl Access {
         self.reaches(|r| r.besturen.contains(&id))
     }
 
+    /// Whether the coaching norm and log of a houder are reached: with the whole bestuur,
+    /// or by a coach of one of its locaties.
+    pub fn reaches_coaching_of(&self, bestuur: i64) -> bool {
+        self.reaches(|r| r.besturen.contains(&bestuur) || r.houders.contains(&bestuur))
+    }
+
     pub fn sees_kindcentrum(&self, id: i64) -> bool {
         self.reaches(|r| r.kindcentrum_names.contains(&id))
     }
@@ -219,9 +241,32 @@ impl Access {
         match self.within() {
             None => Condition::all(),
             Some(r) => Condition::any()
-                .add(C::BestuurId.is_in(r.besturen.iter().copied()))
+                .add(C::BestuurId.is_in(r.besturen.iter().chain(&r.houders).copied()))
                 .add(C::LocatieId.is_in(r.locaties.iter().copied()))
                 .add(C::CoachId.is_in(r.owners.iter().copied())),
+        }
+    }
+
+    /// Whether a reminder is reached: by its owner, or for the coach role as one assigned
+    /// to a coach of the kindcentra it coaches at.
+    fn reaches_reminder(&self, row: &reminder::Model) -> bool {
+        self.reaches_owner(row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id)
+            || self.reaches(|r| {
+                contains(&r.coached_kindcentra, row.kindcentrum_id) && contains(&r.coaches, row.professional_id)
+            })
+    }
+
+    /// The reminders within reach, as SQL: [`Access::reaches_reminder`].
+    pub(crate) fn reminder_condition(&self) -> Condition {
+        use reminder::Column as C;
+        let owned = self.owner_condition(C::KindcentrumId, C::TeamId, C::GroepId, C::ProfessionalId);
+        match self.within() {
+            None => owned,
+            Some(r) => owned.add(
+                Condition::all()
+                    .add(C::KindcentrumId.is_in(r.coached_kindcentra.iter().copied()))
+                    .add(C::ProfessionalId.is_in(r.coaches.iter().copied())),
+            ),
         }
     }
 
@@ -313,7 +358,7 @@ visible_by! {
     professional => |row, access| access.sees_professional(row.id);
     koersplan => |row, access| access.reaches_kindcentrum(row.kindcentrum_id);
     cycle => |row, access| access.reaches_owner(row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id);
-    reminder => |row, access| access.reaches_owner(row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id);
+    reminder => |row, access| access.reaches_reminder(row);
     scan => |row, access| access.sees_groep(row.groep_id);
     schedule => |row, access| Scope::new(&row.scope_kind, row.scope_id).is_ok_and(|scope| access.reaches_scope(scope));
 }
@@ -348,6 +393,7 @@ impl Visible for coaching_entry::Model {
     fn visible(&self, access: &Access) -> bool {
         access.reaches(|r| {
             r.besturen.contains(&self.bestuur_id)
+                || r.houders.contains(&self.bestuur_id)
                 || contains(&r.locaties, self.locatie_id)
                 || r.owners.contains(&self.coach_id)
         })
@@ -379,7 +425,11 @@ impl Engine {
             AccessScope::Kindcentrum(id) => reach.whole_kindcentra(db, &[id]).await?,
             AccessScope::Locatie(id) => {
                 if let Some(locatie) = locatie::Entity::find_by_id(id).one(db).await? {
-                    reach.locaties_of(db, &[locatie]).await?;
+                    let locaties = [locatie];
+                    reach.locaties_of(db, &locaties).await?;
+                    if caller.role == AccessRole::Coach {
+                        reach.coached(db, &locaties).await?;
+                    }
                 }
             }
             AccessScope::Team(id) => {
@@ -401,6 +451,7 @@ impl Engine {
                     let locaties =
                         locatie::Entity::find().filter(locatie::Column::KindcentrumId.is_in(works_at)).all(db).await?;
                     reach.locaties_of(db, &locaties).await?;
+                    reach.coached(db, &locaties).await?;
                 } else {
                     let teams =
                         team_member::Entity::find().filter(team_member::Column::ProfessionalId.eq(id)).all(db).await?;
@@ -498,6 +549,29 @@ impl Reach {
         Ok(())
     }
 
+    /// What a coach of `locaties` reads beside them: the norm and log of their houders, and
+    /// the reminders of the coaches of their kindcentra. Three statements.
+    async fn coached<C: ConnectionTrait>(&mut self, db: &C, locaties: &[locatie::Model]) -> Result<()> {
+        self.houders.extend(crate::coaching::opvang_besturen_at(db, locaties).await?.into_values().flatten());
+        let kindcentra: HashSet<i64> = locaties.iter().map(|l| l.kindcentrum_id).collect();
+        let coaches = professional_role::Entity::find()
+            .filter(professional_role::Column::Role.is_in(crate::coaching::COACH_ROLES))
+            .filter(
+                professional_role::Column::ProfessionalId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(professional_kindcentrum::Column::ProfessionalId)
+                        .from(professional_kindcentrum::Entity)
+                        .and_where(professional_kindcentrum::Column::KindcentrumId.is_in(kindcentra.iter().copied()))
+                        .to_owned(),
+                ),
+            )
+            .all(db)
+            .await?;
+        self.coaches.extend(coaches.iter().map(|c| c.professional_id));
+        self.coached_kindcentra.extend(kindcentra);
+        Ok(())
+    }
+
     /// The members of the teams reached, and the kindcentra of those teams by name.
     async fn members_of_teams<C: ConnectionTrait>(&mut self, db: &C) -> Result<()> {
         let teams = team::Entity::find().filter(team::Column::Id.is_in(self.teams.iter().copied())).all(db).await?;
@@ -517,7 +591,7 @@ impl Reach {
             .all(db)
             .await?;
         self.bestuur_names.extend(links.iter().map(|l| l.bestuur_id));
-        self.bestuur_names.extend(self.besturen.iter().copied());
+        self.bestuur_names.extend(self.besturen.iter().chain(&self.houders).copied());
         Ok(())
     }
 }

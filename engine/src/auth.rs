@@ -4,6 +4,7 @@
 //! so a copy of the database gives no access. A token is refused once revoked or after its
 //! last valid day.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -11,6 +12,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::StringLen;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DeriveActiveEnum, EntityTrait, EnumIter, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -168,10 +170,19 @@ pub struct Caller {
     pub scope: AccessScope,
 }
 
+/// How an actor names the token it stands for: `token:ID`.
+const TOKEN_ACTOR: &str = "token:";
+
 impl Caller {
     /// How events and marks record this caller.
     pub fn actor(&self) -> String {
-        format!("token:{}", self.token_id)
+        format!("{TOKEN_ACTOR}{}", self.token_id)
+    }
+
+    /// The token an actor [`Caller::actor`] wrote stands for; none for the other actors
+    /// (the scheduler, the command line).
+    pub fn token_of(actor: &str) -> Option<i64> {
+        actor.strip_prefix(TOKEN_ACTOR)?.parse().ok()
     }
 }
 
@@ -274,6 +285,20 @@ impl Engine {
             return Err(Error::Database(sea_orm::DbErr::Custom(format!("stored token {} has no valid scope", row.id))));
         };
         Ok(Ok(Caller { token_id: row.id, role: row.role, scope }))
+    }
+
+    /// The names of tokens, by id, in one statement: who the actors of a history are. A
+    /// token that is not stored has none.
+    pub async fn token_names(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        use api_token::Column as C;
+        let names: Vec<(i64, String)> = api_token::Entity::find()
+            .select_only()
+            .columns([C::Id, C::Name])
+            .filter(C::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(names.into_iter().collect())
     }
 
     /// Every token, oldest first; the tokens themselves are not known.

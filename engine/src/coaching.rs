@@ -11,7 +11,8 @@
 //!   the houder's onderdelen (a locatie with two registrations counts twice);
 //! - coaching: at least 10 hours x the FTE of its pedagogisch medewerkers on the peildatum,
 //!   plus 10 hours per VE-indicated child when the houder offers voorschoolse educatie;
-//! - every pedagogisch medewerker, flexible ones included, is coached during the year.
+//! - every pedagogisch medewerker, flexible ones included, is coached during the year;
+//!   those not employed by the houder in the year do not count for it.
 //!
 //! Heidevlinder in the locatiejaarplan 2026: 10 x 1,2 = 12 hours coaching and 50 x 2 =
 //! 100 hours beleid. The norm binds the houder as a whole; the split over its locaties is
@@ -25,15 +26,15 @@ use chrono::NaiveDate;
 use futures::TryFutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::Engine;
 use crate::access::Change;
 use crate::domain::{BestuurKind, CoachingKind, OnderdeelKind, Role};
 use crate::entity::{
-    bestuur, coaching_coachee, coaching_entry, locatie, lrk_registration, onderdeel, professional,
+    bestuur, coaching_coachee, coaching_entry, locatie, lrk_registration, onderdeel, professional, professional_fte,
     professional_kindcentrum, professional_role, ve_indication,
 };
 use crate::error::{Error, Result};
@@ -210,11 +211,13 @@ pub struct CoachingNorm {
     pub fte: f64,
     /// VE-indicated children, when the houder offers voorschoolse educatie this year.
     pub ve_children: Option<u32>,
-    /// The houder's pedagogisch medewerkers, flexible ones included.
+    /// The houder's pedagogisch medewerkers, flexible ones included, employed in the year
+    /// up to `counted_until` (on the peildatum, before the year starts): those to be coached
+    /// so far.
     pub pedagogisch_medewerkers: u32,
     pub coaching: NormHours,
     pub beleid: NormHours,
-    /// Pedagogisch medewerkers not coached yet this year, by name.
+    /// Of `pedagogisch_medewerkers`, those not coached yet this year, by name.
     pub uncoached: Vec<professional::Model>,
     /// The houder's opvang locaties (and any other locatie it logged hours at), by name.
     pub locaties: Vec<LocatieCoaching>,
@@ -461,28 +464,8 @@ impl Engine {
             .one(txn)
             .await?
             .ok_or_else(|| Error::NotFound { what: "locatie", id: locatie_id.to_string() })?;
-        let registered = onderdeel::Entity::find()
-            .filter(
-                onderdeel::Column::Id.in_subquery(
-                    Query::select()
-                        .column(lrk_registration::Column::OnderdeelId)
-                        .from(lrk_registration::Entity)
-                        .and_where(Expr::col(lrk_registration::Column::LocatieId).eq(locatie_id))
-                        .to_owned(),
-                ),
-            )
-            .all(txn)
-            .await?;
-        let onderdelen = if registered.is_empty() {
-            onderdeel::Entity::find()
-                .filter(onderdeel::Column::KindcentrumId.eq(locatie.kindcentrum_id))
-                .filter(onderdeel::Column::Kind.is_in(OnderdeelKind::OPVANG))
-                .all(txn)
-                .await?
-        } else {
-            registered
-        };
-        let candidates: BTreeSet<i64> = onderdelen.iter().map(|o| o.bestuur_id).collect();
+        let candidates =
+            opvang_besturen_at(txn, std::slice::from_ref(&locatie)).await?.remove(&locatie.id).unwrap_or_default();
         let houder_id = match candidates.len() {
             0 => {
                 return Err(Error::Validation(format!(
@@ -515,15 +498,28 @@ impl Engine {
         Ok(houder)
     }
 
+    /// Whether a bestuur the caller sees has a wet IKK norm: only a kinderopvang houder has
+    /// one. A houder whose norm is out of the caller's reach answers NotFound, as an id that
+    /// does not exist does, so that "no norm" and "not yours to read" stay apart; whether a
+    /// bestuur is kinderopvang is no secret, its kind is shown with its name.
+    pub fn has_coaching_norm(&self, bestuur: &bestuur::Model) -> Result<bool> {
+        if bestuur.kind != BestuurKind::Kinderopvang {
+            return Ok(false);
+        }
+        if !self.access_of().reaches_coaching_of(bestuur.id) {
+            return Err(Error::NotFound { what: "bestuur", id: bestuur.id.to_string() });
+        }
+        Ok(true)
+    }
+
     /// The wet IKK norm of a kinderopvang bestuur for a calendar year.
     #[tracing::instrument(skip(self))]
     pub async fn coaching_norm(&self, bestuur_id: i64, year: i32) -> Result<CoachingNorm> {
         let bestuur = self
             .bestuur(bestuur_id)
             .await?
-            .filter(|b| self.access_of().reaches_bestuur(b.id))
             .ok_or_else(|| Error::NotFound { what: "bestuur", id: bestuur_id.to_string() })?;
-        if bestuur.kind != BestuurKind::Kinderopvang {
+        if !self.has_coaching_norm(&bestuur)? {
             return Err(Error::Validation(format!(
                 "bestuur {} ({}) is not a kinderopvang houder: the wet IKK norm applies to kinderopvang",
                 bestuur.id, bestuur.name
@@ -536,8 +532,8 @@ impl Engine {
     }
 
     /// The wet IKK norms of besturen for a calendar year, in a fixed number of statements
-    /// however many besturen are asked. Besturen that do not exist or are not kinderopvang
-    /// have no norm and are left out.
+    /// however many besturen are asked. Besturen that do not exist, are not kinderopvang or
+    /// whose norm is out of the caller's reach are left out.
     pub async fn coaching_norms(&self, besturen: &[i64], year: i32) -> Result<HashMap<i64, CoachingNorm>> {
         if year < FIRST_YEAR {
             return Err(Error::Validation(format!("{year}: the wet IKK norm applies from {FIRST_YEAR}")));
@@ -547,10 +543,13 @@ impl Engine {
         let days = (last - peildatum).num_days() + 1;
         let today = self.clock().today();
         let counted_until = (today >= peildatum).then(|| Ord::min(today, last));
+        // Who counts: those employed by this day (see `counts_for_year`).
+        let employed_by = counted_until.unwrap_or(peildatum);
         let db = self.db();
 
-        // The norm covers a whole houder: only for those reaching it whole.
-        let besturen = besturen.iter().copied().filter(|&b| self.access_of().reaches_bestuur(b));
+        // The norm covers a whole houder: only for those reaching it whole, or coaching at
+        // one of its locaties.
+        let besturen = besturen.iter().copied().filter(|&b| self.access_of().reaches_coaching_of(b));
         let houders = bestuur::Entity::find()
             .filter(bestuur::Column::Id.is_in(besturen))
             .filter(bestuur::Column::Kind.eq(BestuurKind::Kinderopvang))
@@ -714,10 +713,12 @@ impl Engine {
         let mut norms = HashMap::new();
         for houder in houders {
             let id = houder.id;
-            let own_medewerkers: Vec<&professional::Model> =
-                medewerkers.iter().filter(|p| p.employer_bestuur_id == id).collect();
-            let fte_of =
-                |p: &professional::Model| fte.get(&p.id).and_then(|history| fte_on(history, peildatum)).unwrap_or(0.0);
+            let history = |p: &professional::Model| fte.get(&p.id).map_or(&[][..], Vec::as_slice);
+            let own_medewerkers: Vec<&professional::Model> = medewerkers
+                .iter()
+                .filter(|p| p.employer_bestuur_id == id && counts_for_year(history(p), employed_by))
+                .collect();
+            let fte_of = |p: &professional::Model| fte_on(history(p), peildatum).unwrap_or(0.0);
             let total_fte = tidy(own_medewerkers.iter().map(|p| fte_of(p)).sum());
             let ve_children = ve.get(&id).map(|&c| u32::try_from(c).unwrap_or(0));
 
@@ -866,7 +867,72 @@ fn kind_name(kind: CoachingKind) -> &'static str {
 /// The roles whose hours count toward the wet IKK norm: the pedagogisch beleidsmedewerker /
 /// coach of Besluit kwaliteit kinderopvang art. 4 (the seeds' locatiejaarplan names one person
 /// for both).
-const COACH_ROLES: [Role; 2] = [Role::PedagogischCoach, Role::PedagogischBeleidsmedewerker];
+pub(crate) const COACH_ROLES: [Role; 2] = [Role::PedagogischCoach, Role::PedagogischBeleidsmedewerker];
+
+/// Whether a pedagogisch medewerker is one of the houder's for the norm of a year: employed
+/// on some day from 1 January up to `until`, the last day of the year that counts so far
+/// (today within the year, 31 December after it, 1 January before the year starts).
+///
+/// Besluit kwaliteit kinderopvang art. 4 has every beroepskracht coached each year, flexible
+/// ones included (the seeds' locatiejaarplan Heidevlinder 2026, "Inzet pedagogisch coach");
+/// a beroepskracht is the houder's in the years they work for it, so someone starting in
+/// September is to be coached from September on, and someone starting next year not this
+/// year. The hours are counted on the FTE at the peildatum 1 January (art. 4 with bijlage
+/// 2), which [`fte_on`] gives: nothing for someone employed later.
+///
+/// Employment starts on the first day of the FTE history. Without FTE rows (a flexible
+/// medewerker on call, or a contract not recorded) the data names no start, and the
+/// medewerker counts in every year rather than drop off the list unseen. No leaving date is
+/// recorded.
+pub fn counts_for_year(fte_history: &[professional_fte::Model], until: NaiveDate) -> bool {
+    fte_history.iter().map(|f| f.valid_from).min().is_none_or(|start| start <= until)
+}
+
+/// The besturen running opvang at each of `locaties`, by locatie: the owners of the
+/// onderdelen of its LRK registrations, else (a locatie not registered) of its kindcentrum's
+/// opvang onderdelen. Hours logged at a locatie count toward one of them (see
+/// `houder_of_locatie`), and a coach of the locatie reads their norm and log (see
+/// [`crate::access`]). Two statements however many locaties.
+pub(crate) async fn opvang_besturen_at<C: ConnectionTrait>(
+    db: &C,
+    locaties: &[locatie::Model],
+) -> Result<HashMap<i64, BTreeSet<i64>>> {
+    let registrations = lrk_registration::Entity::find()
+        .filter(lrk_registration::Column::LocatieId.is_in(locaties.iter().map(|l| l.id)))
+        .all(db)
+        .await?;
+    let onderdelen = onderdeel::Entity::find()
+        .filter(
+            Condition::any().add(onderdeel::Column::Id.is_in(registrations.iter().map(|r| r.onderdeel_id))).add(
+                Condition::all()
+                    .add(onderdeel::Column::KindcentrumId.is_in(locaties.iter().map(|l| l.kindcentrum_id)))
+                    .add(onderdeel::Column::Kind.is_in(OnderdeelKind::OPVANG)),
+            ),
+        )
+        .all(db)
+        .await?;
+    let bestuur_of: HashMap<i64, i64> = onderdelen.iter().map(|o| (o.id, o.bestuur_id)).collect();
+    Ok(locaties
+        .iter()
+        .map(|l| {
+            let registered: BTreeSet<i64> = registrations
+                .iter()
+                .filter(|r| r.locatie_id == l.id)
+                .filter_map(|r| bestuur_of.get(&r.onderdeel_id).copied())
+                .collect();
+            let besturen = if registered.is_empty() {
+                onderdelen
+                    .iter()
+                    .filter(|o| o.kindcentrum_id == l.kindcentrum_id && o.kind.is_opvang())
+                    .map(|o| o.bestuur_id)
+                    .collect()
+            } else {
+                registered
+            };
+            (l.id, besturen)
+        })
+        .collect())
+}
 
 fn joined(ids: &BTreeSet<i64>) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
@@ -927,6 +993,17 @@ mod tests {
         assert_eq!(done.remaining(), 0.0);
         assert!(done.met());
         assert_eq!(NormHours { required: 1.0, realised: 0.0, projected: None }.on_track(), None);
+    }
+
+    #[test]
+    fn a_medewerker_counts_from_the_first_date_of_their_fte() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let from = |valid_from| professional_fte::Model { professional_id: 1, valid_from, fte: 0.5 };
+        let history = [from(date(2027, 3, 1)), from(date(2026, 9, 1))];
+        assert!(!counts_for_year(&history, date(2026, 8, 31)));
+        assert!(counts_for_year(&history, date(2026, 9, 1)), "the first row counts, not the first listed");
+        assert!(counts_for_year(&history, date(2027, 12, 31)));
+        assert!(counts_for_year(&[], date(2019, 1, 1)), "no FTE: no known start, so always");
     }
 
     #[test]

@@ -316,13 +316,47 @@ impl Engine {
         if !self.is_empty().await? {
             return Err(ExportRefused::NotEmpty.into());
         }
-        let rows = Rows::parse(export)?;
+        let mut rows = Rows::parse(export)?;
+        upgrade_field_keys(&mut rows);
         check::rows(&rows)?;
         let txn = crate::store::begin_write(self.db()).await?;
         let report = rows.insert(&txn).await?;
         txn.commit().await?;
         self.schedules_changed();
         Ok(report)
+    }
+}
+
+/// Renames the field keys of an export written before they were camelCase, as the migration
+/// that made them so renamed those of a database: the definitions of the workflow versions
+/// with their hashes, the fields of their cycles and the values their events record. The
+/// restore then writes what the migrated database of the exporter holds, and the checks,
+/// which refuse a field key in kebab-case, see the renamed rows. An export written since
+/// has nothing to rename.
+fn upgrade_field_keys(rows: &mut Rows) {
+    use koers_migrations::field_keys::{Plan, StoredVersion};
+    let versions: Vec<StoredVersion> = rows
+        .workflow_version
+        .iter()
+        .map(|v| StoredVersion { id: v.id, key: v.key.clone(), definition: v.definition.clone(), hash: v.hash.clone() })
+        .collect();
+    let plan = Plan::up(&versions);
+    for version in &mut rows.workflow_version {
+        if let Some((definition, hash)) = plan.definition(version.id) {
+            (version.definition, version.hash) = (definition.to_owned(), hash.to_owned());
+        }
+    }
+    let mut version_of = std::collections::HashMap::new();
+    for cycle in &mut rows.cycle {
+        version_of.insert(cycle.id, cycle.workflow_version_id);
+        if let Some(fields) = plan.fields(cycle.workflow_version_id, &cycle.fields) {
+            cycle.fields = fields;
+        }
+    }
+    for event in &mut rows.cycle_event {
+        if let Some(data) = version_of.get(&event.cycle_id).and_then(|version| plan.event(*version, &event.data)) {
+            event.data = data;
+        }
     }
 }
 

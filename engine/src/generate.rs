@@ -590,6 +590,7 @@ impl Kindcentrum<'_> {
                 note: Some("Besproken op de Evaluatie & Planningsdag".into()),
                 actor: ACTOR.into(),
                 at: at(moment() - Duration::days(7 * (n as i64 % 40 + 1)), 16),
+                recorded_at: at(moment() - Duration::days(7 * (n as i64 % 40 + 1)), 16),
             });
         }
         doelen

@@ -25,7 +25,7 @@ use sea_orm::{
 
 use crate::Engine;
 use crate::access::Change;
-use crate::clock::end_of_day;
+use crate::clock::{end_of_day, start_of_day};
 use crate::domain::{Direction, SchoolYear};
 use crate::entity::{
     ambitie, criterium_mark, cycle, doel, indicator, koersplan, measurement, signal_override, succescriterium,
@@ -175,6 +175,9 @@ pub struct Evidence {
     pub measurement_id: Option<i64>,
     /// A note that says where the evidence is.
     pub note: Option<String>,
+    /// The day the criterion was met, when that is before today: the mark counts from that
+    /// day (within the plan period), and keeps the moment it was recorded beside it.
+    pub on: Option<NaiveDate>,
 }
 
 /// A mark to append.
@@ -183,6 +186,8 @@ struct Mark {
     cycle_id: Option<i64>,
     measurement_id: Option<i64>,
     note: Option<String>,
+    /// The day it counts from, if not from now.
+    from: Option<NaiveDate>,
 }
 
 /// The criteria and met criteria of one doel.
@@ -612,7 +617,22 @@ impl Engine {
             ));
         }
         let txn = crate::store::begin_write(self.db()).await?;
-        self.criterium_for_change(&txn, succescriterium_id).await?;
+        let plan = self.criterium_for_change(&txn, succescriterium_id).await?;
+        if let Some(on) = evidence.on {
+            let today = self.clock().today();
+            let (first, last) = (plan.first_school_year.first_day(), plan.last_school_year.last_day());
+            if on > today {
+                return Err(Error::Validation(format!(
+                    "the mark is dated {on}, after today ({today}): mark a succescriterium met once it is"
+                )));
+            }
+            if on < first || on > last {
+                return Err(Error::Validation(format!(
+                    "the mark is dated {on}, outside the period of koersplan `{}` ({first} to {last})",
+                    plan.key
+                )));
+            }
+        }
         if let Some(id) = evidence.cycle_id {
             let cycle = self.access_of().found(cycle::Entity::find_by_id(id).one(&txn).await?, "cycle", id)?;
             if cycle.status != crate::cycle::machine::Status::Closed.as_str() {
@@ -630,7 +650,13 @@ impl Engine {
             let indicator = indicator::Entity::find_by_id(measurement.indicator_id).one(&txn).await?;
             self.access_of().found(indicator, "measurement", id)?;
         }
-        let mark = Mark { met: true, cycle_id: evidence.cycle_id, measurement_id: evidence.measurement_id, note };
+        let mark = Mark {
+            met: true,
+            cycle_id: evidence.cycle_id,
+            measurement_id: evidence.measurement_id,
+            note,
+            from: evidence.on,
+        };
         self.insert_mark(txn, actor, succescriterium_id, mark).await
     }
 
@@ -645,7 +671,7 @@ impl Engine {
         let reason = required_text(reason, "a reason for withdrawing the mark")?;
         let txn = crate::store::begin_write(self.db()).await?;
         self.criterium_for_change(&txn, succescriterium_id).await?;
-        let mark = Mark { met: false, cycle_id: None, measurement_id: None, note: Some(reason) };
+        let mark = Mark { met: false, cycle_id: None, measurement_id: None, note: Some(reason), from: None };
         self.insert_mark(txn, actor, succescriterium_id, mark).await
     }
 
@@ -664,7 +690,8 @@ impl Engine {
             measurement_id: Set(mark.measurement_id),
             note: Set(mark.note),
             actor: Set(actor.to_owned()),
-            at: Set(self.clock().now()),
+            at: Set(mark.from.map_or_else(|| self.clock().now(), start_of_day)),
+            recorded_at: Set(self.clock().now()),
             ..Default::default()
         }
         .insert(&txn)
@@ -673,15 +700,34 @@ impl Engine {
         Ok(row)
     }
 
-    /// A succescriterium the caller may mark: within a kindcentrum it reaches in full.
-    async fn criterium_for_change(&self, txn: &DatabaseTransaction, id: i64) -> Result<()> {
+    /// A succescriterium the caller may mark, within a kindcentrum it reaches in full: the
+    /// koersplan it belongs to.
+    async fn criterium_for_change(&self, txn: &DatabaseTransaction, id: i64) -> Result<koersplan::Model> {
         let not_found = || Error::NotFound { what: "succescriterium", id: id.to_string() };
         let criterium = succescriterium::Entity::find_by_id(id).one(txn).await?.ok_or_else(not_found)?;
         let kindcentra = crate::access::kindcentra_of_doelen(txn, &[criterium.doel_id]).await?;
         match kindcentra.get(&criterium.doel_id) {
-            Some(&kc) if self.access_of().reaches_kindcentrum(kc) => self.access_of().may(Change::Evidence),
-            _ => Err(not_found()),
+            Some(&kc) if self.access_of().reaches_kindcentrum(kc) => self.access_of().may(Change::Evidence)?,
+            _ => return Err(not_found()),
         }
+        let plan = koersplan::Entity::find()
+            .filter(
+                koersplan::Column::Id.in_subquery(
+                    Query::select()
+                        .column(ambitie::Column::KoersplanId)
+                        .from(ambitie::Entity)
+                        .inner_join(
+                            doel::Entity,
+                            Expr::col((doel::Entity, doel::Column::AmbitieId))
+                                .equals((ambitie::Entity, ambitie::Column::Id)),
+                        )
+                        .and_where(Expr::col((doel::Entity, doel::Column::Id)).eq(criterium.doel_id))
+                        .to_owned(),
+                ),
+            )
+            .one(txn)
+            .await?;
+        plan.ok_or_else(not_found)
     }
 
     /// The marks of succescriteria, oldest first: their full history.

@@ -471,7 +471,7 @@ pub fn goals_in(cycle: &cycle::Model, iteration: i32) -> Result<ScanGoals> {
     Ok(ScanGoals {
         locatiedoelen: list("locatiedoelen"),
         teamdoelen: list("teamdoelen"),
-        individuele_doelen: list("individuele-doelen"),
+        individuele_doelen: list("individueleDoelen"),
     })
 }
 

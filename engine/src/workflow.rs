@@ -104,6 +104,16 @@ pub struct TransitionDef {
     pub from: String,
     pub to: String,
     pub kind: TransitionKind,
+    /// For an `iterate` transition: the phase it goes to starts the new iteration with a
+    /// copy of the values it had in the iteration being left, to adjust rather than to
+    /// write again (PDCA: the plan of the next round is the last one, bijgesteld). Left out
+    /// of the stored definition when false, so that a definition without it keeps its hash.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub copy_fields: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// How a transition moves a cycle.
@@ -145,6 +155,12 @@ impl WorkflowDef {
 
     pub fn transition(&self, from: &str, to: &str) -> Option<&TransitionDef> {
         self.transitions.iter().find(|t| t.from == from && t.to == to)
+    }
+
+    /// Where `phase` comes in the definition, for listing phases in the order a cycle goes
+    /// through them rather than by name; a phase the definition lacks comes after all.
+    pub fn phase_rank(&self, phase: &str) -> usize {
+        self.phases.iter().position(|p| p.key == phase).unwrap_or(self.phases.len())
     }
 
     /// The content hash that identifies this version of the definition.
@@ -189,7 +205,7 @@ impl WorkflowDef {
             let mut fields = BTreeSet::new();
             for field in &phase.fields {
                 let at = format!("phase `{}` field `{}`", phase.key, field.key);
-                field.key.parse::<Key>().map_err(|e| format!("{at}: {e}"))?;
+                check_field_key(&field.key).map_err(|e| format!("{at}: {e}"))?;
                 if !fields.insert(field.key.as_str()) {
                     return Err(format!("{at} is defined twice"));
                 }
@@ -218,6 +234,11 @@ impl WorkflowDef {
             };
             if !declared.insert((t.from.as_str(), t.to.as_str())) {
                 return Err(format!("{at} is declared twice"));
+            }
+            if t.copy_fields && t.kind != TransitionKind::Iterate {
+                return Err(format!(
+                    "{at}: only an iterate transition has `copy_fields`: it copies values into the next iteration"
+                ));
             }
             let fits = match t.kind {
                 TransitionKind::Advance | TransitionKind::Iterate => !from.terminal && !to.terminal,
@@ -256,6 +277,32 @@ impl WorkflowDef {
         }
         Ok(())
     }
+}
+
+/// The longest field key.
+const FIELD_KEY_MAX: usize = 64;
+
+/// Refuses a field key that is not camelCase: letters and digits, starting with a
+/// lower-case letter. A client fills in a phase as `fields: { evaluatieProces: "..." }`, and
+/// a key there is a GraphQL name, which holds no `-`: a kebab-case key could only be sent
+/// in a variable. Phase and workflow keys stay kebab-case keys: the API only ever takes them
+/// as strings (`to: "plan"`, `workflow: "pdca"`).
+///
+/// The suggested spelling is the one the migration gave the keys stored before this rule,
+/// so that a definition renamed as suggested is the same content as its migrated versions.
+fn check_field_key(key: &str) -> Result<(), String> {
+    let starts_well = key.starts_with(|c: char| c.is_ascii_lowercase());
+    if starts_well && key.len() <= FIELD_KEY_MAX && key.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Ok(());
+    }
+    let rule = format!(
+        "a field key is camelCase, up to {FIELD_KEY_MAX} letters and digits starting with a lower-case letter, so that \
+         GraphQL can name it in `fields: {{ ... }}`"
+    );
+    Err(match koers_migrations::field_keys::camel_case(key).filter(|k| k.len() <= FIELD_KEY_MAX) {
+        Some(camel) => format!("`{key}` is not a field key: {rule}; write `{camel}`"),
+        None => format!("`{key}` is not a field key: {rule}"),
+    })
 }
 
 /// The built-in definitions, overridden and extended by the `*.toml` files of `dir`.

@@ -689,3 +689,68 @@ async fn the_same_hours_are_logged_once() {
     engine.log_coaching("test", NewCoachingEntry { hours: hours(1.0), ..session }).await.expect("other hours");
     assert_eq!(coaching_entry::Entity::find().count(db).await.expect("count"), 2);
 }
+
+/// Two pedagogisch medewerkers of Fluks opvang who start later than the others: one on
+/// 1 September 2026, one on 1 September 2027.
+const STARTERS: &str = r#"
+[[professional]]
+key = "start-2026"
+name = "A. Start 2026"
+employer = "fluks-opvang"
+kindcentra = ["heidevlinder"]
+roles = ["pedagogisch-medewerker"]
+fte = [{ from = 2026-09-01, fte = 0.5 }]
+
+[[professional]]
+key = "start-2027"
+name = "B. Start 2027"
+employer = "fluks-opvang"
+kindcentra = ["heidevlinder"]
+roles = ["pedagogisch-medewerker"]
+fte = [{ from = 2027-09-01, fte = 0.6 }]
+"#;
+
+/// A medewerker counts for the norm of a year from the first date of their FTE on: listed
+/// as uncoached once employed, never for a year before they start, and their FTE counted
+/// only from the peildatum after they started.
+#[tokio::test]
+async fn a_pedagogisch_medewerker_counts_from_the_day_they_start() {
+    let (engine, clock) = heidevlinder(utc(2026, 6, 1), &[STARTERS]).await;
+    let fluks = bestuur_id(engine.db(), "fluks-opvang").await;
+    let shape = |norm: &CoachingNorm| (norm.pedagogisch_medewerkers, norm.fte, norm.coaching.required);
+    let norm = |year: i32| {
+        let engine = engine.clone();
+        async move { engine.coaching_norm(fluks, year).await.expect("norm") }
+    };
+
+    // June 2026: neither has started.
+    let june = norm(2026).await;
+    assert_eq!(uncoached(&june), ["L.S.", "S.D.", "W.H."]);
+    assert_eq!(shape(&june), (3, 1.2, 12.0));
+
+    // October 2026: the September starter is to be coached this year, with no FTE on the
+    // peildatum; the 2027 starter is not.
+    clock.set(utc(2026, 10, 1));
+    let october = norm(2026).await;
+    assert_eq!(uncoached(&october), ["A. Start 2026", "L.S.", "S.D.", "W.H."]);
+    assert_eq!(shape(&october), (4, 1.2, 12.0));
+
+    // 2025 is before all of them: the Heidevlinder FTE starts on 1 January 2026.
+    let before = norm(2025).await;
+    assert!(before.uncoached.is_empty(), "{:?}", uncoached(&before));
+    assert_eq!(shape(&before), (0, 0.0, 0.0));
+
+    // 2027, before it starts: those employed on its peildatum, with their FTE.
+    let next = norm(2027).await;
+    assert_eq!(uncoached(&next), ["A. Start 2026", "L.S.", "S.D.", "W.H."]);
+    assert_eq!(shape(&next), (4, 1.7, 17.0));
+
+    // October 2027: the 2027 starter counts for 2027, never for 2026.
+    clock.set(utc(2027, 10, 1));
+    let next = norm(2027).await;
+    assert_eq!(uncoached(&next), ["A. Start 2026", "B. Start 2027", "L.S.", "S.D.", "W.H."]);
+    assert_eq!(shape(&next), (5, 1.7, 17.0), "the 2027 starter has no FTE on 1 January 2027");
+    let past = norm(2026).await;
+    assert_eq!(uncoached(&past), ["A. Start 2026", "L.S.", "S.D.", "W.H."]);
+    assert_eq!(past.pedagogisch_medewerkers, 4);
+}

@@ -181,14 +181,14 @@ async fn pdca_runs_two_iterations_and_closes_with_borgen() {
     }
     // Closing records process and product separately; the process is required.
     let err = e.close_cycle("test", id, v, "borgen", Values::new()).await.expect_err("process evaluation missing");
-    assert!(matches!(&err, Error::GuardFailed { missing, .. } if missing == &["evaluatie-proces".to_owned()]), "{err}");
+    assert!(matches!(&err, Error::GuardFailed { missing, .. } if missing == &["evaluatieProces".to_owned()]), "{err}");
     let closed = e
         .close_cycle(
             "test",
             id,
             v,
             "borgen",
-            values(json!({"evaluatie-proces": "Goed verlopen", "evaluatie-product": "Combinatieklas blijft"})),
+            values(json!({"evaluatieProces": "Goed verlopen", "evaluatieProduct": "Combinatieklas blijft"})),
         )
         .await
         .expect("close");
@@ -365,4 +365,63 @@ async fn starting_checks_its_input() {
     assert!(matches!(err, Error::NotFound { what: "doel", .. }), "{err}");
     assert_eq!(cycle::Entity::find().count(f.engine.db()).await.expect("count"), 0);
     assert_eq!(cycle_event::Entity::find().count(f.engine.db()).await.expect("count"), 0);
+}
+
+/// Act leads to a new iteration whose plan starts as the plan of the last one, to adjust:
+/// the `iterated` event records the copy, so the replay gives the same state.
+#[tokio::test]
+async fn the_next_pdca_iteration_starts_with_the_plan_of_the_last() {
+    let f = fixture().await;
+    let id = f.start("pdca").await;
+    let e = &f.engine;
+    let plan = values(json!({
+        "doelen": ["Peuters en kleuters spelen samen"],
+        "criteria": ["Kinderen van 4 stappen soepel over"],
+        "koersplanDoel": f.doel,
+    }));
+    e.advance_cycle("test", id, 1, "do", plan.clone()).await.expect("plan -> do");
+    e.advance_cycle("test", id, 2, "check", values(json!({"logboek": "Gestart"}))).await.expect("do -> check");
+    e.advance_cycle("test", id, 3, "act", values(json!({"realisatie": "Deels"}))).await.expect("check -> act");
+    let act = values(json!({"analyse": "Overdracht kan beter", "besluit": "bijstellen"}));
+    let row = e.advance_cycle("test", id, 4, "plan", act).await.expect("act -> plan");
+
+    let state = state_of(&row).expect("state");
+    assert_eq!((state.phase.as_str(), state.iteration), ("plan", 2));
+    assert_eq!(state.values("plan"), Some(&plan), "the new plan is the last one");
+    assert_eq!(state.fields[&1]["plan"], plan, "the last plan stays as it was");
+    let iterated = f.events(id).await.pop().expect("event");
+    let data: serde_json::Value = serde_json::from_str(&iterated.data).expect("json");
+    assert_eq!(data["copied"], serde_json::to_value(&plan).expect("json"), "the event records the copy");
+    f.assert_replays(id).await;
+
+    // Adjusting one field of the copy leaves the rest, and the copied plan passes the guard.
+    let adjusted = e
+        .update_cycle_fields("test", id, 5, values(json!({"criteria": ["Alle kinderen van 4 stappen soepel over"]})))
+        .await
+        .expect("adjust");
+    assert_eq!(state_of(&adjusted).expect("state").values("plan").expect("plan")["doelen"], plan["doelen"]);
+    e.advance_cycle("test", id, 6, "do", Values::new()).await.expect("the copied plan is filled in");
+    assert_eq!(state_of(&e.cycle(id).await.expect("q").expect("cycle")).expect("state").fields[&1]["plan"], plan);
+    f.assert_replays(id).await;
+}
+
+/// Only a transition that says so copies: the next 4xD round starts with fresh data.
+#[tokio::test]
+async fn an_iteration_without_copy_fields_starts_empty() {
+    let f = fixture().await;
+    let id = f.start("vierxd").await;
+    let e = &f.engine;
+    e.advance_cycle("test", id, 1, "duiden", values(json!({"data": "Cito M", "bronnen": ["Cito"]})))
+        .await
+        .expect("data");
+    e.advance_cycle("test", id, 2, "doelen", values(json!({"duiding": "Begrijpend lezen"}))).await.expect("duiden");
+    e.advance_cycle("test", id, 3, "doen", values(json!({"besluit": "verbeteren", "doelen": ["Lezen"]})))
+        .await
+        .expect("doelen");
+    let row = e.advance_cycle("test", id, 4, "data", Values::new()).await.expect("doen -> data");
+    let state = state_of(&row).expect("state");
+    assert_eq!((state.iteration, state.values("data")), (2, None));
+    let data: serde_json::Value = serde_json::from_str(&f.events(id).await.pop().expect("event").data).expect("json");
+    assert!(data.get("copied").is_none(), "{data}");
+    f.assert_replays(id).await;
 }

@@ -770,7 +770,7 @@ async fn a_valid_export_restores_and_every_restored_cycle_reads() {
     let values = |v: Value| -> Values { serde_json::from_value(v).expect("values") };
     let mut cycle = e.start_cycle("test", start).await.expect("start");
     for round in 1..=2 {
-        let plan = json!({"doelen": [format!("Ronde {round}")], "criteria": ["Elke week"], "koersplan-doel": doel});
+        let plan = json!({"doelen": [format!("Ronde {round}")], "criteria": ["Elke week"], "koersplanDoel": doel});
         cycle = e.advance_cycle("test", cycle.id, cycle.version, "do", values(plan)).await.expect("do");
         let done = json!({"logboek": "Gedaan"});
         cycle = e.advance_cycle("test", cycle.id, cycle.version, "check", values(done)).await.expect("check");
@@ -784,7 +784,7 @@ async fn a_valid_export_restores_and_every_restored_cycle_reads() {
             e.update_cycle_fields("test", cycle.id, cycle.version, values(acted)).await.expect("fields")
         };
     }
-    let evaluated = values(json!({"evaluatie-proces": "Goed"}));
+    let evaluated = values(json!({"evaluatieProces": "Goed"}));
     cycle = e.close_cycle("test", cycle.id, cycle.version, "borgen", evaluated).await.expect("close");
     cycle = e.reopen_cycle("test", cycle.id, cycle.version, "act", Some("Nog een ronde".into())).await.expect("reopen");
     assert_eq!((cycle.iteration, cycle.status.as_str(), cycle.version), (2, "open", 11));

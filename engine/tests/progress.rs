@@ -229,7 +229,7 @@ async fn close(engine: &Engine, id: i64) -> koers_engine::entity::cycle::Model {
         .update_cycle_fields("test", id, 4, values(json!({"analyse": "Werkt", "besluit": "borgen"})))
         .await
         .expect("act");
-    let evaluation = values(json!({"evaluatie-proces": "Goed verlopen", "evaluatie-product": "Voorlezen blijft"}));
+    let evaluation = values(json!({"evaluatieProces": "Goed verlopen", "evaluatieProduct": "Voorlezen blijft"}));
     engine.close_cycle("test", id, 5, "borgen", evaluation).await.expect("close")
 }
 
@@ -412,4 +412,31 @@ async fn the_counted_and_the_listed_criteria_agree_at_every_boundary_of_the_rule
         }
         assert_eq!(per_depth[0], per_depth[1], "the SQL count and the rule per criterion differ on {peildatum}");
     }
+}
+
+/// Evidence of last autumn typed in today counts from last autumn: the mark holds both the
+/// day it counts from and the moment it was recorded. A day after today, or outside the
+/// plan's period, is refused.
+#[tokio::test]
+async fn a_mark_can_count_from_an_earlier_day_of_the_plan() {
+    let (engine, _, plan) = engine_on(date(2021, 3, 1)).await;
+    let story = criterium(&engine, "Een verhaal").await;
+    let on = |day| Evidence { note: Some("Verslag E&P-dag".into()), on: Some(day), ..Evidence::default() };
+
+    let refused = engine.mark_succescriterium_met("test", story.id, on(date(2021, 3, 2))).await.expect_err("future");
+    assert!(matches!(&refused, Error::Validation(m) if m.contains("after today (2021-03-01)")), "{refused}");
+    let first = plan.first_school_year.first_day();
+    let before = first.pred_opt().expect("day");
+    let refused = engine.mark_succescriterium_met("test", story.id, on(before)).await.expect_err("before the plan");
+    assert!(matches!(&refused, Error::Validation(m) if m.contains("outside the period")), "{refused}");
+
+    let mark = engine.mark_succescriterium_met("test", story.id, on(date(2020, 11, 16))).await.expect("mark");
+    assert_eq!(mark.at.with_timezone(&chrono_tz::Europe::Amsterdam).date_naive(), date(2020, 11, 16));
+    assert_eq!(mark.recorded_at, Utc.with_ymd_and_hms(2021, 3, 1, 12, 0, 0).single().expect("time"));
+    let progress = |day| {
+        let engine = engine.clone();
+        async move { engine.koersplan_progress(plan.id, day).await.expect("progress").ambities[1].doelen[0].progress }
+    };
+    assert_eq!(progress(date(2020, 11, 15)).await, Some(0.0), "not before its day");
+    assert_eq!(progress(date(2020, 11, 16)).await, Some(1.0), "from its day on");
 }

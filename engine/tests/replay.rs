@@ -1,20 +1,22 @@
 //! Property: whatever sequence of valid and invalid commands a cycle receives, its stored
 //! state equals the replay of its events after every step, and a refused command leaves
-//! the event log as it was.
+//! the event log as it was. And cycles stored before field keys were camelCase still
+//! replay, run and restore once migrated.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
-use koers_engine::cycle::machine::{CycleState, Event, Values};
+use koers_engine::cycle::machine::{Command, CycleState, Event, Values};
 use koers_engine::cycle::{NewPitch, Owner, StartCycle, state_of};
-use koers_engine::entity::{professional, team};
+use koers_engine::entity::{cycle, cycle_event, doel, kindcentrum, professional, team, workflow_version};
 use koers_engine::import::import_str;
-use koers_engine::workflow::load;
+use koers_engine::workflow::{WorkflowDef, load};
 use koers_engine::{Engine, Error};
+use koers_migrations::{Migrator, MigratorTrait};
 use proptest::prelude::*;
-use sea_orm::EntityTrait;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
 const ORG: &str = r#"
@@ -54,7 +56,7 @@ const FIELDS: [&str; 12] = [
     "data",
     "duiding",
     "uitvoering",
-    "evaluatie-proces",
+    "evaluatieProces",
     "evaluatie",
     "onbekend",
 ];
@@ -130,7 +132,7 @@ async fn check(workflow: &str, ops: Vec<(Op, bool)>) {
             }
             Op::Close(o, evaluation) => {
                 let values = if *evaluation {
-                    let key = if workflow == "pdca" { "evaluatie-proces" } else { "evaluatie" };
+                    let key = if workflow == "pdca" { "evaluatieProces" } else { "evaluatie" };
                     Values::from([(key.to_owned(), json!("Het proces liep goed"))])
                 } else {
                     Values::new()
@@ -182,3 +184,266 @@ proptest! {
         runtime.block_on(check(workflow, ops));
     }
 }
+
+// --- Cycles stored before field keys were camelCase -------------------------------------
+
+/// The field keys the built-in workflows spelled in kebab-case before they became camelCase.
+const RENAMED: [(&str, &str); 5] = [
+    ("evaluatieProces", "evaluatie-proces"),
+    ("evaluatieProduct", "evaluatie-product"),
+    ("koersplanDoel", "koersplan-doel"),
+    ("individueleDoelen", "individuele-doelen"),
+    ("leerlingenMetExtraAandacht", "leerlingen-met-extra-aandacht"),
+];
+
+/// The migration that renamed them.
+const MIGRATION: &str = "m20261208_000001_field_keys_in_camel_case";
+
+/// A built-in definition as the release before the renaming stored it: kebab-case keys, and
+/// no transition copying fields.
+fn old_definition(mut def: WorkflowDef) -> WorkflowDef {
+    for field in def.phases.iter_mut().flat_map(|p| p.fields.iter_mut()) {
+        if let Some((_, old)) = RENAMED.iter().find(|(new, _)| *new == field.key) {
+            field.key = (*old).to_owned();
+        }
+    }
+    for transition in &mut def.transitions {
+        transition.copy_fields = false;
+    }
+    def
+}
+
+/// Writes a cycle of `def`, stored as `version`, as that release did: the events the state
+/// machine decides for `commands`, and the state they replay to. Answers its id.
+async fn store_old_cycle(
+    db: &sea_orm::DatabaseConnection,
+    version: &workflow_version::Model,
+    def: &WorkflowDef,
+    team: i64,
+    commands: Vec<Command>,
+) -> i64 {
+    let at = Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("time");
+    let mut state = CycleState::started(&def.initial().key);
+    let mut events = vec![(
+        Event::Started {
+            workflow: def.key.clone(),
+            workflow_version: version.version,
+            title: format!("Oude {}", def.key),
+            phase: state.phase.clone(),
+            team_id: Some(team),
+            professional_id: None,
+            groep_id: None,
+            kindcentrum_id: None,
+            occurrence_id: None,
+            doelen: vec![],
+            due_dates: BTreeMap::new(),
+        },
+        state.clone(),
+    )];
+    for command in commands {
+        let event = state.decide(def, command).expect("a command of the old release");
+        state.apply(&event);
+        events.push((event, state.clone()));
+    }
+    let row = cycle::ActiveModel {
+        workflow_version_id: Set(version.id),
+        workflow_key: Set(def.key.clone()),
+        title: Set(format!("Oude {}", def.key)),
+        team_id: Set(Some(team)),
+        professional_id: Set(None),
+        groep_id: Set(None),
+        kindcentrum_id: Set(None),
+        occurrence_id: Set(None),
+        status: Set(state.status.as_str().to_owned()),
+        phase: Set(state.phase.clone()),
+        iteration: Set(state.iteration),
+        outcome: Set(state.outcome.clone()),
+        fields: Set(serde_json::to_string(&state.fields).expect("json")),
+        due_dates: Set("{}".to_owned()),
+        current_due: Set(None),
+        version: Set(state.version),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("cycle");
+    for (event, after) in events {
+        let (from, to) = event.phases();
+        cycle_event::ActiveModel {
+            cycle_id: Set(row.id),
+            sequence: Set(after.version),
+            kind: Set(event.kind().to_owned()),
+            actor: Set("token:1".to_owned()),
+            at: Set(at),
+            from_phase: Set(from.map(str::to_owned)),
+            to_phase: Set(to.map(str::to_owned)),
+            iteration: Set(after.iteration),
+            data: Set(serde_json::to_string(&event).expect("json")),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("event");
+    }
+    row.id
+}
+
+fn command(to: &str, values: Value) -> Command {
+    Command::Advance { to: to.to_owned(), values: serde_json::from_value(values).expect("values") }
+}
+
+/// A database of the release before field keys were camelCase: a PDCA cycle two rounds in,
+/// waiting in act to be closed, and a 4xD cycle, both with a koersplan-doel, on the
+/// definitions of that release.
+#[tokio::test]
+async fn cycles_stored_with_kebab_case_field_keys_are_migrated_and_still_replay_run_and_restore() {
+    let engine = Engine::new(koers_engine::testing::database().await);
+    let db = engine.db();
+    let migrations = Migrator::migrations();
+    let at = migrations.iter().position(|m| m.name() == MIGRATION).expect("the migration is listed");
+    Migrator::down(db, Some((migrations.len() - at) as u32)).await.expect("back to the release before");
+    import_str(db, "org.toml", ORG).await.expect("import");
+    import_str(db, "plan.toml", PLAN).await.expect("import");
+    let team = team::Entity::find().one(db).await.expect("q").expect("team").id;
+    let kindcentrum = kindcentrum::Entity::find().one(db).await.expect("q").expect("kindcentrum").id;
+    let doel = doel::Entity::find().one(db).await.expect("q").expect("doel").id;
+
+    let mut old = BTreeMap::new();
+    for def in load(None).expect("workflows").into_iter().map(old_definition) {
+        let version = workflow_version::ActiveModel {
+            key: Set(def.key.clone()),
+            version: Set(1),
+            hash: Set(def.hash()),
+            definition: Set(def.canonical_json()),
+            created_at: Set(Utc.with_ymd_and_hms(2026, 8, 1, 8, 0, 0).single().expect("time")),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("version");
+        old.insert(def.key.clone(), (version, def));
+    }
+    let (pdca_version, pdca_def) = &old["pdca"];
+    let mut rounds = Vec::new();
+    for round in 1..=2 {
+        rounds.extend([
+            command(
+                "do",
+                json!({"doelen": [format!("Ronde {round}")], "criteria": ["Elke week"], "koersplan-doel": doel}),
+            ),
+            command("check", json!({"logboek": "Gedaan"})),
+            command("act", json!({"realisatie": "Deels"})),
+        ]);
+        if round == 1 {
+            rounds.push(command("plan", json!({"analyse": "Bijstellen", "besluit": "bijstellen"})));
+        }
+    }
+    let act = json!({"analyse": "Werkt", "besluit": "borgen"});
+    rounds.push(Command::UpdateFields { values: serde_json::from_value(act).expect("values") });
+    let pdca = store_old_cycle(db, pdca_version, pdca_def, team, rounds).await;
+    let (vierxd_version, vierxd_def) = &old["vierxd"];
+    let steps = vec![
+        command("duiden", json!({"data": "Cito M"})),
+        command("doelen", json!({"duiding": "Lezen blijft achter"})),
+        command("doen", json!({"besluit": "verbeteren", "doelen": ["Lezen"], "koersplan-doel": doel})),
+    ];
+    let vierxd = store_old_cycle(db, vierxd_version, vierxd_def, team, steps).await;
+    let before = engine.export_kindcentrum(kindcentrum).await.expect("an export of that release");
+
+    Migrator::up(db, None).await.expect("the migration runs");
+    let stored = |id| async move { cycle::Entity::find_by_id(id).one(db).await.expect("q").expect("cycle") };
+    let fields = state_of(&stored(pdca).await).expect("state").fields;
+    assert_eq!(fields[&1]["plan"]["koersplanDoel"], json!(doel));
+    assert_eq!(fields[&2]["plan"]["koersplanDoel"], json!(doel));
+    assert!(!stored(vierxd).await.fields.contains("koersplan-doel"));
+    let events = engine.events_of(&[pdca, vierxd]).await.expect("events");
+    assert!(events.values().flatten().all(|e| !e.data.contains("koersplan-doel")), "{events:?}");
+
+    // Registering the renamed definitions finds the migrated versions: its hash is that of
+    // the definition the engine writes. Only PDCA and PDSA changed besides their keys (their
+    // next plan is a copy of the last), so only they get a version 2, for new cycles.
+    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    for (key, (version, _)) in &old {
+        let current = engine.workflow(key).expect("registered");
+        let expected = if ["pdca", "pdsa"].contains(&key.as_str()) { 2 } else { 1 };
+        assert_eq!(current.version, expected, "{key}");
+        let migrated = engine.workflow_version(version.id).await.expect("the old version");
+        assert_eq!(migrated.version, 1);
+        if expected == 1 {
+            assert_eq!(current.id, version.id, "{key}");
+        }
+    }
+
+    // Each cycle is the replay of its events, a history the state machine decides step by
+    // step on the version it started on, as a restore checks.
+    for id in [pdca, vierxd] {
+        let row = stored(id).await;
+        let replayed = engine.replay_cycle(id).await.expect("replay").expect("started");
+        assert_eq!(state_of(&row).expect("state"), replayed);
+        let history: Vec<Event> = engine.events_of(&[id]).await.expect("events")[&id]
+            .iter()
+            .map(|e| serde_json::from_str(&e.data).expect("event"))
+            .collect();
+        let def = engine.workflow_version(row.workflow_version_id).await.expect("definition").def;
+        let decided = CycleState::replay_decided(&def, &history).expect("a decided history");
+        assert_eq!(decided.last(), Some(&replayed));
+    }
+    let migrated = engine.export_kindcentrum(kindcentrum).await.expect("export");
+
+    // The cycles run on, on the version they started on, with the new keys.
+    let row = stored(pdca).await;
+    assert_eq!(row.workflow_version_id, pdca_version.id);
+    let evaluation = serde_json::from_value(json!({"evaluatieProces": "Goed verlopen", "evaluatieProduct": "Blijft"}))
+        .expect("values");
+    let closed = engine
+        .close_cycle("test", pdca, row.version, "borgen", Values::new())
+        .await
+        .expect_err("the process evaluation is required, under its new key");
+    assert!(
+        matches!(&closed, Error::GuardFailed { missing, .. } if missing == &["evaluatieProces".to_owned()]),
+        "{closed}"
+    );
+    let closed = engine.close_cycle("test", pdca, row.version, "borgen", evaluation).await.expect("close");
+    assert_eq!((closed.status.as_str(), closed.iteration), ("closed", 2));
+    let row = stored(vierxd).await;
+    engine.advance_cycle("test", vierxd, row.version, "data", Values::new()).await.expect("the next round");
+    for id in [pdca, vierxd] {
+        let replayed = engine.replay_cycle(id).await.expect("replay").expect("started");
+        assert_eq!(state_of(&stored(id).await).expect("state"), replayed);
+    }
+
+    // Both exports restore: the one of the migrated database as it is, and the one written
+    // before the migration renamed as the migration renamed the database.
+    let restored = Engine::new(koers_engine::testing::database().await);
+    restored.restore_export(&migrated).await.expect("restore the migrated export");
+    let upgraded = Engine::new(koers_engine::testing::database().await);
+    upgraded.restore_export(&before).await.expect("restore the export of the release before");
+    let tables = |export: &koers_engine::export::Export| -> Vec<(String, Vec<Value>)> {
+        ["workflow_version", "cycle", "cycle_event"]
+            .into_iter()
+            .map(|table| (table.to_owned(), export.rows(table).to_vec()))
+            .collect()
+    };
+    let again = upgraded.export_kindcentrum(kindcentrum).await.expect("export");
+    assert_eq!(tables(&again), tables(&migrated), "a restored old export holds what the migrated database holds");
+}
+
+const PLAN: &str = r#"
+[koersplan]
+key = "plan"
+kindcentrum = "kc"
+title = "Plan"
+first_school_year = "2019-2020"
+last_school_year = "2022-2023"
+visie = "Visie"
+
+[[koersplan.ambitie]]
+key = "a"
+title = "Ambitie"
+
+[[koersplan.ambitie.doel]]
+key = "d"
+title = "Doel"
+"#;

@@ -264,7 +264,7 @@ async fn a_scan_is_the_scan_phase_of_the_groeps_cycle() {
         json!({
             "locatiedoelen": ["Elk kind heeft een vast aanspreekpunt bij binnenkomst"],
             "teamdoelen": ["Wekelijks feedback op de groep"],
-            "individuele-doelen": ["W.H.: observeren met de Leuvense schalen"],
+            "individueleDoelen": ["W.H.: observeren met de Leuvense schalen"],
         }),
     )
     .await;

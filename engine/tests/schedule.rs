@@ -8,12 +8,13 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{CycleFilter, Owner, StartCycle};
+use koers_engine::domain::{OnderdeelKind, Role};
 use koers_engine::entity::{cycle, groep, kindcentrum, occurrence, reminder, team};
 use koers_engine::import::{import_file, import_str};
 use koers_engine::read::Page;
 use koers_engine::schedule::rule::{Rule, WeekdayName};
 use koers_engine::schedule::template::TemplateOptions;
-use koers_engine::schedule::{Action, CatchUp, Holidays, Overlap, Policy, ScheduleSpec, Scope, Targets};
+use koers_engine::schedule::{Action, Assignee, CatchUp, Holidays, Overlap, Policy, ScheduleSpec, Scope, Targets};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -78,7 +79,7 @@ fn reminder_action(title: &str) -> Action {
         title: title.into(),
         due_in_days: 7,
         targets: Targets::Scope,
-        assignee: koers_engine::schedule::Assignee::Team { kind: koers_engine::domain::TeamKind::Locatieteam },
+        assignee: Assignee::Team { kind: koers_engine::domain::TeamKind::Locatieteam },
     }
 }
 
@@ -746,6 +747,141 @@ async fn one_occurrence_that_cannot_fire_does_not_stop_the_calendar() {
     // A failed occurrence is not tried again, and nothing is pending any more.
     assert_eq!(engine.run_scheduler_once().await.expect("run"), Default::default());
     assert_eq!(engine.next_due().await.expect("next"), None);
+}
+
+#[tokio::test]
+async fn a_reminder_nobody_can_be_assigned_is_warned_of_and_skipped_in_words() {
+    let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let at = local(2026, 9, 7, 9, 0);
+    let reminder = |targets: Targets, assignee: Assignee| Action::Reminder {
+        title: "Jaarplan".into(),
+        due_in_days: 7,
+        targets,
+        assignee,
+    };
+    let directeur = Assignee::Role { role: Role::Directeur };
+    // Heidevlinder has no directeur: the schedule is created, with a warning.
+    let jaarplan = engine
+        .create_schedule(spec(
+            "jaarplan",
+            kc,
+            Rule::Dates { at: vec![at] },
+            reminder(Targets::Scope, directeur.clone()),
+            Policy::default(),
+        ))
+        .await
+        .expect("created all the same");
+    let nobody = "Kindcentrum Heidevlinder: no professional with role `directeur` to assign the reminder to";
+    let per_groep = engine
+        .create_schedule(spec(
+            "per-groep",
+            kc,
+            Rule::Dates { at: vec![at] },
+            reminder(Targets::Groepen { onderdelen: vec![] }, directeur),
+            Policy::default(),
+        ))
+        .await
+        .expect("create");
+    let open = |onderdelen| Action::OpenCycle {
+        workflow: "pedagogische-kwaliteitscyclus".into(),
+        title: "Scan".into(),
+        targets: Targets::Groepen { onderdelen },
+        due_in_days: None,
+    };
+    let onderwijs = engine
+        .create_schedule(spec(
+            "onderwijs",
+            kc,
+            Rule::Dates { at: vec![at] },
+            open(vec![OnderdeelKind::Onderwijs, OnderdeelKind::Dagopvang]),
+            Policy::default(),
+        ))
+        .await
+        .expect("create");
+    let bso = engine
+        .create_schedule(spec("bso", kc, Rule::Dates { at: vec![at] }, open(vec![]), Policy::default()))
+        .await
+        .expect("create");
+    let warnings =
+        engine.schedule_warnings(&[jaarplan.clone(), per_groep.clone(), onderwijs, bso]).await.expect("warnings");
+    assert_eq!(
+        warnings,
+        [
+            vec![nobody.to_owned()],
+            vec![
+                "BSO Borkel 1 (Kindcentrum Heidevlinder): no professional with role `directeur` to assign the reminder \
+                 to"
+                    .to_owned()
+            ],
+            vec![
+                "Kindcentrum Heidevlinder: no groep of onderdeel `onderwijs` or `dagopvang` to open a cycle for"
+                    .to_owned()
+            ],
+            vec![],
+        ]
+    );
+
+    // Firing notes the same words in the occurrence's result.
+    run_until(&engine, &clock, koers_engine::schedule::rule::instant(at)).await;
+    let fired = engine.occurrences(Some(jaarplan.row.id), Some("fired"), Page::first(5)).await.expect("occurrences");
+    let result: serde_json::Value =
+        serde_json::from_str(fired.items[0].result.as_deref().expect("result")).expect("json");
+    assert_eq!(result, json!({ "skipped": [nobody] }));
+}
+
+#[tokio::test]
+async fn an_unknown_template_is_answered_with_the_templates_there_are() {
+    let (engine, _) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let err = engine.apply_template("welbevinden", kc, TemplateOptions::default()).await.expect_err("unknown");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("unknown template `welbevinden`: the templates are ep-dag, welbevinden-scan, "),
+        "{message}"
+    );
+    assert!(matches!(err, Error::Validation(_)));
+}
+
+#[tokio::test]
+async fn the_preview_includes_both_of_its_ends() {
+    let (engine, _) = engine_at(utc(2026, 8, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let at = koers_engine::schedule::rule::instant(local(2026, 12, 7, 8, 30));
+    let dates = Rule::Dates { at: vec![local(2026, 12, 7, 8, 30)] };
+    engine.create_schedule(spec("ep", kc, dates, reminder_action("EP"), Policy::default())).await.expect("create");
+    assert_eq!(engine.preview(at, at, None).await.expect("preview").len(), 1, "from and to at the very moment");
+    let err = engine.preview(at, at - chrono::TimeDelta::hours(1), None).await.expect_err("backwards");
+    assert_eq!(
+        err.to_string(),
+        "the end 2026-12-07 07:30 lies before the start 2026-12-07 08:30 (Dutch time): swap them"
+    );
+}
+
+#[test]
+fn a_date_in_a_rule_or_policy_in_another_form_names_the_form_that_is_read() {
+    let policy = serde_json::from_value::<Policy>(json!({ "active_from": "1-12-2026" })).expect_err("day first");
+    assert_eq!(policy.to_string(), "`1-12-2026` is not a date: write year-month-day, as in 2026-12-01");
+    let rule = serde_json::from_value::<Rule>(
+        json!({ "kind": "interval", "anchor": "2026-10-05 09:00", "every": 2, "unit": "years" }),
+    )
+    .expect_err("no T");
+    assert!(rule.to_string().contains("as in 2026-12-01T08:30:00"), "{rule}");
+    let time = serde_json::from_value::<Rule>(
+        json!({ "kind": "nth-weekday", "n": 1, "weekday": "monday", "months": [9], "time": "9 uur" }),
+    )
+    .expect_err("words");
+    assert!(time.to_string().starts_with("`9 uur` is not a time of day"), "{time}");
+    // What was read before is read as before, and what is stored reads back.
+    let policy = Policy {
+        active_from: NaiveDate::from_ymd_opt(2026, 8, 1),
+        skip_dates: vec![NaiveDate::from_ymd_opt(2026, 10, 5).expect("date")],
+        ..Policy::default()
+    };
+    let stored = serde_json::to_value(&policy).expect("json");
+    assert_eq!(serde_json::from_value::<Policy>(stored).expect("reads back"), policy);
+    let dates = Rule::Dates { at: vec![local(2026, 9, 21, 8, 30)] };
+    assert_eq!(serde_json::from_value::<Rule>(serde_json::to_value(&dates).expect("json")).expect("back"), dates);
 }
 
 mod arbitrary {

@@ -105,3 +105,58 @@ fn a_directory_overrides_and_extends() {
     let err = load(Some(dir.path())).expect_err("invalid file stops loading").to_string();
     assert!(err.contains("kapot.toml") && err.contains("no initial phase"), "{err}");
 }
+
+/// Every field key of the built-in workflows can be written inline in GraphQL, as
+/// `fields: { evaluatieProces: "..." }`: a camelCase name (`-` is no part of a name).
+#[test]
+fn builtin_field_keys_are_camel_case_names() {
+    for def in load(None).expect("built-in definitions are valid") {
+        for phase in &def.phases {
+            for field in &phase.fields {
+                let key = &field.key;
+                let name =
+                    key.starts_with(|c: char| c.is_ascii_lowercase()) && key.chars().all(|c| c.is_ascii_alphanumeric());
+                assert!(name, "{} phase `{}` field `{key}` is not a camelCase name", def.key, phase.key);
+            }
+        }
+    }
+    let pdca = load(None).expect("workflows").into_iter().find(|d| d.key == "pdca").expect("pdca");
+    let closing: Vec<&str> =
+        pdca.phase("afgesloten").expect("afgesloten").fields.iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(closing, ["evaluatieProces", "evaluatieProduct"]);
+}
+
+#[test]
+fn a_field_key_that_is_no_camel_case_name_is_refused_with_its_spelling() {
+    for (key, expected) in [
+        ("evaluatie-proces", "`evaluatie-proces` is not a field key: a field key is camelCase"),
+        ("evaluatie-proces", "write `evaluatieProces`"),
+        ("koersplan_doel", "write `koersplanDoel`"),
+        ("Doel", "`Doel` is not a field key"),
+        ("2e-doel", "`2e-doel` is not a field key"),
+    ] {
+        let message = refused(&MINIMAL.replace("key = \"doel\"", &format!("key = \"{key}\"")));
+        assert!(message.contains(&format!("phase `plan` field `{key}`")), "{message}");
+        assert!(message.contains(expected), "expected `{expected}` in: {message}");
+    }
+    assert!(!refused(&MINIMAL.replace("key = \"doel\"", "key = \"Doel\"")).contains("write"), "no spelling to suggest");
+    // Phase keys are strings in the API (`to: "plan"`) and stay kebab-case keys.
+    let kebab_phase = MINIMAL.replace("\"klaar\"", "\"helemaal-klaar\"");
+    WorkflowDef::parse("mini.toml", &kebab_phase).expect("a kebab-case phase key");
+}
+
+#[test]
+fn only_an_iterate_transition_copies_fields() {
+    let message = refused(&MINIMAL.replace("kind = \"close\"", "kind = \"close\"\ncopy_fields = true"));
+    assert!(
+        message.contains("transition `plan` -> `klaar`: only an iterate transition has `copy_fields`"),
+        "{message}"
+    );
+    for def in load(None).expect("workflows") {
+        let copying: Vec<(&str, &str)> =
+            def.transitions.iter().filter(|t| t.copy_fields).map(|t| (t.from.as_str(), t.to.as_str())).collect();
+        let expected: &[(&str, &str)] =
+            if ["pdca", "pdsa"].contains(&def.key.as_str()) { &[("act", "plan")] } else { &[] };
+        assert_eq!(copying, expected, "{}", def.key);
+    }
+}

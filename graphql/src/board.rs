@@ -11,7 +11,7 @@ use crate::cycle::Cycle;
 use crate::error::IntoGraphql;
 use crate::progress::{KoersplanVoortgang, Signal};
 use crate::scan::{ScaleSummary, Scan};
-use crate::types::{Bestuur, Groep, Kindcentrum, PlanningItem};
+use crate::types::{Bestuur, Date, Groep, Kindcentrum, PlanningItem};
 
 /// A bestuur's kindcentra at a peildatum.
 #[derive(SimpleObject, Debug)]
@@ -172,9 +172,9 @@ impl RollupQuery {
     /// whole (all of them for an admin token): per bestuur and in total, the kindcentra,
     /// the koersplannen, their mean progress, how many carry each signal, and the overdue
     /// cycles. The same rules as `bestuur { voortgang }`, in a fixed number of statements.
-    async fn voortgang(&self, ctx: &Context<'_>, peildatum: Option<NaiveDate>) -> Result<Voortgang> {
+    async fn voortgang(&self, ctx: &Context<'_>, peildatum: Option<Date>) -> Result<Voortgang> {
         let engine = crate::query::engine(ctx);
-        let peildatum = peildatum.unwrap_or_else(|| engine.clock().today());
+        let peildatum = peildatum.map_or_else(|| engine.clock().today(), |d| d.0);
         engine.progress_rollup(peildatum).await.gql().map(Into::into)
     }
 }

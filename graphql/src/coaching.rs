@@ -10,7 +10,7 @@ use crate::error::{IntoGraphql, validation};
 use crate::loader::{BestuurById, CoacheesOf, LocatieById, ProfessionalById};
 use crate::query::{actor, engine, parse_id};
 use crate::types::{
-    Bestuur, List, Locatie, LrkRegistration, Professional, connection, list, one, optional, page, page_complexity,
+    Bestuur, Date, List, Locatie, LrkRegistration, Professional, connection, list, one, optional, page, page_complexity,
 };
 
 /// What coaching-log hours are spent on.
@@ -107,7 +107,9 @@ impl CoachingNorm {
     async fn ve_children(&self) -> Option<u32> {
         self.0.ve_children
     }
-    /// The number of the houder's pedagogisch medewerkers, flexible ones included.
+    /// The number of the houder's pedagogisch medewerkers, flexible ones included, employed
+    /// in the year up to `countedUntil` (on the peildatum, before the year starts): those to
+    /// be coached so far. Employment starts on the first date of a medewerker's FTE.
     async fn pedagogisch_medewerkers(&self) -> u32 {
         self.0.pedagogisch_medewerkers
     }
@@ -146,7 +148,7 @@ impl CoachingNorm {
     async fn beleid_on_track(&self) -> Option<bool> {
         self.0.beleid.on_track()
     }
-    /// Pedagogisch medewerkers not coached yet this year, by name.
+    /// Of `pedagogischMedewerkers`, those not coached yet this year, by name.
     async fn uncoached(&self) -> Vec<Professional> {
         self.0.uncoached.iter().cloned().map(Professional).collect()
     }
@@ -200,25 +202,29 @@ pub struct CoachingQuery;
 
 #[Object]
 impl CoachingQuery {
-    /// The wet IKK norm of a kinderopvang bestuur (houder) for a calendar year.
+    /// The wet IKK norm of a kinderopvang bestuur (houder) for a calendar year: VALIDATION
+    /// for a bestuur that is not kinderopvang, NOT_FOUND for one out of the token's reach. A
+    /// coach token reads the norm of the houders of the locaties it coaches.
     async fn coaching_norm(&self, ctx: &Context<'_>, bestuur_id: ID, year: i32) -> Result<CoachingNorm> {
         let id = parse_id(&bestuur_id, "bestuur")?;
         engine(ctx).coaching_norm(id, year).await.gql().map(CoachingNorm)
     }
 
-    /// The coaching log of a houder, newest first; `from` and `to` are included.
+    /// The coaching log of a houder, newest first; `from` and `to` are included. A coach
+    /// token reads the whole log of the houders of the locaties it coaches.
     #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn coaching_entries(
         &self,
         ctx: &Context<'_>,
         bestuur_id: ID,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
+        from: Option<Date>,
+        to: Option<Date>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<List<CoachingEntry>> {
         let id = parse_id(&bestuur_id, "bestuur")?;
         let page = page(first, after)?;
+        let (from, to) = (from.map(|d| d.0), to.map(|d| d.0));
         Ok(connection(page, engine(ctx).coaching_entries(id, from, to, page).await.gql()?, CoachingEntry))
     }
 }
@@ -228,7 +234,7 @@ impl CoachingQuery {
 pub struct LogCoachingHoursInput {
     /// The pedagogisch coach or beleidsmedewerker.
     pub coach_id: ID,
-    pub date: NaiveDate,
+    pub date: Date,
     /// More than 0 and at most 24.
     pub hours: f64,
     pub kind: CoachingKind,
@@ -252,7 +258,7 @@ impl CoachingMutation {
         let coachees = input.coachee_ids.iter().map(|id| parse_id(id, "professional")).collect::<Result<Vec<_>>>()?;
         let entry = NewCoachingEntry {
             coach_id: parse_id(&input.coach_id, "professional")?,
-            date: input.date,
+            date: input.date.0,
             hours,
             kind: input.kind.into(),
             coachees,

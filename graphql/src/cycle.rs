@@ -7,6 +7,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::{Stream, StreamExt};
 use koers_engine::access::Visible as _;
+use koers_engine::auth::Caller;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, WorkflowVersion, state_of};
 use koers_engine::entity::{cycle, cycle_event, pitch};
@@ -17,7 +18,7 @@ use crate::error::{IntoGraphql, not_found, validation};
 use crate::loader::*;
 use crate::query::{actor, engine, parse_id};
 use crate::types::{
-    Doel, Groep, Kindcentrum, List, Professional, Team, connection, list, optional, page, page_complexity,
+    Date, Doel, Groep, Kindcentrum, List, Professional, Team, connection, list, optional, page, page_complexity,
 };
 
 /// What a field holds.
@@ -78,12 +79,7 @@ impl Workflow {
         self.0.def.phases.iter().cloned().map(Phase).collect()
     }
     async fn transitions(&self) -> Vec<Transition> {
-        self.0
-            .def
-            .transitions
-            .iter()
-            .map(|t| Transition { from: t.from.clone(), to: t.to.clone(), kind: t.kind.into() })
-            .collect()
+        self.0.def.transitions.iter().map(Transition::of).collect()
     }
 }
 
@@ -152,6 +148,16 @@ pub struct Transition {
     pub from: String,
     pub to: String,
     pub kind: TransitionKind,
+    /// For an ITERATE transition: the phase it goes to starts the new iteration with a copy
+    /// of its values of the iteration left, to adjust (PDCA: the next plan starts as the
+    /// last one).
+    pub copy_fields: bool,
+}
+
+impl Transition {
+    fn of(t: &wf::TransitionDef) -> Transition {
+        Transition { from: t.from.clone(), to: t.to.clone(), kind: t.kind.into(), copy_fields: t.copy_fields }
+    }
 }
 
 /// A cycle: one run of a workflow by a team or a professional.
@@ -241,34 +247,28 @@ impl Cycle {
         let state = state_of(&self.0).gql()?;
         Ok(Json(state.values(&state.phase).cloned().unwrap_or_default()))
     }
-    /// Every iteration with the values of each phase.
-    async fn iterations(&self) -> Result<Vec<Iteration>> {
+    /// Every iteration with the values of each phase, the phases in the order of the
+    /// workflow (plan, do, check, act), not of their names.
+    async fn iterations(&self, ctx: &Context<'_>) -> Result<Vec<Iteration>> {
         let state = state_of(&self.0).gql()?;
+        let def = self.workflow_version(ctx).await?.def;
         Ok((1..=state.iteration)
-            .map(|number| Iteration {
-                number,
-                phases: state
+            .map(|number| {
+                let mut phases: Vec<PhaseValues> = state
                     .fields
                     .get(&number)
-                    .map(|phases| {
-                        phases
-                            .iter()
-                            .map(|(phase, values)| PhaseValues { phase: phase.clone(), fields: Json(values.clone()) })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                    .into_iter()
+                    .flatten()
+                    .map(|(phase, values)| PhaseValues { phase: phase.clone(), fields: Json(values.clone()) })
+                    .collect();
+                phases.sort_by_key(|p| def.phase_rank(&p.phase));
+                Iteration { number, phases }
             })
             .collect())
     }
     /// The transitions the cycle may take now.
     async fn allowed_transitions(&self, ctx: &Context<'_>) -> Result<Vec<Transition>> {
-        Ok(engine(ctx)
-            .allowed_transitions(&self.0)
-            .await
-            .gql()?
-            .into_iter()
-            .map(|(to, kind)| Transition { from: self.0.phase.clone(), to, kind: kind.into() })
-            .collect())
+        Ok(engine(ctx).allowed_transitions(&self.0).await.gql()?.iter().map(Transition::of).collect())
     }
     /// The full history, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<CycleEvent>> {
@@ -306,8 +306,15 @@ impl CycleEvent {
     async fn kind(&self) -> &str {
         &self.0.kind
     }
+    /// Who caused the event, as recorded: `token:ID` for a change through the API, else
+    /// what made it, such as `scheduler` (the calendar) or `cli` (an import).
     async fn actor(&self) -> &str {
         &self.0.actor
+    }
+    /// The name of the API token the actor stands for, read for all events of a response
+    /// at once; null for an actor that is no token, or a token this database does not hold.
+    async fn actor_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        optional(ctx, Caller::token_of(&self.0.actor).map(TokenName)).await
     }
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
@@ -424,7 +431,7 @@ impl CycleQuery {
 #[derive(InputObject, Debug)]
 pub struct PhaseDueDate {
     pub phase: String,
-    pub date: NaiveDate,
+    pub date: Date,
 }
 
 #[derive(InputObject, Debug)]
@@ -487,7 +494,7 @@ pub struct AddPitchInput {
     pub cycle_id: ID,
     pub professional_id: ID,
     /// The Evaluatie & Planningsdag.
-    pub date: NaiveDate,
+    pub date: Date,
     /// What the professional did.
     pub did: String,
     /// What it yielded.
@@ -517,7 +524,7 @@ impl CycleMutation {
         let doelen = input.doel_ids.iter().map(|id| parse_id(id, "doel")).collect::<Result<Vec<_>>>()?;
         let mut due_dates = BTreeMap::new();
         for due in input.due_dates {
-            if due_dates.insert(due.phase.clone(), due.date).is_some() {
+            if due_dates.insert(due.phase.clone(), due.date.0).is_some() {
                 return Err(validation(&format!("two due dates for phase `{}`", due.phase)));
             }
         }
@@ -560,7 +567,7 @@ impl CycleMutation {
                 &actor(ctx),
                 id,
                 input.expected_version,
-                NewPitch { professional_id: professional, date: input.date, did: input.did, yielded: input.yielded },
+                NewPitch { professional_id: professional, date: input.date.0, did: input.did, yielded: input.yielded },
             )
             .await
             .gql()

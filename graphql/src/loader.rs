@@ -172,6 +172,21 @@ id_loader!(ProfessionalById, professional, professionals_by_id);
 id_loader!(CycleById, cycle, cycles_by_id);
 id_loader!(MeasurementById, measurement, measurements_by_id);
 
+/// Loader key: a token that an actor of a history (`token:ID`) stands for; the value is the
+/// token's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TokenName(pub i64);
+
+impl Loader<TokenName> for Loaders {
+    type Value = String;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TokenName]) -> Result<HashMap<TokenName, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        Ok(self.engine.token_names(&ids).await?.into_iter().map(|(id, name)| (TokenName(id), name)).collect())
+    }
+}
+
 /// Loader key: the scan whose summary per scale is wanted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ScanSummaryOf(pub i64);

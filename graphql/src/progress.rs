@@ -11,7 +11,7 @@ use crate::cycle::Cycle;
 use crate::error::{IntoGraphql, validation};
 use crate::loader::*;
 use crate::query::{actor, engine, parse_id};
-use crate::types::{Ambitie, Doel, Koersplan, Measurement, Succescriterium, optional};
+use crate::types::{Ambitie, Date, Doel, Koersplan, Measurement, Succescriterium, optional};
 
 /// The OGSM status signal.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,8 +163,14 @@ impl CriteriumMark {
     async fn actor(&self) -> &str {
         &self.0.actor
     }
+    /// The moment the mark counts from: when it was recorded, or the start of the day
+    /// given as `evidence.on`.
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
+    }
+    /// The moment the mark was recorded.
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
     }
 }
 
@@ -204,9 +210,9 @@ impl SignalOverride {
 #[derive(InputObject, Debug)]
 pub struct RecordMeasurementInput {
     pub indicator_id: ID,
-    pub date: Option<NaiveDate>,
-    pub from: Option<NaiveDate>,
-    pub until: Option<NaiveDate>,
+    pub date: Option<Date>,
+    pub from: Option<Date>,
+    pub until: Option<Date>,
     pub value: f64,
     /// Where the value comes from: a toets, a survey, a count.
     pub source: String,
@@ -222,6 +228,9 @@ pub struct EvidenceInput {
     pub measurement_id: Option<ID>,
     /// Where the evidence is, in words.
     pub note: Option<String>,
+    /// The day the criterion was met, when that is before today (within the plan period):
+    /// the mark counts from that day. Left out: from now.
+    pub on: Option<Date>,
 }
 
 /// Sets (or with `signal: null` lifts) the signal of exactly one koersplan, ambitie or doel.
@@ -242,7 +251,8 @@ pub struct ProgressMutation;
 impl ProgressMutation {
     async fn record_measurement(&self, ctx: &Context<'_>, input: RecordMeasurementInput) -> Result<Measurement> {
         let indicator_id = parse_id(&input.indicator_id, "indicator")?;
-        let period = Period::parse(input.date, input.from, input.until).map_err(|m| validation(&m))?;
+        let period = Period::parse(input.date.map(|d| d.0), input.from.map(|d| d.0), input.until.map(|d| d.0))
+            .map_err(|m| validation(&m))?;
         let new = NewMeasurement { indicator_id, period, value: input.value, source: input.source, note: input.note };
         engine(ctx).record_measurement(new).await.gql().map(Measurement)
     }
@@ -259,6 +269,7 @@ impl ProgressMutation {
             cycle_id: evidence.cycle_id.as_ref().map(|c| parse_id(c, "cycle")).transpose()?,
             measurement_id: evidence.measurement_id.as_ref().map(|m| parse_id(m, "measurement")).transpose()?,
             note: evidence.note,
+            on: evidence.on.map(|d| d.0),
         };
         engine(ctx).mark_succescriterium_met(&actor(ctx), criterium, evidence).await.gql().map(CriteriumMark)
     }

@@ -11,7 +11,7 @@ use crate::cycle::Cycle;
 use crate::error::IntoGraphql;
 use crate::loader::{CycleById, GroepById, ScanSummaryOf, ScoresOf};
 use crate::query::{actor, engine, parse_id};
-use crate::types::{Groep, list, one, optional};
+use crate::types::{Date, Groep, list, one, optional};
 
 /// How a groep was scanned.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,7 +273,7 @@ pub struct ScanScoreInput {
 pub struct RecordScanInput {
     pub groep_id: ID,
     /// The day of the scan; its calendar quarter is the scan's quarter.
-    pub scanned_on: NaiveDate,
+    pub scanned_on: Date,
     pub technique: ScanTechnique,
     pub scores: Vec<ScanScoreInput>,
     pub note: Option<String>,
@@ -298,7 +298,7 @@ impl ScanMutation {
             .gql()?;
         let scan = NewScan {
             groep_id,
-            scanned_on: input.scanned_on,
+            scanned_on: input.scanned_on.0,
             technique: input.technique.into(),
             scores,
             note: input.note,

@@ -2,8 +2,9 @@
 
 use async_graphql::types::Json;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use koers_engine::entity::{occurrence, reminder};
+use koers_engine::schedule::rule::dutch;
 use koers_engine::schedule::template::{TemplateOptions, templates};
 use koers_engine::schedule::{Planned, Schedule as EngineSchedule, ScheduleSpec, Scope};
 use serde::de::DeserializeOwned;
@@ -12,7 +13,9 @@ use serde_json::Value;
 use crate::error::{IntoGraphql, not_found, validation};
 use crate::loader::{GroepById, ProfessionalById, TeamById};
 use crate::query::{engine, parse_id};
-use crate::types::{Groep, List, Professional, Team, connection, optional, page, page_complexity};
+use crate::types::{
+    Date, DateOrDateTime, Groep, List, LocalDateTime, Professional, Team, connection, optional, page, page_complexity,
+};
 
 /// What a schedule is attached to.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,39 +62,68 @@ impl From<Scope> for ScopeRef {
 
 /// A rule and an action attached to a scope.
 #[derive(Debug)]
-pub struct Schedule(pub EngineSchedule);
+pub struct Schedule {
+    schedule: EngineSchedule,
+    /// Read only when the selection asks for them.
+    warnings: Vec<String>,
+}
+
+/// The schedules a field answers, with their warnings when its selection asks for them:
+/// read for all of them at once.
+async fn answer(ctx: &Context<'_>, schedules: Vec<EngineSchedule>) -> Result<Vec<Schedule>> {
+    let warnings = if ctx.look_ahead().field("warnings").exists() {
+        engine(ctx).schedule_warnings(&schedules).await.gql()?
+    } else {
+        vec![Vec::new(); schedules.len()]
+    };
+    Ok(schedules.into_iter().zip(warnings).map(|(schedule, warnings)| Schedule { schedule, warnings }).collect())
+}
+
+/// One schedule a field answers, as [`answer`] does.
+async fn answer_one(ctx: &Context<'_>, schedule: EngineSchedule) -> Result<Schedule> {
+    let id = schedule.row.id;
+    answer(ctx, vec![schedule]).await?.pop().ok_or_else(|| not_found("schedule", id))
+}
 
 #[Object]
 impl Schedule {
     async fn id(&self) -> ID {
-        self.0.row.id.into()
+        self.schedule.row.id.into()
     }
     /// Unique within the scope; the template key for an applied template.
     async fn key(&self) -> &str {
-        &self.0.spec.key
+        &self.schedule.spec.key
     }
     async fn name(&self) -> &str {
-        &self.0.spec.name
+        &self.schedule.spec.name
     }
     async fn template(&self) -> Option<&str> {
-        self.0.spec.template.as_deref()
+        self.schedule.spec.template.as_deref()
     }
     async fn scope(&self) -> ScopeRef {
-        self.0.spec.scope.into()
+        self.schedule.spec.scope.into()
     }
     /// The rule, as given to `createSchedule`.
     async fn rule(&self) -> Json<Value> {
-        Json(serde_json::to_value(&self.0.spec.rule).unwrap_or(Value::Null))
+        Json(serde_json::to_value(&self.schedule.spec.rule).unwrap_or(Value::Null))
     }
     async fn action(&self) -> Json<Value> {
-        Json(serde_json::to_value(&self.0.spec.action).unwrap_or(Value::Null))
+        Json(serde_json::to_value(&self.schedule.spec.action).unwrap_or(Value::Null))
     }
     /// Overlap, catch-up, holidays, active window and skip dates.
     async fn policy(&self) -> Json<Value> {
-        Json(serde_json::to_value(&self.0.spec.policy).unwrap_or(Value::Null))
+        Json(serde_json::to_value(&self.schedule.spec.policy).unwrap_or(Value::Null))
+    }
+    /// What the schedule would not do as its scope stands now: targets that match nothing,
+    /// reminders nobody can be assigned to ("KC Signaal: no professional with role
+    /// `directeur` to assign the reminder to"). Such a schedule is created all the same,
+    /// since professionals, groepen and teams may be added before it fires; firing notes
+    /// what is still missing then in the occurrence's `result.skipped`.
+    async fn warnings(&self) -> &[String] {
+        &self.warnings
     }
     async fn paused(&self) -> bool {
-        self.0.row.paused
+        self.schedule.row.paused
     }
     /// Stored occurrences of this schedule, newest due first.
     #[graphql(complexity = "page_complexity(first, child_complexity)")]
@@ -102,7 +134,7 @@ impl Schedule {
         after: Option<String>,
     ) -> Result<List<Occurrence>> {
         let page = page(first, after)?;
-        Ok(connection(page, engine(ctx).occurrences(Some(self.0.row.id), None, page).await.gql()?, Occurrence))
+        Ok(connection(page, engine(ctx).occurrences(Some(self.schedule.row.id), None, page).await.gql()?, Occurrence))
     }
 }
 
@@ -129,8 +161,9 @@ impl PlannedOccurrence {
     async fn schedule_id(&self) -> ID {
         self.0.schedule_id.into()
     }
-    async fn due_at(&self) -> DateTime<Utc> {
-        self.0.due_at
+    /// When it fires, with the Dutch offset of that moment: `2026-12-07T08:30:00+01:00`.
+    async fn due_at(&self) -> DateTime<FixedOffset> {
+        dutch(self.0.due_at)
     }
     async fn scope(&self) -> &str {
         &self.0.scope
@@ -163,8 +196,9 @@ impl Occurrence {
     async fn schedule_id(&self) -> ID {
         self.0.schedule_id.into()
     }
-    async fn due_at(&self) -> DateTime<Utc> {
-        self.0.due_at
+    /// When it is due, with the Dutch offset of that moment: `2026-12-07T08:30:00+01:00`.
+    async fn due_at(&self) -> DateTime<FixedOffset> {
+        dutch(self.0.due_at)
     }
     /// The Dutch wall-clock time the rule asked for.
     async fn local_at(&self) -> NaiveDateTime {
@@ -174,8 +208,9 @@ impl Occurrence {
     async fn status(&self) -> &str {
         &self.0.status
     }
-    async fn fired_at(&self) -> Option<DateTime<Utc>> {
-        self.0.fired_at
+    /// When it fired (or failed), with the Dutch offset of that moment.
+    async fn fired_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.0.fired_at.map(dutch)
     }
     /// What firing created: `cycles_opened`, `cycles_iterated`, `reminders`, `skipped`.
     async fn result(&self) -> Option<Json<Value>> {
@@ -231,12 +266,13 @@ impl ScheduleQuery {
     /// Schedules, optionally of one scope.
     async fn schedules(&self, ctx: &Context<'_>, scope: Option<ScopeInput>) -> Result<Vec<Schedule>> {
         let scope = scope.map(|s| s.parse()).transpose()?;
-        Ok(engine(ctx).schedules(scope).await.gql()?.into_iter().map(Schedule).collect())
+        answer(ctx, engine(ctx).schedules(scope).await.gql()?).await
     }
 
     async fn schedule(&self, ctx: &Context<'_>, id: ID) -> Result<Schedule> {
         let key = parse_id(&id, "schedule")?;
-        engine(ctx).schedule(key).await.gql()?.map(Schedule).ok_or_else(|| not_found("schedule", key))
+        let schedule = engine(ctx).schedule(key).await.gql()?.ok_or_else(|| not_found("schedule", key))?;
+        answer_one(ctx, schedule).await
     }
 
     /// The templates a scope can be given (`applyScheduleTemplate`).
@@ -254,15 +290,17 @@ impl ScheduleQuery {
             .collect())
     }
 
-    /// What the calendar holds between two moments, for every schedule covering the
-    /// scope (a bestuur: all its kindcentra), by due time.
+    /// What the calendar holds from `from` through `to` (both included), for every schedule
+    /// covering the scope (a bestuur: all its kindcentra), by due time. A date stands for
+    /// the whole Dutch day: `from: "2026-12-07", to: "2026-12-07"` is that Monday.
     async fn calendar(
         &self,
         ctx: &Context<'_>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: DateOrDateTime,
+        to: DateOrDateTime,
         scope: Option<ScopeInput>,
     ) -> Result<Vec<PlannedOccurrence>> {
+        let (from, to) = (from.0.first(), to.0.last());
         // A request limit, not a rule of the calendar: the CLI preview has none.
         if to - from > chrono::Duration::days(5 * 366) {
             return Err(validation("ask for at most five years at a time"));
@@ -341,9 +379,9 @@ pub struct ApplyTemplateInput {
     pub scope: ScopeInput,
     /// The dates of a template whose dates the team chooses (ep-dag), Dutch wall-clock time.
     #[graphql(default)]
-    pub dates: Vec<NaiveDateTime>,
-    pub active_from: Option<NaiveDate>,
-    pub active_until: Option<NaiveDate>,
+    pub dates: Vec<LocalDateTime>,
+    pub active_from: Option<Date>,
+    pub active_until: Option<Date>,
 }
 
 /// Changes to the calendar.
@@ -358,14 +396,15 @@ impl ScheduleMutation {
         engine(ctx).complete_reminder(id, done.unwrap_or(true)).await.gql().map(Reminder)
     }
 
+    /// Creates a schedule; its `warnings` say what it would not do as its scope stands now.
     async fn create_schedule(&self, ctx: &Context<'_>, input: ScheduleInput) -> Result<Schedule> {
-        engine(ctx).create_schedule(input.parse()?).await.gql().map(Schedule)
+        answer_one(ctx, engine(ctx).create_schedule(input.parse()?).await.gql()?).await
     }
 
     /// Replaces a schedule's rule, action and policy; its pending occurrences are planned anew.
     async fn update_schedule(&self, ctx: &Context<'_>, id: ID, input: ScheduleInput) -> Result<Schedule> {
         let id = parse_id(&id, "schedule")?;
-        engine(ctx).update_schedule(id, input.parse()?).await.gql().map(Schedule)
+        answer_one(ctx, engine(ctx).update_schedule(id, input.parse()?).await.gql()?).await
     }
 
     /// Pauses (or, with `paused: false`, resumes) a schedule.
@@ -376,13 +415,18 @@ impl ScheduleMutation {
         #[graphql(default = true)] paused: bool,
     ) -> Result<Schedule> {
         let id = parse_id(&id, "schedule")?;
-        engine(ctx).pause_schedule(id, paused).await.gql().map(Schedule)
+        answer_one(ctx, engine(ctx).pause_schedule(id, paused).await.gql()?).await
     }
 
     /// Gives a scope the schedule of a template; applying it again updates that schedule.
+    /// Its `warnings` say what it would not do as the scope stands now.
     async fn apply_schedule_template(&self, ctx: &Context<'_>, input: ApplyTemplateInput) -> Result<Schedule> {
-        let options =
-            TemplateOptions { dates: input.dates, active_from: input.active_from, active_until: input.active_until };
-        engine(ctx).apply_template(&input.template, input.scope.parse()?, options).await.gql().map(Schedule)
+        let options = TemplateOptions {
+            dates: input.dates.into_iter().map(|d| d.0).collect(),
+            active_from: input.active_from.map(|d| d.0),
+            active_until: input.active_until.map(|d| d.0),
+        };
+        let schedule = engine(ctx).apply_template(&input.template, input.scope.parse()?, options).await.gql()?;
+        answer_one(ctx, schedule).await
     }
 }

@@ -2,8 +2,10 @@
 //! request's [`AppLoader`] so that siblings are fetched together.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
-use chrono::NaiveDate;
+use async_graphql::{
+    Context, Enum, ID, InputValueError, InputValueResult, Object, Result, Scalar, ScalarType, SimpleObject, Value,
+};
+use chrono::{NaiveDate, NaiveDateTime};
 use koers_engine::entity::*;
 use koers_engine::progress::Depth;
 use koers_engine::read::{Page, Slice, fte_on};
@@ -79,6 +81,76 @@ pub fn page(first: Option<i32>, after: Option<String>) -> Result<Page> {
 pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
     let items = first.unwrap_or(DEFAULT_PAGE).clamp(0, MAX_PAGE) as usize;
     items.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// A date an input takes, `2026-12-01`: the scalar `NaiveDate`, read by the engine so that
+/// a date in another form (`1-12-2026`) is answered with the form that is read instead of
+/// "trailing input". Answers keep chrono's `NaiveDate`, which writes the same text under
+/// the same scalar name, so the schema does not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+/// A calendar date, year-month-day: `2026-12-01`.
+#[Scalar(name = "NaiveDate")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        read(value, koers_engine::schedule::dates::date).map(Date)
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}
+
+/// A Dutch wall-clock date-time an input takes, `2026-12-01T08:30:00` (the seconds may be
+/// left out): the scalar `NaiveDateTime`, read by the engine for the reason [`Date`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalDateTime(pub NaiveDateTime);
+
+/// A date and a time of day without an offset, in Dutch wall-clock time:
+/// `2026-12-01T08:30:00`.
+#[Scalar(name = "NaiveDateTime")]
+impl ScalarType for LocalDateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        read(value, koers_engine::schedule::dates::date_time).map(LocalDateTime)
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+    }
+}
+
+/// One end of a period a client asks for, as the engine reads it: a whole Dutch day or a
+/// moment. A scalar of its own, since `DateTime` takes no plain date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateOrDateTime(pub koers_engine::schedule::dates::Moment);
+
+/// One end of a period of Dutch time: a date, `2026-12-07`, for the whole Dutch day (from
+/// its start, or to its end), or a moment: `2026-12-07T08:30:00+01:00` (RFC 3339) or
+/// `2026-12-07T08:30:00` (Dutch wall-clock time).
+#[Scalar(name = "DateOrDateTime")]
+impl ScalarType for DateOrDateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        read(value, str::parse).map(DateOrDateTime)
+    }
+
+    fn to_value(&self) -> Value {
+        use koers_engine::schedule::dates::Moment;
+        Value::String(match self.0 {
+            Moment::Day(date) => date.to_string(),
+            Moment::At(at) => koers_engine::schedule::rule::dutch(at).to_rfc3339(),
+        })
+    }
+}
+
+/// Reads a string input with `parse`; its message becomes a VALIDATION error, like the
+/// engine's refusals.
+fn read<S: async_graphql::InputType, T>(
+    value: Value,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> std::result::Result<T, InputValueError<S>> {
+    let Value::String(text) = &value else { return Err(InputValueError::expected_type(value)) };
+    parse(text).map_err(|message| InputValueError::custom(message).with_extension("code", "VALIDATION"))
 }
 
 /// Extra fields of every connection.
@@ -196,21 +268,24 @@ impl Bestuur {
     async fn kindcentra(&self, ctx: &Context<'_>) -> Result<Vec<Kindcentrum>> {
         Ok(list(ctx, KindcentraOf(self.0.id)).await?.into_iter().map(Kindcentrum).collect())
     }
-    /// The wet IKK norm of a calendar year; null for a bestuur that is not kinderopvang.
-    /// Fetched for all besturen of a query at once.
+    /// The wet IKK norm of a calendar year; null for a bestuur that is not kinderopvang (see
+    /// `kind`). For a kinderopvang houder out of the token's reach the field answers a
+    /// NOT_FOUND error, as `coachingNorm(bestuurId)` does. Fetched for all besturen of a query
+    /// at once.
     async fn coaching_norm(&self, ctx: &Context<'_>, year: i32) -> Result<Option<crate::coaching::CoachingNorm>> {
-        optional(ctx, Some(CoachingNormOf(self.0.id, year))).await.map(|n| n.map(crate::coaching::CoachingNorm))
+        if !crate::query::engine(ctx).has_coaching_norm(&self.0).gql()? {
+            return Ok(None);
+        }
+        one(ctx, CoachingNormOf(self.0.id, year), "bestuur", self.0.id)
+            .await
+            .map(|n| Some(crate::coaching::CoachingNorm(n)))
     }
     /// The board's view at a peildatum (default: today): every kindcentrum of this bestuur
     /// with each koersplan's progress and signal, overdue cycles and planning items, the
     /// latest scan per groep and the coaching norm per opvang locatie.
-    async fn voortgang(
-        &self,
-        ctx: &Context<'_>,
-        peildatum: Option<NaiveDate>,
-    ) -> Result<crate::board::BestuurVoortgang> {
+    async fn voortgang(&self, ctx: &Context<'_>, peildatum: Option<Date>) -> Result<crate::board::BestuurVoortgang> {
         let engine = crate::query::engine(ctx);
-        let peildatum = peildatum.unwrap_or_else(|| engine.clock().today());
+        let peildatum = peildatum.map_or_else(|| engine.clock().today(), |d| d.0);
         // The succescriteria are read only when they are asked; without them each doel's
         // criteria are counted in SQL.
         let criteria = ctx
@@ -404,8 +479,8 @@ impl Professional {
         one(ctx, BestuurById(self.0.employer_bestuur_id), "bestuur", self.0.employer_bestuur_id).await.map(Bestuur)
     }
     /// The FTE on a date (the peildatum); null before the first known value.
-    async fn fte(&self, ctx: &Context<'_>, on: NaiveDate) -> Result<Option<f64>> {
-        Ok(fte_on(&list(ctx, FteOf(self.0.id)).await?, on))
+    async fn fte(&self, ctx: &Context<'_>, on: Date) -> Result<Option<f64>> {
+        Ok(fte_on(&list(ctx, FteOf(self.0.id)).await?, on.0))
     }
     /// Every FTE change, oldest first.
     async fn fte_history(&self, ctx: &Context<'_>) -> Result<Vec<FteEntry>> {
@@ -476,9 +551,9 @@ impl Koersplan {
         Ok(list(ctx, AmbitiesOf(self.0.id)).await?.into_iter().map(Ambitie).collect())
     }
     /// Progress toward the succescriteria at a peildatum (default: today), with the signal.
-    async fn voortgang(&self, ctx: &Context<'_>, peildatum: Option<NaiveDate>) -> Result<KoersplanVoortgang> {
+    async fn voortgang(&self, ctx: &Context<'_>, peildatum: Option<Date>) -> Result<KoersplanVoortgang> {
         let engine = crate::query::engine(ctx);
-        let peildatum = peildatum.unwrap_or_else(|| engine.clock().today());
+        let peildatum = peildatum.map_or_else(|| engine.clock().today(), |d| d.0);
         engine.koersplan_progress(self.0.id, peildatum).await.gql().map(Into::into)
     }
     /// Every signal set by hand on this koersplan, its ambities and doelen, oldest first.

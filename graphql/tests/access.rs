@@ -390,7 +390,7 @@ impl Schema {
             "Boolean" => "true".to_owned(),
             "NaiveDate" => "\"2026-10-01\"".to_owned(),
             "NaiveDateTime" => "\"2026-10-01T09:00:00\"".to_owned(),
-            "DateTime" => if name == "to" { "\"2030-01-01T00:00:00Z\"" } else { "\"2020-01-01T00:00:00Z\"" }.to_owned(),
+            "DateTime" | "DateOrDateTime" => if name == "to" { "\"2030-01-01T00:00:00Z\"" } else { "\"2020-01-01T00:00:00Z\"" }.to_owned(),
             "JSON" => match name {
                 "rule" => r#"{ kind: "dates", at: ["2027-03-01T09:00:00"] }"#.to_owned(),
                 "action" => {
@@ -965,7 +965,7 @@ async fn a_foreign_doel_in_a_field_answers_as_a_missing_one() {
     let set = |id: i64, version: i64| {
         let body = json!({
             "query": "mutation($input: UpdateCycleFieldsInput!) { updateCycleFields(input: $input) { version } }",
-            "variables": { "input": { "cycleId": cycle, "expectedVersion": version, "fields": { "koersplan-doel": id } } },
+            "variables": { "input": { "cycleId": cycle, "expectedVersion": version, "fields": { "koersplanDoel": id } } },
         });
         let app = &app;
         async move {
@@ -989,4 +989,101 @@ async fn a_foreign_doel_in_a_field_answers_as_a_missing_one() {
     let ambitie = app.engine.ambities_of(&[plans]).await.expect("ambities")[&plans][0].id;
     let own = app.engine.doelen_of(&[ambitie]).await.expect("doelen")[&ambitie][0].id;
     assert_eq!(set(own, 1).await, (Vec::new(), String::new()));
+}
+
+// --- The coach role ------------------------------------------------------------------------
+
+/// A coach token of KC Balans's locatie (bestuur A's side: its houder is Vlietkinderen)
+/// walks every root field and every mutation aimed at the others, as bestuur A's token does:
+/// the houder's norm, log and IKK reminders it reads stay within its own locaties' houders.
+#[tokio::test]
+async fn a_coach_token_sees_and_changes_nothing_of_another_bestuur() {
+    let app = setup().await;
+    let balans = app.kindcentrum("kc-balans").await;
+    let locatie = app.engine.locaties_of(&[balans]).await.expect("locaties")[&balans][0].id;
+    let coach = app.token(AccessRole::Coach, AccessScope::Locatie(locatie)).await;
+    let (schema, query_root, _) = schema(&app).await;
+    for (field, operation) in schema.aimed(&query_root, "query", 5, &app.others) {
+        let answer = post(&app.app, &coach, &operation).await;
+        let leaked = leaks(&app.others, &answer);
+        assert!(leaked.is_empty(), "`{field}` shows the coach {leaked:?}\n{operation}");
+        for code in codes(&answer) {
+            assert!(["NOT_FOUND", "VALIDATION"].contains(&code.as_str()), "`{field}` answers {code}: {answer}");
+        }
+    }
+    let (not_found, _) = walk_mutations(&app, &coach).await;
+    // The coach may log hours and record scans; aimed at the others that is NOT_FOUND.
+    for field in ["logCoachingHours", "recordScan"] {
+        assert!(not_found.contains(field), "{field}: {not_found:?}");
+    }
+}
+
+/// Who reads the wet IKK norm and the coaching log of a houder (Fluks opvang), role by role:
+/// those reaching the bestuur whole, and a coach of one of its locaties; for every other
+/// token the houder answers NOT_FOUND. The coach reads nothing else of the bestuur.
+#[tokio::test]
+async fn each_role_reads_the_coaching_of_a_houder_as_the_role_table_says() {
+    let app = setup().await;
+    let heidevlinder = app.kindcentrum("heidevlinder").await;
+    let (locatie, _, team) = app.parts(heidevlinder).await;
+    let fluks = app.engine.bestuur_by_key("fluks-opvang").await.expect("query").expect("fluks").id;
+    let onderwijs = app.engine.bestuur_by_key("fluks-onderwijs").await.expect("query").expect("bestuur").id;
+    let maes = app
+        .engine
+        .professionals_of(&[heidevlinder], Page::first(100))
+        .await
+        .expect("staff")
+        .remove(&heidevlinder)
+        .unwrap_or_default()
+        .items
+        .into_iter()
+        .find(|p| p.key == "c-maes")
+        .expect("C. Maes")
+        .id;
+    let query = format!(
+        "{{ coachingNorm(bestuurId: \"{fluks}\", year: 2026) {{ coachingRequiredHours }} \
+         coachingEntries(bestuurId: \"{fluks}\") {{ totalCount }} }}"
+    );
+    let cases = [
+        (AccessRole::Bestuur, AccessScope::Bestuur(fluks), "OK"),
+        (AccessRole::Bestuur, AccessScope::Bestuur(onderwijs), "NOT_FOUND"),
+        (AccessRole::Directeur, AccessScope::Kindcentrum(heidevlinder), "NOT_FOUND"),
+        (AccessRole::Coach, AccessScope::Locatie(locatie), "OK"),
+        (AccessRole::Coach, AccessScope::Professional(maes), "OK"),
+        (AccessRole::TeamMember, AccessScope::Team(team), "NOT_FOUND"),
+        (AccessRole::Reader, AccessScope::Locatie(locatie), "NOT_FOUND"),
+    ];
+    for (role, scope, expected) in cases {
+        let token = app.token(role, scope).await;
+        let answer = post(&app.app, &token, &query).await;
+        let got = codes(&answer).first().cloned().unwrap_or_else(|| "OK".to_owned());
+        assert_eq!(got, expected, "{role} {scope}: {answer}");
+        if expected == "OK" {
+            assert_eq!(answer["data"]["coachingNorm"]["coachingRequiredHours"].as_f64(), Some(12.0), "{answer}");
+            assert_eq!(answer["data"]["coachingEntries"]["totalCount"], 1, "{answer}");
+        }
+    }
+    // A coach of KC Balans reads the norm of Vlietkinderen, its opvang's houder; not the
+    // koersplan of KC Balans, nor the houder's calendar, which the directeur does see.
+    let balans = app.kindcentrum("kc-balans").await;
+    let balans_locatie = app.engine.locaties_of(&[balans]).await.expect("locaties")[&balans][0].id;
+    let vliet = app.engine.bestuur_by_key("vlietkinderen").await.expect("query").expect("vlietkinderen").id;
+    let coach = app.token(AccessRole::Coach, AccessScope::Locatie(balans_locatie)).await;
+    let beyond = format!(
+        "kindcentra {{ koersplannen {{ id }} }} schedules {{ id }} \
+         bestuur(id: \"{vliet}\") {{ voortgang {{ kindcentra {{ koersplannen {{ koersplan {{ id }} }} }} }} }}"
+    );
+    let query = format!("{{ coachingNorm(bestuurId: \"{vliet}\", year: 2026) {{ bestuur {{ name }} }} {beyond} }}");
+    let answer = post(&app.app, &coach, &query).await;
+    assert_eq!(codes(&answer), Vec::<String>::new(), "{answer}");
+    assert_eq!(answer["data"]["coachingNorm"]["bestuur"]["name"], "Stichting Vlietkinderen");
+    let plans = |answer: &Value| {
+        let listed = answer["data"]["kindcentra"].as_array().expect("kindcentra").iter();
+        let board = answer["data"]["bestuur"]["voortgang"]["kindcentra"].as_array().expect("voortgang").iter();
+        listed.chain(board).map(|kc| kc["koersplannen"].as_array().map_or(0, Vec::len)).sum::<usize>()
+    };
+    assert_eq!(plans(&answer), 0, "{answer}");
+    assert_eq!(answer["data"]["schedules"], json!([]), "{answer}");
+    let directeur = post(&app.app, &app.directeur_a, &format!("{{ {beyond} }}")).await;
+    assert!(plans(&directeur) > 0, "the check is not blind: {directeur}");
 }

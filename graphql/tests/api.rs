@@ -361,3 +361,125 @@ async fn evidence_is_recorded_and_signals_set_by_hand_through_the_api() {
     assert_eq!(first["mark"]["measurement"]["value"], 79.5);
     assert_eq!(first["succescriterium"]["marks"].as_array().map(Vec::len), Some(1));
 }
+
+/// Runs `query` as the caller of an API token, as the server does for a request.
+async fn exec_as(engine: &Engine, caller: &koers_engine::auth::Caller, query: &str) -> serde_json::Value {
+    let schema = koers_graphql::schema(engine.clone());
+    let request = Request::new(query).data(koers_graphql::loader::new(engine.clone())).data(caller.clone());
+    let response = schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
+    serde_json::to_value(response.data).expect("json")
+}
+
+/// An admin token named `name`, as the caller it authenticates.
+async fn caller(engine: &Engine, name: &str) -> koers_engine::auth::Caller {
+    use koers_engine::auth::{AccessRole, AccessScope};
+    let token = engine.create_token(name, AccessRole::Admin, AccessScope::All, None).await.expect("token");
+    engine.authenticate(&token.token).await.expect("authenticate").expect("a valid token")
+}
+
+/// A PDCA cycle runs two rounds and closes through the API with every field written inline,
+/// the closing evaluation too (`evaluatieProces`: a field key is a GraphQL name, where
+/// `evaluatie-proces` was a syntax error outside variables). The second plan starts as a
+/// copy of the first. The history lists the phases of each iteration in the order of the
+/// workflow and names the token behind each change, all names in one statement.
+#[tokio::test]
+async fn a_pdca_cycle_closes_with_inline_fields_and_its_history_reads_in_order_with_names() {
+    let (engine, statements) = with_kindcentra(1).await;
+    engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
+    let kenniskring = caller(&engine, "Kenniskring Balans").await;
+    let directie = caller(&engine, "Directie Balans").await;
+    let ids = exec_as(&engine, &kenniskring, "{ kindcentra { teams { id } } }").await;
+    let team = ids["kindcentra"][0]["teams"][0]["id"].as_str().expect("team").to_owned();
+
+    let started = exec_as(
+        &engine,
+        &kenniskring,
+        &format!(r#"mutation {{ startCycle(input: {{ workflow: "pdca", title: "Combinatie peuter-kleuterklas", teamId: "{team}" }}) {{ id version }} }}"#),
+    )
+    .await;
+    let id = started["startCycle"]["id"].as_str().expect("id").to_owned();
+    let mut version = started["startCycle"]["version"].as_i64().expect("version");
+    let mut step = async |who: &koers_engine::auth::Caller, mutation: &str, input: &str| {
+        let done = exec_as(
+            &engine,
+            who,
+            &format!("mutation {{ {mutation}(input: {{ cycleId: \"{id}\", expectedVersion: {version}, {input} }}) {{ version }} }}"),
+        )
+        .await;
+        version = done[mutation]["version"].as_i64().expect("version");
+    };
+    let plan = r#"doelen: ["Peuters en kleuters spelen samen"], criteria: ["De overstap verloopt soepel"]"#;
+    step(&kenniskring, "advanceCycle", &format!("to: \"do\", fields: {{ {plan} }}")).await;
+    step(&kenniskring, "advanceCycle", r#"to: "check", fields: { logboek: "Twee ochtenden samen" }"#).await;
+    step(&kenniskring, "advanceCycle", r#"to: "act", fields: { realisatie: "Deels" }"#).await;
+    step(&kenniskring, "advanceCycle", r#"to: "plan", fields: { analyse: "Meer overdracht", besluit: "bijstellen" }"#)
+        .await;
+    // The copied plan is filled in: the second round leaves it without a field.
+    step(&kenniskring, "advanceCycle", r#"to: "do""#).await;
+    step(&kenniskring, "advanceCycle", r#"to: "check", fields: { logboek: "Elke ochtend samen" }"#).await;
+    step(&kenniskring, "advanceCycle", r#"to: "act", fields: { realisatie: "Geheel" }"#).await;
+    step(&kenniskring, "updateCycleFields", r#"fields: { analyse: "Werkt", besluit: "borgen" }"#).await;
+    step(
+        &directie,
+        "closeCycle",
+        r#"outcome: "borgen", fields: { evaluatieProces: "Korte rondes, plan en act vaak tegelijk", evaluatieProduct: "Combinatieklas blijft" }"#,
+    )
+    .await;
+
+    let history = exec_as(
+        &engine,
+        &directie,
+        &format!(
+            "{{ cycle(id: \"{id}\") {{ status outcome iterations {{ number phases {{ phase fields }} }} \
+             events {{ kind actor actorName }} workflow {{ transitions {{ from to kind copyFields }} }} }} }}"
+        ),
+    )
+    .await;
+    let cycle = &history["cycle"];
+    assert_eq!((cycle["status"].as_str(), cycle["outcome"].as_str()), (Some("CLOSED"), Some("borgen")));
+    let phases = |iteration: usize| -> Vec<&str> {
+        let phases = cycle["iterations"][iteration]["phases"].as_array().expect("phases");
+        phases.iter().map(|p| p["phase"].as_str().expect("phase")).collect()
+    };
+    assert_eq!(phases(0), ["plan", "do", "check", "act"], "in the order of the workflow, not of the names");
+    assert_eq!(phases(1), ["plan", "do", "check", "act", "afgesloten"]);
+    let fields = |iteration: usize, phase: usize| cycle["iterations"][iteration]["phases"][phase]["fields"].clone();
+    assert_eq!(fields(1, 0), fields(0, 0), "the second plan is a copy of the first");
+    assert_eq!(fields(1, 4)["evaluatieProces"], "Korte rondes, plan en act vaak tegelijk");
+    let events = cycle["events"].as_array().expect("events");
+    assert_eq!(events.len() as i64, version);
+    let first = &events[0];
+    assert_eq!((first["kind"].as_str(), first["actorName"].as_str()), (Some("started"), Some("Kenniskring Balans")));
+    assert_eq!(first["actor"], format!("token:{}", kenniskring.token_id), "the raw actor stays");
+    let last = events.last().expect("closed");
+    assert_eq!((last["kind"].as_str(), last["actorName"].as_str()), (Some("closed"), Some("Directie Balans")));
+    let copying =
+        cycle["workflow"]["transitions"].as_array().expect("transitions").iter().find(|t| t["copyFields"] == true);
+    assert_eq!(
+        copying.map(|t| (&t["from"], &t["to"], &t["kind"])),
+        Some((&"act".into(), &"plan".into(), &"ITERATE".into()))
+    );
+
+    // A change without a token (an in-process caller here; the scheduler or an import in
+    // production) has no name. The names of every event of every cycle take one statement.
+    let tokenless = format!(
+        r#"mutation {{ startCycle(input: {{ workflow: "vierxd", title: "Lezen", teamId: "{team}" }}) {{ id }} }}"#
+    );
+    let started = exec(&engine, &tokenless).await;
+    assert!(started.errors.is_empty(), "{:?}", started.errors);
+    let count = async |selection: &str| {
+        let before = statements.load(Ordering::SeqCst);
+        let json =
+            exec_as(&engine, &directie, &format!("{{ cycles {{ edges {{ node {{ events {{ {selection} }} }} }} }} }}"))
+                .await;
+        (statements.load(Ordering::SeqCst) - before, json)
+    };
+    let (without, _) = count("actor").await;
+    let (with, json) = count("actor actorName").await;
+    assert_eq!(with, without + 1, "the names of all actors in one statement");
+    let edges = json["cycles"]["edges"].as_array().expect("cycles");
+    let vierxd = &edges[0]["node"]["events"][0];
+    assert_eq!((vierxd["actor"].as_str(), &vierxd["actorName"]), (Some("api"), &serde_json::Value::Null));
+    assert_eq!(edges[1]["node"]["events"][0]["actorName"], "Kenniskring Balans");
+}

@@ -5,11 +5,18 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use async_graphql::{Request, Variables};
-use chrono::{TimeZone, Utc};
+use async_graphql::{PathSegment, Request, Variables};
+use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::Engine;
+use koers_engine::auth::{AccessRole, AccessScope};
 use koers_engine::clock::ManualClock;
-use koers_engine::import::import_file;
+use koers_engine::coaching::{Hours, NewCoachingEntry};
+use koers_engine::domain::CoachingKind;
+use koers_engine::entity::{locatie, professional};
+use koers_engine::import::{import_file, import_str};
+use koers_engine::schedule::Scope;
+use koers_engine::schedule::template::TemplateOptions;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 /// The Heidevlinder example on 14 March 2026 (day 73 of 365).
@@ -21,23 +28,48 @@ async fn heidevlinder() -> Engine {
     Engine::with_clock(db, Arc::new(clock))
 }
 
-/// Runs a request; answers its data and the `extensions.code` of each error.
-async fn run(engine: &Engine, query: &str, variables: Value) -> (Value, Vec<String>) {
+/// Runs a request; answers its data and, for each error, its path (`a.0.b`) and its
+/// `extensions.code`.
+async fn execute(engine: &Engine, query: &str, variables: Value) -> (Value, Vec<(String, String)>) {
     let schema = koers_graphql::schema(engine.clone());
     let request =
         Request::new(query).variables(Variables::from_json(variables)).data(koers_graphql::loader::new(engine.clone()));
     let response = schema.execute(request).await;
-    let codes = response
+    let errors = response
         .errors
         .iter()
         .map(|e| {
-            e.extensions
+            let path = e
+                .path
+                .iter()
+                .map(|segment| match segment {
+                    PathSegment::Field(name) => name.clone(),
+                    PathSegment::Index(i) => i.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(".");
+            let code = e
+                .extensions
                 .as_ref()
                 .and_then(|x| x.get("code"))
-                .map_or_else(|| format!("no code: {}", e.message), |c| c.to_string().trim_matches('"').to_owned())
+                .map_or_else(|| format!("no code: {}", e.message), |c| c.to_string().trim_matches('"').to_owned());
+            (path, code)
         })
         .collect();
-    (serde_json::to_value(response.data).expect("json"), codes)
+    (serde_json::to_value(response.data).expect("json"), errors)
+}
+
+/// Runs a request; answers its data and the `extensions.code` of each error.
+async fn run(engine: &Engine, query: &str, variables: Value) -> (Value, Vec<String>) {
+    let (data, errors) = execute(engine, query, variables).await;
+    (data, errors.into_iter().map(|(_, code)| code).collect())
+}
+
+/// The engine as a new token of `role` within `scope` sees it, as the server scopes it.
+async fn as_token(engine: &Engine, role: AccessRole, scope: AccessScope) -> Engine {
+    let token = engine.create_token("test", role, scope, None).await.expect("token").token;
+    let caller = engine.authenticate(&token).await.expect("query").expect("caller");
+    engine.scoped(engine.access(&caller).await.expect("access"))
 }
 
 async fn ok(engine: &Engine, query: &str, variables: Value) -> Value {
@@ -190,4 +222,197 @@ async fn heidevlinder_coaching_norm_and_logging_hours() {
         ok(&engine, r#"query($id: ID!) { coachingEntries(bestuurId: $id) { totalCount } }"#, json!({ "id": fluks }))
             .await;
     assert_eq!(log["coachingEntries"]["totalCount"], 1);
+}
+
+/// Another houder with a kindcentrum, a locatie, a pedagogisch coach and a pedagogisch
+/// medewerker of its own.
+const ELDERS: &str = r#"
+[[bestuur]]
+key = "elders-opvang"
+name = "Elders opvang"
+kind = "kinderopvang"
+
+[[kindcentrum]]
+key = "elders"
+name = "KC Elders"
+besturen = ["elders-opvang"]
+
+[[kindcentrum.onderdeel]]
+key = "bso"
+name = "BSO"
+kind = "bso"
+bestuur = "elders-opvang"
+
+[[kindcentrum.locatie]]
+key = "elders-hoofd"
+name = "Locatie Elders"
+lrk = [{ number = "300000001", onderdeel = "bso" }]
+
+[[professional]]
+key = "coach-elders"
+name = "Coach Elders"
+employer = "elders-opvang"
+kindcentra = ["elders"]
+roles = ["pedagogisch-coach"]
+
+[[professional]]
+key = "pm-elders"
+name = "PM Elders"
+employer = "elders-opvang"
+kindcentra = ["elders"]
+roles = ["pedagogisch-medewerker"]
+fte = [{ from = 2025-01-01, fte = 0.8 }]
+"#;
+
+/// Heidevlinder and Elders opvang on 8 December 2026. Each houder's calendar holds the
+/// coaching-ikk template, Heidevlinder's also the BHV/EHBO reminder of its locatiemanager;
+/// both fired. Each houder logged an hour of beleid without a locatie.
+async fn two_houders() -> Engine {
+    let db = koers_engine::testing::database().await;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
+    import_file(&db, &file).await.expect("import");
+    import_str(&db, "elders.toml", ELDERS).await.expect("import");
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 8, 31, 12, 0, 0).single().expect("time"));
+    let engine = Engine::with_clock(db, Arc::new(clock.clone()));
+    engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
+    let heidevlinder = engine.kindcentrum_by_key("heidevlinder").await.expect("query").expect("heidevlinder").id;
+    let options = TemplateOptions::default;
+    engine.apply_template("bhv-ehbo", Scope::Kindcentrum(heidevlinder), options()).await.expect("template");
+    for (houder, coach) in [("fluks-opvang", "c-maes"), ("elders-opvang", "coach-elders")] {
+        let houder = engine.bestuur_by_key(houder).await.expect("query").expect("houder").id;
+        engine.apply_template("coaching-ikk", Scope::Bestuur(houder), options()).await.expect("template");
+        let coach = professional_id(&engine, coach).await;
+        let beleid = NewCoachingEntry {
+            coach_id: coach,
+            date: NaiveDate::from_ymd_opt(2026, 8, 24).expect("date"),
+            hours: Hours::new(1.0).expect("hours"),
+            kind: CoachingKind::Beleid,
+            coachees: Vec::new(),
+            locatie_id: None,
+            note: None,
+        };
+        engine.log_coaching("setup", beleid).await.expect("logged");
+    }
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 8, 12, 0, 0).single().expect("time"));
+    engine.run_scheduler_once().await.expect("fire");
+    engine
+}
+
+async fn professional_id(engine: &Engine, key: &str) -> i64 {
+    let found = professional::Entity::find().filter(professional::Column::Key.eq(key)).one(engine.db()).await;
+    found.expect("query").expect("professional").id
+}
+
+async fn locatie_id(engine: &Engine, key: &str) -> i64 {
+    let found = locatie::Entity::find().filter(locatie::Column::Key.eq(key)).one(engine.db()).await;
+    found.expect("query").expect("locatie").id
+}
+
+const COACHING_OF: &str = r#"query($id: ID!) {
+    coachingNorm(bestuurId: $id, year: 2026) { bestuur { name } coachingRequiredHours beleidRealisedHours }
+    coachingEntries(bestuurId: $id) { totalCount }
+}"#;
+
+const REMINDERS: &str = "{ reminders(first: 50) { nodes { title professional { name } } } }";
+
+/// (title, assignee) of the reminders in an answer to [`REMINDERS`].
+fn reminders(data: &Value) -> Vec<(String, String)> {
+    data["reminders"]["nodes"]
+        .as_array()
+        .expect("reminders")
+        .iter()
+        .map(|r| {
+            let title = r["title"].as_str().unwrap_or_default().to_owned();
+            (title, r["professional"]["name"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+/// A coach of a locatie reads the norm and the whole coaching log of its houder, and the
+/// calendar's wet IKK reminder of the coaches there; not another houder's norm, log or
+/// reminder, nor the houder's calendar or the locatiemanager's reminder. A reader of the
+/// same locatie reads no norm.
+#[tokio::test]
+async fn a_coach_reads_the_norm_log_and_ikk_reminder_of_its_houder_only() {
+    let engine = two_houders().await;
+    let id = |key: &'static str| {
+        let engine = engine.clone();
+        async move { engine.bestuur_by_key(key).await.expect("query").expect("bestuur").id.to_string() }
+    };
+    let (fluks, elders) = (id("fluks-opvang").await, id("elders-opvang").await);
+    let locatie = locatie_id(&engine, "heidevlinder").await;
+    let ikk = "Coachingsuren wet IKK afronden vóór 31 december Kindcentrum Heidevlinder";
+
+    // Everything that fired, as the engine itself sees it.
+    let all = reminders(&ok(&engine, REMINDERS, json!({})).await);
+    assert!(all.iter().any(|(title, _)| title.starts_with("BHV/EHBO")), "{all:?}");
+    assert!(all.iter().any(|(title, _)| title.ends_with("KC Elders")), "{all:?}");
+
+    let coach = as_token(&engine, AccessRole::Coach, AccessScope::Locatie(locatie)).await;
+    let own = ok(&coach, COACHING_OF, json!({ "id": fluks })).await;
+    assert_eq!(own["coachingNorm"]["bestuur"]["name"], "Fluks opvang");
+    assert_eq!(own["coachingNorm"]["coachingRequiredHours"].as_f64(), Some(12.0));
+    assert_eq!(own["coachingNorm"]["beleidRealisedHours"].as_f64(), Some(1.0));
+    assert_eq!(own["coachingEntries"]["totalCount"], 1, "the beleid hour logged without a locatie");
+    assert_eq!(
+        reminders(&ok(&coach, REMINDERS, json!({})).await),
+        [(ikk.to_owned(), "C. Maes".to_owned()), (ikk.to_owned(), "L. van der Heijden".to_owned())]
+    );
+    let (_, codes) = run(&coach, COACHING_OF, json!({ "id": elders })).await;
+    assert_eq!(codes, ["NOT_FOUND", "NOT_FOUND"], "another houder's norm and log");
+    // Nothing else of the houder: not its calendar.
+    let calendar = ok(&coach, "{ schedules { name } }", json!({})).await;
+    assert_eq!(calendar["schedules"], json!([]));
+
+    // The norm through the kindcentrum's besturen: Fluks onderwijs has none.
+    let besturen = ok(
+        &coach,
+        "{ kindcentra { besturen { name coachingNorm(year: 2026) { coachingRequiredHours } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        besturen["kindcentra"][0]["besturen"],
+        json!([
+            { "name": "Fluks onderwijs", "coachingNorm": null },
+            { "name": "Fluks opvang", "coachingNorm": { "coachingRequiredHours": 12.0 } },
+        ])
+    );
+
+    let reader = as_token(&engine, AccessRole::Reader, AccessScope::Locatie(locatie)).await;
+    let (_, codes) = run(&reader, COACHING_OF, json!({ "id": fluks })).await;
+    assert_eq!(codes, ["NOT_FOUND"], "the norm is for the coach role; the log holds the entries at the locatie");
+    assert!(reminders(&ok(&reader, REMINDERS, json!({})).await).is_empty());
+}
+
+/// `Bestuur.coachingNorm` is null for a bestuur that is not kinderopvang, and a NOT_FOUND
+/// error for a kinderopvang houder out of the token's reach: the two are told apart.
+#[tokio::test]
+async fn a_norm_out_of_reach_is_not_found_and_null_means_not_kinderopvang() {
+    let engine = two_houders().await;
+    let onderwijs = engine.bestuur_by_key("fluks-onderwijs").await.expect("query").expect("bestuur").id;
+    let token = as_token(&engine, AccessRole::Bestuur, AccessScope::Bestuur(onderwijs)).await;
+    let (data, errors) = execute(
+        &token,
+        "{ kindcentra { besturen { name kind coachingNorm(year: 2026) { coachingRequiredHours } } } }",
+        json!({}),
+    )
+    .await;
+    let besturen = &data["kindcentra"][0]["besturen"];
+    assert_eq!(besturen[0], json!({ "name": "Fluks onderwijs", "kind": "ONDERWIJS", "coachingNorm": null }));
+    assert_eq!((&besturen[1]["name"], &besturen[1]["kind"]), (&json!("Fluks opvang"), &json!("KINDEROPVANG")));
+    assert!(besturen[1]["coachingNorm"].is_null(), "{besturen}");
+    assert_eq!(errors, [("kindcentra.0.besturen.1.coachingNorm".to_owned(), "NOT_FOUND".to_owned())]);
+
+    // The houder's own token reads it.
+    let fluks = engine.bestuur_by_key("fluks-opvang").await.expect("query").expect("bestuur").id;
+    let token = as_token(&engine, AccessRole::Bestuur, AccessScope::Bestuur(fluks)).await;
+    let (data, errors) = execute(
+        &token,
+        "{ kindcentra { besturen { name coachingNorm(year: 2026) { coachingRequiredHours } } } }",
+        json!({}),
+    )
+    .await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(data["kindcentra"][0]["besturen"][1]["coachingNorm"]["coachingRequiredHours"].as_f64(), Some(12.0));
 }

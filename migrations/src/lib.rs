@@ -16,6 +16,14 @@ mod m20261201_000002_progress_indexes;
 mod m20261201_000003_criterium_mark_cycle;
 mod m20261201_000004_covering_indexes;
 mod m20261207_000001_signalen_without_child_codes;
+mod m20261207_000002_mark_recorded_at;
+mod m20261208_000001_field_keys_in_camel_case;
+
+/// The renaming of field keys to camelCase, for a restore to upgrade an export written
+/// before it as the migration upgrades a database.
+pub mod field_keys {
+    pub use crate::m20261208_000001_field_keys_in_camel_case::{Plan, StoredVersion, camel_case, kebab_case};
+}
 
 /// All migrations, oldest first.
 #[derive(Debug)]
@@ -36,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_criterium_mark_cycle::Migration),
             Box::new(m20261201_000004_covering_indexes::Migration),
             Box::new(m20261207_000001_signalen_without_child_codes::Migration),
+            Box::new(m20261207_000002_mark_recorded_at::Migration),
+            Box::new(m20261208_000001_field_keys_in_camel_case::Migration),
         ]
     }
 }

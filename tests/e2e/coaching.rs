@@ -20,7 +20,7 @@ async fn the_demo_shows_the_heidevlinder_norm_and_takes_hours() {
         (norm["coachingRequiredHours"].as_f64(), norm["beleidRequiredHours"].as_f64()),
         (Some(12.0), Some(100.0))
     );
-    assert_eq!(norm["uncoached"], json!([{ "name": "L.S." }, { "name": "S.D." }, { "name": "W.H." }]));
+    assert_eq!(norm["uncoached"], json!([{ "name": "L.S." }]), "the demo's coach took turns with W.H. and S.D.");
     let onderwijs = besturen.iter().find(|b| b["name"] == "Fluks onderwijs").expect("Fluks onderwijs");
     assert!(onderwijs["coachingNorm"].is_null(), "the norm is for kinderopvang only");
 
@@ -45,5 +45,5 @@ async fn the_demo_shows_the_heidevlinder_norm_and_takes_hours() {
     let after = app.graphql(BOARD).await;
     let fluks =
         after["data"]["besturen"].as_array().expect("besturen").iter().find(|b| b["name"] == "Fluks opvang").cloned();
-    assert_eq!(fluks.expect("Fluks opvang")["coachingNorm"]["uncoached"], json!([{ "name": "W.H." }]));
+    assert_eq!(fluks.expect("Fluks opvang")["coachingNorm"]["uncoached"], json!([]));
 }

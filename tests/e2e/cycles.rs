@@ -138,7 +138,7 @@ async fn a_kenniskring_runs_the_peuter_kleuterklas_experiment_through_two_pdca_i
             json!({ "input": {
                 "cycleId": cycle["id"],
                 "outcome": "borgen",
-                "fields": { "evaluatie-proces": "Korte rondes, plan en act vaak tegelijk", "evaluatie-product": "Combinatieklas blijft" },
+                "fields": { "evaluatieProces": "Korte rondes, plan en act vaak tegelijk", "evaluatieProduct": "Combinatieklas blijft" },
                 "expectedVersion": cycle["version"],
             } }),
         )

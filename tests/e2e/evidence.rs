@@ -177,3 +177,46 @@ async fn the_scans_example_imports_on_a_fresh_and_on_the_demo_database() {
     let title = new[0].1.as_str().expect("the scan is in a cycle");
     assert!(title.ends_with("2026 K1"), "the scan of March 2026 is in a cycle of its own quarter: {title}");
 }
+
+/// The demo, started in any year, shows a koersplan with a mix of signals (its evidence is
+/// dated within the plan), scans and coaching hours of the months before, and a calendar
+/// that plans the E&P-dagen of the school year the clock is in.
+#[tokio::test]
+async fn the_demo_shows_a_real_picture_in_any_year() {
+    for (start, school_year, today) in
+        [(crate::helpers::CLOCK_START, 2026, "2026-12-01"), ("2031-03-03T09:00:00+01:00", 2030, "2031-03-03")]
+    {
+        let app = App::spawn_with(&[], &[], &[("KOERS_CLOCK_START", start)]);
+        let query = r#"query($today: NaiveDate) { kindcentra { key
+            koersplannen { voortgang(peildatum: $today) { signal ambities { doelen { signal met } } } }
+            locaties { groepen { key scans { year quarter } } } }
+            schedules { key rule } }"#;
+        let body = app.graphql_with(query, json!({ "today": today })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let kindcentra = body["data"]["kindcentra"].as_array().expect("kindcentra");
+        let balans = kindcentra.iter().find(|k| k["key"] == "kc-balans").expect("KC Balans");
+        let doelen: Vec<&serde_json::Value> = balans["koersplannen"][0]["voortgang"]["ambities"]
+            .as_array()
+            .expect("ambities")
+            .iter()
+            .flat_map(|a| a["doelen"].as_array().expect("doelen"))
+            .collect();
+        let signals: std::collections::BTreeSet<&str> = doelen.iter().filter_map(|d| d["signal"].as_str()).collect();
+        assert!(signals.len() >= 2 && signals.contains("AFGEROND"), "{start}: a mix of signals: {signals:?}");
+        assert!(doelen.iter().any(|d| d["met"].as_i64() > Some(0)), "{start}");
+
+        let heidevlinder = kindcentra.iter().find(|k| k["key"] == "heidevlinder").expect("Heidevlinder");
+        let scans = heidevlinder["locaties"][0]["groepen"][0]["scans"].as_array().expect("scans");
+        assert!(scans.len() >= 2, "{start}: scans of the quarters before: {scans:?}");
+
+        let ep_dagen = body["data"]["schedules"]
+            .as_array()
+            .expect("schedules")
+            .iter()
+            .find(|s| s["key"] == "ep-dag")
+            .map(|s| s["rule"]["at"].clone())
+            .expect("ep-dag");
+        let first = ep_dagen[0].as_str().expect("date");
+        assert!(first.starts_with(&format!("{school_year}-09-")), "{start}: {ep_dagen}");
+    }
+}

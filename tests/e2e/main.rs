@@ -8,5 +8,6 @@ mod crash;
 mod cycles;
 mod evidence;
 mod helpers;
+mod readme;
 mod replicas;
 mod serve;

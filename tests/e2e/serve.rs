@@ -128,3 +128,13 @@ async fn requests_over_the_limits_are_refused() {
     // The server is still there.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+/// SIGTERM sent the moment the server says it listens stops it gracefully: the signal is
+/// listened for before that line is written.
+#[test]
+fn sigterm_right_after_listening_stops_gracefully() {
+    for _ in 0..5 {
+        let status = App::spawn_demo().terminate();
+        assert!(status.success(), "stopped by the signal instead of shutting down: {status:?}");
+    }
+}

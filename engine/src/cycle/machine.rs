@@ -7,10 +7,13 @@
 //! |---------------|--------------------------------------------------|--------------|
 //! | update fields | open; fields belong to the current phase         | FieldsUpdated|
 //! | advance to P  | open; `advance` declared; required fields filled | Advanced     |
-//! | advance to P  | open; `iterate` declared; required fields filled | Iterated     |
+//! | advance to P  | open; `iterate` declared; required fields filled | Iterated (1) |
 //! | close with O  | open; `close` into a terminal allowing O; filled | Closed       |
 //! | reopen to P   | closed; `reopen` declared                        | Reopened     |
 //! | add pitch     | open; the workflow has pitches                   | PitchAdded   |
+//!
+//! (1) Where the `iterate` transition has `copy_fields`, the event also records the values
+//! of P in the iteration it leaves, and the new iteration starts P with them.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::workflow::{FieldDef, FieldType, TransitionKind, WorkflowDef};
+use crate::workflow::{FieldDef, FieldType, TransitionDef, TransitionKind, WorkflowDef};
 
 /// Field values of one phase: field key -> value.
 pub type Values = BTreeMap<String, Value>;
@@ -95,6 +98,12 @@ pub enum Event {
         from: String,
         to: String,
         values: Values,
+        /// The values `to` held in the iteration left, with which it starts the new one: a
+        /// transition with `copy_fields` copies them. Recorded, so that the replay of the
+        /// events gives the state without the definition; absent from the events of a
+        /// transition without it.
+        #[serde(default, skip_serializing_if = "Values::is_empty")]
+        copied: Values,
     },
     Closed {
         from: String,
@@ -268,10 +277,11 @@ impl CycleState {
                 self.merge(from, values);
                 self.phase.clone_from(to);
             }
-            Event::Iterated { from, to, values } => {
+            Event::Iterated { from, to, values, copied } => {
                 self.merge(from, values);
                 self.iteration += 1;
                 self.phase.clone_from(to);
+                self.merge(to, copied);
             }
             Event::Closed { to, outcome, values, .. } => {
                 self.merge(to, values);
@@ -329,10 +339,10 @@ impl CycleState {
             }
             Command::Advance { to, values } => {
                 open("advance it")?;
-                let kind = match def.transition(&self.phase, &to) {
-                    Some(t) => t.kind,
-                    None => return Err(self.undeclared(def, &to)),
+                let Some(transition) = def.transition(&self.phase, &to) else {
+                    return Err(self.undeclared(def, &to));
                 };
+                let kind = transition.kind;
                 if kind == TransitionKind::Close {
                     return Err(Refusal::Transition(format!(
                         "`{}` -> `{to}` closes the cycle: close it with an outcome instead",
@@ -343,7 +353,18 @@ impl CycleState {
                 self.guard(def, &self.phase, self.with(&self.phase, &values))?;
                 let from = self.phase.clone();
                 Ok(match kind {
-                    TransitionKind::Iterate => Event::Iterated { from, to, values },
+                    TransitionKind::Iterate => {
+                        let copied = if transition.copy_fields {
+                            // `to` as this iteration leaves it: with `values` set, should
+                            // it be the phase being left.
+                            let mut left = self.clone();
+                            left.merge(&from, &values);
+                            left.values(&to).cloned().unwrap_or_default()
+                        } else {
+                            Values::new()
+                        };
+                        Event::Iterated { from, to, values, copied }
+                    }
                     _ => Event::Advanced { from, to, values },
                 })
             }
@@ -430,11 +451,14 @@ impl CycleState {
 
 /// The transitions a cycle in `state` may take now: advance, iterate and close while open,
 /// reopen once closed.
-pub fn allowed_transitions(def: &WorkflowDef, state: &CycleState) -> Vec<(String, TransitionKind)> {
+pub fn allowed<'a>(def: &'a WorkflowDef, state: &'a CycleState) -> impl Iterator<Item = &'a TransitionDef> + 'a {
     def.transitions_from(&state.phase)
         .filter(|t| (t.kind == TransitionKind::Reopen) == (state.status == Status::Closed))
-        .map(|t| (t.to.clone(), t.kind))
-        .collect()
+}
+
+/// [`allowed`], as the phase each goes to and how.
+pub fn allowed_transitions(def: &WorkflowDef, state: &CycleState) -> Vec<(String, TransitionKind)> {
+    allowed(def, state).map(|t| (t.to.clone(), t.kind)).collect()
 }
 
 fn is_empty(value: &Value) -> bool {

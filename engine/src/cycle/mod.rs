@@ -25,7 +25,7 @@ use crate::entity::{
 };
 use crate::error::{Error, Result};
 use crate::read::{Page, Slice, through};
-use crate::workflow::{FieldType, TransitionKind, WorkflowDef};
+use crate::workflow::{FieldType, TransitionDef, WorkflowDef};
 use machine::{Command, CycleState, Event, Refusal, Status, Values};
 
 /// The workflow definitions in use: the current version of each key, and every version
@@ -744,9 +744,10 @@ impl Engine {
     }
 
     /// The transitions a cycle may take now.
-    pub async fn allowed_transitions(&self, row: &cycle::Model) -> Result<Vec<(String, TransitionKind)>> {
+    pub async fn allowed_transitions(&self, row: &cycle::Model) -> Result<Vec<TransitionDef>> {
         let workflow = self.workflow_version(row.workflow_version_id).await?;
-        Ok(machine::allowed_transitions(&workflow.def, &state_of(row)?))
+        let state = state_of(row)?;
+        Ok(machine::allowed(&workflow.def, &state).cloned().collect())
     }
 
     /// A page of the cycles that match `filter`, newest first.

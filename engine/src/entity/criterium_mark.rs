@@ -18,7 +18,11 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
     pub actor: String,
+    /// The moment the mark counts from: when it was recorded, or the start of the earlier
+    /// day its evidence is from.
     pub at: DateTimeUtc,
+    /// The moment it was recorded.
+    pub recorded_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use super::{ACTOR, Action, Assignee, CatchUp, FIRE_BATCH, Fired, GRACE_MINUTES, INSERT_CHUNK, Overlap, RunReport};
-use super::{Policy, Scope, Targets, to_json};
+use super::{Policy, Schedule, ScheduleSpec, Scope, Targets, to_json};
 use crate::Engine;
 use crate::cycle::machine::{Command, Status};
 use crate::cycle::{CycleEventRecord, Owner, OwnersIn, StartCycle};
@@ -158,6 +158,8 @@ impl Needs {
         let targets = match action {
             Action::OpenCycle { targets, .. } => targets,
             Action::Reminder { targets, assignee, .. } => {
+                // A reminder that finds nobody names the kindcentrum it looked in.
+                self.names = true;
                 match assignee {
                     Assignee::Team { .. } => self.teams = true,
                     Assignee::Role { role } => {
@@ -311,6 +313,49 @@ impl Roster {
         out
     }
 
+    /// Why a reminder for `target` goes to nobody: what firing notes in the occurrence's
+    /// result and what the schedule warns of beforehand.
+    fn unassigned(&self, target: &Target, assignee: &Assignee) -> String {
+        let whom = match target.owner {
+            Owner::Kindcentrum(_) => target.name.clone(),
+            _ => {
+                let place = self.kindcentra.get(&target.kindcentrum).map(|p| p.name.as_str()).unwrap_or_default();
+                format!("{} ({place})", target.name)
+            }
+        };
+        format!("{whom}: no {} to assign the reminder to", assignee.wanted())
+    }
+
+    /// What an action of `spec` on `kindcentra` (those its scope covers) would not do as
+    /// they stand: its targets match nothing, or its reminders go to nobody.
+    fn warnings(&self, spec: &ScheduleSpec, kindcentra: &[i64]) -> Vec<String> {
+        let (targets, assignee, verb) = match &spec.action {
+            Action::OpenCycle { targets, .. } => (targets, None, "open a cycle for"),
+            Action::Reminder { targets, assignee, .. } => (targets, Some(assignee), "create a reminder for"),
+            Action::Iterate { .. } => return Vec::new(),
+        };
+        let found = self.targets(spec.scope, kindcentra, targets);
+        if found.is_empty() {
+            let kind = spec.scope.kind();
+            let place = match kindcentra {
+                [] => {
+                    return vec![format!(
+                        "the {kind} holds no kindcentrum: the schedule creates nothing until it does"
+                    )];
+                }
+                [one] => self.kindcentra.get(one).map(|p| p.name.clone()).unwrap_or_default(),
+                many => format!("the {} kindcentra of the {kind}", many.len()),
+            };
+            return vec![format!("{place}: no {} to {verb}", targets.wanted(spec.scope))];
+        }
+        let Some(assignee) = assignee else { return Vec::new() };
+        found
+            .iter()
+            .filter(|target| self.assignees(target.kindcentrum, assignee).is_empty())
+            .map(|target| self.unassigned(target, assignee))
+            .collect()
+    }
+
     /// (team, professional) pairs a reminder in `kindcentrum` goes to.
     fn assignees(&self, kindcentrum: i64, assignee: &Assignee) -> Vec<Assigned> {
         let Some(place) = self.kindcentra.get(&kindcentrum) else { return Vec::new() };
@@ -326,6 +371,29 @@ impl Roster {
 }
 
 impl Engine {
+    /// What each of `schedules` would not do as its scope stands now: targets that match
+    /// nothing, reminders nobody can be assigned to (in the words firing notes them with in
+    /// the occurrence's result). A schedule like that is not refused: professionals,
+    /// groepen and teams may be added before it fires. The kindcentra of all the schedules
+    /// are read together, in a fixed number of statements beside one or two for each scope
+    /// that is not a kindcentrum.
+    pub async fn schedule_warnings(&self, schedules: &[Schedule]) -> Result<Vec<Vec<String>>> {
+        let mut covers: HashMap<Scope, Vec<i64>> = HashMap::new();
+        let mut needs = Needs { names: true, ..Needs::default() };
+        for schedule in schedules {
+            let scope = schedule.spec.scope;
+            if let std::collections::hash_map::Entry::Vacant(entry) = covers.entry(scope) {
+                entry.insert(self.kindcentra_in(self.db(), scope).await?);
+            }
+            needs.add(scope, &schedule.spec.action);
+        }
+        let roster = Roster::load(self.db(), &covers.values().flatten().copied().collect(), &needs).await?;
+        Ok(schedules
+            .iter()
+            .map(|s| roster.warnings(&s.spec, covers.get(&s.spec.scope).map(Vec::as_slice).unwrap_or_default()))
+            .collect())
+    }
+
     /// Fires the due occurrences, after the catch-up policy of each schedule, in batches of
     /// [`FIRE_BATCH`] in due order. A batch is one transaction: it marks its occurrences
     /// fired or missed and creates their results, so a crash leaves the whole batch
@@ -670,7 +738,7 @@ impl Engine {
                     for target in roster.targets(scope, kindcentra, targets) {
                         let assignees = roster.assignees(target.kindcentrum, assignee);
                         if assignees.is_empty() {
-                            fired[n].skipped.push(format!("{}: nobody to assign ({assignee:?})", target.name));
+                            fired[n].skipped.push(roster.unassigned(&target, assignee));
                         }
                         for (team_id, professional_id) in assignees {
                             reminders.push(reminder::ActiveModel {

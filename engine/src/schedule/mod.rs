@@ -6,6 +6,7 @@
 //! mid-fire leaves it pending and it fires once after restart; a fired occurrence is never
 //! fired again.
 
+pub mod dates;
 mod fire;
 pub mod rule;
 pub mod template;
@@ -182,6 +183,36 @@ pub enum Assignee {
     Role { role: Role },
 }
 
+impl Targets {
+    /// What the targets look for in a scope, as a schedule's JSON or TOML spells it:
+    /// "groep of onderdeel `bso` or `dagopvang`".
+    fn wanted(&self, scope: Scope) -> String {
+        fn of<T: ActiveEnum<Value = String>>(noun: &str, how: &str, values: &[T]) -> String {
+            if values.is_empty() {
+                return noun.to_owned();
+            }
+            let values: Vec<String> = values.iter().map(|v| format!("`{}`", v.to_value())).collect();
+            format!("{noun} {how} {}", values.join(" or "))
+        }
+        match self {
+            Targets::Scope => scope.kind().to_owned(),
+            Targets::Groepen { onderdelen } => of("groep", "of onderdeel", onderdelen),
+            Targets::Teams { kinds } => of("team", "of kind", kinds),
+        }
+    }
+}
+
+impl Assignee {
+    /// Whom the rule looks for, as a schedule's JSON or TOML spells it: "professional with
+    /// role `directeur`", "team of kind `plg`".
+    fn wanted(&self) -> String {
+        match self {
+            Assignee::Team { kind } => format!("team of kind `{}`", kind.to_value()),
+            Assignee::Role { role } => format!("professional with role `{}`", role.to_value()),
+        }
+    }
+}
+
 /// When the previous occurrence's cycle is still open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -227,9 +258,12 @@ pub struct Policy {
     pub catch_up: CatchUp,
     pub holidays: Holidays,
     /// First and last local date the schedule is active (included).
+    #[serde(deserialize_with = "dates::optional")]
     pub active_from: Option<NaiveDate>,
+    #[serde(deserialize_with = "dates::optional")]
     pub active_until: Option<NaiveDate>,
     /// Dates on which nothing fires (studiedagen).
+    #[serde(deserialize_with = "dates::list")]
     pub skip_dates: Vec<NaiveDate>,
 }
 
@@ -270,7 +304,7 @@ pub struct Planned {
 }
 
 fn amsterdam<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&at.with_timezone(&chrono_tz::Europe::Amsterdam).to_rfc3339())
+    s.serialize_str(&rule::dutch(*at).to_rfc3339())
 }
 
 /// What firing an occurrence created.
@@ -520,7 +554,8 @@ impl Engine {
         self.inner.schedules_changed.notified().await;
     }
 
-    /// Creates a schedule; its occurrences are stored from now on.
+    /// Creates a schedule; its occurrences are stored from now on. A schedule that would
+    /// reach nobody yet is created all the same: [`Engine::schedule_warnings`] tells.
     #[tracing::instrument(skip(self, spec), fields(key = %spec.key, scope = %spec.scope))]
     pub async fn create_schedule(&self, spec: ScheduleSpec) -> Result<Schedule> {
         spec.validate()?;
@@ -533,7 +568,10 @@ impl Engine {
             .one(&txn)
             .await?;
         if existing.is_some() {
-            return Err(Error::Validation(format!("scope {} already has a schedule `{}`", spec.scope, spec.key)));
+            return Err(Error::Validation(format!(
+                "scope {} already has a schedule `{}`: choose another key, or change that schedule",
+                spec.scope, spec.key
+            )));
         }
         let row = spec.new_row(self.clock().now())?.insert(&txn).await?;
         txn.commit().await?;
@@ -899,12 +937,20 @@ impl Engine {
         stored.map(|_| report)
     }
 
-    /// The occurrences the schedules would fire in `(from, to]`, without storing or firing
-    /// anything: the preview and the calendar.
+    /// The occurrences the schedules would fire from `from` through `to` (both included),
+    /// without storing or firing anything: the preview and the calendar.
     pub async fn preview(&self, from: DateTime<Utc>, to: DateTime<Utc>, scope: Option<Scope>) -> Result<Vec<Planned>> {
         if to < from {
-            return Err(Error::Validation(format!("the end {to} lies before the start {from}")));
+            let dutch = |at: DateTime<Utc>| rule::dutch(at).format("%Y-%m-%d %H:%M");
+            return Err(Error::Validation(format!(
+                "the end {} lies before the start {} (Dutch time): swap them",
+                dutch(to),
+                dutch(from)
+            )));
         }
+        // The rules answer the times after a moment: the one just before `from` lets a time
+        // at `from` itself in.
+        let before_from = local(from).checked_sub_signed(Duration::nanoseconds(1)).unwrap_or(NaiveDateTime::MIN);
         let wanted: Option<BTreeSet<i64>> = match scope {
             Some(scope) => Some(self.kindcentra_in(self.db(), scope).await?.into_iter().collect()),
             None => None,
@@ -938,7 +984,7 @@ impl Engine {
                 Action::Reminder { title, .. } => format!("reminder {title}"),
             };
             // A schedule fires nothing from before it existed.
-            let after = Ord::max(local(from), local(schedule.row.created_at));
+            let after = Ord::max(before_from, local(schedule.row.created_at));
             for (at, placed) in Self::planned_times(&spec.rule, &spec.policy, after, local(to), &holidays) {
                 let (note, skipped) = match placed {
                     Ok(note) => (note, false),
@@ -990,13 +1036,7 @@ impl Engine {
     /// Reminders by due date; `overdue` keeps only those not done and past due (or, with
     /// false, the others).
     pub async fn reminders(&self, overdue: Option<bool>, page: Page) -> Result<Slice<reminder::Model>> {
-        use reminder::Column as C;
-        let mut select = reminder::Entity::find().filter(self.access_of().owner_condition(
-            C::KindcentrumId,
-            C::TeamId,
-            C::GroepId,
-            C::ProfessionalId,
-        ));
+        let mut select = reminder::Entity::find().filter(self.access_of().reminder_condition());
         if let Some(overdue) = overdue {
             let late = reminder::Column::DoneAt.is_null().and(reminder::Column::DueDate.lt(self.clock().today()));
             select = select.filter(if overdue { late } else { late.not() });

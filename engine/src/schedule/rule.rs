@@ -9,9 +9,13 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
+};
 use chrono_tz::Europe::Amsterdam;
 use serde::{Deserialize, Serialize};
+
+use super::dates;
 
 /// A schedule's rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,11 +24,25 @@ pub enum Rule {
     /// A cron expression of the `cron` crate: seconds first, 6 or 7 fields.
     Cron { expression: String },
     /// The n-th (1-5, or -1 for the last) weekday of each of `months`, at `time`.
-    NthWeekday { n: i8, weekday: WeekdayName, months: Vec<u32>, time: NaiveTime },
+    NthWeekday {
+        n: i8,
+        weekday: WeekdayName,
+        months: Vec<u32>,
+        #[serde(deserialize_with = "dates::one")]
+        time: NaiveTime,
+    },
     /// Explicit local date-times.
-    Dates { at: Vec<NaiveDateTime> },
+    Dates {
+        #[serde(deserialize_with = "dates::list")]
+        at: Vec<NaiveDateTime>,
+    },
     /// Every `every` units from `anchor` on.
-    Interval { anchor: NaiveDateTime, every: u32, unit: IntervalUnit },
+    Interval {
+        #[serde(deserialize_with = "dates::one")]
+        anchor: NaiveDateTime,
+        every: u32,
+        unit: IntervalUnit,
+    },
 }
 
 /// A day of the week, written out.
@@ -64,6 +82,18 @@ pub enum IntervalUnit {
     Years,
 }
 
+impl std::fmt::Display for IntervalUnit {
+    /// As a schedule's JSON or TOML spells it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IntervalUnit::Days => "days",
+            IntervalUnit::Weeks => "weeks",
+            IntervalUnit::Months => "months",
+            IntervalUnit::Years => "years",
+        })
+    }
+}
+
 /// The instant a local wall-clock time fires at, with the daylight-saving corrections.
 pub fn instant(local: NaiveDateTime) -> DateTime<Utc> {
     // The spring gap is one hour; a minute-by-minute walk finds its end.
@@ -81,6 +111,18 @@ pub fn instant(local: NaiveDateTime) -> DateTime<Utc> {
 /// The local wall-clock time of an instant.
 pub fn local(at: DateTime<Utc>) -> NaiveDateTime {
     at.with_timezone(&Amsterdam).naive_local()
+}
+
+/// An instant with the offset of Dutch time then (`+01:00` in winter, `+02:00` in summer):
+/// how every front shows the calendar's times, so that 08:30 reads as 08:30.
+pub fn dutch(at: DateTime<Utc>) -> DateTime<FixedOffset> {
+    at.with_timezone(&Amsterdam).fixed_offset()
+}
+
+/// The first instant of a Dutch calendar day (midnight never falls in a daylight-saving
+/// switch, which happens at 02:00 or 03:00).
+pub fn day_start(date: NaiveDate) -> DateTime<Utc> {
+    instant(date.and_time(NaiveTime::MIN))
 }
 
 use chrono::Timelike as _;
@@ -147,7 +189,6 @@ impl Rule {
                     IntervalUnit::Years => 10,
                 };
                 if *every > most {
-                    let unit = format!("{unit:?}").to_lowercase();
                     return Err(format!(
                         "an interval of {every} {unit} is too long: at most {most} {unit} (ten years)"
                     ));

@@ -76,10 +76,12 @@ impl Template {
 impl Engine {
     /// Gives a scope the schedule of a template; applying it again updates that schedule.
     pub async fn apply_template(&self, key: &str, scope: Scope, options: TemplateOptions) -> Result<Schedule> {
-        let template = templates()?
-            .into_iter()
-            .find(|t| t.key == key)
-            .ok_or_else(|| Error::Validation(format!("unknown template `{key}`")))?;
+        let mut templates = templates()?;
+        let Some(at) = templates.iter().position(|t| t.key == key) else {
+            let keys: Vec<&str> = templates.iter().map(|t| t.key.as_str()).collect();
+            return Err(Error::Validation(format!("unknown template `{key}`: the templates are {}", keys.join(", "))));
+        };
+        let template = templates.swap_remove(at);
         let spec = template.spec(scope, options)?;
         match self.schedules(Some(scope)).await?.into_iter().find(|s| s.spec.key == spec.key) {
             Some(existing) if existing.spec == spec => Ok(existing),
