@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use koers_engine::Engine;
 use koers_engine::auth::{AccessRole, AccessScope};
@@ -15,7 +15,7 @@ use koers_engine::clock::OffsetClock;
 use koers_engine::csv_import::CsvKind;
 use koers_engine::export::Export;
 use koers_engine::schedule::Scope;
-use koers_engine::schedule::rule::instant;
+use koers_engine::schedule::dates::Moment;
 use koers_engine::schedule::template::TemplateOptions;
 use koers_engine::store::{self, StoreConfig};
 use koers_graphql::ApiConfig;
@@ -234,11 +234,10 @@ enum TokenCommand {
     Revoke { id: i64 },
 }
 
-/// A day on the command line: `2026-12-01`, or as Dutch people write it, `1-12-2026`.
+/// A day on the command line, read as the API reads one (`2026-12-01`); another form is
+/// answered with the form that is read.
 fn date_arg(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d-%m-%Y"))
-        .map_err(|_| format!("`{text}` is not a date; write it as 2026-12-01 (or 1-12-2026)"))
+    koers_engine::schedule::dates::date(text)
 }
 
 #[derive(Debug, Subcommand)]
@@ -539,8 +538,7 @@ async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()
                 Some(scope) => Some(engine.resolve_scope(&scope).await?.parse::<Scope>()?),
                 None => None,
             };
-            let start = instant(from.and_time(NaiveTime::MIN)) - chrono::Duration::seconds(1);
-            let end = instant(to.succ_opt().unwrap_or(to).and_time(NaiveTime::MIN)) - chrono::Duration::seconds(1);
+            let (start, end) = (Moment::Day(from).first(), Moment::Day(to).last());
             let planned = engine.preview(start, end, scope).await?;
             let output = match format {
                 Format::Json => serde_json::to_string_pretty(&planned)?,
@@ -570,10 +568,7 @@ async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()
             let scope: Scope = engine.resolve_scope(&scope).await?.parse()?;
             let dates = dates
                 .iter()
-                .map(|d| {
-                    NaiveDateTime::parse_from_str(d, "%Y-%m-%dT%H:%M")
-                        .with_context(|| format!("`{d}` is not a date-time such as 2026-09-21T08:30"))
-                })
+                .map(|d| koers_engine::schedule::dates::date_time(d).map_err(anyhow::Error::msg))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let options = TemplateOptions { dates, active_from: from, active_until: until };
             let schedule = engine.apply_template(&template, scope, options).await?;

@@ -29,11 +29,6 @@ pub fn microseconds<T: SubsecRound>(at: T) -> T {
     at.trunc_subsecs(6)
 }
 
-/// The first instant of the Dutch calendar day `date`.
-pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
-    end_of_day(date.pred_opt().unwrap_or(date))
-}
-
 /// The first instant after the Dutch calendar day `date`: what happened before it happened
 /// on or before that day.
 pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {

@@ -25,13 +25,14 @@ use sea_orm::{
 
 use crate::Engine;
 use crate::access::Change;
-use crate::clock::{end_of_day, start_of_day};
+use crate::clock::end_of_day;
 use crate::domain::{Direction, SchoolYear};
 use crate::entity::{
     ambitie, criterium_mark, cycle, doel, indicator, koersplan, measurement, signal_override, succescriterium,
 };
 use crate::error::{Error, Result};
 use crate::read::{LATER, group, latest_of, latest_of_each};
+use crate::schedule::rule::day_start;
 
 pub use crate::domain::Signal;
 
@@ -690,7 +691,7 @@ impl Engine {
             measurement_id: Set(mark.measurement_id),
             note: Set(mark.note),
             actor: Set(actor.to_owned()),
-            at: Set(mark.from.map_or_else(|| self.clock().now(), start_of_day)),
+            at: Set(mark.from.map_or_else(|| self.clock().now(), day_start)),
             recorded_at: Set(self.clock().now()),
             ..Default::default()
         }

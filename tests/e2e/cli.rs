@@ -237,9 +237,10 @@ async fn demo_tokens_carry_their_ids_and_a_restart_revokes_them() {
     );
 }
 
-/// The command line takes keys where it takes ids, and dates as people type them.
+/// The command line takes keys where it takes ids, and a date in another form is answered
+/// with the form that is read.
 #[test]
-fn keys_for_ids_and_dates_as_typed() {
+fn keys_for_ids_and_dates_in_another_form_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
     let heidevlinder = example("heidevlinder.toml");
@@ -272,10 +273,10 @@ fn keys_for_ids_and_dates_as_typed() {
         "--scope",
         "kindcentrum:heidevlinder",
         "--from",
-        "1-1-2027",
+        "2027-01-01",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let output = run(&["schedule", "preview", "--database-url", &url, "--from", "1-1-2027", "--to", "2027-03-31"]);
+    let output = run(&["schedule", "preview", "--database-url", &url, "--from", "2027-01-01", "--to", "2027-03-31"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("2027-01-04"),
@@ -283,8 +284,12 @@ fn keys_for_ids_and_dates_as_typed() {
         String::from_utf8_lossy(&output.stdout)
     );
 
-    let output = run(&["schedule", "preview", "--database-url", &url, "--from", "2027/01/01", "--to", "2027-03-31"]);
-    assert!(stderr(&output).contains("`2027/01/01` is not a date; write it as 2026-12-01"), "{}", stderr(&output));
+    let output = run(&["schedule", "preview", "--database-url", &url, "--from", "4-1-2027", "--to", "2027-03-31"]);
+    assert!(
+        stderr(&output).contains("`4-1-2027` is not a date: write year-month-day, as in 2027-01-04"),
+        "{}",
+        stderr(&output)
+    );
     let output = run(&["export", "--kindcentrum", "heidevlindr", "--database-url", &url]);
     assert!(stderr(&output).contains("kindcentrum heidevlindr not found"), "{}", stderr(&output));
 }
