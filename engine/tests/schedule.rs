@@ -985,3 +985,34 @@ mod arbitrary {
         }
     }
 }
+
+/// A schedule that opens or iterates cycles of a workflow the engine does not know, or
+/// iterates where its workflow does not, is refused when it is created, not each time it
+/// fires.
+#[tokio::test]
+async fn a_schedule_on_an_unknown_workflow_or_iteration_is_refused() {
+    let (engine, _) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
+    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let rule = Rule::Dates { at: vec![local(2026, 10, 12, 9, 0)] };
+    let open = |workflow: &str| Action::OpenCycle {
+        workflow: workflow.to_owned(),
+        title: "Scan".into(),
+        targets: Default::default(),
+        due_in_days: None,
+    };
+    match engine.create_schedule(spec("onbekend", kc, rule.clone(), open("pdcx"), Policy::default())).await {
+        Err(Error::Validation(message)) => {
+            assert!(message.starts_with("there is no workflow `pdcx`; the workflows are: "), "{message}");
+            assert!(message.contains("pdca") && message.contains("vierxd"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let iterate = Action::Iterate { workflow: "pdca".into(), from: "plan".into(), to: "do".into() };
+    match engine.create_schedule(spec("verkeerd", kc, rule.clone(), iterate, Policy::default())).await {
+        Err(Error::Validation(message)) => {
+            assert!(message.contains("does not iterate from `plan` to `do`; it iterates act -> plan"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    engine.create_schedule(spec("goed", kc, rule, open("pdca"), Policy::default())).await.expect("a known workflow");
+}

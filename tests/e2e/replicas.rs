@@ -37,6 +37,8 @@ async fn school_year(url: &str, dir: &std::path::Path) -> Vec<occurrence::Model>
     let db = open(&StoreConfig::new(url)).await.expect("database");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 8, 1, 0, 0, 0).single().expect("start"));
     let engine = Engine::with_clock(db.clone(), Arc::new(clock));
+    // A schedule names the workflows it opens; they are those every replica registers.
+    engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
     let kindcentrum = engine.kindcentrum_by_key("groot").await.expect("query").expect("kindcentrum").id;
     for template in templates().expect("templates").into_iter().filter(|t| TEMPLATES.contains(&t.key.as_str())) {
         let mut policy = template.policy;

@@ -559,6 +559,7 @@ impl Engine {
     #[tracing::instrument(skip(self, spec), fields(key = %spec.key, scope = %spec.scope))]
     pub async fn create_schedule(&self, spec: ScheduleSpec) -> Result<Schedule> {
         spec.validate()?;
+        self.check_workflow(&spec.action)?;
         let txn = crate::store::begin_write(self.db()).await?;
         self.check_scope(&txn, spec.scope).await?;
         let existing = schedule::Entity::find()
@@ -579,9 +580,50 @@ impl Engine {
         Schedule::parse(row)
     }
 
+    /// Refuses an action on a workflow this engine does not know, or an iteration its
+    /// workflow does not declare: else the schedule would be stored and fail each time it
+    /// fires.
+    fn check_workflow(&self, action: &Action) -> Result<()> {
+        let (key, iterate) = match action {
+            Action::OpenCycle { workflow, .. } => (workflow, None),
+            Action::Iterate { workflow, from, to } => (workflow, Some((from, to))),
+            Action::Reminder { .. } => return Ok(()),
+        };
+        let Some(workflow) = self.workflow(key) else {
+            let mut known: Vec<String> = self.workflows().into_iter().map(|w| w.def.key.clone()).collect();
+            known.sort();
+            return Err(Error::Validation(format!(
+                "there is no workflow `{key}`; the workflows are: {}",
+                known.join(", ")
+            )));
+        };
+        if let Some((from, to)) = iterate {
+            let declared = workflow
+                .def
+                .transitions
+                .iter()
+                .any(|t| &t.from == from && &t.to == to && t.kind == crate::workflow::TransitionKind::Iterate);
+            if !declared {
+                let iterations: Vec<String> = workflow
+                    .def
+                    .transitions
+                    .iter()
+                    .filter(|t| t.kind == crate::workflow::TransitionKind::Iterate)
+                    .map(|t| format!("{} -> {}", t.from, t.to))
+                    .collect();
+                return Err(Error::Validation(format!(
+                    "workflow `{key}` does not iterate from `{from}` to `{to}`; it iterates {}",
+                    if iterations.is_empty() { "nowhere".to_owned() } else { iterations.join(", ") }
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces rule, action, policy and name; pending occurrences are stored anew.
     pub async fn update_schedule(&self, id: i64, spec: ScheduleSpec) -> Result<Schedule> {
         spec.validate()?;
+        self.check_workflow(&spec.action)?;
         let txn = crate::store::begin_write(self.db()).await?;
         let row =
             self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
