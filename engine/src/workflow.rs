@@ -170,7 +170,10 @@ impl WorkflowDef {
 
     /// The definition as stored: JSON with a fixed field order.
     pub fn canonical_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        // A definition is structs, lists, texts, numbers and flags, with no map whose keys
+        // are not text: serde_json cannot fail on it, and an empty text in its place would
+        // give every definition the same hash.
+        serde_json::to_string(self).expect("a workflow definition serializes to JSON")
     }
 
     /// Parses and checks one TOML definition; `file` names it in errors.

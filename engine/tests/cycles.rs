@@ -425,3 +425,19 @@ async fn an_iteration_without_copy_fields_starts_empty() {
     assert!(data.get("copied").is_none(), "{data}");
     f.assert_replays(id).await;
 }
+
+/// Due dates the store can no longer read are an error, not a cycle without due dates.
+#[tokio::test]
+async fn unreadable_stored_due_dates_are_an_error() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let f = fixture().await;
+    let row = f.started("pdca").await;
+    let version = row.version;
+    let mut broken = row.into_active_model();
+    broken.due_dates = Set("{\"plan\": 12".into());
+    let broken = broken.update(f.engine.db()).await.expect("stored");
+    match f.engine.advance_cycle("test", broken.id, version, "do", PLAN()).await {
+        Err(Error::Database(e)) => assert!(e.to_string().contains("stored JSON is unreadable"), "{e}"),
+        other => panic!("expected the stored JSON refused, got {other:?}"),
+    }
+}

@@ -262,9 +262,10 @@ pub(crate) fn event_row(
     })
 }
 
-/// The due dates of a cycle row, per phase.
-pub fn due_dates_of(row: &cycle::Model) -> BTreeMap<String, NaiveDate> {
-    serde_json::from_str(&row.due_dates).unwrap_or_default()
+/// The due dates of a cycle row, per phase; an error when the stored JSON cannot be read
+/// (a cycle whose due dates were lost must not silently become a cycle without any).
+pub fn due_dates_of(row: &cycle::Model) -> Result<BTreeMap<String, NaiveDate>> {
+    serde_json::from_str(&row.due_dates).map_err(Error::stored_json)
 }
 
 impl Engine {
@@ -623,7 +624,7 @@ impl Engine {
         }
         let mut next = state.clone();
         next.apply(&event);
-        let due = current_due(&next, &due_dates_of(&row));
+        let due = current_due(&next, &due_dates_of(&row)?);
         let updated = cycle::Entity::update_many()
             .col_expr(cycle::Column::Phase, Expr::value(next.phase.clone()))
             .col_expr(cycle::Column::Iteration, Expr::value(next.iteration))
