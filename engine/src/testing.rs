@@ -3,7 +3,7 @@
 //! own, created fresh. The whole suite runs on either store unchanged.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
@@ -17,16 +17,43 @@ pub fn postgres() -> Option<String> {
     std::env::var(DATABASE_URL).ok().filter(|url| !url.trim().is_empty())
 }
 
-/// A new, empty PostgreSQL database on the test server: its URL.
+/// A new, empty PostgreSQL database on the test server: its URL. The first one a test
+/// process makes sweeps away the databases of test processes that have ended, so a whole
+/// suite holds on disk no more than one test binary's databases at a time.
 async fn fresh_postgres(server: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
+    static SWEPT: AtomicBool = AtomicBool::new(false);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let name = format!("koers_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let name = format!("{PREFIX}{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
     let admin = connect(&patient(server)).await.expect("the test database server answers");
+    if !SWEPT.swap(true, Ordering::Relaxed) {
+        sweep_ended(&admin).await;
+    }
     admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create the test database");
     admin.close().await.expect("close");
     let (base, _) = server.rsplit_once('/').expect("a postgres:// URL with a database");
     format!("{base}/{name}")
+}
+
+/// The name every test database starts with, followed by the id of the process that made it.
+const PREFIX: &str = "koers_test_";
+
+/// Drops the test databases whose process is no longer running (where `/proc` tells).
+async fn sweep_ended(admin: &DatabaseConnection) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let sql = format!("SELECT datname::text FROM pg_database WHERE datname LIKE '{PREFIX}%'");
+    for name in strings(admin, sql).await {
+        let pid = name[PREFIX.len()..].split('_').next().and_then(|pid| pid.parse::<u32>().ok());
+        let running = pid.is_none_or(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !running {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+                .expect("drop an ended test's database");
+        }
+    }
 }
 
 /// A fresh, migrated database for one test: SQLite in memory, or a new PostgreSQL
