@@ -5,17 +5,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Months, NaiveDate, Weekday};
 use koers_engine::Engine;
-use koers_engine::auth::{AccessRole, AccessScope, NewToken};
-use koers_engine::coaching::{Hours, NewCoachingEntry};
+use koers_engine::access::token::{AccessScope, NewToken};
+use koers_engine::calendar::template::TemplateOptions;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{Owner, StartCycle};
+use koers_engine::domain::AccessRole;
+use koers_engine::domain::Scope;
 use koers_engine::domain::{CoachingKind, SchoolYear};
-use koers_engine::import::import_str;
-use koers_engine::measurement::{NewMeasurement, Period};
-use koers_engine::progress::Evidence;
-use koers_engine::scan::{NewScan, NewScore, Technique};
-use koers_engine::schedule::Scope;
-use koers_engine::schedule::template::TemplateOptions;
+use koers_engine::evidence::coaching::{Hours, NewCoachingEntry};
+use koers_engine::evidence::scan::{NewScan, NewScore, Technique};
+use koers_engine::io::import::import_str;
+use koers_engine::plan::measurement::{NewMeasurement, Period};
+use koers_engine::plan::progress::Evidence;
 use koers_engine::workflow::{FieldType, TransitionKind};
 
 const EXAMPLES: [(&str, &str); 3] = [

@@ -10,13 +10,14 @@ use anyhow::Context as _;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use koers_engine::Engine;
-use koers_engine::auth::{AccessRole, AccessScope};
+use koers_engine::access::token::AccessScope;
+use koers_engine::calendar::dates::Moment;
+use koers_engine::calendar::template::TemplateOptions;
 use koers_engine::clock::OffsetClock;
-use koers_engine::csv_import::CsvKind;
-use koers_engine::export::Export;
-use koers_engine::schedule::Scope;
-use koers_engine::schedule::dates::Moment;
-use koers_engine::schedule::template::TemplateOptions;
+use koers_engine::domain::AccessRole;
+use koers_engine::domain::Scope;
+use koers_engine::io::csv::CsvKind;
+use koers_engine::io::export::Export;
 use koers_engine::store::{self, StoreConfig};
 use koers_graphql::ApiConfig;
 use koers_migrations::{Migrator, MigratorTrait};
@@ -237,7 +238,7 @@ enum TokenCommand {
 /// A day on the command line, read as the API reads one (`2026-12-01`); another form is
 /// answered with the form that is read.
 fn date_arg(text: &str) -> Result<NaiveDate, String> {
-    koers_engine::schedule::dates::date(text)
+    koers_engine::calendar::dates::date(text)
 }
 
 #[derive(Debug, Subcommand)]
@@ -337,7 +338,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { database, files } => {
             let db = store::open(&database.config()).await?;
             for file in files {
-                let report = koers_engine::import::import_file(&db, &file).await?;
+                let report = koers_engine::io::import::import_file(&db, &file).await?;
                 tracing::info!(
                     file = %file.display(),
                     created = report.created,
@@ -568,7 +569,7 @@ async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()
             let scope: Scope = engine.resolve_scope(&scope).await?.parse()?;
             let dates = dates
                 .iter()
-                .map(|d| koers_engine::schedule::dates::date_time(d).map_err(anyhow::Error::msg))
+                .map(|d| koers_engine::calendar::dates::date_time(d).map_err(anyhow::Error::msg))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let options = TemplateOptions { dates, active_from: from, active_until: until };
             let schedule = engine.apply_template(&template, scope, options).await?;

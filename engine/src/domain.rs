@@ -12,6 +12,8 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{Condition, Iterable};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::{Error, Result};
+
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
@@ -306,5 +308,131 @@ mod tests {
         assert!(!Direction::AtLeast.meets(79.9, 80.0));
         assert!(Direction::AtMost.meets(4.0, 5.0));
         assert!(!Direction::AtMost.meets(5.1, 5.0));
+    }
+}
+
+/// The roles whose hours count toward the wet IKK norm: the pedagogisch beleidsmedewerker /
+/// coach of Besluit kwaliteit kinderopvang art. 4 (the seeds' locatiejaarplan names one person
+/// for both).
+pub(crate) const COACH_ROLES: [Role; 2] = [Role::PedagogischCoach, Role::PedagogischBeleidsmedewerker];
+
+/// What a schedule is attached to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum Scope {
+    Bestuur(i64),
+    Kindcentrum(i64),
+    Locatie(i64),
+    Groep(i64),
+    Team(i64),
+}
+
+impl Scope {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Scope::Bestuur(_) => "bestuur",
+            Scope::Kindcentrum(_) => "kindcentrum",
+            Scope::Locatie(_) => "locatie",
+            Scope::Groep(_) => "groep",
+            Scope::Team(_) => "team",
+        }
+    }
+
+    pub fn id(self) -> i64 {
+        match self {
+            Scope::Bestuur(id) | Scope::Kindcentrum(id) | Scope::Locatie(id) | Scope::Groep(id) | Scope::Team(id) => id,
+        }
+    }
+
+    pub fn new(kind: &str, id: i64) -> Result<Scope> {
+        Ok(match kind {
+            "bestuur" => Scope::Bestuur(id),
+            "kindcentrum" => Scope::Kindcentrum(id),
+            "locatie" => Scope::Locatie(id),
+            "groep" => Scope::Groep(id),
+            "team" => Scope::Team(id),
+            other => {
+                return Err(Error::Validation(format!(
+                    "`{other}` is not a scope: use bestuur, kindcentrum, locatie, groep or team"
+                )));
+            }
+        })
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind(), self.id())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = Error;
+
+    /// `kindcentrum:12`.
+    fn from_str(text: &str) -> Result<Scope> {
+        let (kind, id) = text
+            .split_once(':')
+            .ok_or_else(|| Error::Validation(format!("`{text}` is not a scope: write it as `kindcentrum:12`")))?;
+        let id = id.parse().map_err(|_| Error::Validation(format!("`{id}` in `{text}` is not an id")))?;
+        Scope::new(kind, id)
+    }
+}
+
+/// What a caller may do (see the role table in the README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessRole {
+    /// Everything.
+    Admin,
+    /// Reads everything of the kindcentra of its bestuur; sets signals.
+    Bestuur,
+    /// Reads and writes within one kindcentrum.
+    Directeur,
+    /// Coaching hours and scans of the locaties assigned; reads their cycles.
+    Coach,
+    /// The cycles of the teams of a professional, or of one team.
+    TeamMember,
+    /// Reads within its scope.
+    Reader,
+}
+
+impl AccessRole {
+    pub const ALL: [AccessRole; 6] = [
+        AccessRole::Admin,
+        AccessRole::Bestuur,
+        AccessRole::Directeur,
+        AccessRole::Coach,
+        AccessRole::TeamMember,
+        AccessRole::Reader,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessRole::Admin => "admin",
+            AccessRole::Bestuur => "bestuur",
+            AccessRole::Directeur => "directeur",
+            AccessRole::Coach => "coach",
+            AccessRole::TeamMember => "team-member",
+            AccessRole::Reader => "reader",
+        }
+    }
+}
+
+impl fmt::Display for AccessRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AccessRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AccessRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a role: {}", AccessRole::ALL.map(AccessRole::as_str).join(", ")))
     }
 }

@@ -1,5 +1,6 @@
 //! The engine's error type: every variant says what went wrong in terms a user can act on.
 
+use std::fmt;
 use std::path::PathBuf;
 
 /// Errors of the engine's services.
@@ -10,11 +11,11 @@ pub enum Error {
     Import(#[from] ImportError),
     /// A CSV file was rejected; nothing of it was written.
     #[error(transparent)]
-    Csv(#[from] crate::csv_import::CsvRejected),
+    Csv(#[from] CsvRejected),
     /// An export file was refused, or the database to restore it into is not empty;
     /// nothing of it was written.
     #[error(transparent)]
-    Export(#[from] crate::export::ExportRefused),
+    Export(#[from] ExportRefused),
     /// No such object (or not visible to the caller).
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
@@ -35,7 +36,7 @@ pub enum Error {
     VersionConflict { expected: i64, actual: i64 },
     /// A workflow definition was refused.
     #[error(transparent)]
-    Definition(#[from] crate::workflow::DefinitionError),
+    Definition(#[from] DefinitionError),
     /// The database could not be opened.
     #[error("cannot open database {url}: {reason}")]
     Open { url: String, reason: String },
@@ -93,4 +94,56 @@ pub enum ImportError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{file}:{line}:{column}: {message}")]
     At { file: String, line: usize, column: usize, message: String },
+}
+
+/// One bad row: where and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    /// The column, when one is to blame.
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(column) => write!(f, "line {}, column `{column}`: {}", self.line, self.message),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
+    }
+}
+
+/// A rejected CSV file; nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {} bad row(s), nothing imported\n{}", errors.len(), errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct CsvRejected {
+    pub file: String,
+    pub errors: Vec<RowError>,
+}
+
+/// Why an export file is refused. Nothing of a refused file is written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportRefused {
+    #[error("not a koers export: {0}")]
+    Format(String),
+    #[error("export version {found} is not supported: this koers reads version {supported}")]
+    Version { found: u64, supported: u64 },
+    #[error("table `{0}` is not part of a koers export")]
+    UnknownTable(String),
+    #[error("table `{0}` is missing from the export")]
+    MissingTable(String),
+    /// A row that does not fit its table; rows are counted from 1.
+    #[error("table `{table}`, row {row}: {reason}")]
+    Row { table: String, row: usize, reason: String },
+    #[error("the database is not empty: an export is restored only into a database without kindcentra or besturen")]
+    NotEmpty,
+}
+
+/// Why a definition was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("workflow {file}: {message}")]
+pub struct DefinitionError {
+    pub file: String,
+    pub message: String,
 }

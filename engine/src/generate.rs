@@ -37,15 +37,15 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use crate::Engine;
+use crate::calendar::rule::instant;
+use crate::calendar::template::{TemplateOptions, templates};
 use crate::cycle::machine::{Command, CycleState, Event, Status, allowed_transitions};
+use crate::domain::Scope;
 use crate::domain::{
     BestuurKind, CoachingKind, Direction, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
 };
-use crate::entity::*;
 use crate::error::{Error, Result};
-use crate::schedule::Scope;
-use crate::schedule::rule::instant;
-use crate::schedule::template::{TemplateOptions, templates};
+use crate::store::entity::*;
 use crate::workflow::{FieldType, TransitionKind, WorkflowDef};
 
 /// Who wrote the generated events, marks and coaching entries.
@@ -259,9 +259,9 @@ impl Ids {
 /// What every kindcentrum is made of.
 struct Shape {
     outline: Outline,
-    vierxd: crate::cycle::WorkflowVersion,
-    pdca: crate::cycle::WorkflowVersion,
-    templates: Vec<crate::schedule::template::Template>,
+    vierxd: crate::workflow::registry::WorkflowVersion,
+    pdca: crate::workflow::registry::WorkflowVersion,
+    templates: Vec<crate::calendar::template::Template>,
 }
 
 /// The koersplan of Kindcentrum Balans and its indicators, as the importer stores them.
@@ -285,7 +285,7 @@ impl Outline {
         options.max_connections(1).sqlx_logging(false);
         let db: DatabaseConnection = Database::connect(options).await?;
         <koers_migrations::Migrator as koers_migrations::MigratorTrait>::up(&db, None).await?;
-        crate::import::import_str(&db, "kc-balans.toml", include_str!("../../workflows/examples/kc-balans.toml"))
+        crate::io::import::import_str(&db, "kc-balans.toml", include_str!("../../workflows/examples/kc-balans.toml"))
             .await?;
         let koersplan = koersplan::Entity::find()
             .one(&db)
@@ -674,7 +674,7 @@ impl Kindcentrum<'_> {
     #[allow(clippy::too_many_arguments)]
     fn cycle(
         &mut self,
-        workflow: &crate::cycle::WorkflowVersion,
+        workflow: &crate::workflow::registry::WorkflowVersion,
         team_id: i64,
         title: String,
         start: NaiveDate,
@@ -832,7 +832,7 @@ impl Kindcentrum<'_> {
         for (g, groep_id) in groepen.iter().enumerate() {
             for (year, quarter) in quarters {
                 let scanned_on =
-                    crate::schedule::rule::nth_weekday(year, (quarter - 1) * 3 + 1, chrono::Weekday::Mon, 1)
+                    crate::calendar::rule::nth_weekday(year, (quarter - 1) * 3 + 1, chrono::Weekday::Mon, 1)
                         .unwrap_or_default();
                 let scan_id = self.ids.next("scan");
                 self.rows.scan.push(scan::Model {

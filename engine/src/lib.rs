@@ -5,26 +5,16 @@
 //! or GraphQL.
 
 pub mod access;
-pub mod auth;
-pub mod board;
+pub mod calendar;
 pub mod clock;
-pub mod coaching;
-pub mod csv_import;
 pub mod cycle;
 pub mod domain;
-pub mod entity;
 pub mod error;
-pub mod export;
+pub mod evidence;
 pub mod generate;
-pub mod import;
-pub mod keys;
-pub mod measurement;
-pub mod progress;
-pub mod read;
-pub mod retention;
-pub mod rollup;
-pub mod scan;
-pub mod schedule;
+pub mod io;
+pub mod org;
+pub mod plan;
 pub mod store;
 pub mod testing;
 pub mod workflow;
@@ -52,12 +42,12 @@ pub struct Engine {
 #[derive(Debug)]
 struct Inner {
     clock: Arc<dyn Clock>,
-    workflows: cycle::Workflows,
+    workflows: workflow::registry::Workflows,
     events: tokio::sync::broadcast::Sender<cycle::CycleEventRecord>,
     /// Wakes the scheduler loop when schedules change.
     schedules_changed: tokio::sync::Notify,
     /// What the scheduler loop last did, for the health check.
-    scheduler: std::sync::Mutex<schedule::Heartbeat>,
+    scheduler: std::sync::Mutex<calendar::Heartbeat>,
 }
 
 impl Engine {
@@ -73,7 +63,7 @@ impl Engine {
             db,
             inner: Arc::new(Inner {
                 clock,
-                workflows: cycle::Workflows::default(),
+                workflows: workflow::registry::Workflows::default(),
                 events,
                 schedules_changed: tokio::sync::Notify::new(),
                 scheduler: Default::default(),

@@ -8,11 +8,11 @@ use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
-use koers_engine::coaching::{CoachingNorm, Hours, NewCoachingEntry};
 use koers_engine::domain::CoachingKind;
-use koers_engine::entity::{bestuur, coaching_coachee, coaching_entry, locatie, professional};
-use koers_engine::import::{import_file, import_str};
-use koers_engine::read::Page;
+use koers_engine::evidence::coaching::{CoachingNorm, Hours, NewCoachingEntry};
+use koers_engine::io::import::{import_file, import_str};
+use koers_engine::store::entity::{bestuur, coaching_coachee, coaching_entry, locatie, professional};
+use koers_engine::store::query::Page;
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use koers_engine::clock::ManualClock;
-use koers_engine::csv_import::{CsvKind, CsvRejected};
-use koers_engine::entity::{coaching_entry, measurement, scan, scan_score};
-use koers_engine::import::import_file;
+use koers_engine::error::CsvRejected;
+use koers_engine::io::csv::CsvKind;
+use koers_engine::io::import::import_file;
+use koers_engine::store::entity::{coaching_entry, measurement, scan, scan_score};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -33,7 +34,7 @@ async fn engine() -> Engine {
     engine
 }
 
-fn refused(result: koers_engine::Result<koers_engine::csv_import::CsvReport>) -> CsvRejected {
+fn refused(result: koers_engine::Result<koers_engine::io::csv::CsvReport>) -> CsvRejected {
     match result {
         Err(Error::Csv(rejected)) => rejected,
         other => panic!("expected a rejected file, got {other:?}"),

@@ -8,22 +8,24 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
-use koers_engine::auth::{AccessRole, AccessScope};
+use koers_engine::access::token::AccessScope;
+use koers_engine::calendar::template::TemplateOptions;
 use koers_engine::clock::ManualClock;
-use koers_engine::csv_import::CsvKind;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{NewPitch, Owner, StartCycle};
+use koers_engine::domain::AccessRole;
+use koers_engine::domain::Scope;
 use koers_engine::domain::Signal;
-use koers_engine::entity::{
+use koers_engine::error::ExportRefused;
+use koers_engine::io::csv::CsvKind;
+use koers_engine::io::export::{Export, NOT_EXPORTED, TABLES};
+use koers_engine::io::import::{import_file, import_str};
+use koers_engine::plan::measurement::{NewMeasurement, Period};
+use koers_engine::plan::progress::{Depth, Evidence, SignalSubject};
+use koers_engine::store::entity::{
     bestuur, cycle, cycle_event, groep, indicator, kindcentrum, koersplan, locatie, onderdeel, professional,
     professional_kindcentrum, schedule, team, workflow_version,
 };
-use koers_engine::export::{Export, ExportRefused, NOT_EXPORTED, TABLES};
-use koers_engine::import::{import_file, import_str};
-use koers_engine::measurement::{NewMeasurement, Period};
-use koers_engine::progress::{Depth, Evidence, SignalSubject};
-use koers_engine::schedule::Scope;
-use koers_engine::schedule::template::TemplateOptions;
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::sea_query::Expr;

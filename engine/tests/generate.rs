@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use koers_engine::cycle::machine::{CycleState, Event};
 use koers_engine::cycle::state_of;
-use koers_engine::entity::*;
 use koers_engine::generate::{GenerateOptions, bestuur_sizes, moment};
-use koers_engine::progress::Depth;
+use koers_engine::plan::progress::Depth;
+use koers_engine::store::entity::*;
 use koers_engine::testing::{database, snapshot};
 use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
@@ -136,7 +136,7 @@ async fn two_hundred_kindcentra_have_the_national_shape() {
     let entries = coaching_entry::Entity::find().all(db).await.expect("coaching");
     all_equal(&per(&entries, |e| e.locatie_id.expect("locatie")), 100, N, "coaching entries per locatie");
     let schedules = engine.schedules(None).await.expect("schedules parse");
-    let templates = koers_engine::schedule::template::templates().expect("templates").len();
+    let templates = koers_engine::calendar::template::templates().expect("templates").len();
     all_equal(&per(&schedules, |s| s.spec.scope.id()), templates, N, "schedules per kindcentrum");
 
     // The board sees progress, with more than one signal across the kindcentra, the

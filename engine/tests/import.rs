@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use koers_engine::entity::*;
-use koers_engine::import::{import_file, import_str};
+use koers_engine::io::import::{import_file, import_str};
+use koers_engine::store::entity::*;
 use koers_engine::{DatabaseConnection, Error, ImportError};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -73,7 +73,7 @@ async fn heidevlinder_has_its_locatie_groep_and_professionals() {
         .iter()
         .filter_map(|r| {
             let own: Vec<_> = history.iter().filter(|f| f.professional_id == r.professional_id).cloned().collect();
-            koers_engine::read::fte_on(&own, peildatum)
+            koers_engine::org::fte_on(&own, peildatum)
         })
         .sum();
     assert!((total - 1.2).abs() < 1e-9, "total FTE {total}");

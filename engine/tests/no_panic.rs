@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use koers_engine::clock::ManualClock;
-use koers_engine::csv_import::{CsvKind, CsvRejected};
 use koers_engine::error::ImportError;
-use koers_engine::import::import_str;
-use koers_engine::workflow::{BUILTIN, DefinitionError, WorkflowDef, load};
+use koers_engine::error::{CsvRejected, DefinitionError};
+use koers_engine::io::csv::CsvKind;
+use koers_engine::io::import::import_str;
+use koers_engine::workflow::{BUILTIN, WorkflowDef, load};
 use koers_engine::{Engine, Error};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};

@@ -7,9 +7,9 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{Owner, StartCycle};
-use koers_engine::entity::{ambitie, doel, koersplan, measurement, succescriterium, team};
-use koers_engine::import::import_str;
-use koers_engine::progress::{Evidence, Signal, SignalSubject};
+use koers_engine::io::import::import_str;
+use koers_engine::plan::progress::{Evidence, Signal, SignalSubject};
+use koers_engine::store::entity::{ambitie, doel, koersplan, measurement, succescriterium, team};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -219,7 +219,7 @@ async fn a_criterium_is_met_by_a_mark_with_evidence_and_never_without() {
     assert!(lezen_doel.succescriteria[0].met && lezen_doel.succescriteria[0].indicator_met.is_none());
 }
 
-async fn close(engine: &Engine, id: i64) -> koers_engine::entity::cycle::Model {
+async fn close(engine: &Engine, id: i64) -> koers_engine::store::entity::cycle::Model {
     let values = |v: serde_json::Value| -> Values { serde_json::from_value(v).expect("values") };
     let plan = values(json!({"doelen": ["Meer leesplezier"], "criteria": ["Elke dag voorlezen"]}));
     engine.advance_cycle("test", id, 1, "do", plan).await.expect("plan -> do");
@@ -290,8 +290,8 @@ async fn a_signal_set_by_hand_needs_a_reason_and_is_kept_as_an_event() {
 
 #[tokio::test]
 async fn a_recorded_measurement_moves_progress_and_bad_values_are_refused() {
-    use koers_engine::entity::indicator;
-    use koers_engine::measurement::{NewMeasurement, Period};
+    use koers_engine::plan::measurement::{NewMeasurement, Period};
+    use koers_engine::store::entity::indicator;
     let (engine, _, plan) = engine_on(date(2021, 3, 1)).await;
     let lezen = indicator::Entity::find()
         .filter(indicator::Column::Key.eq("lezen"))
@@ -369,7 +369,7 @@ fn boundaries() -> String {
 
 #[tokio::test]
 async fn the_counted_and_the_listed_criteria_agree_at_every_boundary_of_the_rule() {
-    use koers_engine::progress::Depth;
+    use koers_engine::plan::progress::Depth;
     let db = koers_engine::testing::database().await;
     import_str(&db, "grenzen.toml", &boundaries()).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2021, 7, 1, 21, 59, 59).single().expect("time")));

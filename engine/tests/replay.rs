@@ -10,8 +10,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::{Command, CycleState, Event, Values};
 use koers_engine::cycle::{NewPitch, Owner, StartCycle, state_of};
-use koers_engine::entity::{cycle, cycle_event, doel, kindcentrum, professional, team, workflow_version};
-use koers_engine::import::import_str;
+use koers_engine::io::import::import_str;
+use koers_engine::store::entity::{cycle, cycle_event, doel, kindcentrum, professional, team, workflow_version};
 use koers_engine::workflow::{WorkflowDef, load};
 use koers_engine::{Engine, Error};
 use koers_migrations::{Migrator, MigratorTrait};
@@ -420,7 +420,7 @@ async fn cycles_stored_with_kebab_case_field_keys_are_migrated_and_still_replay_
     restored.restore_export(&migrated).await.expect("restore the migrated export");
     let upgraded = Engine::new(koers_engine::testing::database().await);
     upgraded.restore_export(&before).await.expect("restore the export of the release before");
-    let tables = |export: &koers_engine::export::Export| -> Vec<(String, Vec<Value>)> {
+    let tables = |export: &koers_engine::io::export::Export| -> Vec<(String, Vec<Value>)> {
         ["workflow_version", "cycle", "cycle_event"]
             .into_iter()
             .map(|table| (table.to_owned(), export.rows(table).to_vec()))

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use koers_engine::Engine;
 use koers_engine::clock::ManualClock;
-use koers_engine::entity::{groep, scan, scan_score};
-use koers_engine::import::import_file;
-use koers_engine::scan::{NewScan, NewScore, Technique};
+use koers_engine::evidence::scan::{NewScan, NewScore, Technique};
+use koers_engine::io::import::import_file;
+use koers_engine::store::entity::{groep, scan, scan_score};
 use koers_engine::workflow::load;
 use sea_orm::{EntityTrait, PaginatorTrait};
 

@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::Engine;
-use koers_engine::auth::{AccessRole, AccessScope};
-use koers_engine::board::BoardProgress;
+use koers_engine::access::token::AccessScope;
 use koers_engine::clock::ManualClock;
-use koers_engine::entity::{ambitie, bestuur, doel, koersplan};
+use koers_engine::domain::AccessRole;
 use koers_engine::generate::GenerateOptions;
-use koers_engine::progress::{Depth, Signal, SignalSubject};
-use koers_engine::rollup::Totals;
+use koers_engine::plan::board::BoardProgress;
+use koers_engine::plan::progress::{Depth, Signal, SignalSubject};
+use koers_engine::plan::rollup::Totals;
+use koers_engine::store::entity::{ambitie, bestuur, doel, koersplan};
 use koers_engine::testing::{count_statements, database};
 use sea_orm::{EntityTrait, QueryOrder};
 
@@ -32,7 +33,7 @@ async fn generated(kindcentra: usize) -> (Engine, Arc<AtomicUsize>) {
 }
 
 /// The totals of some kindcentra of board views, added up by hand.
-fn added_up<'a>(kindcentra: impl IntoIterator<Item = &'a koers_engine::board::KindcentrumProgress>) -> Totals {
+fn added_up<'a>(kindcentra: impl IntoIterator<Item = &'a koers_engine::plan::board::KindcentrumProgress>) -> Totals {
     let mut totals = Totals::default();
     let mut progress = Vec::new();
     for kc in kindcentra {

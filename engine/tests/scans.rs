@@ -12,9 +12,9 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{Owner, StartCycle, state_of};
-use koers_engine::entity::{cycle, cycle_event, groep, scan, scan_score};
-use koers_engine::import::import_file;
-use koers_engine::scan::{BandCounts, NewScan, NewScore, ScanGoals, Technique};
+use koers_engine::evidence::scan::{BandCounts, NewScan, NewScore, ScanGoals, Technique};
+use koers_engine::io::import::import_file;
+use koers_engine::store::entity::{cycle, cycle_event, groep, scan, scan_score};
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -307,8 +307,8 @@ async fn a_scan_is_the_scan_phase_of_the_groeps_cycle() {
 
 /// The means and changes of `means` are those of `summaries`, for the same scans.
 fn assert_same_means(
-    means: &std::collections::HashMap<i64, koers_engine::scan::ScanMeans>,
-    summaries: &std::collections::HashMap<i64, koers_engine::scan::ScanSummary>,
+    means: &std::collections::HashMap<i64, koers_engine::evidence::scan::ScanMeans>,
+    summaries: &std::collections::HashMap<i64, koers_engine::evidence::scan::ScanSummary>,
 ) {
     assert_eq!(means.len(), summaries.len());
     for (id, s) in summaries {
@@ -328,8 +328,8 @@ fn assert_same_means(
 /// later gets a cycle of its own quarter.
 #[tokio::test]
 async fn a_scan_belongs_to_the_cycle_of_its_own_quarter() {
-    use koers_engine::schedule::Scope;
-    use koers_engine::schedule::template::TemplateOptions;
+    use koers_engine::calendar::template::TemplateOptions;
+    use koers_engine::domain::Scope;
     let db = koers_engine::testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");

@@ -5,16 +5,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use koers_engine::calendar::rule::{Rule, WeekdayName};
+use koers_engine::calendar::template::TemplateOptions;
+use koers_engine::calendar::{Action, Assignee, CatchUp, Holidays, Overlap, Policy, ScheduleSpec, Targets};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{CycleFilter, Owner, StartCycle};
+use koers_engine::domain::Scope;
 use koers_engine::domain::{OnderdeelKind, Role};
-use koers_engine::entity::{cycle, groep, kindcentrum, occurrence, reminder, team};
-use koers_engine::import::{import_file, import_str};
-use koers_engine::read::Page;
-use koers_engine::schedule::rule::{Rule, WeekdayName};
-use koers_engine::schedule::template::TemplateOptions;
-use koers_engine::schedule::{Action, Assignee, CatchUp, Holidays, Overlap, Policy, ScheduleSpec, Scope, Targets};
+use koers_engine::io::import::{import_file, import_str};
+use koers_engine::store::entity::{cycle, groep, kindcentrum, occurrence, reminder, team};
+use koers_engine::store::query::Page;
 use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -183,7 +184,7 @@ async fn each_ep_day_moves_every_open_4xd_cycle_to_its_next_iteration_once() {
     engine.apply_template("ep-dag", Scope::Kindcentrum(balans), options).await.expect("apply");
 
     for (n, day) in days.iter().enumerate() {
-        let at = koers_engine::schedule::rule::instant(*day);
+        let at = koers_engine::calendar::rule::instant(*day);
         assert_eq!(run_until(&engine, &clock, at).await, 1, "E&P day {n}");
         for id in &cycles {
             let row = engine.cycle(*id).await.expect("q").expect("cycle");
@@ -263,7 +264,7 @@ async fn new_year_is_crossed_in_dutch_time() {
     let weekly = Rule::Interval {
         anchor: local(2026, 12, 21, 9, 0),
         every: 1,
-        unit: koers_engine::schedule::rule::IntervalUnit::Weeks,
+        unit: koers_engine::calendar::rule::IntervalUnit::Weeks,
     };
     let weekly = engine
         .create_schedule(spec("wekelijks", kc, weekly, reminder_action("Week"), Policy::default()))
@@ -493,7 +494,7 @@ async fn the_scheduler_loop_wakes_when_a_schedule_changes() {
         .create_schedule(spec("nu", kc, Rule::Dates { at: vec![at] }, open, Policy::default()))
         .await
         .expect("create");
-    clock.set(koers_engine::schedule::rule::instant(at));
+    clock.set(koers_engine::calendar::rule::instant(at));
     let event = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
         .await
         .expect("the loop woke up and fired")
@@ -506,7 +507,7 @@ async fn the_scheduler_loop_wakes_when_a_schedule_changes() {
 /// Inserts `count` schedules on `scope` as rows, the way `koers bench generate` does: more
 /// than one batch of the scheduler without thousands of transactions in a test.
 async fn many_schedules(engine: &Engine, scope: Scope, count: usize, rule: &Rule, policy: &Policy) {
-    use koers_engine::entity::schedule;
+    use koers_engine::store::entity::schedule;
     use sea_orm::Set;
     let now = engine.clock().now();
     let rows: Vec<schedule::ActiveModel> = (0..count)
@@ -520,7 +521,7 @@ async fn many_schedules(engine: &Engine, scope: Scope, count: usize, rule: &Rule
             action: Set(serde_json::to_string(&reminder_action("R")).expect("action")),
             policy: Set(serde_json::to_string(policy).expect("policy")),
             paused: Set(false),
-            materialized_until: Set(koers_engine::schedule::rule::local(now)),
+            materialized_until: Set(koers_engine::calendar::rule::local(now)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -546,7 +547,7 @@ async fn schedules_beyond_one_batch_are_stored_and_fired_as_one_by_one() {
     let stored = engine.materialize().await.expect("materialize");
     // The preview plans every schedule on its own; the batches must store just that.
     let horizon = engine.db().clone();
-    let until = koers_engine::schedule::rule::instant(
+    let until = koers_engine::calendar::rule::instant(
         occurrence::Entity::find().all(&horizon).await.expect("q").iter().map(|o| o.local_at).max().expect("some"),
     );
     let mut planned: Vec<(i64, DateTime<Utc>, bool)> = engine
@@ -716,12 +717,12 @@ async fn one_occurrence_that_cannot_fire_does_not_stop_the_calendar() {
     let poisoned = json!({ "kind": "reminder", "title": "p", "due_in_days": u32::MAX, "assignee": { "select": "team", "kind": "locatieteam" } });
     let gone = json!({ "kind": "open-cycle", "workflow": "opgeheven", "title": "g" });
     for (id, action) in [(ids[1], poisoned), (ids[2], gone)] {
-        koers_engine::entity::schedule::Entity::update_many()
+        koers_engine::store::entity::schedule::Entity::update_many()
             .col_expr(
-                koers_engine::entity::schedule::Column::Action,
+                koers_engine::store::entity::schedule::Column::Action,
                 sea_orm::sea_query::Expr::value(action.to_string()),
             )
-            .filter(koers_engine::entity::schedule::Column::Id.eq(id))
+            .filter(koers_engine::store::entity::schedule::Column::Id.eq(id))
             .exec(engine.db())
             .await
             .expect("store");
@@ -823,7 +824,7 @@ async fn a_reminder_nobody_can_be_assigned_is_warned_of_and_skipped_in_words() {
     );
 
     // Firing notes the same words in the occurrence's result.
-    run_until(&engine, &clock, koers_engine::schedule::rule::instant(at)).await;
+    run_until(&engine, &clock, koers_engine::calendar::rule::instant(at)).await;
     let fired = engine.occurrences(Some(jaarplan.row.id), Some("fired"), Page::first(5)).await.expect("occurrences");
     let result: serde_json::Value =
         serde_json::from_str(fired.items[0].result.as_deref().expect("result")).expect("json");
@@ -847,7 +848,7 @@ async fn an_unknown_template_is_answered_with_the_templates_there_are() {
 async fn the_preview_includes_both_of_its_ends() {
     let (engine, _) = engine_at(utc(2026, 8, 1, 6, 0), &["heidevlinder.toml"]).await;
     let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
-    let at = koers_engine::schedule::rule::instant(local(2026, 12, 7, 8, 30));
+    let at = koers_engine::calendar::rule::instant(local(2026, 12, 7, 8, 30));
     let dates = Rule::Dates { at: vec![local(2026, 12, 7, 8, 30)] };
     engine.create_schedule(spec("ep", kc, dates, reminder_action("EP"), Policy::default())).await.expect("create");
     assert_eq!(engine.preview(at, at, None).await.expect("preview").len(), 1, "from and to at the very moment");
@@ -890,7 +891,7 @@ mod arbitrary {
     //! materialised and fired over the next year and a half without an error.
 
     use chrono::TimeDelta;
-    use koers_engine::schedule::rule::IntervalUnit;
+    use koers_engine::calendar::rule::IntervalUnit;
     use proptest::prelude::*;
 
     use super::*;

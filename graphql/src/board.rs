@@ -3,8 +3,8 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use koers_engine::board as engine_board;
-use koers_engine::scan::Scale;
+use koers_engine::evidence::scan::Scale;
+use koers_engine::plan::board as engine_board;
 
 use crate::coaching::{CoachingLocatie, CoachingNorm};
 use crate::cycle::Cycle;
@@ -132,8 +132,8 @@ pub struct SignalCount {
     pub koersplannen: u64,
 }
 
-impl From<koers_engine::rollup::Totals> for VoortgangTotals {
-    fn from(totals: koers_engine::rollup::Totals) -> Self {
+impl From<koers_engine::plan::rollup::Totals> for VoortgangTotals {
+    fn from(totals: koers_engine::plan::rollup::Totals) -> Self {
         VoortgangTotals {
             kindcentra: totals.kindcentra as u64,
             koersplannen: totals.koersplannen as u64,
@@ -148,8 +148,8 @@ impl From<koers_engine::rollup::Totals> for VoortgangTotals {
     }
 }
 
-impl From<koers_engine::rollup::ProgressRollup> for Voortgang {
-    fn from(rollup: koers_engine::rollup::ProgressRollup) -> Self {
+impl From<koers_engine::plan::rollup::ProgressRollup> for Voortgang {
+    fn from(rollup: koers_engine::plan::rollup::ProgressRollup) -> Self {
         Voortgang {
             peildatum: rollup.peildatum,
             total: rollup.total.into(),

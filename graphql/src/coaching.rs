@@ -3,8 +3,8 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use koers_engine::coaching::{self as engine_coaching, Hours, NewCoachingEntry};
-use koers_engine::entity::coaching_entry;
+use koers_engine::evidence::coaching::{self as engine_coaching, Hours, NewCoachingEntry};
+use koers_engine::store::entity::coaching_entry;
 
 use crate::error::{IntoGraphql, validation};
 use crate::loader::{BestuurById, CoacheesOf, LocatieById, ProfessionalById};

@@ -7,10 +7,11 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::{Stream, StreamExt};
 use koers_engine::access::Visible as _;
-use koers_engine::auth::Caller;
+use koers_engine::access::token::Caller;
 use koers_engine::cycle::machine::Values;
-use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, WorkflowVersion, state_of};
-use koers_engine::entity::{cycle, cycle_event, pitch};
+use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, state_of};
+use koers_engine::store::entity::{cycle, cycle_event, pitch};
+use koers_engine::workflow::registry::WorkflowVersion;
 use koers_engine::workflow::{self as wf};
 use serde_json::Value;
 

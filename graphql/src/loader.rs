@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use koers_engine::coaching::CoachingNorm;
 use koers_engine::domain::Role;
-use koers_engine::entity::*;
-use koers_engine::read::{Page, Slice};
+use koers_engine::evidence::coaching::CoachingNorm;
+use koers_engine::store::entity::*;
+use koers_engine::store::query::{Page, Slice};
 use koers_engine::{Engine, Result};
 
 use crate::error::LoadError;
@@ -192,7 +192,7 @@ impl Loader<TokenName> for Loaders {
 pub struct ScanSummaryOf(pub i64);
 
 impl Loader<ScanSummaryOf> for Loaders {
-    type Value = koers_engine::scan::ScanSummary;
+    type Value = koers_engine::evidence::scan::ScanSummary;
     type Error = LoadError;
 
     async fn load(&self, keys: &[ScanSummaryOf]) -> Result<HashMap<ScanSummaryOf, Self::Value>, Self::Error> {

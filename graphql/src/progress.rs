@@ -3,9 +3,9 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use koers_engine::entity::{criterium_mark, signal_override};
-use koers_engine::measurement::{NewMeasurement, Period};
-use koers_engine::progress::{self as engine_progress, Evidence, SignalSubject};
+use koers_engine::plan::measurement::{NewMeasurement, Period};
+use koers_engine::plan::progress::{self as engine_progress, Evidence, SignalSubject};
+use koers_engine::store::entity::{criterium_mark, signal_override};
 
 use crate::cycle::Cycle;
 use crate::error::{IntoGraphql, validation};
@@ -15,7 +15,7 @@ use crate::types::{Ambitie, Date, Doel, Koersplan, Measurement, Succescriterium,
 
 /// The OGSM status signal.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(remote = "koers_engine::progress::Signal")]
+#[graphql(remote = "koers_engine::plan::progress::Signal")]
 pub enum Signal {
     Afgerond,
     OpKoers,

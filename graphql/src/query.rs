@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 use koers_engine::Engine;
-use koers_engine::auth::Caller;
+use koers_engine::access::token::Caller;
 
 use crate::error::{IntoGraphql, not_found};
 use crate::types::{Bestuur, Kindcentrum, Koersplan};

@@ -4,8 +4,8 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use koers_engine::entity::{scan, scan_score};
-use koers_engine::scan::{self as engine_scan, NewScan, NewScore};
+use koers_engine::evidence::scan::{self as engine_scan, NewScan, NewScore};
+use koers_engine::store::entity::{scan, scan_score};
 
 use crate::cycle::Cycle;
 use crate::error::IntoGraphql;
@@ -15,7 +15,7 @@ use crate::types::{Date, Groep, list, one, optional};
 
 /// How a groep was scanned.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(remote = "koers_engine::scan::Technique")]
+#[graphql(remote = "koers_engine::evidence::scan::Technique")]
 pub enum ScanTechnique {
     /// A score per child, under a pseudonymous child code.
     Kind,

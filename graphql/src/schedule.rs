@@ -3,10 +3,11 @@
 use async_graphql::types::Json;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
-use koers_engine::entity::{occurrence, reminder};
-use koers_engine::schedule::rule::dutch;
-use koers_engine::schedule::template::{TemplateOptions, templates};
-use koers_engine::schedule::{Planned, Schedule as EngineSchedule, ScheduleSpec, Scope};
+use koers_engine::calendar::rule::dutch;
+use koers_engine::calendar::template::{TemplateOptions, templates};
+use koers_engine::calendar::{Planned, Schedule as EngineSchedule, ScheduleSpec};
+use koers_engine::domain::Scope;
+use koers_engine::store::entity::{occurrence, reminder};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 

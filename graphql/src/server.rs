@@ -25,7 +25,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use futures::StreamExt as _;
 use koers_engine::Engine;
-use koers_engine::auth::{AuthError, Caller};
+use koers_engine::access::token::{AuthError, Caller};
 use tokio::net::TcpListener;
 
 use crate::error::request_error;
@@ -321,7 +321,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(health) => health,
         Err(err) => {
             tracing::error!(error = %err, "cannot check the scheduler");
-            koers_engine::schedule::SchedulerHealth::Running
+            koers_engine::calendar::SchedulerHealth::Running
         }
     };
     if let Err(err) = &database {
@@ -333,7 +333,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "database": backend,
         "scheduler": scheduler.status(),
     });
-    use koers_engine::schedule::SchedulerHealth as S;
+    use koers_engine::calendar::SchedulerHealth as S;
     let reason = match &scheduler {
         S::Stopped => Some("the scheduler has stopped: nothing on the calendar fires; restart koers".to_owned()),
         S::Stuck { since } => Some(format!("the scheduler has been in one run since {since}")),

@@ -6,9 +6,10 @@ use async_graphql::{
     Context, Enum, ID, InputValueError, InputValueResult, Object, Result, Scalar, ScalarType, SimpleObject, Value,
 };
 use chrono::{NaiveDate, NaiveDateTime};
-use koers_engine::entity::*;
-use koers_engine::progress::Depth;
-use koers_engine::read::{Page, Slice, fte_on};
+use koers_engine::org::fte_on;
+use koers_engine::plan::progress::Depth;
+use koers_engine::store::entity::*;
+use koers_engine::store::query::{Page, Slice};
 
 use crate::error::{IntoGraphql, not_found};
 use crate::loader::*;
@@ -94,7 +95,7 @@ pub struct Date(pub NaiveDate);
 #[Scalar(name = "NaiveDate")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
-        read(value, koers_engine::schedule::dates::date).map(Date)
+        read(value, koers_engine::calendar::dates::date).map(Date)
     }
 
     fn to_value(&self) -> Value {
@@ -112,7 +113,7 @@ pub struct LocalDateTime(pub NaiveDateTime);
 #[Scalar(name = "NaiveDateTime")]
 impl ScalarType for LocalDateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
-        read(value, koers_engine::schedule::dates::date_time).map(LocalDateTime)
+        read(value, koers_engine::calendar::dates::date_time).map(LocalDateTime)
     }
 
     fn to_value(&self) -> Value {
@@ -123,7 +124,7 @@ impl ScalarType for LocalDateTime {
 /// One end of a period a client asks for, as the engine reads it: a whole Dutch day or a
 /// moment. A scalar of its own, since `DateTime` takes no plain date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DateOrDateTime(pub koers_engine::schedule::dates::Moment);
+pub struct DateOrDateTime(pub koers_engine::calendar::dates::Moment);
 
 /// One end of a period of Dutch time: a date, `2026-12-07`, for the whole Dutch day (from
 /// its start, or to its end), or a moment: `2026-12-07T08:30:00+01:00` (RFC 3339) or
@@ -135,10 +136,10 @@ impl ScalarType for DateOrDateTime {
     }
 
     fn to_value(&self) -> Value {
-        use koers_engine::schedule::dates::Moment;
+        use koers_engine::calendar::dates::Moment;
         Value::String(match self.0 {
             Moment::Day(date) => date.to_string(),
-            Moment::At(at) => koers_engine::schedule::rule::dutch(at).to_rfc3339(),
+            Moment::At(at) => koers_engine::calendar::rule::dutch(at).to_rfc3339(),
         })
     }
 }
@@ -542,7 +543,7 @@ impl Koersplan {
         &self.0.visie
     }
     async fn pijlers(&self) -> Vec<String> {
-        koers_engine::read::pijlers(&self.0)
+        koers_engine::org::pijlers(&self.0)
     }
     async fn kindcentrum(&self, ctx: &Context<'_>) -> Result<Kindcentrum> {
         one(ctx, KindcentrumById(self.0.kindcentrum_id), "kindcentrum", self.0.kindcentrum_id).await.map(Kindcentrum)

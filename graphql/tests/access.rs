@@ -17,17 +17,18 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use koers_engine::Engine;
-use koers_engine::auth::{AccessRole, AccessScope};
+use koers_engine::access::token::AccessScope;
+use koers_engine::calendar::template::TemplateOptions;
 use koers_engine::clock::ManualClock;
-use koers_engine::coaching::{Hours, NewCoachingEntry};
 use koers_engine::cycle::{Owner, StartCycle};
+use koers_engine::domain::AccessRole;
+use koers_engine::domain::Scope;
 use koers_engine::domain::{CoachingKind, Signal};
-use koers_engine::measurement::{NewMeasurement, Period};
-use koers_engine::progress::{Evidence, SignalSubject};
-use koers_engine::read::Page;
-use koers_engine::scan::{NewScan, NewScore, Technique};
-use koers_engine::schedule::Scope;
-use koers_engine::schedule::template::TemplateOptions;
+use koers_engine::evidence::coaching::{Hours, NewCoachingEntry};
+use koers_engine::evidence::scan::{NewScan, NewScore, Technique};
+use koers_engine::plan::measurement::{NewMeasurement, Period};
+use koers_engine::plan::progress::{Evidence, SignalSubject};
+use koers_engine::store::query::Page;
 use koers_graphql::ApiConfig;
 use koers_graphql::server::router;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -254,7 +255,7 @@ async fn setup() -> Fixture {
     let engine = Engine::with_clock(db.clone(), Arc::new(clock.clone()));
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
 
-    koers_engine::import::import_file(&db, &example("kc-balans.toml")).await.expect("import");
+    koers_engine::io::import::import_file(&db, &example("kc-balans.toml")).await.expect("import");
     let balans = engine.kindcentrum_by_key("kc-balans").await.expect("query").expect("kc balans").id;
     populate(&engine, balans).await;
     clock.advance(TimeDelta::days(40));
@@ -267,9 +268,9 @@ async fn setup() -> Fixture {
 
     clock.set(Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("now"));
     for file in ["heidevlinder.toml", "de-klinkert.toml"] {
-        koers_engine::import::import_file(&db, &example(file)).await.expect("import");
+        koers_engine::io::import::import_file(&db, &example(file)).await.expect("import");
     }
-    koers_engine::import::import_str(&db, "klinkert-koersplan.toml", KLINKERT_KOERSPLAN).await.expect("import");
+    koers_engine::io::import::import_str(&db, "klinkert-koersplan.toml", KLINKERT_KOERSPLAN).await.expect("import");
     let mut names = Vec::new();
     for key in ["heidevlinder", "de-klinkert"] {
         let kc = engine.kindcentrum_by_key(key).await.expect("query").expect("kindcentrum");

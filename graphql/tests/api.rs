@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::Request;
 use koers_engine::Engine;
-use koers_engine::import::import_str;
+use koers_engine::io::import::import_str;
 
 /// One kindcentrum with a koersplan of 3 ambities x 3 doelen x 3 criteria, planning,
 /// an indicator with measurements and 3 professionals in a team.
@@ -363,7 +363,7 @@ async fn evidence_is_recorded_and_signals_set_by_hand_through_the_api() {
 }
 
 /// Runs `query` as the caller of an API token, as the server does for a request.
-async fn exec_as(engine: &Engine, caller: &koers_engine::auth::Caller, query: &str) -> serde_json::Value {
+async fn exec_as(engine: &Engine, caller: &koers_engine::access::token::Caller, query: &str) -> serde_json::Value {
     let schema = koers_graphql::schema(engine.clone());
     let request = Request::new(query).data(koers_graphql::loader::new(engine.clone())).data(caller.clone());
     let response = schema.execute(request).await;
@@ -372,8 +372,9 @@ async fn exec_as(engine: &Engine, caller: &koers_engine::auth::Caller, query: &s
 }
 
 /// An admin token named `name`, as the caller it authenticates.
-async fn caller(engine: &Engine, name: &str) -> koers_engine::auth::Caller {
-    use koers_engine::auth::{AccessRole, AccessScope};
+async fn caller(engine: &Engine, name: &str) -> koers_engine::access::token::Caller {
+    use koers_engine::access::token::AccessScope;
+    use koers_engine::domain::AccessRole;
     let token = engine.create_token(name, AccessRole::Admin, AccessScope::All, None).await.expect("token");
     engine.authenticate(&token.token).await.expect("authenticate").expect("a valid token")
 }
@@ -400,7 +401,7 @@ async fn a_pdca_cycle_closes_with_inline_fields_and_its_history_reads_in_order_w
     .await;
     let id = started["startCycle"]["id"].as_str().expect("id").to_owned();
     let mut version = started["startCycle"]["version"].as_i64().expect("version");
-    let mut step = async |who: &koers_engine::auth::Caller, mutation: &str, input: &str| {
+    let mut step = async |who: &koers_engine::access::token::Caller, mutation: &str, input: &str| {
         let done = exec_as(
             &engine,
             who,

@@ -10,12 +10,12 @@ use async_graphql::Request;
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::Engine;
 use koers_engine::clock::ManualClock;
-use koers_engine::coaching::{Hours, NewCoachingEntry};
 use koers_engine::cycle::{Owner, StartCycle};
 use koers_engine::domain::CoachingKind;
-use koers_engine::entity::{bestuur, groep, professional, team};
-use koers_engine::import::import_str;
-use koers_engine::scan::{NewScan, NewScore, Technique};
+use koers_engine::evidence::coaching::{Hours, NewCoachingEntry};
+use koers_engine::evidence::scan::{NewScan, NewScore, Technique};
+use koers_engine::io::import::import_str;
+use koers_engine::store::entity::{bestuur, groep, professional, team};
 use koers_engine::workflow::load;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -273,7 +273,7 @@ async fn the_demo_besturen_take_no_more_statements_than_a_large_board() {
     let mut db = koers_engine::testing::database().await;
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples");
     for file in ["kc-balans.toml", "heidevlinder.toml", "de-klinkert.toml"] {
-        koers_engine::import::import_file(&db, &examples.join(file)).await.expect("import");
+        koers_engine::io::import::import_file(&db, &examples.join(file)).await.expect("import");
     }
     let statements = koers_engine::testing::count_statements(&mut db);
     let engine = Engine::new(db);

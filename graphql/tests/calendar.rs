@@ -9,9 +9,9 @@ use std::sync::Arc;
 use async_graphql::{Request, Variables};
 use chrono::{TimeZone, Utc};
 use koers_engine::Engine;
+use koers_engine::calendar::rule::instant;
 use koers_engine::clock::ManualClock;
-use koers_engine::import::import_file;
-use koers_engine::schedule::rule::instant;
+use koers_engine::io::import::import_file;
 use koers_engine::workflow::load;
 use serde_json::{Value, json};
 

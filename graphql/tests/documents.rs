@@ -10,7 +10,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use koers_engine::Engine;
-use koers_engine::auth::{AccessRole, AccessScope};
+use koers_engine::access::token::AccessScope;
+use koers_engine::domain::AccessRole;
 use koers_graphql::ApiConfig;
 use koers_graphql::server::router;
 use proptest::prelude::*;
@@ -87,9 +88,13 @@ fn document() -> impl Strategy<Value = String> {
 /// The routes over the KC Balans example; every request carries an admin token.
 async fn app() -> Router {
     let db = koers_engine::testing::database().await;
-    koers_engine::import::import_str(&db, "kc-balans.toml", include_str!("../../workflows/examples/kc-balans.toml"))
-        .await
-        .expect("import");
+    koers_engine::io::import::import_str(
+        &db,
+        "kc-balans.toml",
+        include_str!("../../workflows/examples/kc-balans.toml"),
+    )
+    .await
+    .expect("import");
     let engine = Engine::new(db);
     let token = engine.create_token("test", AccessRole::Admin, AccessScope::All, None).await.expect("token").token;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::{Request, Value};
 use koers_engine::Engine;
-use koers_engine::import::import_file;
+use koers_engine::io::import::import_file;
 use koers_engine::workflow::load;
 use serde_json::json;
 

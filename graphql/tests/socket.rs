@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures::{SinkExt as _, StreamExt as _};
-use koers_engine::auth::{AccessRole, AccessScope};
+use koers_engine::access::token::AccessScope;
+use koers_engine::domain::AccessRole;
 use koers_graphql::ApiConfig;
 use koers_graphql::server::Server;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use koers_engine::entity::{cycle, groep, occurrence};
+use koers_engine::store::entity::{cycle, groep, occurrence};
 use koers_engine::store::{StoreConfig, open};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 

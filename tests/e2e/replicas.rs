@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::Engine;
+use koers_engine::calendar::template::templates;
+use koers_engine::calendar::{CatchUp, ScheduleSpec};
 use koers_engine::clock::ManualClock;
-use koers_engine::entity::{cycle, occurrence, reminder};
-use koers_engine::schedule::template::templates;
-use koers_engine::schedule::{CatchUp, ScheduleSpec, Scope};
+use koers_engine::domain::Scope;
+use koers_engine::store::entity::{cycle, occurrence, reminder};
 use koers_engine::store::{StoreConfig, open};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;

@@ -8,46 +8,24 @@
 pub mod machine;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    Iterable, PaginatorTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable,
+    PaginatorTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::Engine;
 use crate::access::{Change, Visible};
-use crate::entity::{
-    cycle, cycle_doel, cycle_event, doel, groep, indicator, kindcentrum, locatie, pitch, professional,
-    professional_kindcentrum, team, workflow_version,
-};
 use crate::error::{Error, Result};
-use crate::read::{Page, Slice, through};
+use crate::store::entity::{
+    cycle, cycle_doel, cycle_event, doel, groep, indicator, kindcentrum, pitch, professional, team,
+};
+use crate::store::query::{Page, Slice, through};
+use crate::workflow::registry::WorkflowVersion;
 use crate::workflow::{FieldType, TransitionDef, WorkflowDef};
 use machine::{Command, CycleState, Event, Refusal, Status, Values};
-
-/// The workflow definitions in use: the current version of each key, and every version
-/// a cycle may still run on.
-#[derive(Debug, Default)]
-pub struct Workflows(RwLock<Registry>);
-
-#[derive(Debug, Default)]
-struct Registry {
-    /// key -> version id of the definition new cycles start on.
-    current: BTreeMap<String, i64>,
-    /// version id -> (version number, definition).
-    versions: HashMap<i64, (i32, Arc<WorkflowDef>)>,
-}
-
-/// A workflow definition as stored, with its version.
-#[derive(Clone, Debug)]
-pub struct WorkflowVersion {
-    pub id: i64,
-    pub version: i32,
-    pub def: Arc<WorkflowDef>,
-}
 
 /// An event as written, with the cycle it belongs to; published to subscribers after commit.
 #[derive(Clone, Debug)]
@@ -70,6 +48,12 @@ impl CycleEventRecord {
             kindcentrum_id: row.kindcentrum_id,
             workflow_key: row.workflow_key.clone(),
         }
+    }
+}
+
+impl Visible for CycleEventRecord {
+    fn visible(&self, access: &crate::access::Access) -> bool {
+        access.reaches_owner(self.kindcentrum_id, self.team_id, self.groep_id, self.professional_id)
     }
 }
 
@@ -269,106 +253,6 @@ pub fn due_dates_of(row: &cycle::Model) -> Result<BTreeMap<String, NaiveDate>> {
 }
 
 impl Engine {
-    /// Stores each definition under its content hash (a new version when the content is
-    /// new) and makes it the one new cycles start on.
-    #[tracing::instrument(skip_all, fields(count = defs.len()))]
-    pub async fn register_workflows(&self, defs: Vec<WorkflowDef>) -> Result<()> {
-        let txn = crate::store::begin_write(self.db()).await?;
-        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-            // Replicas starting together register the same definitions: one at a time, so
-            // each finds the versions the one before stored.
-            txn.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext('koers.register_workflows'))").await?;
-        }
-        let mut registered = Vec::new();
-        for def in defs {
-            def.validate().map_err(|message| crate::workflow::DefinitionError { file: def.key.clone(), message })?;
-            let hash = def.hash();
-            let existing = workflow_version::Entity::find()
-                .filter(workflow_version::Column::Key.eq(&def.key))
-                .filter(workflow_version::Column::Hash.eq(&hash))
-                .one(&txn)
-                .await?;
-            let row = match existing {
-                Some(row) => row,
-                None => {
-                    let latest = workflow_version::Entity::find()
-                        .filter(workflow_version::Column::Key.eq(&def.key))
-                        .order_by_desc(workflow_version::Column::Version)
-                        .one(&txn)
-                        .await?
-                        .map_or(0, |r| r.version);
-                    tracing::info!(workflow = %def.key, version = latest + 1, "new workflow version");
-                    workflow_version::ActiveModel {
-                        key: Set(def.key.clone()),
-                        version: Set(latest + 1),
-                        hash: Set(hash),
-                        definition: Set(def.canonical_json()),
-                        created_at: Set(self.clock().now()),
-                        ..Default::default()
-                    }
-                    .insert(&txn)
-                    .await?
-                }
-            };
-            registered.push((row.id, row.version, def));
-        }
-        txn.commit().await?;
-        let mut registry = self.inner.workflows.0.write().unwrap_or_else(|p| p.into_inner());
-        for (id, version, def) in registered {
-            registry.current.insert(def.key.clone(), id);
-            registry.versions.insert(id, (version, Arc::new(def)));
-        }
-        Ok(())
-    }
-
-    /// The definitions new cycles start on, by key.
-    pub fn workflows(&self) -> Vec<WorkflowVersion> {
-        let registry = self.inner.workflows.0.read().unwrap_or_else(|p| p.into_inner());
-        registry
-            .current
-            .values()
-            .filter_map(|id| {
-                registry.versions.get(id).map(|(version, def)| WorkflowVersion {
-                    id: *id,
-                    version: *version,
-                    def: def.clone(),
-                })
-            })
-            .collect()
-    }
-
-    /// The current definition of a workflow key.
-    pub fn workflow(&self, key: &str) -> Option<WorkflowVersion> {
-        self.workflows().into_iter().find(|w| w.def.key == key)
-    }
-
-    /// A stored version of a definition, loaded once and then kept.
-    pub async fn workflow_version(&self, id: i64) -> Result<WorkflowVersion> {
-        self.workflow_version_on(self.db(), id).await
-    }
-
-    /// [`Engine::workflow_version`], read through `db`: within a transaction, which on
-    /// SQLite holds the pool's one connection, a read through the pool would wait for it.
-    async fn workflow_version_on<C: ConnectionTrait>(&self, db: &C, id: i64) -> Result<WorkflowVersion> {
-        if let Some((version, def)) = self.inner.workflows.0.read().unwrap_or_else(|p| p.into_inner()).versions.get(&id)
-        {
-            return Ok(WorkflowVersion { id, version: *version, def: def.clone() });
-        }
-        let row = workflow_version::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(|| Error::NotFound { what: "workflow version", id: id.to_string() })?;
-        let def: Arc<WorkflowDef> = Arc::new(serde_json::from_str(&row.definition).map_err(Error::stored_json)?);
-        self.inner
-            .workflows
-            .0
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .versions
-            .insert(id, (row.version, def.clone()));
-        Ok(WorkflowVersion { id, version: row.version, def })
-    }
-
     /// New events, as they are committed.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<CycleEventRecord> {
         self.inner.events.subscribe()
@@ -826,119 +710,5 @@ impl Engine {
             .order_by((cycle::Entity, cycle::Column::Id), Order::Asc)
             .to_owned();
         self.linked::<cycle::Entity>(query, (cycle_doel::Entity, L::DoelId).into_column_ref()).await
-    }
-}
-
-/// The possible owners of cycles within a set of kindcentra: the kindcentra themselves,
-/// their teams and groepen, and the professionals who work there; and for each owner the
-/// kindcentra it belongs to.
-pub(crate) struct OwnersIn {
-    kindcentra: Vec<i64>,
-    locaties: Vec<i64>,
-    teams: HashMap<i64, i64>,
-    groepen: HashMap<i64, i64>,
-    professionals: HashMap<i64, Vec<i64>>,
-}
-
-/// The (`first`, `second`) pairs of the rows of one table whose `second` is one of
-/// `seconds`: owners read as ids only.
-async fn id_pairs<E: EntityTrait, C: ConnectionTrait>(
-    db: &C,
-    first: E::Column,
-    second: E::Column,
-    seconds: impl IntoIterator<Item = i64>,
-) -> Result<Vec<(i64, i64)>> {
-    Ok(E::find().select_only().column(first).column(second).filter(second.is_in(seconds)).into_tuple().all(db).await?)
-}
-
-impl OwnersIn {
-    /// Reads the owners of `kindcentra` in four statements.
-    pub(crate) async fn load<C: ConnectionTrait>(db: &C, kindcentra: &[i64]) -> Result<OwnersIn> {
-        use {groep::Column as G, locatie::Column as L, team::Column as T};
-        let teams = id_pairs::<team::Entity, _>(db, T::Id, T::KindcentrumId, kindcentra.iter().copied()).await?;
-        let locaties = id_pairs::<locatie::Entity, _>(db, L::Id, L::KindcentrumId, kindcentra.iter().copied()).await?;
-        let groepen = id_pairs::<groep::Entity, _>(db, G::Id, G::LocatieId, locaties.iter().map(|(id, _)| *id)).await?;
-        OwnersIn::with(db, kindcentra, teams, locaties, groepen).await
-    }
-
-    /// The owners of `kindcentra` from their teams and locaties, as (id, kindcentrum), and
-    /// groepen, as (id, locatie), already read; one statement for the professionals.
-    pub(crate) async fn with<C: ConnectionTrait>(
-        db: &C,
-        kindcentra: &[i64],
-        teams: impl IntoIterator<Item = (i64, i64)>,
-        locaties: impl IntoIterator<Item = (i64, i64)>,
-        groepen: impl IntoIterator<Item = (i64, i64)>,
-    ) -> Result<OwnersIn> {
-        use professional_kindcentrum::Column as P;
-        let kindcentrum_of: HashMap<i64, i64> = locaties.into_iter().collect();
-        let mut professionals: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (professional, kindcentrum) in id_pairs::<professional_kindcentrum::Entity, _>(
-            db,
-            P::ProfessionalId,
-            P::KindcentrumId,
-            kindcentra.iter().copied(),
-        )
-        .await?
-        {
-            professionals.entry(professional).or_default().push(kindcentrum);
-        }
-        Ok(OwnersIn {
-            kindcentra: kindcentra.to_vec(),
-            locaties: kindcentrum_of.keys().copied().collect(),
-            teams: teams.into_iter().collect(),
-            groepen: groepen
-                .into_iter()
-                .filter_map(|(id, locatie)| Some((id, *kindcentrum_of.get(&locatie)?)))
-                .collect(),
-            professionals,
-        })
-    }
-
-    pub(crate) fn locaties(&self) -> impl Iterator<Item = i64> + '_ {
-        self.locaties.iter().copied()
-    }
-
-    pub(crate) fn teams(&self) -> impl Iterator<Item = i64> + '_ {
-        self.teams.keys().copied()
-    }
-
-    pub(crate) fn groepen(&self) -> impl Iterator<Item = i64> + '_ {
-        self.groepen.keys().copied()
-    }
-
-    pub(crate) fn professionals(&self) -> impl Iterator<Item = i64> + '_ {
-        self.professionals.keys().copied()
-    }
-
-    /// Cycles owned by any of these owners.
-    pub(crate) fn condition(&self) -> Condition {
-        Condition::any()
-            .add(cycle::Column::KindcentrumId.is_in(self.kindcentra.iter().copied()))
-            .add(cycle::Column::TeamId.is_in(self.teams.keys().copied()))
-            .add(cycle::Column::GroepId.is_in(self.groepen.keys().copied()))
-            .add(cycle::Column::ProfessionalId.is_in(self.professionals.keys().copied()))
-    }
-
-    /// The kindcentra (of the set) a cycle belongs to through its owner.
-    pub(crate) fn kindcentra_of(&self, row: &cycle::Model) -> Vec<i64> {
-        self.kindcentra_of_owner(row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id)
-    }
-
-    /// The kindcentra (of the set) an owner, as the owner columns of a cycle, belongs to.
-    pub(crate) fn kindcentra_of_owner(
-        &self,
-        kindcentrum: Option<i64>,
-        team: Option<i64>,
-        groep: Option<i64>,
-        professional: Option<i64>,
-    ) -> Vec<i64> {
-        match (kindcentrum, team, groep, professional) {
-            (Some(kc), ..) => vec![kc],
-            (_, Some(team), ..) => self.teams.get(&team).copied().into_iter().collect(),
-            (_, _, Some(groep), _) => self.groepen.get(&groep).copied().into_iter().collect(),
-            (_, _, _, Some(p)) => self.professionals.get(&p).cloned().unwrap_or_default(),
-            _ => Vec::new(),
-        }
     }
 }

@@ -9,58 +9,15 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::StringLen;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DeriveActiveEnum, EntityTrait, EnumIter, QueryFilter, QueryOrder,
-    QuerySelect,
-};
-use serde::{Deserialize, Serialize};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
 
 use crate::Engine;
-use crate::entity::{api_token, bestuur, kindcentrum, locatie, professional, team};
+use crate::domain::AccessRole;
 use crate::error::{Error, Result};
-
-/// What a caller may do (see the role table in the README).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "kebab-case")]
-#[serde(rename_all = "kebab-case")]
-pub enum AccessRole {
-    /// Everything.
-    Admin,
-    /// Reads everything of the kindcentra of its bestuur; sets signals.
-    Bestuur,
-    /// Reads and writes within one kindcentrum.
-    Directeur,
-    /// Coaching hours and scans of the locaties assigned; reads their cycles.
-    Coach,
-    /// The cycles of the teams of a professional, or of one team.
-    TeamMember,
-    /// Reads within its scope.
-    Reader,
-}
+use crate::store::entity::{api_token, bestuur, kindcentrum, locatie, professional, team};
 
 impl AccessRole {
-    pub const ALL: [AccessRole; 6] = [
-        AccessRole::Admin,
-        AccessRole::Bestuur,
-        AccessRole::Directeur,
-        AccessRole::Coach,
-        AccessRole::TeamMember,
-        AccessRole::Reader,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessRole::Admin => "admin",
-            AccessRole::Bestuur => "bestuur",
-            AccessRole::Directeur => "directeur",
-            AccessRole::Coach => "coach",
-            AccessRole::TeamMember => "team-member",
-            AccessRole::Reader => "reader",
-        }
-    }
-
     /// Whether a token of this role may have `scope`.
     fn admits(self, scope: AccessScope) -> bool {
         use AccessScope as S;
@@ -72,23 +29,6 @@ impl AccessRole {
             AccessRole::TeamMember => matches!(scope, S::Team(_) | S::Professional(_)),
             AccessRole::Reader => true,
         }
-    }
-}
-
-impl fmt::Display for AccessRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AccessRole {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AccessRole::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a role: {}", AccessRole::ALL.map(AccessRole::as_str).join(", ")))
     }
 }
 

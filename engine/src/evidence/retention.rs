@@ -12,9 +12,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
-use crate::entity::{scan, scan_score};
 use crate::error::{Error, Result};
-use crate::scan::Technique;
+use crate::evidence::scan::Technique;
+use crate::store::entity::{scan, scan_score};
 
 /// How many scans one transaction folds.
 const BATCH: u64 = 500;

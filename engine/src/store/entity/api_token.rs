@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::auth::AccessRole;
+use crate::domain::AccessRole;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_token")]

@@ -17,14 +17,14 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, StatementBuilder};
 
 use crate::Engine;
-use crate::board::overdue;
 use crate::clock::end_of_day;
 use crate::domain::SchoolYear;
-use crate::entity::{
+use crate::error::{Error, Result};
+use crate::plan::board::overdue;
+use crate::plan::progress::{Overrides, Signal, SignalSubject, doel_progress, elapsed, mean, signal};
+use crate::store::entity::{
     bestuur, cycle, groep, kindcentrum_bestuur, koersplan, locatie, professional_kindcentrum, signal_override, team,
 };
-use crate::error::{Error, Result};
-use crate::progress::{Overrides, Signal, SignalSubject, doel_progress, elapsed, mean, signal};
 
 /// The roll-up at a peildatum.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,9 @@
 //! Opening the database: SQLite (the embedded default, one file in WAL mode) or
 //! PostgreSQL, migrated to the current schema.
 
+pub mod entity;
+pub mod query;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! sea-orm entities, one per table. Business rules live in the services, not here.
 //!
-//! The models derive serde so that [`crate::export`] writes and restores them with their
+//! The models derive serde so that the export (`io::export`) writes and restores them with their
 //! types; `api_token` does not, because tokens are credentials and never leave the database.
 
 pub mod ambitie;

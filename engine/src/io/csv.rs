@@ -16,14 +16,17 @@ use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, EntityTrait, IdenStatic, QueryFilter};
 
 use crate::Engine;
-use crate::coaching::{Hours, Logged, NewCoachingEntry};
 use crate::domain::CoachingKind;
-use crate::entity::{
+use crate::error::{CsvRejected, RowError};
+use crate::error::{Error, Result};
+use crate::evidence::coaching::{Hours, Logged, NewCoachingEntry};
+use crate::evidence::scan::{
+    ChildCode, LeuvenScore, NewScan, NewScore, Quarter, Technique, check_scores, scanned_quarters,
+};
+use crate::plan::measurement::{NewMeasurement, Period, insert_measurements, taken_message};
+use crate::store::entity::{
     coaching_coachee, coaching_entry, groep, indicator, kindcentrum, locatie, measurement, professional,
 };
-use crate::error::{Error, Result};
-use crate::measurement::{NewMeasurement, Period, insert_measurements, taken_message};
-use crate::scan::{ChildCode, LeuvenScore, NewScan, NewScore, Quarter, Technique, check_scores, scanned_quarters};
 
 /// What a CSV file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,32 +60,6 @@ impl FromStr for CsvKind {
             other => Err(format!("`{other}` is not a kind of CSV file: measurements, scans or coaching")),
         }
     }
-}
-
-/// One bad row: where and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RowError {
-    pub line: u64,
-    /// The column, when one is to blame.
-    pub column: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.column {
-            Some(column) => write!(f, "line {}, column `{column}`: {}", self.line, self.message),
-            None => write!(f, "line {}: {}", self.line, self.message),
-        }
-    }
-}
-
-/// A rejected CSV file; nothing of it was written.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}: {} bad row(s), nothing imported\n{}", errors.len(), errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
-pub struct CsvRejected {
-    pub file: String,
-    pub errors: Vec<RowError>,
 }
 
 /// What an import wrote.
@@ -342,7 +319,7 @@ impl Engine {
             }
         }
         let news: Vec<NewMeasurement> = parsed.iter().map(|(_, _, new)| new.clone()).collect();
-        let taken = crate::measurement::taken(self.db(), &news).await?;
+        let taken = crate::plan::measurement::taken(self.db(), &news).await?;
         let mut unchanged = 0;
         parsed.retain(|(line, indicator, new)| match taken.get(&new.key()) {
             None => true,

@@ -26,19 +26,22 @@ use chrono::NaiveDate;
 use futures::TryFutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::Engine;
 use crate::access::Change;
-use crate::domain::{BestuurKind, CoachingKind, OnderdeelKind, Role};
-use crate::entity::{
+use crate::access::owners::opvang_besturen_at;
+use crate::domain::COACH_ROLES;
+use crate::domain::{BestuurKind, CoachingKind, Role};
+use crate::error::{Error, Result};
+use crate::org::fte_on;
+use crate::store::entity::{
     bestuur, coaching_coachee, coaching_entry, locatie, lrk_registration, onderdeel, professional, professional_fte,
     professional_kindcentrum, professional_role, ve_indication,
 };
-use crate::error::{Error, Result};
-use crate::read::{Page, Slice, fte_on, through};
+use crate::store::query::{Page, Slice, through};
 
 /// Hours of beleid per kindercentrum (LRK registration) per year.
 pub const BELEID_HOURS_PER_KINDERCENTRUM: f64 = 50.0;
@@ -864,11 +867,6 @@ fn kind_name(kind: CoachingKind) -> &'static str {
     }
 }
 
-/// The roles whose hours count toward the wet IKK norm: the pedagogisch beleidsmedewerker /
-/// coach of Besluit kwaliteit kinderopvang art. 4 (the seeds' locatiejaarplan names one person
-/// for both).
-pub(crate) const COACH_ROLES: [Role; 2] = [Role::PedagogischCoach, Role::PedagogischBeleidsmedewerker];
-
 /// Whether a pedagogisch medewerker is one of the houder's for the norm of a year: employed
 /// on some day from 1 January up to `until`, the last day of the year that counts so far
 /// (today within the year, 31 December after it, 1 January before the year starts).
@@ -886,52 +884,6 @@ pub(crate) const COACH_ROLES: [Role; 2] = [Role::PedagogischCoach, Role::Pedagog
 /// recorded.
 pub fn counts_for_year(fte_history: &[professional_fte::Model], until: NaiveDate) -> bool {
     fte_history.iter().map(|f| f.valid_from).min().is_none_or(|start| start <= until)
-}
-
-/// The besturen running opvang at each of `locaties`, by locatie: the owners of the
-/// onderdelen of its LRK registrations, else (a locatie not registered) of its kindcentrum's
-/// opvang onderdelen. Hours logged at a locatie count toward one of them (see
-/// `houder_of_locatie`), and a coach of the locatie reads their norm and log (see
-/// [`crate::access`]). Two statements however many locaties.
-pub(crate) async fn opvang_besturen_at<C: ConnectionTrait>(
-    db: &C,
-    locaties: &[locatie::Model],
-) -> Result<HashMap<i64, BTreeSet<i64>>> {
-    let registrations = lrk_registration::Entity::find()
-        .filter(lrk_registration::Column::LocatieId.is_in(locaties.iter().map(|l| l.id)))
-        .all(db)
-        .await?;
-    let onderdelen = onderdeel::Entity::find()
-        .filter(
-            Condition::any().add(onderdeel::Column::Id.is_in(registrations.iter().map(|r| r.onderdeel_id))).add(
-                Condition::all()
-                    .add(onderdeel::Column::KindcentrumId.is_in(locaties.iter().map(|l| l.kindcentrum_id)))
-                    .add(onderdeel::Column::Kind.is_in(OnderdeelKind::OPVANG)),
-            ),
-        )
-        .all(db)
-        .await?;
-    let bestuur_of: HashMap<i64, i64> = onderdelen.iter().map(|o| (o.id, o.bestuur_id)).collect();
-    Ok(locaties
-        .iter()
-        .map(|l| {
-            let registered: BTreeSet<i64> = registrations
-                .iter()
-                .filter(|r| r.locatie_id == l.id)
-                .filter_map(|r| bestuur_of.get(&r.onderdeel_id).copied())
-                .collect();
-            let besturen = if registered.is_empty() {
-                onderdelen
-                    .iter()
-                    .filter(|o| o.kindcentrum_id == l.kindcentrum_id && o.kind.is_opvang())
-                    .map(|o| o.bestuur_id)
-                    .collect()
-            } else {
-                registered
-            };
-            (l.id, besturen)
-        })
-        .collect())
 }
 
 fn joined(ids: &BTreeSet<i64>) -> String {

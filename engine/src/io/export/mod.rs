@@ -56,11 +56,12 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::Engine;
+use crate::access::owners::OwnersIn;
 use crate::clock::microseconds;
-use crate::cycle::OwnersIn;
 use crate::domain::Key;
-use crate::entity::*;
+use crate::error::ExportRefused;
 use crate::error::{Error, Result};
+use crate::store::entity::*;
 
 /// What the `format` field of an export says.
 pub const FORMAT: &str = "koers-export";
@@ -162,24 +163,6 @@ tables!(
     school_holiday,
 );
 
-/// Why an export file is refused. Nothing of a refused file is written.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportRefused {
-    #[error("not a koers export: {0}")]
-    Format(String),
-    #[error("export version {0} is not supported: this koers reads version {VERSION}")]
-    Version(u64),
-    #[error("table `{0}` is not part of a koers export")]
-    UnknownTable(String),
-    #[error("table `{0}` is missing from the export")]
-    MissingTable(String),
-    /// A row that does not fit its table; rows are counted from 1.
-    #[error("table `{table}`, row {row}: {reason}")]
-    Row { table: String, row: usize, reason: String },
-    #[error("the database is not empty: an export is restored only into a database without kindcentra or besturen")]
-    NotEmpty,
-}
-
 /// The rows of one kindcentrum, table by table in the order of [`TABLES`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Export {
@@ -229,7 +212,7 @@ impl Export {
         }
         match document.get("version").map(|v| (v.as_u64(), v)) {
             Some((Some(VERSION), _)) => {}
-            Some((Some(other), _)) => return Err(ExportRefused::Version(other).into()),
+            Some((Some(other), _)) => return Err(ExportRefused::Version { found: other, supported: VERSION }.into()),
             _ => return Err(format("`version` must be a whole number".into())),
         }
         let kindcentrum = document

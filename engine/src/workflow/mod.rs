@@ -6,6 +6,8 @@
 //! the hash of its content, so a cycle keeps running on the version it started with however
 //! the files change later.
 
+pub mod registry;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
@@ -13,14 +15,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::Key;
+use crate::error::DefinitionError;
 
 /// The definitions shipped with koers.
 pub const BUILTIN: [(&str, &str); 5] = [
-    ("pdca.toml", include_str!("../../workflows/pdca.toml")),
-    ("pdsa.toml", include_str!("../../workflows/pdsa.toml")),
-    ("vierxd.toml", include_str!("../../workflows/vierxd.toml")),
-    ("pedagogische-kwaliteitscyclus.toml", include_str!("../../workflows/pedagogische-kwaliteitscyclus.toml")),
-    ("hgw-groepsbespreking.toml", include_str!("../../workflows/hgw-groepsbespreking.toml")),
+    ("pdca.toml", include_str!("../../../workflows/pdca.toml")),
+    ("pdsa.toml", include_str!("../../../workflows/pdsa.toml")),
+    ("vierxd.toml", include_str!("../../../workflows/vierxd.toml")),
+    ("pedagogische-kwaliteitscyclus.toml", include_str!("../../../workflows/pedagogische-kwaliteitscyclus.toml")),
+    ("hgw-groepsbespreking.toml", include_str!("../../../workflows/hgw-groepsbespreking.toml")),
 ];
 
 /// A kind of cycle: its phases and the transitions between them.
@@ -128,14 +131,6 @@ pub enum TransitionKind {
     Close,
     /// Out of a terminal phase, back into the cycle.
     Reopen,
-}
-
-/// Why a definition was refused.
-#[derive(Debug, thiserror::Error)]
-#[error("workflow {file}: {message}")]
-pub struct DefinitionError {
-    pub file: String,
-    pub message: String,
 }
 
 impl WorkflowDef {

@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::{Action, Policy, Schedule, ScheduleSpec, Scope};
 use crate::Engine;
+use crate::calendar::rule::Rule;
 use crate::error::{Error, Result};
-use crate::schedule::rule::Rule;
 
 const TEMPLATES: &str = include_str!("../../../workflows/templates.toml");
 

@@ -24,9 +24,9 @@ use serde_json::Value;
 use crate::Engine;
 use crate::cycle::machine::{Command, Status, Values};
 use crate::cycle::{CycleEventRecord, Owner, StartCycle, state_of};
-use crate::entity::{cycle, groep, occurrence, scan, scan_score};
 use crate::error::{Error, Result};
-use crate::read::{LATER, latest_of, latest_of_each};
+use crate::store::entity::{cycle, groep, occurrence, scan, scan_score};
+use crate::store::query::{LATER, latest_of, latest_of_each};
 
 /// The workflow a scan is the first phase of.
 pub const WORKFLOW: &str = "pedagogische-kwaliteitscyclus";
@@ -785,7 +785,7 @@ impl Engine {
         let mut scores = self.scoped(crate::access::Access::system()).scores_of(&ids).await?;
         // A folded scan summarises from its distribution, without child codes.
         for scan in rows.iter().chain(previous.values()) {
-            if let Some(folded) = crate::retention::folded_scores(scan)? {
+            if let Some(folded) = crate::evidence::retention::folded_scores(scan)? {
                 scores.insert(scan.id, folded);
             }
         }
@@ -866,7 +866,7 @@ impl Engine {
             .collect();
         // A folded scan has its distribution instead of scores.
         for scan in all() {
-            if let Some(folded) = crate::retention::folded_scores(scan)? {
+            if let Some(folded) = crate::evidence::retention::folded_scores(scan)? {
                 let scale = |scale| -> Result<Vec<LeuvenScore>> {
                     Ok(scale_of(&folded, scale)?.into_iter().map(|(_, v)| v).collect())
                 };

@@ -25,14 +25,14 @@ use sea_orm::{
 
 use crate::Engine;
 use crate::access::Change;
+use crate::calendar::rule::day_start;
 use crate::clock::end_of_day;
 use crate::domain::{Direction, SchoolYear};
-use crate::entity::{
+use crate::error::{Error, Result};
+use crate::store::entity::{
     ambitie, criterium_mark, cycle, doel, indicator, koersplan, measurement, signal_override, succescriterium,
 };
-use crate::error::{Error, Result};
-use crate::read::{LATER, group, latest_of, latest_of_each};
-use crate::schedule::rule::day_start;
+use crate::store::query::{LATER, group, latest_of, latest_of_each};
 
 pub use crate::domain::Signal;
 

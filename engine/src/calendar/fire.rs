@@ -18,14 +18,15 @@ use sea_orm::{
 use super::{ACTOR, Action, Assignee, CatchUp, FIRE_BATCH, Fired, GRACE_MINUTES, INSERT_CHUNK, Overlap, RunReport};
 use super::{Policy, Schedule, ScheduleSpec, Scope, Targets, to_json};
 use crate::Engine;
+use crate::access::owners::OwnersIn;
 use crate::cycle::machine::{Command, Status};
-use crate::cycle::{CycleEventRecord, Owner, OwnersIn, StartCycle};
+use crate::cycle::{CycleEventRecord, Owner, StartCycle};
 use crate::domain::{OnderdeelKind, Role};
-use crate::entity::{
+use crate::error::{Error, Result};
+use crate::store::entity::{
     cycle, groep, kindcentrum, locatie, occurrence, onderdeel, professional_kindcentrum, professional_role, reminder,
     schedule, team,
 };
-use crate::error::{Error, Result};
 
 /// The status of an occurrence that could not fire; its note says why.
 pub const FAILED: &str = "failed";

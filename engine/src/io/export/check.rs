@@ -16,15 +16,16 @@ use sea_orm::{ActiveEnum, Iterable};
 use serde::de::DeserializeOwned;
 
 use super::{Rows, refused};
-use crate::coaching::Hours;
+use crate::calendar::{Fired, OCCURRENCE_STATUSES, ScheduleSpec};
 use crate::cycle::machine::{CycleState, Event};
 use crate::cycle::{current_due, event_row, read_state};
+use crate::domain::Scope;
 use crate::domain::VacationRegion;
-use crate::entity::{cycle, cycle_event, workflow_version};
 use crate::error::Result;
-use crate::measurement::{Period, check_value};
-use crate::scan::{ChildCode, LeuvenScore, NewScore, Technique, check_scores};
-use crate::schedule::{Fired, OCCURRENCE_STATUSES, ScheduleSpec, Scope};
+use crate::evidence::coaching::Hours;
+use crate::evidence::scan::{ChildCode, LeuvenScore, NewScore, Technique, check_scores};
+use crate::plan::measurement::{Period, check_value};
+use crate::store::entity::{cycle, cycle_event, workflow_version};
 use crate::workflow::WorkflowDef;
 
 /// Checks every row that a service would have checked before writing it.
@@ -269,7 +270,7 @@ fn scans(rows: &Rows) -> Result<()> {
                 row.technique
             ))
         })?;
-        match crate::retention::folded_scores(row) {
+        match crate::evidence::retention::folded_scores(row) {
             Err(_) => {
                 return Err(refuse(
                     "column `distribution` is not the scores of a folded scan: a JSON object of `welbevinden` and \

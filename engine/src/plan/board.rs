@@ -12,15 +12,15 @@ use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, StatementBuilder};
 
 use crate::Engine;
-use crate::coaching::{CoachingNorm, LocatieCoaching};
-use crate::cycle::OwnersIn;
+use crate::access::owners::OwnersIn;
 use crate::cycle::machine::Status;
 use crate::domain::{PlanningStatus, SchoolYear};
-use crate::entity::{bestuur, cycle, doel, groep, kindcentrum, planning_item, scan};
 use crate::error::{Error, Result};
-use crate::progress::{Depth, KoersplanProgress};
-use crate::read::group;
-use crate::scan::ScanMeans;
+use crate::evidence::coaching::{CoachingNorm, LocatieCoaching};
+use crate::evidence::scan::ScanMeans;
+use crate::plan::progress::{Depth, KoersplanProgress};
+use crate::store::entity::{bestuur, cycle, doel, groep, kindcentrum, planning_item, scan};
+use crate::store::query::group;
 
 /// A bestuur's kindcentra at a peildatum.
 #[derive(Clone, Debug)]
@@ -191,7 +191,7 @@ impl Engine {
         peildatum: NaiveDate,
     ) -> Result<HashMap<i64, Vec<planning_item::Model>>> {
         use planning_item::Column as C;
-        let doelen = crate::progress::doelen_in(koersplannen).column((doel::Entity, doel::Column::Id)).to_owned();
+        let doelen = crate::plan::progress::doelen_in(koersplannen).column((doel::Entity, doel::Column::Id)).to_owned();
         let rows = planning_item::Entity::find()
             .filter(C::DoelId.in_subquery(doelen))
             .filter(C::SchoolYear.lt(SchoolYear::containing(peildatum)))

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use crate::Engine;
-use crate::entity::{indicator, measurement};
 use crate::error::{Error, Result};
+use crate::store::entity::{indicator, measurement};
 
 /// The period a measurement covers, first and last day included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

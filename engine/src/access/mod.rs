@@ -27,17 +27,21 @@
 //! The kindcentra and besturen above what is reached are visible as names (so a team's
 //! kindcentrum can be shown), but their lists hold only what is reached.
 
+pub mod owners;
+pub mod token;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::Engine;
-use crate::auth::{AccessRole, AccessScope, Caller};
-use crate::cycle::OwnersIn;
-use crate::entity::*;
+use crate::access::owners::OwnersIn;
+use crate::access::token::{AccessScope, Caller};
+use crate::domain::AccessRole;
+use crate::domain::Scope;
 use crate::error::{Error, Result};
-use crate::schedule::Scope;
+use crate::store::entity::*;
 
 /// What a caller may read and change.
 #[derive(Clone, Debug)]
@@ -376,12 +380,6 @@ impl Visible for indicator::Model {
     }
 }
 
-impl Visible for crate::cycle::CycleEventRecord {
-    fn visible(&self, access: &Access) -> bool {
-        access.reaches_owner(self.kindcentrum_id, self.team_id, self.groep_id, self.professional_id)
-    }
-}
-
 impl Visible for scan_score::Model {
     /// The groep's own score is an aggregate; a child's score needs the coach role.
     fn visible(&self, access: &Access) -> bool {
@@ -552,10 +550,10 @@ impl Reach {
     /// What a coach of `locaties` reads beside them: the norm and log of their houders, and
     /// the reminders of the coaches of their kindcentra. Three statements.
     async fn coached<C: ConnectionTrait>(&mut self, db: &C, locaties: &[locatie::Model]) -> Result<()> {
-        self.houders.extend(crate::coaching::opvang_besturen_at(db, locaties).await?.into_values().flatten());
+        self.houders.extend(owners::opvang_besturen_at(db, locaties).await?.into_values().flatten());
         let kindcentra: HashSet<i64> = locaties.iter().map(|l| l.kindcentrum_id).collect();
         let coaches = professional_role::Entity::find()
-            .filter(professional_role::Column::Role.is_in(crate::coaching::COACH_ROLES))
+            .filter(professional_role::Column::Role.is_in(crate::domain::COACH_ROLES))
             .filter(
                 professional_role::Column::ProfessionalId.in_subquery(
                     sea_orm::sea_query::Query::select()

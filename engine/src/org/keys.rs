@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::Engine;
-use crate::entity::{bestuur, groep, kindcentrum, locatie, professional, team};
 use crate::error::{Error, Result};
+use crate::store::entity::{bestuur, groep, kindcentrum, locatie, professional, team};
 
 /// The kinds of record a reference can name.
 const KINDS: &str = "bestuur, kindcentrum, locatie, groep, team or professional";

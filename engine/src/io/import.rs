@@ -30,9 +30,9 @@ use toml::de::{DeTable, DeValue};
 use crate::domain::{
     BestuurKind, Direction, Key, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
 };
-use crate::entity::*;
 use crate::error::{ImportError, Result};
-use crate::measurement::{Period, check_value};
+use crate::plan::measurement::{Period, check_value};
+use crate::store::entity::*;
 
 /// What an import changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -25,12 +25,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::Engine;
 use crate::access::Change;
+use crate::domain::Scope;
 use crate::domain::{OnderdeelKind, Role, SchoolYear, TeamKind, VacationRegion};
-use crate::entity::{
+use crate::error::{Error, Result};
+use crate::store::entity::{
     groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, reminder, schedule, school_holiday, team,
 };
-use crate::error::{Error, Result};
-use crate::read::{Page, Slice};
+use crate::store::query::{Page, Slice};
 pub use fire::FAILED;
 use rule::{Rule, instant, local};
 
@@ -63,69 +64,6 @@ const INSERT_CHUNK: usize = 1000;
 pub const MAX_DAYS: u32 = 5 * 366;
 /// An occurrence this late still counts as on time.
 const GRACE_MINUTES: i64 = 10;
-
-/// What a schedule is attached to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
-pub enum Scope {
-    Bestuur(i64),
-    Kindcentrum(i64),
-    Locatie(i64),
-    Groep(i64),
-    Team(i64),
-}
-
-impl Scope {
-    pub fn kind(self) -> &'static str {
-        match self {
-            Scope::Bestuur(_) => "bestuur",
-            Scope::Kindcentrum(_) => "kindcentrum",
-            Scope::Locatie(_) => "locatie",
-            Scope::Groep(_) => "groep",
-            Scope::Team(_) => "team",
-        }
-    }
-
-    pub fn id(self) -> i64 {
-        match self {
-            Scope::Bestuur(id) | Scope::Kindcentrum(id) | Scope::Locatie(id) | Scope::Groep(id) | Scope::Team(id) => id,
-        }
-    }
-
-    pub fn new(kind: &str, id: i64) -> Result<Scope> {
-        Ok(match kind {
-            "bestuur" => Scope::Bestuur(id),
-            "kindcentrum" => Scope::Kindcentrum(id),
-            "locatie" => Scope::Locatie(id),
-            "groep" => Scope::Groep(id),
-            "team" => Scope::Team(id),
-            other => {
-                return Err(Error::Validation(format!(
-                    "`{other}` is not a scope: use bestuur, kindcentrum, locatie, groep or team"
-                )));
-            }
-        })
-    }
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.kind(), self.id())
-    }
-}
-
-impl std::str::FromStr for Scope {
-    type Err = Error;
-
-    /// `kindcentrum:12`.
-    fn from_str(text: &str) -> Result<Scope> {
-        let (kind, id) = text
-            .split_once(':')
-            .ok_or_else(|| Error::Validation(format!("`{text}` is not a scope: write it as `kindcentrum:12`")))?;
-        let id = id.parse().map_err(|_| Error::Validation(format!("`{id}` in `{text}` is not an id")))?;
-        Scope::new(kind, id)
-    }
-}
 
 /// What an occurrence does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -694,7 +632,7 @@ impl Engine {
 
     async fn check_scope(&self, txn: &DatabaseTransaction, scope: Scope) -> Result<()> {
         let exists = match scope {
-            Scope::Bestuur(id) => crate::entity::bestuur::Entity::find_by_id(id).one(txn).await?.is_some(),
+            Scope::Bestuur(id) => crate::store::entity::bestuur::Entity::find_by_id(id).one(txn).await?.is_some(),
             Scope::Kindcentrum(id) => kindcentrum::Entity::find_by_id(id).one(txn).await?.is_some(),
             Scope::Locatie(id) => locatie::Entity::find_by_id(id).one(txn).await?.is_some(),
             Scope::Groep(id) => groep::Entity::find_by_id(id).one(txn).await?.is_some(),
