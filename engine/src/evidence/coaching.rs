@@ -5,18 +5,11 @@
 //! houder, the kinderopvang bestuur of its locatie (or, without a locatie, the coach's
 //! employer).
 //!
-//! Per houder and calendar year, with peildatum 1 January:
-//!
-//! - beleid: at least 50 hours x the number of kindercentra, i.e. LRK registrations of
-//!   the houder's onderdelen (a locatie with two registrations counts twice);
-//! - coaching: at least 10 hours x the FTE of its pedagogisch medewerkers on the peildatum,
-//!   plus 10 hours per VE-indicated child when the houder offers voorschoolse educatie;
-//! - every pedagogisch medewerker, flexible ones included, is coached during the year;
-//!   those not employed by the houder in the year do not count for it.
-//!
-//! Heidevlinder in the locatiejaarplan 2026: 10 x 1,2 = 12 hours coaching and 50 x 2 =
-//! 100 hours beleid. The norm binds the houder as a whole; the split over its locaties is
-//! shown as information only.
+//! The norm per houder and calendar year, with peildatum 1 January, is 50 hours beleid per
+//! kindercentrum and 10 hours coaching per FTE of its pedagogisch medewerkers (plus 10 per
+//! VE-indicated child), and every pedagogisch medewerker coached. The rule is the pure
+//! function `norm`, whose doc cites its sources; `Engine::coaching_norms` reads the facts
+//! it needs (`NormFacts`) for many houders at once and applies it to each.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -228,9 +221,95 @@ pub struct CoachingNorm {
     pub without_locatie: Realised,
 }
 
+/// A calendar year of the norm as far as it has run on a day.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct NormYear {
+    pub year: i32,
+    /// 1 January: FTE and VE children are counted on this day.
+    pub peildatum: NaiveDate,
+    /// 31 December.
+    pub last: NaiveDate,
+    /// The last day whose hours count: the day asked, within the year; None before it
+    /// starts.
+    pub counted_until: Option<NaiveDate>,
+}
+
+impl NormYear {
+    /// `year` as it stands on `today`.
+    pub fn on(year: i32, today: NaiveDate) -> Result<NormYear> {
+        if year < FIRST_YEAR {
+            return Err(Error::Validation(format!("{year}: the wet IKK norm applies from {FIRST_YEAR}")));
+        }
+        let peildatum = day(year, 1, 1)?;
+        let last = day(year, 12, 31)?;
+        let counted_until = (today >= peildatum).then(|| Ord::min(today, last));
+        Ok(NormYear { year, peildatum, last, counted_until })
+    }
+
+    /// Who counts: those employed by this day (see [`counts_for_year`]).
+    fn employed_by(&self) -> NaiveDate {
+        self.counted_until.unwrap_or(self.peildatum)
+    }
+
+    /// `realised` hours at the pace so far, extended to 31 December.
+    fn projected(&self, realised: f64) -> Option<f64> {
+        let days = (self.last - self.peildatum).num_days() + 1;
+        self.counted_until.map(|until| project(realised, (until - self.peildatum).num_days() + 1, days))
+    }
+}
+
+/// What the wet IKK norm of one houder for one year is worked out from: [`norm`] turns
+/// these into the [`CoachingNorm`], `Engine::norm_facts` reads them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct NormFacts {
+    pub houder: bestuur::Model,
+    pub year: NormYear,
+    /// The locaties where the houder has LRK registrations, and those it logged hours at
+    /// without one, by name.
+    pub locaties: Vec<LocatieFacts>,
+    /// The houder's pedagogisch medewerkers, flexible ones included, by name: all its
+    /// employees with the role, whether they count for the year or not.
+    pub medewerkers: Vec<MedewerkerFacts>,
+    /// VE-indicated children on the peildatum, when the houder offers voorschoolse
+    /// educatie this year.
+    pub ve_children: Option<u32>,
+    /// The hours logged from the peildatum up to `counted_until`, summed per locatie and
+    /// kind.
+    pub logged: Vec<LoggedHours>,
+}
+
+/// One locatie of a houder's norm.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LocatieFacts {
+    pub locatie: locatie::Model,
+    /// The houder's LRK registrations here, by number; none at a locatie that only has
+    /// hours logged.
+    pub lrk_registrations: Vec<lrk_registration::Model>,
+}
+
+/// One pedagogisch medewerker of a houder.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct MedewerkerFacts {
+    pub professional: professional::Model,
+    /// Oldest first; none for a flexible medewerker on call or a contract not recorded.
+    pub fte_history: Vec<professional_fte::Model>,
+    /// The kindcentra they work at.
+    pub kindcentra: Vec<i64>,
+    /// Named in a coaching entry dated from the peildatum up to `counted_until`.
+    pub coached: bool,
+}
+
 /// The hours a houder logged at one locatie (or without one) of one kind.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LoggedHours {
+    pub locatie_id: Option<i64>,
+    pub kind: CoachingKind,
+    pub hours: f64,
+}
+
+/// [`LoggedHours`] as summed in SQL for several houders.
 #[derive(Debug, FromQueryResult)]
-struct LoggedHours {
+struct LoggedHoursRow {
     bestuur_id: i64,
     locatie_id: Option<i64>,
     kind: CoachingKind,
@@ -538,16 +617,16 @@ impl Engine {
     /// however many besturen are asked. Besturen that do not exist, are not kinderopvang or
     /// whose norm is out of the caller's reach are left out.
     pub async fn coaching_norms(&self, besturen: &[i64], year: i32) -> Result<HashMap<i64, CoachingNorm>> {
-        if year < FIRST_YEAR {
-            return Err(Error::Validation(format!("{year}: the wet IKK norm applies from {FIRST_YEAR}")));
-        }
-        let peildatum = day(year, 1, 1)?;
-        let last = day(year, 12, 31)?;
-        let days = (last - peildatum).num_days() + 1;
-        let today = self.clock().today();
-        let counted_until = (today >= peildatum).then(|| Ord::min(today, last));
-        // Who counts: those employed by this day (see `counts_for_year`).
-        let employed_by = counted_until.unwrap_or(peildatum);
+        let facts = self.norm_facts(besturen, year).await?;
+        Ok(facts.iter().map(|f| (f.houder.id, norm(f))).collect())
+    }
+
+    /// What the wet IKK norms of besturen for a calendar year are worked out from, as the
+    /// year stands today: one [`NormFacts`] per kinderopvang houder among `besturen` whose
+    /// norm the caller reaches, read in a fixed number of statements.
+    async fn norm_facts(&self, besturen: &[i64], year: i32) -> Result<Vec<NormFacts>> {
+        let year = NormYear::on(year, self.clock().today())?;
+        let NormYear { peildatum, counted_until, .. } = year;
         let db = self.db();
 
         // The norm covers a whole houder: only for those reaching it whole, or coaching at
@@ -559,7 +638,7 @@ impl Engine {
             .all(db)
             .await?;
         if houders.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(Vec::new());
         }
         let ids: Vec<i64> = houders.iter().map(|b| b.id).collect();
 
@@ -658,7 +737,7 @@ impl Engine {
             Ok::<_, Error>(
                 ve_indication::Entity::find()
                     .filter(ve_indication::Column::BestuurId.is_in(ids.clone()))
-                    .filter(ve_indication::Column::Year.eq(year))
+                    .filter(ve_indication::Column::Year.eq(year.year))
                     .all(db)
                     .await?
                     .into_iter()
@@ -682,13 +761,13 @@ impl Engine {
                     .group_by(E::BestuurId)
                     .group_by(E::LocatieId)
                     .group_by(E::Kind)
-                    .into_model::<LoggedHours>()
+                    .into_model::<LoggedHoursRow>()
                     .all(db)
                     .await?,
             )
         };
 
-        let ((houder_of_onderdeel, registrations), (medewerkers, fte, workplaces, coached), ve, entries) =
+        let ((houder_of_onderdeel, registrations), (medewerkers, mut fte, workplaces, coached), ve, entries) =
             futures::try_join!(kindercentra, staff, ve, entries)?;
 
         let locatie_ids: BTreeSet<i64> =
@@ -699,9 +778,8 @@ impl Engine {
             .order_by_asc(locatie::Column::Id)
             .all(db)
             .await?;
-        let kindcentrum_of: HashMap<i64, i64> = locaties.iter().map(|l| (l.id, l.kindcentrum_id)).collect();
 
-        // Everything is read; the rest is arithmetic per houder.
+        // Everything is read; what remains is sorting it by houder.
         let mut registrations_of: HashMap<(i64, i64), Vec<lrk_registration::Model>> = HashMap::new();
         for r in registrations {
             if let Some(&houder) = houder_of_onderdeel.get(&r.onderdeel_id) {
@@ -712,108 +790,46 @@ impl Engine {
         for w in workplaces {
             kindcentra_of.entry(w.professional_id).or_default().push(w.kindcentrum_id);
         }
+        let mut medewerkers_of: HashMap<i64, Vec<MedewerkerFacts>> = HashMap::new();
+        for p in medewerkers {
+            medewerkers_of.entry(p.employer_bestuur_id).or_default().push(MedewerkerFacts {
+                fte_history: fte.remove(&p.id).unwrap_or_default(),
+                kindcentra: kindcentra_of.remove(&p.id).unwrap_or_default(),
+                coached: coached.contains(&p.id),
+                professional: p,
+            });
+        }
+        let mut logged_of: HashMap<i64, Vec<LoggedHours>> = HashMap::new();
+        for e in entries {
+            logged_of.entry(e.bestuur_id).or_default().push(LoggedHours {
+                locatie_id: e.locatie_id,
+                kind: e.kind,
+                hours: e.hours,
+            });
+        }
 
-        let mut norms = HashMap::new();
+        let mut facts = Vec::with_capacity(houders.len());
         for houder in houders {
             let id = houder.id;
-            let history = |p: &professional::Model| fte.get(&p.id).map_or(&[][..], Vec::as_slice);
-            let own_medewerkers: Vec<&professional::Model> = medewerkers
-                .iter()
-                .filter(|p| p.employer_bestuur_id == id && counts_for_year(history(p), employed_by))
-                .collect();
-            let fte_of = |p: &professional::Model| fte_on(history(p), peildatum).unwrap_or(0.0);
-            let total_fte = tidy(own_medewerkers.iter().map(|p| fte_of(p)).sum());
-            let ve_children = ve.get(&id).map(|&c| u32::try_from(c).unwrap_or(0));
-
-            // The houder's opvang locaties per kindcentrum, to split FTE over them.
-            let registered: Vec<i64> =
-                locaties.iter().filter(|l| registrations_of.contains_key(&(id, l.id))).map(|l| l.id).collect();
-            let mut opvang_locaties: HashMap<i64, Vec<i64>> = HashMap::new();
-            for &l in &registered {
-                if let Some(&kc) = kindcentrum_of.get(&l) {
-                    opvang_locaties.entry(kc).or_default().push(l);
+            let logged = logged_of.remove(&id).unwrap_or_default();
+            let logged_at: HashSet<i64> = logged.iter().filter_map(|e| e.locatie_id).collect();
+            let mut locaties_here = Vec::new();
+            for l in &locaties {
+                let lrk_registrations = registrations_of.remove(&(id, l.id)).unwrap_or_default();
+                if !lrk_registrations.is_empty() || logged_at.contains(&l.id) {
+                    locaties_here.push(LocatieFacts { locatie: l.clone(), lrk_registrations });
                 }
             }
-            let mut fte_share: HashMap<i64, f64> = HashMap::new();
-            for p in &own_medewerkers {
-                let places: Vec<&Vec<i64>> =
-                    kindcentra_of.get(&p.id).into_iter().flatten().filter_map(|kc| opvang_locaties.get(kc)).collect();
-                for locaties_here in &places {
-                    let share = fte_of(p) / places.len() as f64 / locaties_here.len() as f64;
-                    for &l in *locaties_here {
-                        *fte_share.entry(l).or_default() += share;
-                    }
-                }
-            }
-
-            let mut realised = Realised::default();
-            let mut without_locatie = Realised::default();
-            let mut at_locatie: HashMap<i64, Realised> = HashMap::new();
-            for e in entries.iter().filter(|e| e.bestuur_id == id) {
-                realised.add(e.kind, e.hours);
-                match e.locatie_id {
-                    Some(l) => at_locatie.entry(l).or_default().add(e.kind, e.hours),
-                    None => without_locatie.add(e.kind, e.hours),
-                }
-            }
-            let realised = realised.tidy();
-
-            let kindercentra: usize =
-                registrations_of.iter().filter(|((h, _), _)| *h == id).map(|(_, r)| r.len()).sum();
-            let kindercentra = u32::try_from(kindercentra).unwrap_or(u32::MAX);
-            let coaching_required = tidy(
-                COACHING_HOURS_PER_FTE * total_fte
-                    + COACHING_HOURS_PER_VE_CHILD * f64::from(ve_children.unwrap_or_default()),
-            );
-            let beleid_required = BELEID_HOURS_PER_KINDERCENTRUM * f64::from(kindercentra);
-            let projected =
-                |hours: f64| counted_until.map(|until| project(hours, (until - peildatum).num_days() + 1, days));
-
-            let locaties_here = locaties
-                .iter()
-                .filter(|l| registered.contains(&l.id) || at_locatie.contains_key(&l.id))
-                .map(|l| {
-                    let lrk_registrations = registrations_of.get(&(id, l.id)).cloned().unwrap_or_default();
-                    LocatieCoaching {
-                        locatie: l.clone(),
-                        beleid_share: BELEID_HOURS_PER_KINDERCENTRUM * lrk_registrations.len() as f64,
-                        coaching_share: tidy(
-                            COACHING_HOURS_PER_FTE * fte_share.get(&l.id).copied().unwrap_or_default(),
-                        ),
-                        lrk_registrations,
-                        realised: at_locatie.get(&l.id).copied().unwrap_or_default().tidy(),
-                    }
-                })
-                .collect();
-
-            norms.insert(
-                id,
-                CoachingNorm {
-                    year,
-                    peildatum,
-                    counted_until,
-                    kindercentra,
-                    fte: total_fte,
-                    ve_children,
-                    pedagogisch_medewerkers: u32::try_from(own_medewerkers.len()).unwrap_or(u32::MAX),
-                    coaching: NormHours {
-                        required: coaching_required,
-                        realised: realised.coaching,
-                        projected: projected(realised.coaching),
-                    },
-                    beleid: NormHours {
-                        required: beleid_required,
-                        realised: realised.beleid,
-                        projected: projected(realised.beleid),
-                    },
-                    uncoached: own_medewerkers.into_iter().filter(|p| !coached.contains(&p.id)).cloned().collect(),
-                    locaties: locaties_here,
-                    without_locatie: without_locatie.tidy(),
-                    bestuur: houder,
-                },
-            );
+            facts.push(NormFacts {
+                year,
+                locaties: locaties_here,
+                medewerkers: medewerkers_of.remove(&id).unwrap_or_default(),
+                ve_children: ve.get(&id).map(|&c| u32::try_from(c).unwrap_or(0)),
+                logged,
+                houder,
+            });
         }
-        Ok(norms)
+        Ok(facts)
     }
 
     /// A page of the coaching log of a houder from `from` to `to` (both included, either
@@ -864,6 +880,107 @@ fn kind_name(kind: CoachingKind) -> &'static str {
         CoachingKind::CoachingIndividueel => "coaching-individueel",
         CoachingKind::CoachingTeam => "coaching-team",
         CoachingKind::Beleid => "beleid",
+    }
+}
+
+/// The wet IKK norm of one houder for one year, worked out from its facts as they stand
+/// on a day.
+///
+/// Besluit kwaliteit kinderopvang art. 4 with bijlage 2, per houder and calendar year, with
+/// peildatum 1 January:
+///
+/// - beleid: at least 50 hours x the number of kindercentra, i.e. LRK registrations of the
+///   houder's onderdelen (a locatie with two registrations counts twice);
+/// - coaching: at least 10 hours x the FTE of its pedagogisch medewerkers on the peildatum
+///   (those who count for the year, see [`counts_for_year`]);
+/// - every pedagogisch medewerker, flexible ones included, is coached during the year: the
+///   ones not coached yet are listed.
+///
+/// Besluit basisvoorwaarden kwaliteit voorschoolse educatie art. 2a adds, for a houder
+/// offering voorschoolse educatie, 10 hours coaching per VE-indicated child on the
+/// peildatum.
+///
+/// Heidevlinder in the locatiejaarplan 2026: 10 x 1,2 = 12 hours coaching and 50 x 2 = 100
+/// hours beleid. The norm binds the houder as a whole; its split over the locaties is
+/// information only: beleid by the registrations at each, coaching by where the
+/// medewerkers work (the FTE of one at several kindcentra split evenly over them, and
+/// within a kindcentrum over the houder's registered locaties there); the VE hours are not
+/// split.
+pub(crate) fn norm(facts: &NormFacts) -> CoachingNorm {
+    let NormFacts { houder, year, locaties, medewerkers, ve_children, logged } = facts;
+    let own: Vec<&MedewerkerFacts> =
+        medewerkers.iter().filter(|m| counts_for_year(&m.fte_history, year.employed_by())).collect();
+    let fte_of = |m: &MedewerkerFacts| fte_on(&m.fte_history, year.peildatum).unwrap_or(0.0);
+    let total_fte = tidy(own.iter().map(|m| fte_of(m)).sum());
+
+    // The houder's opvang locaties per kindcentrum, to split FTE over them.
+    let mut opvang_locaties: HashMap<i64, Vec<i64>> = HashMap::new();
+    for l in locaties.iter().filter(|l| !l.lrk_registrations.is_empty()) {
+        opvang_locaties.entry(l.locatie.kindcentrum_id).or_default().push(l.locatie.id);
+    }
+    let mut fte_share: HashMap<i64, f64> = HashMap::new();
+    for m in &own {
+        let places: Vec<&Vec<i64>> = m.kindcentra.iter().filter_map(|kc| opvang_locaties.get(kc)).collect();
+        for locaties_here in &places {
+            let share = fte_of(m) / places.len() as f64 / locaties_here.len() as f64;
+            for &l in *locaties_here {
+                *fte_share.entry(l).or_default() += share;
+            }
+        }
+    }
+
+    let mut realised = Realised::default();
+    let mut without_locatie = Realised::default();
+    let mut at_locatie: HashMap<i64, Realised> = HashMap::new();
+    for e in logged {
+        realised.add(e.kind, e.hours);
+        match e.locatie_id {
+            Some(l) => at_locatie.entry(l).or_default().add(e.kind, e.hours),
+            None => without_locatie.add(e.kind, e.hours),
+        }
+    }
+    let realised = realised.tidy();
+
+    let kindercentra: usize = locaties.iter().map(|l| l.lrk_registrations.len()).sum();
+    let kindercentra = u32::try_from(kindercentra).unwrap_or(u32::MAX);
+    let coaching_required = tidy(
+        COACHING_HOURS_PER_FTE * total_fte + COACHING_HOURS_PER_VE_CHILD * f64::from(ve_children.unwrap_or_default()),
+    );
+    let beleid_required = BELEID_HOURS_PER_KINDERCENTRUM * f64::from(kindercentra);
+
+    CoachingNorm {
+        bestuur: houder.clone(),
+        year: year.year,
+        peildatum: year.peildatum,
+        counted_until: year.counted_until,
+        kindercentra,
+        fte: total_fte,
+        ve_children: *ve_children,
+        pedagogisch_medewerkers: u32::try_from(own.len()).unwrap_or(u32::MAX),
+        coaching: NormHours {
+            required: coaching_required,
+            realised: realised.coaching,
+            projected: year.projected(realised.coaching),
+        },
+        beleid: NormHours {
+            required: beleid_required,
+            realised: realised.beleid,
+            projected: year.projected(realised.beleid),
+        },
+        uncoached: own.iter().filter(|m| !m.coached).map(|m| m.professional.clone()).collect(),
+        locaties: locaties
+            .iter()
+            .map(|l| LocatieCoaching {
+                locatie: l.locatie.clone(),
+                lrk_registrations: l.lrk_registrations.clone(),
+                realised: at_locatie.get(&l.locatie.id).copied().unwrap_or_default().tidy(),
+                beleid_share: BELEID_HOURS_PER_KINDERCENTRUM * l.lrk_registrations.len() as f64,
+                coaching_share: tidy(
+                    COACHING_HOURS_PER_FTE * fte_share.get(&l.locatie.id).copied().unwrap_or_default(),
+                ),
+            })
+            .collect(),
+        without_locatie: without_locatie.tidy(),
     }
 }
 
@@ -962,6 +1079,301 @@ mod tests {
     fn sums_are_tidy() {
         assert_eq!(tidy(0.4 + 0.4 + 0.4), 1.2);
         assert_eq!(tidy(10.0 * (0.4 + 0.4 + 0.4)), 12.0);
+    }
+
+    // The norm worked out by hand from the facts: houder 1 in 2026 (365 days), unless a
+    // test says otherwise.
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    fn locatie(id: i64, kindcentrum_id: i64, name: &str, lrk: &[&str]) -> LocatieFacts {
+        LocatieFacts {
+            locatie: locatie::Model {
+                id,
+                kindcentrum_id,
+                key: name.to_lowercase(),
+                name: name.to_owned(),
+                address: None,
+                vacation_region: None,
+            },
+            lrk_registrations: lrk
+                .iter()
+                .zip(1..)
+                .map(|(number, i)| lrk_registration::Model {
+                    id: id * 100 + i,
+                    locatie_id: id,
+                    number: (*number).to_owned(),
+                    onderdeel_id: 1,
+                })
+                .collect(),
+        }
+    }
+
+    /// A pedagogisch medewerker of houder 1 with their FTE history, working at kindcentra.
+    fn medewerker(id: i64, name: &str, fte: &[(NaiveDate, f64)], kindcentra: &[i64]) -> MedewerkerFacts {
+        MedewerkerFacts {
+            professional: professional::Model {
+                id,
+                key: name.to_lowercase(),
+                name: name.to_owned(),
+                employer_bestuur_id: 1,
+                flexible: fte.is_empty(),
+            },
+            fte_history: fte
+                .iter()
+                .map(|&(valid_from, fte)| professional_fte::Model { professional_id: id, valid_from, fte })
+                .collect(),
+            kindcentra: kindcentra.to_vec(),
+            coached: false,
+        }
+    }
+
+    fn coached(medewerker: MedewerkerFacts) -> MedewerkerFacts {
+        MedewerkerFacts { coached: true, ..medewerker }
+    }
+
+    /// Employed since 2020 at `fte`.
+    fn employed(id: i64, name: &str, fte: f64, kindcentrum: i64) -> MedewerkerFacts {
+        medewerker(id, name, &[(date(2020, 1, 1), fte)], &[kindcentrum])
+    }
+
+    fn facts(today: NaiveDate, locaties: Vec<LocatieFacts>, medewerkers: Vec<MedewerkerFacts>) -> NormFacts {
+        facts_of(2026, today, locaties, medewerkers)
+    }
+
+    fn facts_of(
+        year: i32,
+        today: NaiveDate,
+        locaties: Vec<LocatieFacts>,
+        medewerkers: Vec<MedewerkerFacts>,
+    ) -> NormFacts {
+        NormFacts {
+            houder: bestuur::Model {
+                id: 1,
+                key: "houder".to_owned(),
+                name: "Houder".to_owned(),
+                kind: BestuurKind::Kinderopvang,
+            },
+            year: NormYear::on(year, today).expect("a year of the norm"),
+            locaties,
+            medewerkers,
+            ve_children: None,
+            logged: Vec::new(),
+        }
+    }
+
+    fn logged(locatie_id: Option<i64>, kind: CoachingKind, hours: f64) -> LoggedHours {
+        LoggedHours { locatie_id, kind, hours }
+    }
+
+    fn names(professionals: &[professional::Model]) -> Vec<&str> {
+        professionals.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    #[test]
+    fn the_year_runs_from_the_peildatum_up_to_today() {
+        let year = NormYear::on(2026, date(2026, 3, 14)).expect("2026");
+        assert_eq!(year.peildatum, date(2026, 1, 1));
+        assert_eq!(year.last, date(2026, 12, 31));
+        assert_eq!(year.counted_until, Some(date(2026, 3, 14)));
+        assert_eq!(NormYear::on(2026, date(2025, 12, 31)).expect("2026").counted_until, None);
+        assert_eq!(NormYear::on(2026, date(2027, 6, 1)).expect("2026").counted_until, Some(date(2026, 12, 31)));
+        assert!(matches!(NormYear::on(2018, date(2026, 1, 1)), Err(Error::Validation(_))), "before the wet IKK");
+    }
+
+    #[test]
+    fn two_locaties_and_10_fte_need_100_hours_beleid_and_100_hours_coaching() {
+        let medewerkers = (1..=10).map(|i| employed(i, &format!("Medewerker {i:02}"), 1.0, i % 2 + 1)).collect();
+        let norm = norm(&facts(
+            date(2026, 3, 14),
+            vec![locatie(1, 1, "De Eik", &["111"]), locatie(2, 2, "De Linde", &["222"])],
+            medewerkers,
+        ));
+        assert_eq!(norm.year, 2026);
+        assert_eq!(norm.peildatum, date(2026, 1, 1));
+        assert_eq!(norm.counted_until, Some(date(2026, 3, 14)));
+        assert_eq!(norm.kindercentra, 2);
+        assert_eq!(norm.fte, 10.0);
+        assert_eq!(norm.ve_children, None);
+        assert_eq!(norm.pedagogisch_medewerkers, 10);
+        assert_eq!(norm.beleid, NormHours { required: 100.0, realised: 0.0, projected: Some(0.0) });
+        assert_eq!(norm.coaching, NormHours { required: 100.0, realised: 0.0, projected: Some(0.0) });
+        let shares: Vec<(&str, f64, f64)> =
+            norm.locaties.iter().map(|l| (l.locatie.name.as_str(), l.beleid_share, l.coaching_share)).collect();
+        assert_eq!(shares, [("De Eik", 50.0, 50.0), ("De Linde", 50.0, 50.0)]);
+        assert_eq!(norm.uncoached.len(), 10);
+    }
+
+    #[test]
+    fn heidevlinder_three_medewerkers_at_0_4_fte_need_12_hours_coaching() {
+        let medewerkers = vec![employed(1, "Anna", 0.4, 1), employed(2, "Bram", 0.4, 1), employed(3, "Cees", 0.4, 1)];
+        let norm = norm(&facts(date(2026, 3, 14), vec![locatie(1, 1, "Heidevlinder", &["111", "112"])], medewerkers));
+        assert_eq!(norm.fte, 1.2, "0.4 + 0.4 + 0.4 is tidied");
+        assert_eq!(norm.coaching.required, 12.0);
+        assert_eq!(norm.kindercentra, 2, "a locatie with two LRK registrations counts twice");
+        assert_eq!(norm.beleid.required, 100.0);
+        assert_eq!(norm.locaties[0].beleid_share, 100.0);
+        assert_eq!(norm.locaties[0].coaching_share, 12.0);
+    }
+
+    #[test]
+    fn the_fte_is_the_one_valid_on_1_january() {
+        let fte = [(date(2024, 1, 1), 0.5), (date(2025, 6, 1), 0.8), (date(2026, 3, 1), 1.0)];
+        let norm = norm(&facts(
+            date(2026, 12, 31),
+            vec![locatie(1, 1, "De Eik", &["111"])],
+            vec![medewerker(1, "Anna", &fte, &[1])],
+        ));
+        assert_eq!(norm.fte, 0.8, "the raise in March counts next year");
+        assert_eq!(norm.coaching.required, 8.0);
+    }
+
+    #[test]
+    fn a_medewerker_starting_in_september_is_coached_from_september_without_adding_hours() {
+        let locaties = || vec![locatie(1, 1, "De Eik", &["111"])];
+        let medewerkers = || vec![employed(1, "Anna", 1.0, 1), medewerker(2, "Bram", &[(date(2026, 9, 1), 0.8)], &[1])];
+        let august = norm(&facts(date(2026, 8, 31), locaties(), medewerkers()));
+        assert_eq!(august.pedagogisch_medewerkers, 1);
+        assert_eq!(names(&august.uncoached), ["Anna"]);
+        let september = norm(&facts(date(2026, 9, 1), locaties(), medewerkers()));
+        assert_eq!(september.pedagogisch_medewerkers, 2);
+        assert_eq!(names(&september.uncoached), ["Anna", "Bram"]);
+        assert_eq!(september.fte, 1.0, "no FTE of Bram's on the peildatum");
+        assert_eq!(september.coaching.required, 10.0);
+        assert_eq!(september.locaties[0].coaching_share, 10.0);
+        let after = norm(&facts(date(2027, 2, 1), locaties(), medewerkers()));
+        assert_eq!(after.pedagogisch_medewerkers, 2);
+        assert_eq!(after.fte, 1.0);
+    }
+
+    #[test]
+    fn a_medewerker_starting_next_year_does_not_count_this_year() {
+        let locaties = || vec![locatie(1, 1, "De Eik", &["111"])];
+        let medewerkers = || vec![employed(1, "Anna", 1.0, 1), medewerker(2, "Bram", &[(date(2027, 1, 1), 0.5)], &[1])];
+        let this_year = norm(&facts(date(2026, 12, 31), locaties(), medewerkers()));
+        assert_eq!(this_year.pedagogisch_medewerkers, 1);
+        assert_eq!(this_year.fte, 1.0);
+        assert_eq!(this_year.coaching.required, 10.0);
+        assert_eq!(names(&this_year.uncoached), ["Anna"]);
+        let next_year = norm(&facts_of(2027, date(2027, 1, 1), locaties(), medewerkers()));
+        assert_eq!(next_year.pedagogisch_medewerkers, 2);
+        assert_eq!(next_year.fte, 1.5, "on the peildatum 1 January 2027");
+        assert_eq!(next_year.coaching.required, 15.0);
+    }
+
+    #[test]
+    fn before_the_year_starts_those_employed_on_the_peildatum_count() {
+        let medewerkers = vec![employed(1, "Anna", 1.0, 1), medewerker(2, "Bram", &[(date(2026, 1, 2), 1.0)], &[1])];
+        let norm = norm(&facts(date(2025, 11, 1), vec![locatie(1, 1, "De Eik", &["111"])], medewerkers));
+        assert_eq!(norm.counted_until, None);
+        assert_eq!(norm.pedagogisch_medewerkers, 1);
+        assert_eq!(norm.coaching, NormHours { required: 10.0, realised: 0.0, projected: None });
+        assert_eq!(norm.beleid, NormHours { required: 50.0, realised: 0.0, projected: None });
+    }
+
+    #[test]
+    fn a_flexible_medewerker_without_fte_is_to_be_coached_but_adds_no_hours() {
+        let medewerkers = vec![employed(1, "Anna", 1.0, 1), medewerker(2, "Flex", &[], &[1])];
+        let norm = norm(&facts(date(2026, 3, 14), vec![locatie(1, 1, "De Eik", &["111"])], medewerkers));
+        assert!(norm.uncoached.iter().any(|p| p.flexible && p.name == "Flex"));
+        assert_eq!(norm.pedagogisch_medewerkers, 2);
+        assert_eq!(names(&norm.uncoached), ["Anna", "Flex"]);
+        assert_eq!(norm.fte, 1.0);
+        assert_eq!(norm.coaching.required, 10.0);
+        assert_eq!(norm.locaties[0].coaching_share, 10.0);
+    }
+
+    #[test]
+    fn every_ve_indicated_child_adds_10_hours_coaching_not_split_over_locaties() {
+        let medewerkers = vec![employed(1, "Anna", 1.0, 1), employed(2, "Bram", 1.0, 1)];
+        let mut facts = facts(date(2026, 3, 14), vec![locatie(1, 1, "De Eik", &["111"])], medewerkers);
+        facts.ve_children = Some(7);
+        let ve = norm(&facts);
+        assert_eq!(ve.ve_children, Some(7));
+        assert_eq!(ve.coaching.required, 90.0, "10 x 2 FTE + 10 x 7 children");
+        assert_eq!(ve.locaties[0].coaching_share, 20.0);
+        assert_eq!(ve.beleid.required, 50.0);
+        facts.ve_children = Some(0);
+        assert_eq!(norm(&facts).coaching.required, 20.0);
+        facts.ve_children = None;
+        assert_eq!(norm(&facts).coaching.required, 20.0);
+    }
+
+    #[test]
+    fn the_fte_of_a_medewerker_is_split_over_where_they_work() {
+        // Kindcentrum 1 has two of the houder's locaties, kindcentrum 2 one; kindcentrum 3
+        // has no opvang of the houder.
+        let locaties = vec![
+            locatie(1, 1, "A", &["111"]),
+            locatie(2, 1, "B", &["222"]),
+            locatie(3, 2, "C", &["333"]),
+            locatie(4, 3, "D", &[]),
+        ];
+        let medewerkers = vec![
+            medewerker(1, "Anna", &[(date(2020, 1, 1), 1.0)], &[1, 2]),
+            medewerker(2, "Bram", &[(date(2020, 1, 1), 0.6)], &[2, 3]),
+        ];
+        let mut facts = facts(date(2026, 3, 14), locaties, medewerkers);
+        facts.logged = vec![logged(Some(4), CoachingKind::Beleid, 2.0)];
+        let norm = norm(&facts);
+        let shares: Vec<(&str, f64, f64)> =
+            norm.locaties.iter().map(|l| (l.locatie.name.as_str(), l.beleid_share, l.coaching_share)).collect();
+        // Anna: 0.5 to kindcentrum 1 (0.25 each to A and B), 0.5 to C; Bram: all 0.6 to C.
+        assert_eq!(shares, [("A", 50.0, 2.5), ("B", 50.0, 2.5), ("C", 50.0, 11.0), ("D", 0.0, 0.0)]);
+        assert_eq!(norm.kindercentra, 3);
+        assert_eq!(norm.fte, 1.6);
+        assert_eq!(norm.coaching.required, 16.0);
+    }
+
+    #[test]
+    fn realised_hours_are_projected_at_the_pace_so_far() {
+        let locaties = || vec![locatie(1, 1, "De Eik", &["111"]), locatie(2, 1, "Elders", &[])];
+        let hours = vec![
+            logged(Some(1), CoachingKind::CoachingIndividueel, 1.5),
+            logged(Some(1), CoachingKind::CoachingTeam, 0.5),
+            logged(Some(1), CoachingKind::Beleid, 3.0),
+            logged(Some(2), CoachingKind::Beleid, 1.0),
+            logged(None, CoachingKind::Beleid, 1.0),
+        ];
+        // 14 March is day 73 of 365: the hours so far x 5.
+        let mut facts = facts(date(2026, 3, 14), locaties(), vec![employed(1, "Anna", 1.0, 1)]);
+        facts.logged = hours.clone();
+        let norm = norm(&facts);
+        assert_eq!(norm.coaching, NormHours { required: 10.0, realised: 2.0, projected: Some(10.0) });
+        assert_eq!(norm.beleid, NormHours { required: 50.0, realised: 5.0, projected: Some(25.0) });
+        assert_eq!(norm.coaching.on_track(), Some(true));
+        assert_eq!(norm.beleid.on_track(), Some(false));
+        assert_eq!(norm.beleid.remaining(), 45.0);
+        let at: Vec<(&str, Realised)> = norm.locaties.iter().map(|l| (l.locatie.name.as_str(), l.realised)).collect();
+        assert_eq!(
+            at,
+            [("De Eik", Realised { coaching: 2.0, beleid: 3.0 }), ("Elders", Realised { coaching: 0.0, beleid: 1.0 })]
+        );
+        assert_eq!(norm.without_locatie, Realised { coaching: 0.0, beleid: 1.0 });
+
+        // Once the year is over the projection is what was realised.
+        let mut over = facts_of(2026, date(2027, 1, 15), locaties(), vec![employed(1, "Anna", 1.0, 1)]);
+        over.logged = hours;
+        let over = super::norm(&over);
+        assert_eq!(over.counted_until, Some(date(2026, 12, 31)));
+        assert_eq!(over.coaching, NormHours { required: 10.0, realised: 2.0, projected: Some(2.0) });
+        assert_eq!(over.beleid, NormHours { required: 50.0, realised: 5.0, projected: Some(5.0) });
+    }
+
+    #[test]
+    fn the_medewerkers_not_coached_yet_are_listed_in_order() {
+        let medewerkers = vec![
+            coached(employed(1, "Anna", 0.5, 1)),
+            employed(2, "Bram", 0.5, 1),
+            coached(employed(3, "Cees", 0.5, 1)),
+            employed(4, "Dirk", 0.5, 1),
+        ];
+        let norm = norm(&facts(date(2026, 3, 14), vec![locatie(1, 1, "De Eik", &["111"])], medewerkers));
+        assert_eq!(norm.pedagogisch_medewerkers, 4);
+        assert_eq!(names(&norm.uncoached), ["Bram", "Dirk"]);
+        assert_eq!(norm.fte, 2.0, "coached or not, all count for the hours");
     }
 
     proptest! {
