@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
-use koers_engine::cycle::machine::{Command, CycleState, Event, Values};
+use koers_engine::cycle::machine::{Command, CycleState, Event, Fields, Status, Values};
 use koers_engine::cycle::{NewPitch, Owner, StartCycle, state_of};
 use koers_engine::io::import::import_str;
 use koers_engine::store::entity::{cycle, cycle_event, doel, kindcentrum, professional, team, workflow_version};
@@ -17,6 +17,7 @@ use koers_engine::{Engine, Error};
 use koers_migrations::{Migrator, MigratorTrait};
 use proptest::prelude::*;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 const ORG: &str = r#"
@@ -447,3 +448,260 @@ title = "Ambitie"
 key = "d"
 title = "Doel"
 "#;
+
+// --- Canned histories ------------------------------------------------------------------
+
+/// The folder of canned histories: each file one cycle's events, stored as the
+/// `cycle_event.data` column holds them, with the state they replay to or why the workflow
+/// refuses them.
+const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/histories");
+
+/// One file of [`HISTORIES`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct History {
+    /// What the history shows, for the reader of a failure.
+    about: String,
+    /// The built-in workflow the cycle runs on.
+    workflow: String,
+    /// The cycle ran on the version of its definition from before iterate transitions
+    /// copied fields (`copy_fields`), as cycles of that release did.
+    #[serde(default)]
+    before_copy_fields: bool,
+    /// The events, oldest first, each exactly as the store keeps it.
+    events: Vec<Value>,
+    /// The state the events replay to; a history has this or `refused`.
+    expected: Option<Expected>,
+    /// Where and why `replay_decided` refuses the history.
+    refused: Option<Refused>,
+}
+
+/// The whole [`CycleState`] a history replays to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    phase: String,
+    iteration: i32,
+    status: Status,
+    outcome: Option<String>,
+    version: i64,
+    fields: Fields,
+}
+
+impl Expected {
+    fn state(&self) -> CycleState {
+        CycleState {
+            phase: self.phase.clone(),
+            iteration: self.iteration,
+            status: self.status,
+            outcome: self.outcome.clone(),
+            fields: self.fields.clone(),
+            version: self.version,
+        }
+    }
+}
+
+/// The error `replay_decided` answers: the position of the first event that does not
+/// follow, and the reason, word for word.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Refused {
+    at: usize,
+    reason: String,
+}
+
+/// Every history of [`HISTORIES`], by file name.
+fn histories() -> Vec<(String, History)> {
+    let mut files: Vec<_> = std::fs::read_dir(HISTORIES)
+        .expect("the folder of canned histories")
+        .map(|entry| entry.expect("an entry").path())
+        .collect();
+    files.sort();
+    let histories: Vec<_> = files
+        .iter()
+        .map(|path| {
+            let name = path.file_name().expect("a file").to_string_lossy().into_owned();
+            assert!(name.ends_with(".json"), "{name}: the folder holds only the JSON files of histories");
+            let text = std::fs::read_to_string(path).expect("a readable history");
+            let history: History = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                history.expected.is_some() != history.refused.is_some(),
+                "{name}: a history says either the state it replays to (`expected`) or why it is refused (`refused`)"
+            );
+            (name, history)
+        })
+        .collect();
+    assert!(!histories.is_empty(), "no canned histories in {HISTORIES}");
+    histories
+}
+
+/// The definition the cycle of `history` ran on.
+fn definition_of(name: &str, history: &History) -> WorkflowDef {
+    let mut def = load(None)
+        .expect("workflows")
+        .into_iter()
+        .find(|def| def.key == history.workflow)
+        .unwrap_or_else(|| panic!("{name}: `{}` is not a built-in workflow", history.workflow));
+    if history.before_copy_fields {
+        for transition in &mut def.transitions {
+            transition.copy_fields = false;
+        }
+    }
+    def
+}
+
+/// The events of `history`, read as the engine reads them back from `cycle_event.data`: the
+/// stored text parsed as an [`Event`].
+fn events_of(name: &str, history: &History) -> Vec<Event> {
+    history
+        .events
+        .iter()
+        .enumerate()
+        .map(|(index, stored)| {
+            let data = stored.to_string();
+            serde_json::from_str::<Event>(&data).unwrap_or_else(|e| panic!("{name}, event {index}: {e}: {data}"))
+        })
+        .collect()
+}
+
+/// Which variants of [`Event`], and which shapes of them, the histories hold.
+#[derive(Debug, Default)]
+struct Coverage {
+    started: bool,
+    fields_updated: bool,
+    advanced: bool,
+    iterated: bool,
+    closed: bool,
+    reopened: bool,
+    pitch_added: bool,
+    /// Per field with `#[serde(default)]`, as `variant.field`: whether a history stores it,
+    /// and whether one leaves it out, as an event written before the field existed does.
+    /// For `copied` the attribute is what keeps those events readable; serde reads a
+    /// missing `Option`, such as the owner ids, as `None` with or without it.
+    defaulted: BTreeMap<&'static str, (bool, bool)>,
+}
+
+impl Coverage {
+    /// Notes `event`, stored as `stored`. Every field of every variant is named, without
+    /// `..`: a new variant or field does not compile until it is named here, and a field
+    /// with `#[serde(default)]` must be passed to `defaulted_field` so that a history shows it
+    /// both stored and left out.
+    fn see(&mut self, event: &Event, stored: &Value) {
+        match event {
+            Event::Started {
+                workflow: _,
+                workflow_version: _,
+                title: _,
+                phase: _,
+                team_id: _,
+                professional_id: _,
+                groep_id: _,
+                kindcentrum_id: _,
+                occurrence_id: _,
+                doelen: _,
+                due_dates: _,
+            } => {
+                self.started = true;
+                self.defaulted_field(stored, "started.groep_id");
+                self.defaulted_field(stored, "started.kindcentrum_id");
+                self.defaulted_field(stored, "started.occurrence_id");
+            }
+            Event::FieldsUpdated { phase: _, values: _ } => self.fields_updated = true,
+            Event::Advanced { from: _, to: _, values: _ } => self.advanced = true,
+            Event::Iterated { from: _, to: _, values: _, copied: _ } => {
+                self.iterated = true;
+                self.defaulted_field(stored, "iterated.copied");
+            }
+            Event::Closed { from: _, to: _, outcome: _, values: _ } => self.closed = true,
+            Event::Reopened { from: _, to: _, reason: _ } => self.reopened = true,
+            Event::PitchAdded { professional_id: _, date: _, did: _, yielded: _ } => self.pitch_added = true,
+        }
+    }
+
+    fn defaulted_field(&mut self, stored: &Value, field: &'static str) {
+        let (_, key) = field.split_once('.').expect("variant.field");
+        let seen = self.defaulted.entry(field).or_default();
+        if stored.get(key).is_some() {
+            seen.0 = true;
+        } else {
+            seen.1 = true;
+        }
+    }
+
+    /// Fails unless every variant, and every defaulted field both stored and left out, was
+    /// seen.
+    fn assert_complete(self) {
+        let Coverage { started, fields_updated, advanced, iterated, closed, reopened, pitch_added, defaulted } = self;
+        let variants = [
+            ("started", started),
+            ("fields_updated", fields_updated),
+            ("advanced", advanced),
+            ("iterated", iterated),
+            ("closed", closed),
+            ("reopened", reopened),
+            ("pitch_added", pitch_added),
+        ];
+        let missing: Vec<_> = variants.iter().filter(|(_, seen)| !seen).map(|(kind, _)| *kind).collect();
+        assert!(missing.is_empty(), "no canned history that replays holds an event of kind {missing:?}");
+        for (field, (stored, left_out)) in defaulted {
+            assert!(stored, "no canned history that replays stores `{field}`");
+            assert!(left_out, "no canned history that replays leaves out `{field}`, as older events do");
+        }
+    }
+}
+
+/// Each canned history, read as the store reads it, replays to the state it expects, both
+/// trusted (as the engine reads a cycle back) and decided step by step (as a restore checks
+/// it); together they hold every kind of event and the older shapes of events.
+#[test]
+fn canned_histories_replay_to_the_state_they_expect() {
+    let mut coverage = Coverage::default();
+    let mut replayed_histories = 0;
+    for (name, history) in histories() {
+        let Some(expected) = &history.expected else { continue };
+        replayed_histories += 1;
+        let about = &history.about;
+        let events = events_of(&name, &history);
+        for (index, (event, stored)) in events.iter().zip(&history.events).enumerate() {
+            coverage.see(event, stored);
+            // The store's `kind` column, and the shape written today: a field the file
+            // misspells, which serde would skip, or a change to how events are written,
+            // shows here.
+            assert_eq!(stored["kind"], event.kind(), "{name}, event {index}");
+            assert_eq!(
+                &serde_json::to_value(event).expect("json"),
+                stored,
+                "{name}, event {index}: the engine writes this event in another shape than the history stores"
+            );
+        }
+        let replayed = CycleState::replay(&events).unwrap_or_else(|| panic!("{name}: no `started` first"));
+        assert_eq!(replayed, expected.state(), "{name}: {about}");
+        let def = definition_of(&name, &history);
+        let decided = CycleState::replay_decided(&def, &events)
+            .unwrap_or_else(|(at, why)| panic!("{name}: event {at} is refused: {why}\n{about}"));
+        assert_eq!(decided.len(), events.len(), "{name}: a state per event");
+        assert_eq!(decided.last(), Some(&replayed), "{name}: {about}");
+    }
+    assert!(replayed_histories > 0, "no canned history with an expected state");
+    coverage.assert_complete();
+}
+
+/// Each canned history the workflow does not allow is refused by `replay_decided` at the
+/// event that does not follow, with the reason word for word.
+#[test]
+fn canned_histories_the_workflow_does_not_allow_are_refused() {
+    let mut refused_histories = 0;
+    for (name, history) in histories() {
+        let Some(refused) = &history.refused else { continue };
+        refused_histories += 1;
+        let events = events_of(&name, &history);
+        let def = definition_of(&name, &history);
+        match CycleState::replay_decided(&def, &events) {
+            Ok(states) => panic!("{name}: accepted, ending in {:?}\n{}", states.last(), history.about),
+            Err(answer) => {
+                assert_eq!(answer, (refused.at, refused.reason.clone()), "{name}: {}", history.about);
+            }
+        }
+    }
+    assert!(refused_histories > 0, "no canned history that is refused");
+}

@@ -553,3 +553,540 @@ pub fn references(def: &WorkflowDef, phase: &str, values: &Values) -> Vec<(Field
         })
         .collect()
 }
+
+/// `decide`, row by row of the table at the top of this file: what each command gives in
+/// which state, and each refusal. The expected version of a command is not the machine's
+/// to check: the store compares it before it lets the machine decide (`execute_in`).
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A workflow small enough to read at a glance, with every kind of transition: plan
+    /// advances to doen, doen iterates back to plan (copying it) or closes into one of two
+    /// terminal phases, one of which reopens.
+    const PROEF: &str = r#"
+key = "proef"
+name = "Proef"
+pitches = true
+
+[[phase]]
+key = "plan"
+name = "Plan"
+initial = true
+
+[[phase.field]]
+key = "doel"
+name = "Doel"
+type = "text"
+required = true
+
+[[phase.field]]
+key = "start"
+name = "Start"
+type = "date"
+
+[[phase]]
+key = "doen"
+name = "Doen"
+
+[[phase.field]]
+key = "besluit"
+name = "Besluit"
+type = "choice"
+required = true
+options = ["bijstellen", "borgen", "stoppen"]
+
+[[phase]]
+key = "geborgd"
+name = "Geborgd"
+terminal = true
+outcomes = ["borgen"]
+
+[[phase.field]]
+key = "evaluatie"
+name = "Evaluatie"
+type = "text"
+required = true
+
+[[phase]]
+key = "gestopt"
+name = "Gestopt"
+terminal = true
+outcomes = ["stoppen"]
+
+[[transition]]
+from = "plan"
+to = "doen"
+kind = "advance"
+
+[[transition]]
+from = "doen"
+to = "plan"
+kind = "iterate"
+copy_fields = true
+
+[[transition]]
+from = "doen"
+to = "geborgd"
+kind = "close"
+
+[[transition]]
+from = "doen"
+to = "gestopt"
+kind = "close"
+
+[[transition]]
+from = "geborgd"
+to = "doen"
+kind = "reopen"
+"#;
+
+    fn proef() -> WorkflowDef {
+        WorkflowDef::parse("proef.toml", PROEF).expect("a valid definition")
+    }
+
+    fn values(json: Value) -> Values {
+        serde_json::from_value(json).expect("values")
+    }
+
+    /// An open cycle in `phase` of its first iteration, with `fields` as phase -> values.
+    fn open(phase: &str, fields: Value) -> CycleState {
+        CycleState {
+            phase: phase.to_owned(),
+            iteration: 1,
+            status: Status::Open,
+            outcome: None,
+            fields: serde_json::from_value(json!({ "1": fields })).expect("fields"),
+            version: 4,
+        }
+    }
+
+    /// A cycle closed into `phase` with `outcome`.
+    fn closed(phase: &str, outcome: &str, fields: Value) -> CycleState {
+        CycleState { status: Status::Closed, outcome: Some(outcome.to_owned()), ..open(phase, fields) }
+    }
+
+    fn transition(message: &str) -> Refusal {
+        Refusal::Transition(message.to_owned())
+    }
+
+    fn invalid(message: &str) -> Refusal {
+        Refusal::Invalid(message.to_owned())
+    }
+
+    fn guard(phase: &str, missing: &[&str]) -> Refusal {
+        Refusal::Guard { phase: phase.to_owned(), missing: missing.iter().map(|m| (*m).to_owned()).collect() }
+    }
+
+    type Case = (&'static str, CycleState, Command, Result<Event, Refusal>);
+
+    /// Decides each case in `def`; an event decided must also be what the command it
+    /// records decides again, as `CycleState::replay_decided` relies on.
+    fn check(def: &WorkflowDef, cases: Vec<Case>) {
+        for (case, state, command, expected) in cases {
+            let decided = state.decide(def, command);
+            assert_eq!(decided, expected, "{case}");
+            if let Ok(event) = decided {
+                let again = event.command().expect("the command of the event");
+                assert_eq!(state.decide(def, again), Ok(event), "{case}: decided again from the event");
+            }
+        }
+    }
+
+    #[test]
+    fn update_fields_sets_fields_of_the_current_phase_while_open() {
+        let update = |v: Value| Command::UpdateFields { values: values(v) };
+        check(
+            &proef(),
+            vec![
+                (
+                    "texts are trimmed and dates written in full",
+                    open("plan", json!({})),
+                    update(json!({"doel": "  Lezen ", "start": "2026-9-1"})),
+                    Ok(Event::FieldsUpdated {
+                        phase: "plan".into(),
+                        values: values(json!({"doel": "Lezen", "start": "2026-09-01"})),
+                    }),
+                ),
+                (
+                    "null clears a field, and is recorded",
+                    open("plan", json!({"plan": {"doel": "Lezen", "start": "2026-09-01"}})),
+                    update(json!({"start": null})),
+                    Ok(Event::FieldsUpdated { phase: "plan".into(), values: values(json!({"start": null})) }),
+                ),
+                (
+                    "a field of another phase",
+                    open("plan", json!({})),
+                    update(json!({"besluit": "borgen"})),
+                    Err(invalid("phase `plan` has no field `besluit`; its fields: doel, start")),
+                ),
+                (
+                    "a value the field does not take",
+                    open("doen", json!({})),
+                    update(json!({"besluit": "misschien"})),
+                    Err(invalid("field `besluit`: expected one of: bijstellen, borgen, stoppen")),
+                ),
+                (
+                    "a closed cycle",
+                    closed("geborgd", "borgen", json!({})),
+                    update(json!({"evaluatie": "Later"})),
+                    Err(transition("the cycle is closed; reopen it before you change its fields")),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn advance_moves_along_an_advance_transition_once_the_phase_left_is_filled() {
+        let advance = |to: &str, v: Value| Command::Advance { to: to.into(), values: values(v) };
+        check(
+            &proef(),
+            vec![
+                (
+                    "filled before",
+                    open("plan", json!({"plan": {"doel": "Lezen"}})),
+                    advance("doen", json!({})),
+                    Ok(Event::Advanced { from: "plan".into(), to: "doen".into(), values: Values::new() }),
+                ),
+                (
+                    "filled by the command, on the phase left",
+                    open("plan", json!({})),
+                    advance("doen", json!({"doel": " Lezen"})),
+                    Ok(Event::Advanced {
+                        from: "plan".into(),
+                        to: "doen".into(),
+                        values: values(json!({"doel": "Lezen"})),
+                    }),
+                ),
+                (
+                    "a required field empty",
+                    open("plan", json!({"plan": {"start": "2026-09-01"}})),
+                    advance("doen", json!({})),
+                    Err(guard("plan", &["doel"])),
+                ),
+                (
+                    "a required field blank",
+                    open("plan", json!({})),
+                    advance("doen", json!({"doel": "   "})),
+                    Err(guard("plan", &["doel"])),
+                ),
+                (
+                    "a required field cleared by the command",
+                    open("plan", json!({"plan": {"doel": "Lezen"}})),
+                    advance("doen", json!({"doel": null})),
+                    Err(guard("plan", &["doel"])),
+                ),
+                (
+                    "values of the phase entered",
+                    open("plan", json!({"plan": {"doel": "Lezen"}})),
+                    advance("doen", json!({"besluit": "borgen"})),
+                    Err(invalid("phase `plan` has no field `besluit`; its fields: doel, start")),
+                ),
+                (
+                    "a transition the phase does not declare",
+                    open("plan", json!({"plan": {"doel": "Lezen"}})),
+                    advance("geborgd", json!({})),
+                    Err(transition("no transition from `plan` to `geborgd`; allowed: `doen`")),
+                ),
+                (
+                    "a phase the workflow does not have",
+                    open("plan", json!({"plan": {"doel": "Lezen"}})),
+                    advance("nergens", json!({})),
+                    Err(transition(
+                        "no transition from `plan` to `nergens` (`nergens` is not a phase of `proef`); allowed: `doen`",
+                    )),
+                ),
+                (
+                    "a close transition",
+                    open("doen", json!({"doen": {"besluit": "borgen"}})),
+                    advance("geborgd", json!({})),
+                    Err(transition("`doen` -> `geborgd` closes the cycle: close it with an outcome instead")),
+                ),
+                (
+                    "a closed cycle",
+                    closed("geborgd", "borgen", json!({})),
+                    advance("doen", json!({})),
+                    Err(transition("the cycle is closed; reopen it before you advance it")),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn advance_along_an_iterate_transition_starts_the_next_iteration() {
+        let advance = |to: &str, v: Value| Command::Advance { to: to.into(), values: values(v) };
+        let round = json!({"plan": {"doel": "Lezen", "start": "2026-09-01"}, "doen": {"besluit": "bijstellen"}});
+        let mut without_copy = proef();
+        for t in &mut without_copy.transitions {
+            t.copy_fields = false;
+        }
+        check(
+            &proef(),
+            vec![
+                (
+                    "copy_fields: the event records the values it copies",
+                    open("doen", round.clone()),
+                    advance("plan", json!({})),
+                    Ok(Event::Iterated {
+                        from: "doen".into(),
+                        to: "plan".into(),
+                        values: Values::new(),
+                        copied: values(json!({"doel": "Lezen", "start": "2026-09-01"})),
+                    }),
+                ),
+                (
+                    "filled by the command",
+                    open("doen", json!({"plan": {"doel": "Lezen"}})),
+                    advance("plan", json!({"besluit": "bijstellen"})),
+                    Ok(Event::Iterated {
+                        from: "doen".into(),
+                        to: "plan".into(),
+                        values: values(json!({"besluit": "bijstellen"})),
+                        copied: values(json!({"doel": "Lezen"})),
+                    }),
+                ),
+                (
+                    "nothing to copy",
+                    open("doen", json!({"doen": {"besluit": "bijstellen"}})),
+                    advance("plan", json!({})),
+                    Ok(Event::Iterated {
+                        from: "doen".into(),
+                        to: "plan".into(),
+                        values: Values::new(),
+                        copied: Values::new(),
+                    }),
+                ),
+                (
+                    "a required field empty",
+                    open("doen", json!({"plan": {"doel": "Lezen"}})),
+                    advance("plan", json!({})),
+                    Err(guard("doen", &["besluit"])),
+                ),
+                (
+                    "a transition the phase does not declare",
+                    open("doen", round.clone()),
+                    advance("doen", json!({})),
+                    Err(transition("no transition from `doen` to `doen`; allowed: `plan`, `geborgd`, `gestopt`")),
+                ),
+            ],
+        );
+        check(
+            &without_copy,
+            vec![(
+                "without copy_fields: no values copied",
+                open("doen", round),
+                advance("plan", json!({})),
+                Ok(Event::Iterated {
+                    from: "doen".into(),
+                    to: "plan".into(),
+                    values: Values::new(),
+                    copied: Values::new(),
+                }),
+            )],
+        );
+    }
+
+    #[test]
+    fn close_enters_the_terminal_phase_of_its_outcome() {
+        let close = |outcome: &str, v: Value| Command::Close { outcome: outcome.into(), values: values(v) };
+        let decided = json!({"doen": {"besluit": "borgen"}});
+        check(
+            &proef(),
+            vec![
+                (
+                    "the values fill the terminal phase",
+                    open("doen", decided.clone()),
+                    close("borgen", json!({"evaluatie": " Goed verlopen "})),
+                    Ok(Event::Closed {
+                        from: "doen".into(),
+                        to: "geborgd".into(),
+                        outcome: "borgen".into(),
+                        values: values(json!({"evaluatie": "Goed verlopen"})),
+                    }),
+                ),
+                (
+                    "the outcome chooses the terminal phase",
+                    open("doen", decided.clone()),
+                    close("stoppen", json!({})),
+                    Ok(Event::Closed {
+                        from: "doen".into(),
+                        to: "gestopt".into(),
+                        outcome: "stoppen".into(),
+                        values: Values::new(),
+                    }),
+                ),
+                (
+                    "an outcome no terminal phase allows",
+                    open("doen", decided.clone()),
+                    close("misschien", json!({})),
+                    Err(invalid("outcome `misschien` is not one of: borgen, stoppen")),
+                ),
+                (
+                    "the phase left has a required field empty",
+                    open("doen", json!({})),
+                    close("stoppen", json!({})),
+                    Err(guard("doen", &["besluit"])),
+                ),
+                (
+                    "the terminal phase has a required field empty",
+                    open("doen", decided.clone()),
+                    close("borgen", json!({})),
+                    Err(guard("geborgd", &["evaluatie"])),
+                ),
+                (
+                    "values of another phase",
+                    open("doen", decided),
+                    close("borgen", json!({"besluit": "borgen"})),
+                    Err(invalid("phase `geborgd` has no field `besluit`; its fields: evaluatie")),
+                ),
+                (
+                    "a phase without a close transition",
+                    open("plan", json!({"plan": {"doel": "Lezen"}})),
+                    close("borgen", json!({"evaluatie": "Goed"})),
+                    Err(transition("a cycle cannot be closed from phase `plan`")),
+                ),
+                (
+                    "a closed cycle",
+                    closed("geborgd", "borgen", json!({"geborgd": {"evaluatie": "Goed"}})),
+                    close("borgen", json!({"evaluatie": "Nog eens"})),
+                    Err(transition("the cycle is closed; reopen it before you close it")),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn reopen_leaves_a_closed_cycle_where_its_terminal_phase_declares() {
+        let reopen = |to: &str, reason: Option<&str>| Command::Reopen { to: to.into(), reason: reason.map(Into::into) };
+        let done = json!({"geborgd": {"evaluatie": "Goed"}});
+        check(
+            &proef(),
+            vec![
+                (
+                    "with a reason, trimmed",
+                    closed("geborgd", "borgen", done.clone()),
+                    reopen("doen", Some("  Toch niet af ")),
+                    Ok(Event::Reopened {
+                        from: "geborgd".into(),
+                        to: "doen".into(),
+                        reason: Some("Toch niet af".into()),
+                    }),
+                ),
+                (
+                    "a blank reason is none",
+                    closed("geborgd", "borgen", done.clone()),
+                    reopen("doen", Some("   ")),
+                    Ok(Event::Reopened { from: "geborgd".into(), to: "doen".into(), reason: None }),
+                ),
+                (
+                    "without a reason",
+                    closed("geborgd", "borgen", done.clone()),
+                    reopen("doen", None),
+                    Ok(Event::Reopened { from: "geborgd".into(), to: "doen".into(), reason: None }),
+                ),
+                (
+                    "a phase the terminal phase does not reopen into",
+                    closed("geborgd", "borgen", done),
+                    reopen("plan", None),
+                    Err(transition("no transition from `geborgd` to `plan`; allowed: `doen`")),
+                ),
+                (
+                    "a terminal phase that does not reopen",
+                    closed("gestopt", "stoppen", json!({})),
+                    reopen("doen", None),
+                    Err(transition("no transition from `gestopt` to `doen`; allowed: none")),
+                ),
+                (
+                    "an open cycle",
+                    open("doen", json!({})),
+                    reopen("plan", None),
+                    Err(transition("the cycle is open; only a closed cycle can be reopened")),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn add_pitch_records_what_was_done_and_what_it_yielded() {
+        let date = NaiveDate::from_ymd_opt(2026, 10, 9).expect("date");
+        let pitch = |did: &str, yielded: &str| Command::AddPitch {
+            professional_id: 12,
+            date,
+            did: did.into(),
+            yielded: yielded.into(),
+        };
+        let mut without_pitches = proef();
+        without_pitches.pitches = false;
+        check(
+            &proef(),
+            vec![
+                (
+                    "trimmed",
+                    open("doen", json!({})),
+                    pitch(" Extra instructie ", "Minder fouten "),
+                    Ok(Event::PitchAdded {
+                        professional_id: 12,
+                        date,
+                        did: "Extra instructie".into(),
+                        yielded: "Minder fouten".into(),
+                    }),
+                ),
+                (
+                    "nothing said of what it yielded",
+                    open("doen", json!({})),
+                    pitch("Extra instructie", "  "),
+                    Err(invalid("a pitch says what was done (`did`) and what it yielded (`yielded`)")),
+                ),
+                (
+                    "a closed cycle",
+                    closed("geborgd", "borgen", json!({})),
+                    pitch("Extra instructie", "Minder fouten"),
+                    Err(transition("the cycle is closed; reopen it before you add a pitch")),
+                ),
+            ],
+        );
+        check(
+            &without_pitches,
+            vec![(
+                "a workflow without pitches",
+                open("doen", json!({})),
+                pitch("Extra instructie", "Minder fouten"),
+                Err(invalid("workflow `proef` has no pitches")),
+            )],
+        );
+    }
+
+    /// A closed cycle ignores every late command but the one that reopens it; none of
+    /// them changes what it holds.
+    #[test]
+    fn a_closed_cycle_takes_nothing_but_a_reopen() {
+        let def = proef();
+        let state = closed("geborgd", "borgen", json!({"geborgd": {"evaluatie": "Goed"}}));
+        let date = NaiveDate::from_ymd_opt(2026, 10, 9).expect("date");
+        let late = [
+            Command::UpdateFields { values: values(json!({"evaluatie": "Later"})) },
+            Command::Advance { to: "doen".into(), values: Values::new() },
+            Command::Close { outcome: "borgen".into(), values: values(json!({"evaluatie": "Later"})) },
+            Command::AddPitch { professional_id: 12, date, did: "Iets".into(), yielded: "Iets".into() },
+        ];
+        for command in late {
+            let refusal = state.decide(&def, command.clone()).expect_err("refused");
+            assert!(matches!(refusal, Refusal::Transition(_)), "{command:?}: {refusal}");
+            assert!(refusal.to_string().starts_with("the cycle is closed; reopen it"), "{command:?}: {refusal}");
+        }
+        assert!(state.decide(&def, Command::Reopen { to: "doen".into(), reason: None }).is_ok());
+    }
+
+    /// The version a command expects is the store's to check: the machine decides the same
+    /// whatever the number of events before.
+    #[test]
+    fn decide_leaves_the_expected_version_to_the_store() {
+        let def = proef();
+        let command = Command::UpdateFields { values: values(json!({"doel": "Lezen"})) };
+        let now = open("plan", json!({}));
+        let older = CycleState { version: 1, ..now.clone() };
+        assert_eq!(now.decide(&def, command.clone()), older.decide(&def, command));
+    }
+}
