@@ -1,5 +1,7 @@
-//! Time, injected: the engine never reads the system clock itself, so tests move time
-//! instead of waiting for it.
+//! Time, injected: the engine never reads the system clock itself, nor sleeps on tokio's
+//! timer, so tests move time instead of waiting for it. A task that waits for a moment waits
+//! on the clock ([`Clock::sleep_until`]); a test's [`ManualClock`] wakes it when the test
+//! moves the clock past that moment.
 //!
 //! Every clock answers whole microseconds. SQLite would keep the nanoseconds of the system
 //! clock, PostgreSQL keeps microseconds: a time finer than that would read back differently
@@ -7,7 +9,9 @@
 //! other.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use chrono_tz::Europe::Amsterdam;
@@ -21,6 +25,15 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn today(&self) -> NaiveDate {
         self.now().with_timezone(&Amsterdam).date_naive()
     }
+
+    /// Completes once the clock reads `at` or later: at once when it already does.
+    fn sleep_until(&self, at: DateTime<Utc>) -> BoxFuture<'static, ()>;
+}
+
+/// Sleeps on tokio's timer until `clock` reads `at`, for the clocks that run in real time.
+fn sleep_real_time(clock: &dyn Clock, at: DateTime<Utc>) -> BoxFuture<'static, ()> {
+    let wait = (at - clock.now()).to_std().unwrap_or_default();
+    Box::pin(tokio::time::sleep(wait))
 }
 
 /// `at` cut to whole microseconds, the precision both stores keep: for an instant or a
@@ -45,24 +58,28 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         microseconds(Utc::now())
     }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> BoxFuture<'static, ()> {
+        sleep_real_time(self, at)
+    }
 }
 
-/// A clock that stands still until it is moved; for tests.
+/// A clock that stands still until it is moved; for tests. Moving it wakes every task
+/// sleeping until a moment it has now reached.
 #[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
+pub struct ManualClock(Arc<tokio::sync::watch::Sender<DateTime<Utc>>>);
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        ManualClock(Arc::new(Mutex::new(start)))
+        ManualClock(Arc::new(tokio::sync::watch::Sender::new(start)))
     }
 
     pub fn set(&self, to: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = to;
+        self.0.send_replace(to);
     }
 
     pub fn advance(&self, by: TimeDelta) {
-        let mut now = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *now += by;
+        self.0.send_modify(|now| *now += by);
     }
 }
 
@@ -70,7 +87,16 @@ impl Clock for ManualClock {
     /// The time set, cut to whole microseconds as the system clock's is: a test that sets
     /// a finer time sees what the engine stores.
     fn now(&self) -> DateTime<Utc> {
-        microseconds(*self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        microseconds(*self.0.borrow())
+    }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> BoxFuture<'static, ()> {
+        let mut moved = self.0.subscribe();
+        Box::pin(async move {
+            // The sender lives as long as any clone of the clock; when the last one is gone
+            // nothing can move time any more, and the sleeper wakes to find that out.
+            let _ = moved.wait_for(|now| microseconds(*now) >= at).await;
+        })
     }
 }
 
@@ -89,6 +115,10 @@ impl OffsetClock {
 impl Clock for OffsetClock {
     fn now(&self) -> DateTime<Utc> {
         microseconds(Utc::now() + self.0)
+    }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> BoxFuture<'static, ()> {
+        sleep_real_time(self, at)
     }
 }
 
@@ -111,5 +141,24 @@ mod tests {
         }
         let local = start.naive_utc();
         assert_eq!(microseconds(local).nanosecond(), 123_456_000);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_manual_clock_wakes_its_sleepers_when_moved_past_their_moment() {
+        use futures::FutureExt as _;
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).single().expect("time");
+        let clock = ManualClock::new(start);
+        let mut hour = clock.sleep_until(start + TimeDelta::hours(1)).shared();
+        let mut day = clock.sleep_until(start + TimeDelta::days(1)).shared();
+        assert!(clock.sleep_until(start).now_or_never().is_some(), "a moment reached wakes at once");
+        assert!((&mut hour).now_or_never().is_none(), "the clock has not moved");
+        clock.advance(TimeDelta::minutes(59));
+        assert!((&mut hour).now_or_never().is_none(), "a minute short");
+        let waiting = tokio::spawn(day.clone());
+        clock.advance(TimeDelta::minutes(1));
+        hour.await;
+        assert!((&mut day).now_or_never().is_none(), "the day sleeper sleeps on");
+        clock.set(start + TimeDelta::days(2));
+        waiting.await.expect("the spawned sleeper woke on another thread");
     }
 }

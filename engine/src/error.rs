@@ -42,6 +42,9 @@ pub enum Error {
     Open { url: String, reason: String },
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
+    /// The operating system could not give what was needed (randomness for a token).
+    #[error("the system cannot give {what}: {reason}")]
+    System { what: &'static str, reason: String },
 }
 
 impl Error {

@@ -9,6 +9,17 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 use crate::store::{StoreConfig, connect, open};
 
+/// Where the tests' clocks stand unless a test sets its own: Tuesday 1 December 2026,
+/// 09:00 in the Netherlands, a school day. No test reads the system clock.
+pub fn clock_start() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00+01:00").expect("a valid moment").to_utc()
+}
+
+/// An engine over `db` on a manual clock standing at [`clock_start`].
+pub fn engine(db: DatabaseConnection) -> crate::Engine {
+    crate::Engine::with_clock(db, std::sync::Arc::new(crate::clock::ManualClock::new(clock_start())))
+}
+
 /// The environment variable that turns the tests to PostgreSQL.
 pub const DATABASE_URL: &str = "KOERS_TEST_DATABASE_URL";
 

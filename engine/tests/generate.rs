@@ -14,7 +14,7 @@ use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 
 async fn generated(kindcentra: usize, seed: u64) -> Engine {
-    let engine = Engine::new(database().await);
+    let engine = koers_engine::testing::engine(database().await);
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
     let report = engine.generate(GenerateOptions { kindcentra, seed }).await.expect("generate");
     assert_eq!(report.kindcentra, kindcentra);

@@ -771,7 +771,7 @@ async fn a_record_is_named_by_its_id_or_its_key() {
     for file in ["kc-balans.toml", "heidevlinder.toml"] {
         import_file(&db, &example(file)).await.expect("import");
     }
-    let engine = koers_engine::Engine::new(db);
+    let engine = koers_engine::testing::engine(db);
     let heidevlinder = engine.kindcentrum_by_key("heidevlinder").await.expect("q").expect("kc").id;
     assert_eq!(engine.resolve("kindcentrum", "heidevlinder").await.expect("key"), heidevlinder);
     assert_eq!(engine.resolve("kindcentrum", &heidevlinder.to_string()).await.expect("id"), heidevlinder);

@@ -90,7 +90,7 @@ succescriteria = [{ description = "Een verhaal" }]
 async fn progress_follows_the_latest_measurement_up_to_the_peildatum() {
     let db = koers_engine::testing::database().await;
     import_str(&db, "plan.toml", PLAN).await.expect("import");
-    let engine = Engine::new(db);
+    let engine = koers_engine::testing::engine(db);
     let id = koersplan::Entity::find().one(engine.db()).await.expect("q").expect("plan").id;
     let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
 

@@ -90,3 +90,50 @@ async fn child_scores_are_folded_into_the_distribution_after_the_retention_perio
     }
     assert_eq!(engine.fold_child_scores(730).await.expect("fold again"), 0, "folding is done once");
 }
+
+/// Whether the scan's child-level scores have been folded.
+async fn folded(engine: &Engine, id: i64) -> bool {
+    scan::Entity::find_by_id(id).one(engine.db()).await.expect("q").expect("scan").folded_at.is_some()
+}
+
+/// Waits, without sleeping, until the scan is folded by a job running on another task.
+async fn until_folded(engine: &Engine, id: i64) {
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while !folded(engine, id).await {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the retention job folded the scan");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_retention_job_wakes_when_the_engines_clock_has_moved_a_day() {
+    let db = koers_engine::testing::database().await;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
+    import_file(&db, &file).await.expect("import");
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time")));
+    let engine = Engine::with_clock(db, clock.clone());
+    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let groep = groep::Entity::find().one(engine.db()).await.expect("q").expect("groep").id;
+    let older =
+        engine.record_scan("test", scan(groep, date(2025, 11, 3), &[(Some("k1"), 3.0, 3.0)])).await.expect("q4");
+    let newer = engine.record_scan("test", scan(groep, date(2026, 2, 2), &[(Some("k1"), 2.0, 3.5)])).await.expect("q1");
+
+    // On 15 January 2028 the older scan is past two years, the newer one is not.
+    clock.set(Utc.with_ymd_and_hms(2028, 1, 15, 12, 0, 0).single().expect("time"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let job = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.run_retention(730, async { stopped.await.unwrap_or(()) }).await }
+    });
+    until_folded(&engine, older.id).await;
+    assert!(!folded(&engine, newer.id).await, "within the retention period");
+
+    // The job now sleeps until the next day by the engine's clock: moving the clock on wakes
+    // it, with no real time passing.
+    clock.advance(TimeDelta::days(20));
+    until_folded(&engine, newer.id).await;
+    let _ = stop.send(());
+    job.await.expect("the job stops");
+}

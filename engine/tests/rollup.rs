@@ -26,7 +26,7 @@ fn peildatum() -> NaiveDate {
 async fn generated(kindcentra: usize) -> (Engine, Arc<AtomicUsize>) {
     let mut db = database().await;
     let statements = count_statements(&mut db);
-    let engine = Engine::new(db);
+    let engine = koers_engine::testing::engine(db);
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
     engine.generate(GenerateOptions { kindcentra, seed: 3 }).await.expect("generate");
     (engine, statements)

@@ -470,8 +470,8 @@ async fn preview_lists_without_firing() {
     assert_eq!(occurrence::Entity::find().all(engine.db()).await.expect("q").len(), 0, "preview stores nothing");
 }
 
-#[tokio::test]
-async fn the_scheduler_loop_wakes_when_a_schedule_changes() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_loop_wakes_when_a_schedule_changes_and_when_its_moment_comes() {
     let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
     let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -480,9 +480,9 @@ async fn the_scheduler_loop_wakes_when_a_schedule_changes() {
         async move { engine.run_scheduler(async { stopped.await.unwrap_or(()) }).await }
     });
     let mut events = engine.subscribe();
-    // With nothing scheduled the loop sleeps for an hour of real time; only the change of
-    // schedules can wake it in time for this test.
-    tokio::task::yield_now().await;
+    // With nothing scheduled the loop sleeps for an hour by the engine's clock. The new
+    // schedule wakes it (a change is never missed, however the tasks interleave); it then
+    // sleeps until the schedule is due, and moving the clock there wakes it to fire.
     let at = local(2026, 9, 1, 8, 30);
     let open = Action::OpenCycle {
         workflow: "pedagogische-kwaliteitscyclus".into(),

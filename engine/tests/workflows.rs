@@ -160,3 +160,47 @@ fn only_an_iterate_transition_copies_fields() {
         assert_eq!(copying, expected, "{}", def.key);
     }
 }
+
+#[tokio::test]
+async fn a_stored_definition_that_is_not_valid_is_an_error_when_a_cycle_would_run_on_it() {
+    use koers_engine::store::entity::workflow_version;
+    use sea_orm::{ActiveModelTrait, Set};
+    let engine = koers_engine::testing::engine(koers_engine::testing::database().await);
+    let pdca = load(None).expect("builtin").into_iter().find(|d| d.key == "pdca").expect("pdca");
+    let mut broken: serde_json::Value = serde_json::from_str(&pdca.canonical_json()).expect("json");
+    broken["phase"] = serde_json::json!([]);
+    let row = workflow_version::ActiveModel {
+        key: Set("pdca".into()),
+        version: Set(7),
+        hash: Set("not-the-hash".into()),
+        definition: Set(broken.to_string()),
+        created_at: Set(engine.clock().now()),
+        ..Default::default()
+    }
+    .insert(engine.db())
+    .await
+    .expect("a row as an older release or a hand edit could have left it");
+    let err = engine.workflow_version(row.id).await.expect_err("refused, not run");
+    let message = err.to_string();
+    assert!(message.contains(&format!("stored workflow version {} (`pdca` version 7)", row.id)), "{message}");
+    assert!(message.contains("not a valid definition"), "{message}");
+}
+
+#[test]
+fn pijlers_stored_as_anything_but_a_list_of_texts_are_an_error() {
+    use koers_engine::store::entity::koersplan;
+    let plan = |pijlers: serde_json::Value| koersplan::Model {
+        id: 1,
+        key: "koers".into(),
+        kindcentrum_id: 1,
+        title: "Koersplan".into(),
+        first_school_year: "2020-2021".parse().expect("year"),
+        last_school_year: "2022-2023".parse().expect("year"),
+        visie: String::new(),
+        pijlers,
+    };
+    let good = plan(serde_json::json!(["Eigenaarschap", "Samen"]));
+    assert_eq!(koers_engine::org::pijlers(&good).expect("a list"), ["Eigenaarschap", "Samen"]);
+    let err = koers_engine::org::pijlers(&plan(serde_json::json!({"Eigenaarschap": 1}))).expect_err("not a list");
+    assert!(err.to_string().contains("stored JSON is unreadable"), "{err}");
+}

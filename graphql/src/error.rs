@@ -29,7 +29,7 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
                     .to_owned(),
             )
         }
-        Error::Open { .. } | Error::Database(_) => {
+        Error::Open { .. } | Error::Database(_) | Error::System { .. } => {
             tracing::error!(error = %err, "request failed");
             ("INTERNAL", "internal error; see the server log".to_owned())
         }

@@ -542,8 +542,8 @@ impl Koersplan {
     async fn visie(&self) -> &str {
         &self.0.visie
     }
-    async fn pijlers(&self) -> Vec<String> {
-        koers_engine::org::pijlers(&self.0)
+    async fn pijlers(&self) -> Result<Vec<String>> {
+        koers_engine::org::pijlers(&self.0).gql()
     }
     async fn kindcentrum(&self, ctx: &Context<'_>) -> Result<Kindcentrum> {
         one(ctx, KindcentrumById(self.0.kindcentrum_id), "kindcentrum", self.0.kindcentrum_id).await.map(Kindcentrum)

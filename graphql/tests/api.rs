@@ -79,7 +79,7 @@ async fn with_kindcentra(n: usize) -> (Engine, Arc<AtomicUsize>) {
         import_str(&db, &format!("kc{i}.toml"), &kindcentrum(i)).await.expect("import");
     }
     let statements = koers_engine::testing::count_statements(&mut db);
-    (Engine::new(db), statements)
+    (koers_engine::testing::engine(db), statements)
 }
 
 /// Runs `query` and answers the statements it took and its JSON.

@@ -276,7 +276,7 @@ async fn the_demo_besturen_take_no_more_statements_than_a_large_board() {
         koers_engine::io::import::import_file(&db, &examples.join(file)).await.expect("import");
     }
     let statements = koers_engine::testing::count_statements(&mut db);
-    let engine = Engine::new(db);
+    let engine = koers_engine::testing::engine(db);
     let schema = koers_graphql::schema(engine.clone());
     for bestuur in bestuur::Entity::find().all(engine.db()).await.expect("besturen") {
         let request = Request::new(VOORTGANG)

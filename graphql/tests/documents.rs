@@ -9,7 +9,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
-use koers_engine::Engine;
 use koers_engine::access::token::AccessScope;
 use koers_engine::domain::AccessRole;
 use koers_graphql::ApiConfig;
@@ -95,7 +94,7 @@ async fn app() -> Router {
     )
     .await
     .expect("import");
-    let engine = Engine::new(db);
+    let engine = koers_engine::testing::engine(db);
     let token = engine.create_token("test", AccessRole::Admin, AccessScope::All, None).await.expect("token").token;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
     router(engine, ApiConfig::default()).layer(axum::middleware::map_request(move |mut request: Request<Body>| {

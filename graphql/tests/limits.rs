@@ -4,7 +4,6 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
-use koers_engine::Engine;
 use koers_engine::access::token::AccessScope;
 use koers_engine::domain::AccessRole;
 use koers_graphql::ApiConfig;
@@ -15,7 +14,7 @@ use tower::ServiceExt as _;
 /// The routes over an empty database; every request carries an admin token.
 async fn app(config: ApiConfig) -> Router {
     let db = koers_engine::testing::database().await;
-    let engine = Engine::new(db);
+    let engine = koers_engine::testing::engine(db);
     let token = engine.create_token("test", AccessRole::Admin, AccessScope::All, None).await.expect("token").token;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
     router(engine, config).layer(axum::middleware::map_request(move |mut request: Request<Body>| {

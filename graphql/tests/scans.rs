@@ -24,7 +24,7 @@ impl Api {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
         import_file(&db, &file).await.expect("import");
         let statements = koers_engine::testing::count_statements(&mut db);
-        let engine = Engine::new(db);
+        let engine = koers_engine::testing::engine(db);
         engine.register_workflows(load(None).expect("workflows")).await.expect("register");
         let mut api = Api { engine, statements, groep: String::new() };
         let json = api.ok("{ kindcentra { locaties { groepen { id } } } }").await;

@@ -184,7 +184,7 @@ impl Engine {
         }
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)
-            .map_err(|e| Error::Database(sea_orm::DbErr::Custom(format!("no randomness for a token: {e}"))))?;
+            .map_err(|e| Error::System { what: "randomness for a token", reason: e.to_string() })?;
         let token = format!("koers_{}", hex::encode(secret));
         let name = name.trim();
         let row = api_token::ActiveModel {

@@ -1312,10 +1312,9 @@ impl Engine {
                 Some(next) => Ord::min(next, in_a_while(Duration::hours(1))),
                 None => in_a_while(Duration::hours(1)),
             };
-            let sleep = (wake - now).to_std().unwrap_or_default();
             tracing::debug!(?next, "scheduler idle");
             tokio::select! {
-                () = tokio::time::sleep(sleep) => {}
+                () = self.clock().sleep_until(wake) => {}
                 () = self.schedules_changed_notified() => {}
                 () = &mut shutdown => break,
             }

@@ -4,7 +4,6 @@
 //! scored what is gone.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use chrono::TimeDelta;
 use sea_orm::sea_query::Expr;
@@ -110,15 +109,16 @@ impl Engine {
         Ok(folded)
     }
 
-    /// Runs the retention job once a day until `shutdown`.
+    /// Runs the retention job once a day, by the engine's clock, until `shutdown`.
     pub async fn run_retention(&self, retention_days: u32, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
             if let Err(err) = self.fold_child_scores(retention_days).await {
                 tracing::error!(error = %err, "retention run failed; retrying tomorrow");
             }
+            let now = self.clock().now();
             tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(24 * 60 * 60)) => {}
+                () = self.clock().sleep_until(now.checked_add_signed(TimeDelta::days(1)).unwrap_or(now)) => {}
                 () = &mut shutdown => break,
             }
         }

@@ -17,7 +17,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryF
 use crate::Engine;
 use crate::access::Visible;
 use crate::domain::Role;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::entity::*;
 use crate::store::query::{Page, Slice, group, through};
 
@@ -376,9 +376,9 @@ pub fn fte_on(history: &[professional_fte::Model], date: NaiveDate) -> Option<f6
     history.iter().filter(|f| f.valid_from <= date).max_by_key(|f| f.valid_from).map(|f| f.fte)
 }
 
-/// The pijlers of a koersplan, in order.
-pub fn pijlers(plan: &koersplan::Model) -> Vec<String> {
-    serde_json::from_value(plan.pijlers.clone()).unwrap_or_default()
+/// The pijlers of a koersplan, in order; an error when what is stored is not a list of texts.
+pub fn pijlers(plan: &koersplan::Model) -> Result<Vec<String>> {
+    serde_json::from_value(plan.pijlers.clone()).map_err(Error::stored_json)
 }
 
 impl Engine {

@@ -123,7 +123,16 @@ impl Engine {
             .one(db)
             .await?
             .ok_or_else(|| Error::NotFound { what: "workflow version", id: id.to_string() })?;
-        let def: Arc<WorkflowDef> = Arc::new(serde_json::from_str(&row.definition).map_err(Error::stored_json)?);
+        let def: WorkflowDef = serde_json::from_str(&row.definition).map_err(Error::stored_json)?;
+        // A stored definition is checked as a new one is before a cycle runs on it: a
+        // definition without phases or with broken transitions is an error, not a panic.
+        def.validate().map_err(|message| {
+            Error::Database(sea_orm::DbErr::Custom(format!(
+                "stored workflow version {id} (`{}` version {}) is not a valid definition: {message}",
+                row.key, row.version
+            )))
+        })?;
+        let def = Arc::new(def);
         self.inner
             .workflows
             .0
