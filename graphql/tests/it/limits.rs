@@ -211,7 +211,7 @@ async fn a_body_that_is_not_a_graphql_request_is_a_validation_error() {
 
 #[tokio::test]
 async fn the_readme_examples_stay_within_the_limits() {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../../README.md");
     let examples: Vec<&str> =
         readme.split("```graphql").skip(1).map(|block| block.split("```").next().unwrap_or_default()).collect();
     assert!(examples.len() >= 4, "the README's GraphQL examples: {}", examples.len());

@@ -129,7 +129,7 @@ async fn a_school_year_of_heidevlinder_yields_four_scans_and_four_intervisies() 
 #[tokio::test]
 async fn each_ep_day_moves_every_open_4xd_cycle_to_its_next_iteration_once() {
     let (engine, clock) = engine_at(utc(2026, 8, 1, 6, 0), &["kc-balans.toml"]).await;
-    import_str(engine.db(), "teams.toml", include_str!("../../tests/e2e/fixtures/balans-teams.toml"))
+    import_str(engine.db(), "teams.toml", include_str!("../../../tests/e2e/fixtures/balans-teams.toml"))
         .await
         .expect("teams");
     let balans = kindcentrum_id(&engine, "Kindcentrum Balans").await;

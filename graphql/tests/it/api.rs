@@ -271,7 +271,7 @@ async fn koersplan_by_id() {
 /// `cargo run -- schema > graphql/schema.graphql`.
 #[test]
 fn checked_in_schema_matches_the_code() {
-    let checked_in = include_str!("../schema.graphql");
+    let checked_in = include_str!("../../schema.graphql");
     assert!(
         checked_in == koers_graphql::sdl(),
         "graphql/schema.graphql is out of date: run `cargo run -- schema > graphql/schema.graphql`"

@@ -90,7 +90,7 @@ async fn app() -> Router {
     koers_engine::io::import::import_str(
         &db,
         "kc-balans.toml",
-        include_str!("../../workflows/examples/kc-balans.toml"),
+        include_str!("../../../workflows/examples/kc-balans.toml"),
     )
     .await
     .expect("import");

@@ -22,12 +22,12 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::FileFailurePersistence;
 
-const KC_BALANS: &str = include_str!("../../workflows/examples/kc-balans.toml");
-const HEIDEVLINDER: &str = include_str!("../../workflows/examples/heidevlinder.toml");
-const DE_KLINKERT: &str = include_str!("../../workflows/examples/de-klinkert.toml");
-const MEASUREMENTS: &str = include_str!("../../workflows/examples/measurements.csv");
-const SCANS: &str = include_str!("../../workflows/examples/scans.csv");
-const COACHING: &str = include_str!("../../workflows/examples/coaching.csv");
+const KC_BALANS: &str = include_str!("../../../workflows/examples/kc-balans.toml");
+const HEIDEVLINDER: &str = include_str!("../../../workflows/examples/heidevlinder.toml");
+const DE_KLINKERT: &str = include_str!("../../../workflows/examples/de-klinkert.toml");
+const MEASUREMENTS: &str = include_str!("../../../workflows/examples/measurements.csv");
+const SCANS: &str = include_str!("../../../workflows/examples/scans.csv");
+const COACHING: &str = include_str!("../../../workflows/examples/coaching.csv");
 
 /// Pieces of TOML and CSV syntax.
 #[rustfmt::skip]
@@ -170,7 +170,7 @@ fn input(bases: Vec<&'static str>) -> impl Strategy<Value = String> {
 }
 
 /// `cases` cases, unless `PROPTEST_CASES` asks for another number (for a longer hunt). A
-/// failure is kept in `tests/no_panic.proptest-regressions` and tried first next time.
+/// failure is kept in `tests/it/no_panic.proptest-regressions` and tried first next time.
 fn config(cases: u32) -> ProptestConfig {
     let mut config = ProptestConfig::default();
     if std::env::var_os("PROPTEST_CASES").is_none() {

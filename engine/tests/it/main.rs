@@ -1,0 +1,19 @@
+//! The engine's integration tests, one binary: each module tests one domain through the
+//! library's public API, on SQLite or, with `KOERS_TEST_DATABASE_URL`, on PostgreSQL.
+
+mod coaching;
+mod csv;
+mod cycles;
+mod export;
+mod generate;
+mod import;
+mod layout;
+mod migrations;
+mod no_panic;
+mod progress;
+mod replay;
+mod retention;
+mod rollup;
+mod scans;
+mod schedule;
+mod workflows;
