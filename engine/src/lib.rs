@@ -16,7 +16,6 @@ pub mod io;
 pub mod org;
 pub mod plan;
 pub mod store;
-pub mod testing;
 pub mod workflow;
 
 use std::sync::Arc;

@@ -57,7 +57,7 @@ async fn no_token_no_data_and_bad_tokens_are_refused_clearly() {
 #[test]
 fn token_create_refuses_what_cannot_be() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let url = koers_testing::database_url_blocking(dir.path(), "k.db");
     for (args, expected) in [
         (["--role", "admin", "--scope", "bestuur:1"], "cannot have scope bestuur:1"),
         (["--role", "bestuur", "--scope", "bestuur:99"], "bestuur 99 not found"),

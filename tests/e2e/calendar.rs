@@ -103,7 +103,7 @@ fn preview_prints_json_and_holidays_import_from_the_command_line() {
     use crate::helpers::{example, run};
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let url = koers_testing::database_url_blocking(dir.path(), "k.db");
     let heidevlinder = example("heidevlinder.toml");
     for args in [
         vec!["import", "--database-url", &url, heidevlinder.to_str().expect("path")],

@@ -29,7 +29,7 @@ fn serve_refuses_a_request_timeout_of_zero() {
 #[test]
 fn import_migrate_and_a_rejected_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let url = koers_testing::database_url_blocking(dir.path(), "k.db");
 
     let output = run(&["migrate", "--database-url", &url]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -65,7 +65,7 @@ fn an_invalid_workflow_definition_stops_start_up() {
     let pdca = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/pdca.toml"))
         .expect("pdca");
     std::fs::write(workflows.join("eigen.toml"), pdca.replace("to = \"check\"", "to = \"controle\"")).expect("write");
-    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let url = koers_testing::database_url_blocking(dir.path(), "k.db");
     let output = run(&[
         "serve",
         "--database-url",
@@ -87,8 +87,8 @@ fn an_invalid_workflow_definition_stops_start_up() {
 #[test]
 fn export_and_restore_a_kindcentrum() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let source = koers_engine::testing::database_url_blocking(dir.path(), "source.db");
-    let target = koers_engine::testing::database_url_blocking(dir.path(), "target.db");
+    let source = koers_testing::database_url_blocking(dir.path(), "source.db");
+    let target = koers_testing::database_url_blocking(dir.path(), "target.db");
     for file in ["kc-balans.toml", "heidevlinder.toml"] {
         let output = run(&["import", "--database-url", &source, example(file).to_str().expect("path")]);
         assert!(output.status.success(), "{}", stderr(&output));
@@ -124,7 +124,7 @@ fn export_and_restore_a_kindcentrum() {
 
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"format\": \"koers-export\", \"version\": 7}").expect("write");
-    let empty = koers_engine::testing::database_url_blocking(dir.path(), "empty.db");
+    let empty = koers_testing::database_url_blocking(dir.path(), "empty.db");
     let output = run(&["import-export", "--database-url", &empty, bad.to_str().expect("path")]);
     assert!(!output.status.success());
     let message = stderr(&output);
@@ -150,9 +150,9 @@ async fn a_backup_taken_while_serving_serves_the_same_answers() {
     assert!(started.get("errors").is_none(), "{started}");
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let restored = if koers_engine::testing::postgres().is_some() {
+    let restored = if koers_testing::postgres().is_some() {
         let dump = dir.path().join("koers.dump");
-        let target = koers_engine::testing::database_url(dir.path(), "unused.db").await;
+        let target = koers_testing::database_url(dir.path(), "unused.db").await;
         for (program, args) in [
             ("pg_dump", vec!["--format=custom", "--file", dump.to_str().expect("path"), "--dbname", &app.url]),
             ("pg_restore", vec!["--no-owner", "--dbname", &target, dump.to_str().expect("path")]),
@@ -242,7 +242,7 @@ async fn demo_tokens_carry_their_ids_and_a_restart_revokes_them() {
 #[test]
 fn keys_for_ids_and_dates_in_another_form_named() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let url = koers_testing::database_url_blocking(dir.path(), "k.db");
     let heidevlinder = example("heidevlinder.toml");
     let output = run(&["import", "--database-url", &url, heidevlinder.to_str().expect("path")]);
     assert!(output.status.success(), "{}", stderr(&output));

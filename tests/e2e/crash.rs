@@ -68,7 +68,7 @@ pub(crate) fn wait_for(lines: &mpsc::Receiver<String>, needle: &str) -> String {
 #[tokio::test]
 async fn a_process_killed_mid_fire_fires_each_occurrence_exactly_once_after_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let url = koers_testing::database_url_blocking(dir.path(), "k.db");
     let file = dir.path().join("groot.toml");
     std::fs::write(&file, big_kindcentrum(GROEPEN)).expect("write");
     for args in [

@@ -41,7 +41,7 @@ fn stderr(output: &std::process::Output) -> String {
 #[test]
 fn import_csv_takes_a_good_file_and_names_the_bad_row_of_another() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let url = koers_testing::database_url_blocking(dir.path(), "k.db");
     let klinkert = example("de-klinkert.toml");
     let output = run(&["import", "--database-url", &url, klinkert.to_str().expect("path")]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -158,7 +158,7 @@ async fn the_scans_example_imports_on_a_fresh_and_on_the_demo_database() {
     let scans = example("scans.csv");
     let scans = scans.to_str().expect("path");
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url_blocking(dir.path(), "k.db");
+    let url = koers_testing::database_url_blocking(dir.path(), "k.db");
     let heidevlinder = example("heidevlinder.toml");
     let output = run(&["import", "--database-url", &url, heidevlinder.to_str().expect("path")]);
     assert!(output.status.success(), "{}", stderr(&output));

@@ -75,7 +75,7 @@ impl App {
     /// Like [`App::spawn`], with more flags and environment for `koers serve`.
     pub fn spawn_with(files: &[PathBuf], args: &[&str], envs: &[(&str, &str)]) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = koers_engine::testing::database_url_blocking(dir.path(), "koers.db");
+        let url = koers_testing::database_url_blocking(dir.path(), "koers.db");
         for file in files {
             let output = run(&["import", "--database-url", &url, file.to_str().expect("path")]);
             assert!(output.status.success(), "import {}: {}", file.display(), String::from_utf8_lossy(&output.stderr));

@@ -65,7 +65,7 @@ async fn school_year(url: &str, dir: &std::path::Path) -> Vec<occurrence::Model>
 #[tokio::test]
 async fn three_replicas_fire_every_occurrence_of_a_school_year_exactly_once_with_one_killed_mid_fire() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url(dir.path(), "k.db").await;
+    let url = koers_testing::database_url(dir.path(), "k.db").await;
     let planned = school_year(&url, dir.path()).await;
     assert_eq!(planned.len(), 8, "four scans and four intervisies");
 

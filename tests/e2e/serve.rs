@@ -32,7 +32,7 @@ async fn health_graphiql_and_graceful_shutdown() {
     assert_eq!(health.status(), 200);
     let health: serde_json::Value = health.json().await.expect("json");
     assert_eq!(health["status"], "ok");
-    let store = if koers_engine::testing::postgres().is_some() { "postgres" } else { "sqlite" };
+    let store = if koers_testing::postgres().is_some() { "postgres" } else { "sqlite" };
     assert_eq!(health["database"], store);
 
     let page = app.get("/").await;

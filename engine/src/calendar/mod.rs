@@ -1345,7 +1345,7 @@ mod tests {
     async fn the_health_check_tells_a_stopped_stuck_failing_or_behind_scheduler() {
         let start = Utc.with_ymd_and_hms(2026, 9, 1, 6, 0, 0).single().expect("time");
         let clock = ManualClock::new(start);
-        let engine = Engine::with_clock(crate::testing::database().await, Arc::new(clock.clone()));
+        let engine = Engine::with_clock(koers_testing::database().await, Arc::new(clock.clone()));
         let health = || async { engine.scheduler_health().await.expect("health") };
         assert_eq!(health().await, SchedulerHealth::Off, "this process runs no scheduler");
 

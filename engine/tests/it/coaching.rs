@@ -35,7 +35,7 @@ fn example(name: &str) -> std::path::PathBuf {
 
 /// A fresh database with the Heidevlinder example and `extra` files, on a clock at `now`.
 async fn heidevlinder(now: DateTime<Utc>, extra: &[&str]) -> (Engine, ManualClock) {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     import_file(&db, &example("heidevlinder.toml")).await.expect("import");
     for (i, source) in extra.iter().enumerate() {
         import_str(&db, &format!("extra{i}.toml"), source).await.expect("import extra");
@@ -45,7 +45,7 @@ async fn heidevlinder(now: DateTime<Utc>, extra: &[&str]) -> (Engine, ManualCloc
 }
 
 async fn engine_with(now: DateTime<Utc>, source: &str) -> (Engine, ManualClock) {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     import_str(&db, "test.toml", source).await.expect("import");
     let clock = ManualClock::new(now);
     (Engine::with_clock(db, Arc::new(clock.clone())), clock)
@@ -632,9 +632,9 @@ roles = ["pedagogisch-coach"]
 /// Statements taken by `coaching_norms` over every bestuur of a database with `n` houders
 /// that each logged an hour of coaching.
 async fn statements_for_norms(n: usize) -> (usize, usize) {
-    let mut db = koers_engine::testing::database().await;
+    let mut db = koers_testing::database().await;
     import_str(&db, "houders.toml", &houders(n)).await.expect("import");
-    let statements = koers_engine::testing::count_statements(&mut db);
+    let statements = koers_testing::count_statements(&mut db);
     let engine = Engine::with_clock(db, Arc::new(ManualClock::new(utc(2026, 6, 1))));
     for i in 0..n {
         let coach = professional_id(engine.db(), &format!("coach{i}")).await;

@@ -24,7 +24,7 @@ fn read(name: &str) -> String {
 
 /// The demo organisations, on 1 December 2026.
 async fn engine() -> Engine {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     for file in ["heidevlinder.toml", "de-klinkert.toml"] {
         import_file(&db, &example(file)).await.expect("import");
     }

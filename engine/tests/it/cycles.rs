@@ -77,7 +77,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     import_str(&db, "org.toml", ORG).await.expect("import");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("time"));
     let engine = Engine::with_clock(db, Arc::new(clock.clone()));

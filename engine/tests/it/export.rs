@@ -143,13 +143,13 @@ where
 }
 
 async fn fresh(clock: &ManualClock) -> Engine {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     Engine::with_clock(db, Arc::new(clock.clone()))
 }
 
 /// The demo in the test store (SQLite, or PostgreSQL when the tests run on it).
 async fn demo() -> Demo {
-    demo_in(koers_engine::testing::database().await).await
+    demo_in(koers_testing::database().await).await
 }
 
 async fn demo_in(db: DatabaseConnection) -> Demo {
@@ -505,7 +505,7 @@ async fn restore_keeps_the_workflow_versions_a_server_registered_already() {
 #[tokio::test]
 async fn every_table_is_exported_or_deliberately_not() {
     let engine = fresh(&ManualClock::new(utc(2026, 1, 1))).await;
-    let tables: BTreeSet<String> = koers_engine::testing::tables(engine.db()).await.into_iter().collect();
+    let tables: BTreeSet<String> = koers_testing::tables(engine.db()).await.into_iter().collect();
     let covered: BTreeSet<String> = TABLES.iter().chain(NOT_EXPORTED).map(|t| (*t).to_owned()).collect();
     let forgotten: Vec<&String> = tables.difference(&covered).collect();
     assert!(forgotten.is_empty(), "add these to TABLES or NOT_EXPORTED in engine/src/export.rs: {forgotten:?}");
@@ -539,7 +539,7 @@ async fn refusal(demo: &Demo, document: &Value) -> String {
     let target = fresh(&demo.clock).await;
     let refused = target.restore_export(&export).await.expect_err("refused");
     assert!(matches!(refused, Error::Export(ExportRefused::Row { .. })), "{refused}");
-    let left = koers_engine::testing::snapshot(target.db(), &[]).await;
+    let left = koers_testing::snapshot(target.db(), &[]).await;
     assert!(left.values().all(Vec::is_empty), "the refused restore wrote {left:?}");
     refused.to_string()
 }

@@ -9,12 +9,12 @@ use koers_engine::cycle::state_of;
 use koers_engine::generate::{GenerateOptions, bestuur_sizes, moment};
 use koers_engine::plan::progress::Depth;
 use koers_engine::store::entity::*;
-use koers_engine::testing::{database, snapshot};
 use koers_engine::{Engine, Error};
+use koers_testing::{database, snapshot};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 
 async fn generated(kindcentra: usize, seed: u64) -> Engine {
-    let engine = koers_engine::testing::engine(database().await);
+    let engine = koers_testing::engine(database().await);
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
     let report = engine.generate(GenerateOptions { kindcentra, seed }).await.expect("generate");
     assert_eq!(report.kindcentra, kindcentra);

@@ -13,7 +13,7 @@ fn example(name: &str) -> PathBuf {
 }
 
 async fn fresh() -> DatabaseConnection {
-    koers_engine::testing::database().await
+    koers_testing::database().await
 }
 
 #[tokio::test]
@@ -85,11 +85,11 @@ async fn importing_twice_changes_nothing() {
     for name in ["kc-balans.toml", "heidevlinder.toml"] {
         let first = import_file(&db, &example(name)).await.expect("first import");
         assert!(first.created > 0);
-        let before = koers_engine::testing::snapshot(&db, &[]).await;
+        let before = koers_testing::snapshot(&db, &[]).await;
         let second = import_file(&db, &example(name)).await.expect("second import");
         assert!(second.is_unchanged(), "{name}: {second:?}");
         assert_eq!(second.unchanged, first.created, "{name}");
-        assert_eq!(koers_engine::testing::snapshot(&db, &[]).await, before, "{name}");
+        assert_eq!(koers_testing::snapshot(&db, &[]).await, before, "{name}");
     }
 }
 
@@ -158,9 +158,9 @@ async fn a_changed_file_updates_in_place_and_drops_what_it_no_longer_has() {
 /// The error of a rejected file, checked to name file, line and key, with nothing written.
 async fn rejected(source: &str) -> (usize, String) {
     let db = fresh().await;
-    let before = koers_engine::testing::snapshot(&db, &[]).await;
+    let before = koers_testing::snapshot(&db, &[]).await;
     let err = import_str(&db, "bad.toml", source).await.expect_err("the file must be rejected");
-    assert_eq!(koers_engine::testing::snapshot(&db, &[]).await, before, "nothing may be written");
+    assert_eq!(koers_testing::snapshot(&db, &[]).await, before, "nothing may be written");
     match err {
         Error::Import(ImportError::At { file, line, message, .. }) => {
             assert_eq!(file, "bad.toml");
@@ -347,8 +347,8 @@ async fn a_refused_reference_or_duplicate_names_the_record_and_the_field() {
 async fn restating_a_kindcentrum_in_part_keeps_what_it_leaves_out() {
     let db = fresh().await;
     import_file(&db, &example("kc-balans.toml")).await.expect("import kc-balans");
-    let before = koers_engine::testing::snapshot(&db, &["team"]).await;
-    let teams_before = koers_engine::testing::rows_as_text(&db, "team").await;
+    let before = koers_testing::snapshot(&db, &["team"]).await;
+    let teams_before = koers_testing::rows_as_text(&db, "team").await;
     let source = r#"
 [[kindcentrum]]
 key = "kc-balans"
@@ -363,10 +363,10 @@ kind = "kenniskring"
     assert_eq!((report.created, report.updated, report.removed), (1, 0, 0), "{report:?}");
     let kc = kindcentrum::Entity::find().one(&db).await.expect("query").expect("kindcentrum");
     assert_eq!(kc.plaats.as_deref(), Some("Den Haag"));
-    assert_eq!(koers_engine::testing::snapshot(&db, &["team"]).await, before);
+    assert_eq!(koers_testing::snapshot(&db, &["team"]).await, before);
     let teams = team::Entity::find().all(&db).await.expect("teams");
     assert!(teams.iter().any(|t| t.key == "kenniskring-lezen" && t.kindcentrum_id == kc.id), "{teams:?}");
-    let teams_after = koers_engine::testing::rows_as_text(&db, "team").await;
+    let teams_after = koers_testing::rows_as_text(&db, "team").await;
     assert!(teams_before.iter().all(|row| teams_after.contains(row)), "{teams_before:?} {teams_after:?}");
     assert_eq!(teams_after.len(), teams_before.len() + 1);
 
@@ -561,17 +561,17 @@ title = "Doel twee"
 async fn an_optional_field_left_out_keeps_its_stored_value() {
     let db = fresh().await;
     import_str(&db, "full.toml", FULL).await.expect("import");
-    let before = koers_engine::testing::snapshot(&db, &[]).await;
+    let before = koers_testing::snapshot(&db, &[]).await;
     let report = import_str(&db, "required.toml", REQUIRED_ONLY).await.expect("re-import");
     assert!(report.is_unchanged(), "{report:?}");
-    assert_eq!(koers_engine::testing::snapshot(&db, &[]).await, before);
+    assert_eq!(koers_testing::snapshot(&db, &[]).await, before);
 
     // A koersplan restated without its ambities keeps them.
     let (start, end) = (REQUIRED_ONLY.find("[koersplan]"), REQUIRED_ONLY.find("[[koersplan.ambitie]]"));
     let plan_only = &REQUIRED_ONLY[start.expect("koersplan")..end.expect("ambitie")];
     let report = import_str(&db, "plan.toml", plan_only).await.expect("re-import the plan");
     assert!(report.is_unchanged(), "{report:?}");
-    assert_eq!(koers_engine::testing::snapshot(&db, &[]).await, before);
+    assert_eq!(koers_testing::snapshot(&db, &[]).await, before);
 }
 
 /// What `workflows/README.md` says clears a stored optional field: `""` for a single value,
@@ -771,7 +771,7 @@ async fn a_record_is_named_by_its_id_or_its_key() {
     for file in ["kc-balans.toml", "heidevlinder.toml"] {
         import_file(&db, &example(file)).await.expect("import");
     }
-    let engine = koers_engine::testing::engine(db);
+    let engine = koers_testing::engine(db);
     let heidevlinder = engine.kindcentrum_by_key("heidevlinder").await.expect("q").expect("kc").id;
     assert_eq!(engine.resolve("kindcentrum", "heidevlinder").await.expect("key"), heidevlinder);
     assert_eq!(engine.resolve("kindcentrum", &heidevlinder.to_string()).await.expect("id"), heidevlinder);

@@ -5,7 +5,7 @@ use koers_migrations::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 async fn tables(db: &DatabaseConnection) -> Vec<String> {
-    let mut tables = koers_engine::testing::tables(db).await;
+    let mut tables = koers_testing::tables(db).await;
     tables.retain(|t| t != "seaql_migrations");
     tables
 }
@@ -13,7 +13,7 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
 #[tokio::test]
 async fn migrations_go_up_and_down() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = koers_engine::testing::database_url(dir.path(), "m.db").await;
+    let url = koers_testing::database_url(dir.path(), "m.db").await;
     let db = connect(&StoreConfig::new(url)).await.expect("connect");
     assert!(tables(&db).await.is_empty());
 

@@ -242,7 +242,7 @@ fn an_import_file_never_panics_and_every_refusal_names_its_place() {
         .prop_flat_map(|(base, over)| (Just(base), Just(over), input(vec![base])));
     proptest!(config(96), |((base, over, source) in case)| {
         let result = runtime.block_on(async {
-            let db = koers_engine::testing::database().await;
+            let db = koers_testing::database().await;
             if over {
                 import_str(&db, "base.toml", base).await.expect("the example imports");
             }
@@ -255,7 +255,7 @@ fn an_import_file_never_panics_and_every_refusal_names_its_place() {
 /// The organisations the CSV examples name, on 1 December 2026, with the workflows a scan
 /// needs.
 async fn engine() -> Engine {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     for (file, source) in [("heidevlinder.toml", HEIDEVLINDER), ("de-klinkert.toml", DE_KLINKERT)] {
         import_str(&db, file, source).await.expect("import");
     }

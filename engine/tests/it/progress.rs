@@ -88,9 +88,9 @@ succescriteria = [{ description = "Een verhaal" }]
 
 #[tokio::test]
 async fn progress_follows_the_latest_measurement_up_to_the_peildatum() {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     import_str(&db, "plan.toml", PLAN).await.expect("import");
-    let engine = koers_engine::testing::engine(db);
+    let engine = koers_testing::engine(db);
     let id = koersplan::Entity::find().one(engine.db()).await.expect("q").expect("plan").id;
     let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
 
@@ -122,7 +122,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// An engine over the plan, with the clock at noon UTC of `today`.
 async fn engine_on(today: NaiveDate) -> (Engine, Arc<ManualClock>, koersplan::Model) {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     import_str(&db, "plan.toml", PLAN).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.from_utc_datetime(&today.and_hms_opt(12, 0, 0).expect("noon"))));
     let engine = Engine::with_clock(db, clock.clone());
@@ -370,7 +370,7 @@ fn boundaries() -> String {
 #[tokio::test]
 async fn the_counted_and_the_listed_criteria_agree_at_every_boundary_of_the_rule() {
     use koers_engine::plan::progress::Depth;
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     import_str(&db, "grenzen.toml", &boundaries()).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2021, 7, 1, 21, 59, 59).single().expect("time")));
     let engine = Engine::with_clock(db, clock.clone());

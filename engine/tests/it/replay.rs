@@ -100,7 +100,7 @@ fn op() -> impl Strategy<Value = (Op, bool)> {
 }
 
 async fn check(workflow: &str, ops: Vec<(Op, bool)>) {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     import_str(&db, "org.toml", ORG).await.expect("import");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("time"));
     let engine = Engine::with_clock(db, Arc::new(clock));
@@ -300,7 +300,7 @@ fn command(to: &str, values: Value) -> Command {
 /// definitions of that release.
 #[tokio::test]
 async fn cycles_stored_with_kebab_case_field_keys_are_migrated_and_still_replay_run_and_restore() {
-    let engine = koers_engine::testing::engine(koers_engine::testing::database().await);
+    let engine = koers_testing::engine(koers_testing::database().await);
     let db = engine.db();
     let migrations = Migrator::migrations();
     let at = migrations.iter().position(|m| m.name() == MIGRATION).expect("the migration is listed");
@@ -417,9 +417,9 @@ async fn cycles_stored_with_kebab_case_field_keys_are_migrated_and_still_replay_
 
     // Both exports restore: the one of the migrated database as it is, and the one written
     // before the migration renamed as the migration renamed the database.
-    let restored = koers_engine::testing::engine(koers_engine::testing::database().await);
+    let restored = koers_testing::engine(koers_testing::database().await);
     restored.restore_export(&migrated).await.expect("restore the migrated export");
-    let upgraded = koers_engine::testing::engine(koers_engine::testing::database().await);
+    let upgraded = koers_testing::engine(koers_testing::database().await);
     upgraded.restore_export(&before).await.expect("restore the export of the release before");
     let tables = |export: &koers_engine::io::export::Export| -> Vec<(String, Vec<Value>)> {
         ["workflow_version", "cycle", "cycle_event"]

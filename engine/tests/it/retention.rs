@@ -29,7 +29,7 @@ fn scan(groep_id: i64, on: NaiveDate, rows: &[(Option<&str>, f64, f64)]) -> NewS
 
 #[tokio::test]
 async fn child_scores_are_folded_into_the_distribution_after_the_retention_period() {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time")));
@@ -109,7 +109,7 @@ async fn until_folded(engine: &Engine, id: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_retention_job_wakes_when_the_engines_clock_has_moved_a_day() {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time")));

@@ -15,7 +15,7 @@ use koers_engine::plan::board::BoardProgress;
 use koers_engine::plan::progress::{Depth, Signal, SignalSubject};
 use koers_engine::plan::rollup::Totals;
 use koers_engine::store::entity::{ambitie, bestuur, doel, koersplan};
-use koers_engine::testing::{count_statements, database};
+use koers_testing::{count_statements, database};
 use sea_orm::{EntityTrait, QueryOrder};
 
 fn peildatum() -> NaiveDate {
@@ -26,7 +26,7 @@ fn peildatum() -> NaiveDate {
 async fn generated(kindcentra: usize) -> (Engine, Arc<AtomicUsize>) {
     let mut db = database().await;
     let statements = count_statements(&mut db);
-    let engine = koers_engine::testing::engine(db);
+    let engine = koers_testing::engine(db);
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
     engine.generate(GenerateOptions { kindcentra, seed: 3 }).await.expect("generate");
     (engine, statements)
@@ -205,7 +205,7 @@ async fn the_board_and_the_rollup_read_the_same_from_the_read_pool() {
     use koers_engine::store::{self, StoreConfig};
     use sea_orm::{ConnectionTrait, DbBackend};
     let dir = tempfile::tempdir().expect("dir");
-    let config = StoreConfig::new(koers_engine::testing::database_url(dir.path(), "koers.db").await);
+    let config = StoreConfig::new(koers_testing::database_url(dir.path(), "koers.db").await);
     // The overrides below are set a month before the peildatum, whatever the day the test runs.
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).single().expect("time"));
     let engine = Engine::with_clock(store::open(&config).await.expect("open"), Arc::new(clock));

@@ -27,10 +27,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let mut db = koers_engine::testing::database().await;
+    let mut db = koers_testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
-    let statements = koers_engine::testing::count_statements(&mut db);
+    let statements = koers_testing::count_statements(&mut db);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).single().expect("time"));
     let engine = Engine::with_clock(db, Arc::new(clock));
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");
@@ -330,7 +330,7 @@ fn assert_same_means(
 async fn a_scan_belongs_to_the_cycle_of_its_own_quarter() {
     use koers_engine::calendar::template::TemplateOptions;
     use koers_engine::domain::Scope;
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0).single().expect("time"));

@@ -34,7 +34,7 @@ fn example(name: &str) -> std::path::PathBuf {
 }
 
 async fn engine_at(start: DateTime<Utc>, files: &[&str]) -> (Engine, ManualClock) {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     for file in files {
         import_file(&db, &example(file)).await.expect("import");
     }
@@ -608,9 +608,9 @@ async fn schedules_beyond_one_batch_are_stored_and_fired_as_one_by_one() {
 async fn an_idle_wake_up_is_three_statements_however_many_schedules() {
     // After 1 September 09:00: the schedules start with 1 October.
     let start = utc(2026, 9, 1, 8, 0);
-    let mut db = koers_engine::testing::database().await;
+    let mut db = koers_testing::database().await;
     import_file(&db, &example("heidevlinder.toml")).await.expect("import");
-    let statements = koers_engine::testing::count_statements(&mut db);
+    let statements = koers_testing::count_statements(&mut db);
     let clock = ManualClock::new(start);
     let engine = Engine::with_clock(db, Arc::new(clock.clone()));
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");

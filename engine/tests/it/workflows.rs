@@ -165,7 +165,7 @@ fn only_an_iterate_transition_copies_fields() {
 async fn a_stored_definition_that_is_not_valid_is_an_error_when_a_cycle_would_run_on_it() {
     use koers_engine::store::entity::workflow_version;
     use sea_orm::{ActiveModelTrait, Set};
-    let engine = koers_engine::testing::engine(koers_engine::testing::database().await);
+    let engine = koers_testing::engine(koers_testing::database().await);
     let pdca = load(None).expect("builtin").into_iter().find(|d| d.key == "pdca").expect("pdca");
     let mut broken: serde_json::Value = serde_json::from_str(&pdca.canonical_json()).expect("json");
     broken["phase"] = serde_json::json!([]);

@@ -134,7 +134,7 @@ async fn populate(engine: &Engine, kindcentrum: i64) {
 
 /// The tables of the database, without the migrations' own and the tokens.
 async fn tables(db: &DatabaseConnection) -> Vec<String> {
-    let mut tables = koers_engine::testing::tables(db).await;
+    let mut tables = koers_testing::tables(db).await;
     tables.retain(|t| t != "seaql_migrations" && t != "api_token");
     tables
 }
@@ -143,7 +143,7 @@ async fn tables(db: &DatabaseConnection) -> Vec<String> {
 async fn watermarks(db: &DatabaseConnection) -> HashMap<String, i64> {
     let mut out = HashMap::new();
     for table in tables(db).await {
-        if koers_engine::testing::columns(db, &table).await.iter().any(|c| c == "id") {
+        if koers_testing::columns(db, &table).await.iter().any(|c| c == "id") {
             let sql = format!("SELECT COALESCE(MAX(id), 0) AS top FROM \"{table}\"");
             let row = db
                 .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -250,7 +250,7 @@ succescriteria = [{ description = "Ouders komen naar de informatieavond" }]
 /// KC Balans of Lucas Onderwijs first, then Heidevlinder (Fluks) and De Klinkert (Spelen =
 /// Leren and its school bestuur): the others.
 async fn setup() -> Fixture {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("now"));
     let engine = Engine::with_clock(db.clone(), Arc::new(clock.clone()));
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
@@ -666,7 +666,7 @@ async fn a_bestuur_token_sees_nothing_of_another_bestuur_on_any_root_field() {
 /// the mutations that were refused as NOT_FOUND at least once, and all of them.
 async fn walk_mutations(app: &Fixture, token: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     let (schema, _, mutation_root) = schema(app).await;
-    let before = koers_engine::testing::snapshot(&app.db, &["api_token"]).await;
+    let before = koers_testing::snapshot(&app.db, &["api_token"]).await;
     let operations = schema.aimed(&mutation_root, "mutation", 1, &app.others);
     let mut not_found: BTreeSet<String> = BTreeSet::new();
     let mut walked: BTreeSet<String> = BTreeSet::new();
@@ -683,7 +683,7 @@ async fn walk_mutations(app: &Fixture, token: &str) -> (BTreeSet<String>, BTreeS
             not_found.insert(field.clone());
         }
     }
-    assert_eq!(koers_engine::testing::snapshot(&app.db, &["api_token"]).await, before, "nothing changed");
+    assert_eq!(koers_testing::snapshot(&app.db, &["api_token"]).await, before, "nothing changed");
     let all: BTreeSet<String> =
         schema.fields(&mutation_root).iter().map(|f| f["name"].as_str().expect("name").to_owned()).collect();
     assert_eq!(walked, all, "every mutation is walked");

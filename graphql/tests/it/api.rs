@@ -74,12 +74,12 @@ pijlers = ["Iedereen zien"]
 
 /// A database with `n` kindcentra and a counter of the statements run on it.
 async fn with_kindcentra(n: usize) -> (Engine, Arc<AtomicUsize>) {
-    let mut db = koers_engine::testing::database().await;
+    let mut db = koers_testing::database().await;
     for i in 0..n {
         import_str(&db, &format!("kc{i}.toml"), &kindcentrum(i)).await.expect("import");
     }
-    let statements = koers_engine::testing::count_statements(&mut db);
-    (koers_engine::testing::engine(db), statements)
+    let statements = koers_testing::count_statements(&mut db);
+    (koers_testing::engine(db), statements)
 }
 
 /// Runs `query` and answers the statements it took and its JSON.

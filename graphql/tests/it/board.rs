@@ -135,12 +135,12 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// The database with `n` kindcentra, each with a scan, coaching hours and an overdue
 /// cycle; and a counter of the statements run on it.
 async fn board(n: usize) -> (Engine, Arc<AtomicUsize>, i64) {
-    let mut db = koers_engine::testing::database().await;
+    let mut db = koers_testing::database().await;
     import_str(&db, "besturen.toml", &besturen(n)).await.expect("import");
     for i in 0..n {
         import_str(&db, &format!("plan{i}.toml"), &koersplan(i)).await.expect("plan");
     }
-    let statements = koers_engine::testing::count_statements(&mut db);
+    let statements = koers_testing::count_statements(&mut db);
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).single().expect("time")));
     let engine = Engine::with_clock(db, clock);
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");
@@ -270,13 +270,13 @@ async fn the_board_query_answers_every_kindcentrum_in_a_constant_number_of_state
 #[tokio::test]
 async fn the_demo_besturen_take_no_more_statements_than_a_large_board() {
     let generated = voortgang(8).await;
-    let mut db = koers_engine::testing::database().await;
+    let mut db = koers_testing::database().await;
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples");
     for file in ["kc-balans.toml", "heidevlinder.toml", "de-klinkert.toml"] {
         koers_engine::io::import::import_file(&db, &examples.join(file)).await.expect("import");
     }
-    let statements = koers_engine::testing::count_statements(&mut db);
-    let engine = koers_engine::testing::engine(db);
+    let statements = koers_testing::count_statements(&mut db);
+    let engine = koers_testing::engine(db);
     let schema = koers_graphql::schema(engine.clone());
     for bestuur in bestuur::Entity::find().all(engine.db()).await.expect("besturen") {
         let request = Request::new(VOORTGANG)

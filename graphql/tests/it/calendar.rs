@@ -24,7 +24,7 @@ struct Api {
 
 impl Api {
     async fn new() -> Api {
-        let db = koers_engine::testing::database().await;
+        let db = koers_testing::database().await;
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
         import_file(&db, &file).await.expect("import");
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 8, 1, 6, 0, 0).single().expect("time"));

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 /// The Heidevlinder example on 14 March 2026 (day 73 of 365).
 async fn heidevlinder() -> Engine {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 14, 12, 0, 0).single().expect("time"));
@@ -269,7 +269,7 @@ fte = [{ from = 2025-01-01, fte = 0.8 }]
 /// coaching-ikk template, Heidevlinder's also the BHV/EHBO reminder of its locatiemanager;
 /// both fired. Each houder logged an hour of beleid without a locatie.
 async fn two_houders() -> Engine {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
     import_file(&db, &file).await.expect("import");
     import_str(&db, "elders.toml", ELDERS).await.expect("import");

@@ -86,7 +86,7 @@ fn document() -> impl Strategy<Value = String> {
 
 /// The routes over the KC Balans example; every request carries an admin token.
 async fn app() -> Router {
-    let db = koers_engine::testing::database().await;
+    let db = koers_testing::database().await;
     koers_engine::io::import::import_str(
         &db,
         "kc-balans.toml",
@@ -94,7 +94,7 @@ async fn app() -> Router {
     )
     .await
     .expect("import");
-    let engine = koers_engine::testing::engine(db);
+    let engine = koers_testing::engine(db);
     let token = engine.create_token("test", AccessRole::Admin, AccessScope::All, None).await.expect("token").token;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
     router(engine, ApiConfig::default()).layer(axum::middleware::map_request(move |mut request: Request<Body>| {

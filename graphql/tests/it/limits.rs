@@ -13,8 +13,8 @@ use tower::ServiceExt as _;
 
 /// The routes over an empty database; every request carries an admin token.
 async fn app(config: ApiConfig) -> Router {
-    let db = koers_engine::testing::database().await;
-    let engine = koers_engine::testing::engine(db);
+    let db = koers_testing::database().await;
+    let engine = koers_testing::engine(db);
     let token = engine.create_token("test", AccessRole::Admin, AccessScope::All, None).await.expect("token").token;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
     router(engine, config).layer(axum::middleware::map_request(move |mut request: Request<Body>| {

@@ -20,11 +20,11 @@ struct Api {
 
 impl Api {
     async fn new() -> Api {
-        let mut db = koers_engine::testing::database().await;
+        let mut db = koers_testing::database().await;
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
         import_file(&db, &file).await.expect("import");
-        let statements = koers_engine::testing::count_statements(&mut db);
-        let engine = koers_engine::testing::engine(db);
+        let statements = koers_testing::count_statements(&mut db);
+        let engine = koers_testing::engine(db);
         engine.register_workflows(load(None).expect("workflows")).await.expect("register");
         let mut api = Api { engine, statements, groep: String::new() };
         let json = api.ok("{ kindcentra { locaties { groepen { id } } } }").await;

@@ -18,8 +18,8 @@ type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<t
 
 /// A server on a free port with an empty database, and an admin token.
 async fn serve(config: ApiConfig) -> (SocketAddr, String) {
-    let db = koers_engine::testing::database().await;
-    let engine = koers_engine::testing::engine(db);
+    let db = koers_testing::database().await;
+    let engine = koers_testing::engine(db);
     let token = engine.create_token("test", AccessRole::Admin, AccessScope::All, None).await.expect("token").token;
     let server = Server::bind(engine, "127.0.0.1:0".parse().expect("addr"), config).await.expect("bind");
     let addr = server.local_addr().expect("addr");

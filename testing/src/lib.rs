@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
-use crate::store::{StoreConfig, connect, open};
+use koers_engine::store::{StoreConfig, connect, open};
 
 /// Where the tests' clocks stand unless a test sets its own: Tuesday 1 December 2026,
 /// 09:00 in the Netherlands, a school day. No test reads the system clock.
@@ -16,8 +16,8 @@ pub fn clock_start() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// An engine over `db` on a manual clock standing at [`clock_start`].
-pub fn engine(db: DatabaseConnection) -> crate::Engine {
-    crate::Engine::with_clock(db, std::sync::Arc::new(crate::clock::ManualClock::new(clock_start())))
+pub fn engine(db: DatabaseConnection) -> koers_engine::Engine {
+    koers_engine::Engine::with_clock(db, std::sync::Arc::new(koers_engine::clock::ManualClock::new(clock_start())))
 }
 
 /// The environment variable that turns the tests to PostgreSQL.
