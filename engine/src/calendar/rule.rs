@@ -7,7 +7,9 @@
 //! (the autumn overlap) fires once, at its first instant. Working in wall-clock time also
 //! corrects the `cron` crate, which skips the first case and repeats the second.
 
+use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
@@ -22,7 +24,7 @@ use super::dates;
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Rule {
     /// A cron expression of the `cron` crate: seconds first, 6 or 7 fields.
-    Cron { expression: String },
+    Cron { expression: CronExpression },
     /// The n-th (1-5, or -1 for the last) weekday of each of `months`, at `time`.
     NthWeekday {
         n: i8,
@@ -43,6 +45,63 @@ pub enum Rule {
         every: u32,
         unit: IntervalUnit,
     },
+}
+
+/// A cron expression as written, parsed once, the first time it is used: a schedule's rule
+/// is read from the store once and then asked for its times many times.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub struct CronExpression {
+    source: String,
+    #[serde(skip)]
+    parsed: OnceLock<Result<cron::Schedule, String>>,
+}
+
+impl CronExpression {
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The parsed schedule, or what is wrong with the expression (the parser's own words).
+    fn schedule(&self) -> Result<&cron::Schedule, String> {
+        self.parsed
+            .get_or_init(|| {
+                cron::Schedule::from_str(&self.source)
+                    .map_err(|e| format!("invalid cron expression `{}`: {e}", self.source))
+            })
+            .as_ref()
+            .map_err(String::clone)
+    }
+}
+
+impl From<String> for CronExpression {
+    fn from(source: String) -> Self {
+        CronExpression { source, parsed: OnceLock::new() }
+    }
+}
+
+impl From<&str> for CronExpression {
+    fn from(source: &str) -> Self {
+        CronExpression::from(source.to_owned())
+    }
+}
+
+impl From<CronExpression> for String {
+    fn from(expression: CronExpression) -> String {
+        expression.source
+    }
+}
+
+impl PartialEq for CronExpression {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl fmt::Display for CronExpression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
 }
 
 /// A day of the week, written out.
@@ -150,11 +209,10 @@ impl Rule {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             Rule::Cron { expression } => {
-                cron::Schedule::from_str(expression)
-                    .map_err(|e| format!("invalid cron expression `{expression}`: {e}"))?;
+                expression.schedule()?;
                 // `@daily` and its kind fire at most hourly; otherwise one second of the
                 // minute keeps a rule to once a minute at most.
-                let seconds = expression.split_whitespace().next().unwrap_or_default();
+                let seconds = expression.as_str().split_whitespace().next().unwrap_or_default();
                 if !seconds.starts_with('@') && !seconds.parse::<u8>().is_ok_and(|s| s < 60) {
                     return Err(format!(
                         "the cron expression `{expression}` fires more than once a minute: its first field, the \
@@ -203,7 +261,8 @@ impl Rule {
         let within = |t: &NaiveDateTime| *t > after && *t <= until;
         let mut times: Vec<NaiveDateTime> = match self {
             Rule::Cron { expression } => {
-                let Ok(schedule) = cron::Schedule::from_str(expression) else { return Vec::new() };
+                // A rule is validated before it is stored and when it is read back.
+                let Ok(schedule) = expression.schedule() else { return Vec::new() };
                 // Evaluated on a clock without daylight saving, so every wall-clock time
                 // comes out exactly once; `instant` maps it to the real one.
                 schedule
@@ -248,7 +307,7 @@ impl Rule {
     /// century.
     pub fn next_after(&self, after: NaiveDateTime) -> Option<NaiveDateTime> {
         if let Rule::Cron { expression } = self {
-            let schedule = cron::Schedule::from_str(expression).ok()?;
+            let schedule = expression.schedule().ok()?;
             return schedule.after(&Utc.from_utc_datetime(&after)).next().map(|t| t.naive_utc());
         }
         // Windows of 1, 2, 4, ... 64 years: a rule fires at least every few years or
@@ -356,6 +415,16 @@ mod tests {
         );
         let dates = Rule::Dates { at: vec![dt(2027, 1, 4, 8, 30), dt(2026, 12, 31, 8, 30)] };
         assert_eq!(dates.local_times(dt(2026, 12, 31, 8, 30), dt(2027, 2, 1, 0, 0)), [dt(2027, 1, 4, 8, 30)]);
+    }
+
+    #[test]
+    fn a_cron_rule_is_parsed_once_and_reads_back_as_written() {
+        let rule: Rule = serde_json::from_str(r#"{"kind":"cron","expression":"0 0 9 * * Mon *"}"#).expect("rule");
+        let Rule::Cron { expression } = &rule else { panic!("a cron rule") };
+        let first = expression.schedule().expect("parsed");
+        assert!(std::ptr::eq(first, expression.schedule().expect("parsed")), "the same parse, kept");
+        assert_eq!(rule.next_after(dt(2026, 12, 1, 9, 0)), Some(dt(2026, 12, 7, 9, 0)));
+        assert_eq!(serde_json::to_string(&rule).expect("json"), r#"{"kind":"cron","expression":"0 0 9 * * Mon *"}"#);
     }
 
     #[test]

@@ -921,7 +921,7 @@ mod arbitrary {
 
     fn rule() -> impl Strategy<Value = Rule> {
         prop_oneof![
-            prop::collection::vec(cron_field(), 5..8).prop_map(|fields| Rule::Cron { expression: fields.join(" ") }),
+            prop::collection::vec(cron_field(), 5..8).prop_map(|fields| Rule::Cron { expression: fields.join(" ").into() }),
             (any::<i8>(), prop::collection::vec(0u32..15, 0..4), 0u32..24).prop_map(|(n, months, hour)| {
                 Rule::NthWeekday {
                     n,
