@@ -20,6 +20,43 @@ pub fn engine(db: DatabaseConnection) -> koers_engine::Engine {
     koers_engine::Engine::with_clock(db, std::sync::Arc::new(koers_engine::clock::ManualClock::new(clock_start())))
 }
 
+/// The path of a file of `workflows/examples`: the organisations of the seeds (KC Balans,
+/// Heidevlinder, De Klinkert) and their evidence, which most tests start from.
+pub fn example(file: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples").join(file)
+}
+
+/// Imports the example files (`heidevlinder.toml`, ...) into `db`.
+pub async fn import_examples(db: &DatabaseConnection, files: &[&str]) {
+    for file in files {
+        koers_engine::io::import::import_file(db, &example(file)).await.expect("the example imports");
+    }
+}
+
+/// An engine over `db` on a manual clock standing at `now`, with the built-in workflows
+/// registered.
+pub async fn engine_at(
+    db: DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (koers_engine::Engine, koers_engine::clock::ManualClock) {
+    let clock = koers_engine::clock::ManualClock::new(now);
+    let engine = koers_engine::Engine::with_clock(db, std::sync::Arc::new(clock.clone()));
+    let workflows = koers_engine::workflow::load(None).expect("the built-in workflows load");
+    engine.register_workflows(workflows).await.expect("the built-in workflows register");
+    (engine, clock)
+}
+
+/// A fresh database with the example files imported, and an engine over it at `now`
+/// ([`engine_at`]).
+pub async fn examples_at(
+    now: chrono::DateTime<chrono::Utc>,
+    files: &[&str],
+) -> (koers_engine::Engine, koers_engine::clock::ManualClock) {
+    let db = database().await;
+    import_examples(&db, files).await;
+    engine_at(db, now).await
+}
+
 /// The environment variable that turns the tests to PostgreSQL.
 pub const DATABASE_URL: &str = "KOERS_TEST_DATABASE_URL";
 

@@ -54,7 +54,7 @@ pub enum Rule {
 pub struct CronExpression {
     source: String,
     #[serde(skip)]
-    parsed: OnceLock<Result<cron::Schedule, String>>,
+    parsed: OnceLock<Result<Box<cron::Schedule>, String>>,
 }
 
 impl CronExpression {
@@ -67,9 +67,10 @@ impl CronExpression {
         self.parsed
             .get_or_init(|| {
                 cron::Schedule::from_str(&self.source)
+                    .map(Box::new)
                     .map_err(|e| format!("invalid cron expression `{}`: {e}", self.source))
             })
-            .as_ref()
+            .as_deref()
             .map_err(String::clone)
     }
 }
@@ -141,9 +142,9 @@ pub enum IntervalUnit {
     Years,
 }
 
-impl std::fmt::Display for IntervalUnit {
+impl fmt::Display for IntervalUnit {
     /// As a schedule's JSON or TOML spells it.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             IntervalUnit::Days => "days",
             IntervalUnit::Weeks => "weeks",

@@ -1,16 +1,10 @@
 //! Retention of child-level scan scores: after the retention period a scan keeps its
 //! summary but no longer knows which child scored what.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use koers_engine::Engine;
-use koers_engine::clock::ManualClock;
 use koers_engine::evidence::scan::{NewScan, NewScore, Technique};
-use koers_engine::io::import::import_file;
 use koers_engine::store::entity::{groep, scan, scan_score};
-use koers_engine::workflow::load;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -29,12 +23,8 @@ fn scan(groep_id: i64, on: NaiveDate, rows: &[(Option<&str>, f64, f64)]) -> NewS
 
 #[tokio::test]
 async fn child_scores_are_folded_into_the_distribution_after_the_retention_period() {
-    let db = koers_testing::database().await;
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
-    import_file(&db, &file).await.expect("import");
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time")));
-    let engine = Engine::with_clock(db, clock.clone());
-    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time");
+    let (engine, clock) = koers_testing::examples_at(now, &["heidevlinder.toml"]).await;
     let groep = groep::Entity::find().one(engine.db()).await.expect("q").expect("groep").id;
 
     let q4 = engine
@@ -109,12 +99,8 @@ async fn until_folded(engine: &Engine, id: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_retention_job_wakes_when_the_engines_clock_has_moved_a_day() {
-    let db = koers_testing::database().await;
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
-    import_file(&db, &file).await.expect("import");
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time")));
-    let engine = Engine::with_clock(db, clock.clone());
-    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("time");
+    let (engine, clock) = koers_testing::examples_at(now, &["heidevlinder.toml"]).await;
     let groep = groep::Entity::find().one(engine.db()).await.expect("q").expect("groep").id;
     let older =
         engine.record_scan("test", scan(groep, date(2025, 11, 3), &[(Some("k1"), 3.0, 3.0)])).await.expect("q4");

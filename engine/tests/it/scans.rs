@@ -4,18 +4,14 @@
 //! kwaliteitscyclus, with the goals set after it.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{Owner, StartCycle, state_of};
 use koers_engine::evidence::scan::{BandCounts, NewScan, NewScore, ScanGoals, Technique};
-use koers_engine::io::import::import_file;
 use koers_engine::store::entity::{cycle, cycle_event, groep, scan, scan_score};
-use koers_engine::workflow::load;
 use koers_engine::{Engine, Error};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
@@ -28,12 +24,10 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let mut db = koers_testing::database().await;
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
-    import_file(&db, &file).await.expect("import");
+    koers_testing::import_examples(&db, &["heidevlinder.toml"]).await;
     let statements = koers_testing::count_statements(&mut db);
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).single().expect("time"));
-    let engine = Engine::with_clock(db, Arc::new(clock));
-    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).single().expect("time");
+    let (engine, _) = koers_testing::engine_at(db, now).await;
     let groep = groep::Entity::find().one(engine.db()).await.expect("q").expect("BSO Borkel 1").id;
     Fixture { engine, groep, statements }
 }
@@ -330,12 +324,8 @@ fn assert_same_means(
 async fn a_scan_belongs_to_the_cycle_of_its_own_quarter() {
     use koers_engine::calendar::template::TemplateOptions;
     use koers_engine::domain::Scope;
-    let db = koers_testing::database().await;
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
-    import_file(&db, &file).await.expect("import");
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0).single().expect("time"));
-    let engine = Engine::with_clock(db, Arc::new(clock.clone()));
-    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+    let now = Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0).single().expect("time");
+    let (engine, clock) = koers_testing::examples_at(now, &["heidevlinder.toml"]).await;
     let groep = groep::Entity::find().one(engine.db()).await.expect("q").expect("BSO Borkel 1");
     let locatie = Scope::Locatie(groep.locatie_id);
     engine.apply_template("welbevinden-scan", locatie, TemplateOptions::default()).await.expect("apply");

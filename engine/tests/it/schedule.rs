@@ -34,14 +34,7 @@ fn example(name: &str) -> std::path::PathBuf {
 }
 
 async fn engine_at(start: DateTime<Utc>, files: &[&str]) -> (Engine, ManualClock) {
-    let db = koers_testing::database().await;
-    for file in files {
-        import_file(&db, &example(file)).await.expect("import");
-    }
-    let clock = ManualClock::new(start);
-    let engine = Engine::with_clock(db, Arc::new(clock.clone()));
-    engine.register_workflows(load(None).expect("workflows")).await.expect("register");
-    (engine, clock)
+    koers_testing::examples_at(start, files).await
 }
 
 /// Moves the clock from due time to due time until `end`, firing what is due; answers the
@@ -921,7 +914,8 @@ mod arbitrary {
 
     fn rule() -> impl Strategy<Value = Rule> {
         prop_oneof![
-            prop::collection::vec(cron_field(), 5..8).prop_map(|fields| Rule::Cron { expression: fields.join(" ").into() }),
+            prop::collection::vec(cron_field(), 5..8)
+                .prop_map(|fields| Rule::Cron { expression: fields.join(" ").into() }),
             (any::<i8>(), prop::collection::vec(0u32..15, 0..4), 0u32..24).prop_map(|(n, months, hour)| {
                 Rule::NthWeekday {
                     n,

@@ -3,16 +3,11 @@
 //! form that is read, a schedule warns of reminders nobody can be assigned, and an unknown
 //! template is answered with the templates there are.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use async_graphql::{Request, Variables};
 use chrono::{TimeZone, Utc};
 use koers_engine::Engine;
 use koers_engine::calendar::rule::instant;
 use koers_engine::clock::ManualClock;
-use koers_engine::io::import::import_file;
-use koers_engine::workflow::load;
 use serde_json::{Value, json};
 
 /// Kindcentrum Heidevlinder on 1 August 2026: one BSO groep, a locatieteam, no directeur.
@@ -24,12 +19,8 @@ struct Api {
 
 impl Api {
     async fn new() -> Api {
-        let db = koers_testing::database().await;
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
-        import_file(&db, &file).await.expect("import");
-        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 8, 1, 6, 0, 0).single().expect("time"));
-        let engine = Engine::with_clock(db, Arc::new(clock.clone()));
-        engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+        let now = Utc.with_ymd_and_hms(2026, 8, 1, 6, 0, 0).single().expect("time");
+        let (engine, clock) = koers_testing::examples_at(now, &["heidevlinder.toml"]).await;
         let mut api = Api { engine, clock, kindcentrum: String::new() };
         let json = api.ok("{ kindcentra { id } }", json!({})).await;
         api.kindcentrum = json["kindcentra"][0]["id"].as_str().expect("id").to_owned();

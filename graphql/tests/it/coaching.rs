@@ -2,31 +2,24 @@
 //! manual clock: 12 hours coaching and 100 hours beleid for 2026, logging hours, and the
 //! error codes of refused entries.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use async_graphql::{PathSegment, Request, Variables};
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::Engine;
 use koers_engine::access::token::AccessScope;
 use koers_engine::calendar::template::TemplateOptions;
-use koers_engine::clock::ManualClock;
 use koers_engine::domain::AccessRole;
 use koers_engine::domain::CoachingKind;
 use koers_engine::domain::Scope;
 use koers_engine::evidence::coaching::{Hours, NewCoachingEntry};
-use koers_engine::io::import::{import_file, import_str};
+use koers_engine::io::import::import_str;
 use koers_engine::store::entity::{locatie, professional};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 /// The Heidevlinder example on 14 March 2026 (day 73 of 365).
 async fn heidevlinder() -> Engine {
-    let db = koers_testing::database().await;
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
-    import_file(&db, &file).await.expect("import");
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 14, 12, 0, 0).single().expect("time"));
-    Engine::with_clock(db, Arc::new(clock))
+    let now = Utc.with_ymd_and_hms(2026, 3, 14, 12, 0, 0).single().expect("time");
+    koers_testing::examples_at(now, &["heidevlinder.toml"]).await.0
 }
 
 /// Runs a request; answers its data and, for each error, its path (`a.0.b`) and its
@@ -270,12 +263,10 @@ fte = [{ from = 2025-01-01, fte = 0.8 }]
 /// both fired. Each houder logged an hour of beleid without a locatie.
 async fn two_houders() -> Engine {
     let db = koers_testing::database().await;
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
-    import_file(&db, &file).await.expect("import");
+    koers_testing::import_examples(&db, &["heidevlinder.toml"]).await;
     import_str(&db, "elders.toml", ELDERS).await.expect("import");
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 8, 31, 12, 0, 0).single().expect("time"));
-    let engine = Engine::with_clock(db, Arc::new(clock.clone()));
-    engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
+    let now = Utc.with_ymd_and_hms(2026, 8, 31, 12, 0, 0).single().expect("time");
+    let (engine, clock) = koers_testing::engine_at(db, now).await;
     let heidevlinder = engine.kindcentrum_by_key("heidevlinder").await.expect("query").expect("heidevlinder").id;
     let options = TemplateOptions::default;
     engine.apply_template("bhv-ehbo", Scope::Kindcentrum(heidevlinder), options()).await.expect("template");

@@ -2,14 +2,11 @@
 //! summaries per scale in a fixed number of statements, bad scores answer VALIDATION
 //! naming the row and child, an unknown groep NOT_FOUND.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::{Request, Value};
 use koers_engine::Engine;
-use koers_engine::io::import::import_file;
-use koers_engine::workflow::load;
 use serde_json::json;
 
 struct Api {
@@ -21,11 +18,9 @@ struct Api {
 impl Api {
     async fn new() -> Api {
         let mut db = koers_testing::database().await;
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/examples/heidevlinder.toml");
-        import_file(&db, &file).await.expect("import");
+        koers_testing::import_examples(&db, &["heidevlinder.toml"]).await;
         let statements = koers_testing::count_statements(&mut db);
-        let engine = koers_testing::engine(db);
-        engine.register_workflows(load(None).expect("workflows")).await.expect("register");
+        let (engine, _) = koers_testing::engine_at(db, koers_testing::clock_start()).await;
         let mut api = Api { engine, statements, groep: String::new() };
         let json = api.ok("{ kindcentra { locaties { groepen { id } } } }").await;
         api.groep = json["kindcentra"][0]["locaties"][0]["groepen"][0]["id"].as_str().expect("groep").to_owned();
