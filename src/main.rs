@@ -3,17 +3,18 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use clap::{Parser, Subcommand};
+use koers::args::DatabaseArgs;
+use koers::bench;
+use koers::startup::{Application, ClockSetting, ServeConfig, open_engine};
 use koers_engine::Engine;
 use koers_engine::access::token::AccessScope;
 use koers_engine::calendar::dates::Moment;
 use koers_engine::calendar::template::TemplateOptions;
-use koers_engine::clock::OffsetClock;
 use koers_engine::domain::AccessRole;
 use koers_engine::domain::Scope;
 use koers_engine::io::csv::CsvKind;
@@ -22,9 +23,6 @@ use koers_engine::store::{self, StoreConfig};
 use koers_graphql::ApiConfig;
 use koers_migrations::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
-
-mod bench;
-mod demo;
 
 /// The scheduler and the board queries allocate many small values per row they read or
 /// write; at national scale glibc's allocator took about a fifth of the scheduler's
@@ -43,42 +41,6 @@ struct Cli {
     clock_start: Option<DateTime<FixedOffset>>,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Debug, clap::Args)]
-struct DatabaseArgs {
-    /// Database URL: `sqlite://FILE` or `postgres://...`. Only `migrate` and `serve --demo`
-    /// create a SQLite file that is not there; the other commands name the file they missed.
-    #[arg(long, global = true, env = "KOERS_DATABASE_URL", default_value = "sqlite://koers.db")]
-    database_url: String,
-    /// Maximum number of database connections (SQLite defaults to one).
-    #[arg(long, global = true, env = "KOERS_DATABASE_MAX_CONNECTIONS")]
-    database_max_connections: Option<u32>,
-    /// Seconds a request waits for a free database connection before it fails.
-    #[arg(long, global = true, env = "KOERS_DATABASE_ACQUIRE_TIMEOUT_SECS",
-          default_value_t = StoreConfig::DEFAULT_ACQUIRE_TIMEOUT.as_secs())]
-    database_acquire_timeout_secs: u64,
-    /// Seconds an unused database connection stays open in the pool.
-    #[arg(long, global = true, env = "KOERS_DATABASE_IDLE_TIMEOUT_SECS",
-          default_value_t = StoreConfig::DEFAULT_IDLE_TIMEOUT.as_secs())]
-    database_idle_timeout_secs: u64,
-}
-
-impl DatabaseArgs {
-    /// The store of a command that works on an existing database.
-    fn config(&self) -> StoreConfig {
-        StoreConfig { create: false, ..self.creating() }
-    }
-
-    /// The store of a command that may create the database (`migrate`, `serve --demo`).
-    fn creating(&self) -> StoreConfig {
-        StoreConfig {
-            max_connections: self.database_max_connections,
-            acquire_timeout: Duration::from_secs(self.database_acquire_timeout_secs),
-            idle_timeout: Duration::from_secs(self.database_idle_timeout_secs),
-            ..StoreConfig::new(self.database_url.clone())
-        }
-    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -315,8 +277,16 @@ async fn main() -> anyhow::Result<()> {
     let clock = cli.clock_start;
     match cli.command {
         Command::Serve { database, api, listen, demo, workflows, child_score_retention_days } => {
-            let store = if demo { database.creating() } else { database.config() };
-            serve(store, api.config(), listen, demo, workflows, clock, child_score_retention_days).await
+            let config = ServeConfig {
+                store: if demo { database.creating() } else { database.config() },
+                api: api.config(),
+                listen,
+                demo,
+                workflows,
+                clock: ClockSetting::from_start(clock),
+                child_score_retention_days,
+            };
+            serve(config).await
         }
         Command::Schedule { database, command } => schedule(open(&database.config(), clock).await?, command).await,
         Command::ImportHolidays { database, file } => {
@@ -404,14 +374,7 @@ async fn main() -> anyhow::Result<()> {
 /// The engine on the database of `config` (opened and migrated), its clock running from
 /// `clock_start` if one is given (`--clock-start`), else from now.
 async fn open(config: &StoreConfig, clock_start: Option<DateTime<FixedOffset>>) -> anyhow::Result<Engine> {
-    let db = store::open(config).await?;
-    Ok(match clock_start {
-        Some(start) => {
-            tracing::warn!(%start, "the clock runs from a chosen start, not from now");
-            Engine::with_clock(db, Arc::new(OffsetClock::starting_at(start.with_timezone(&Utc))))
-        }
-        None => Engine::new(db),
-    })
+    open_engine(config, &ClockSetting::from_start(clock_start)).await
 }
 
 fn write_export(export: &Export, mut out: impl std::io::Write) -> std::io::Result<()> {
@@ -461,74 +424,19 @@ async fn token(engine: Engine, command: TokenCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(
-    config: StoreConfig,
-    api: ApiConfig,
-    listen: SocketAddr,
-    demo: bool,
-    workflows: Option<PathBuf>,
-    clock_start: Option<DateTime<FixedOffset>>,
-    child_score_retention_days: u32,
-) -> anyhow::Result<()> {
-    // An invalid definition stops start-up before anything else happens.
-    let definitions = koers_engine::workflow::load(workflows.as_deref())?;
-    let mut engine = open(&config, clock_start).await?;
-    if let Some(reads) = store::read_pool(&config).await? {
-        engine = engine.reading_from(reads);
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let application = Application::build(config).await?;
+    #[allow(clippy::print_stdout)] // the tokens are for the person who started the demo
+    for demo in application.demo_tokens() {
+        println!(
+            "demo token {} (id {}, name \"{}\", scope {}): {}",
+            demo.role, demo.token.row.id, demo.token.row.name, demo.scope, demo.token.token
+        );
     }
-    engine.register_workflows(definitions).await?;
-    if demo {
-        demo::load(&engine).await.context("loading the demo data")?;
-        let tokens = demo::tokens(&engine).await.context("creating the demo tokens")?;
-        #[allow(clippy::print_stdout)] // the tokens are for the person who started the demo
-        for (role, scope, token) in tokens {
-            println!(
-                "demo token {role} (id {}, name \"{}\", scope {scope}): {}",
-                token.row.id, token.row.name, token.token
-            );
-        }
-    }
-    let server = koers_graphql::server::Server::bind(engine.clone(), listen, api)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let address = server.local_addr()?;
+    // Listened for before the application says it listens: a signal sent as soon as that
+    // shows stops it gracefully instead of killing it.
     let shutdown = shutdown_signal()?;
-    tracing::info!("listening on http://{address}");
-
-    // The API and the scheduler run side by side and stop together.
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    };
-    let scheduler = tokio::spawn({
-        let engine = engine.clone();
-        let stopped = until_stopped(stopped.clone());
-        async move { engine.run_scheduler(stopped).await }
-    });
-    let retention = (child_score_retention_days > 0).then(|| {
-        let engine = engine.clone();
-        let stopped = until_stopped(stopped.clone());
-        tokio::spawn(async move { engine.run_retention(child_score_retention_days, stopped).await })
-    });
-    let api = tokio::spawn(server.run(until_stopped(stopped)));
-    shutdown.await;
-    let _ = stop.send(true);
-    match api.await {
-        Ok(Ok(())) => tracing::info!("api stopped"),
-        Ok(Err(err)) => tracing::error!(error = %err, "api failed"),
-        Err(err) => tracing::error!(error = %err, "api task failed"),
-    }
-    if let Err(err) = scheduler.await {
-        tracing::error!(error = %err, "scheduler task failed");
-    }
-    if let Some(Err(err)) = match retention {
-        Some(task) => Some(task.await),
-        None => None,
-    } {
-        tracing::error!(error = %err, "retention task failed");
-    }
-    tracing::info!("stopped");
-    Ok(())
+    application.run_until_stopped(shutdown).await
 }
 
 async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()> {

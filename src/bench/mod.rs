@@ -22,7 +22,7 @@ use koers_engine::workflow::{FieldType, TransitionKind, WorkflowDef};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value as SqlValue};
 use serde_json::{Value, json};
 
-use crate::DatabaseArgs;
+use crate::args::DatabaseArgs;
 
 mod floor;
 mod server;

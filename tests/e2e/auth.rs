@@ -2,7 +2,7 @@
 //! expired token is refused with a clear error; `serve --demo` prints a token per role;
 //! `koers token` creates, lists and revokes.
 
-use crate::helpers::{App, create_token, example, run};
+use crate::helpers::{App, Setup, create_token, example, run, spawn_app};
 
 const QUERY: &str = "{ kindcentra { name } }";
 
@@ -18,7 +18,7 @@ fn unauthenticated(status: reqwest::StatusCode, body: &serde_json::Value, reason
 async fn no_token_no_data_and_bad_tokens_are_refused_clearly() {
     // The server's clock stands in 2030, so a token valid through 2029 has expired there.
     let app =
-        App::spawn_with(&[example("heidevlinder.toml")], &[], &[("KOERS_CLOCK_START", "2030-01-02T12:00:00+01:00")]);
+        spawn_app(Setup { files: vec![example("heidevlinder.toml")], clock_start: "2030-01-02T12:00:00+01:00" }).await;
 
     let (status, body) = app.post_as(None, QUERY).await;
     unauthenticated(status, &body, "no token");

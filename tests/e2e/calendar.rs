@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use crate::helpers::App;
+use crate::helpers::{Setup, spawn_app};
 
 #[tokio::test]
 async fn the_demo_calendar_and_schedule_mutations() {
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
     let body = app
         .graphql("{ schedules { id key template scope { kind id } paused rule policy } besturen { id name } }")
         .await;

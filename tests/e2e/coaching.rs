@@ -3,14 +3,14 @@
 
 use serde_json::json;
 
-use crate::helpers::App;
+use crate::helpers::{Setup, spawn_app};
 
 const BOARD: &str = "{ besturen { id name coachingNorm(year: 2026) { coachingRequiredHours beleidRequiredHours \
                      uncoached { name } } } kindcentra { professionals(first: 20) { edges { node { id key } } } } }";
 
 #[tokio::test]
 async fn the_demo_shows_the_heidevlinder_norm_and_takes_hours() {
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
     let body = app.graphql(BOARD).await;
     assert!(body.get("errors").is_none(), "{body}");
     let besturen = body["data"]["besturen"].as_array().expect("besturen");

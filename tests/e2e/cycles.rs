@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{App, example, fixture};
+use crate::helpers::{Setup, TestApp, example, fixture, spawn_app};
 
 const CYCLE: &str = "id title version phase { key } iteration status outcome";
 
 struct Balans {
-    app: App,
+    app: TestApp,
     kenniskring: String,
     unit: String,
     leerkrachten: Vec<String>,
@@ -16,7 +16,7 @@ struct Balans {
 }
 
 async fn balans() -> Balans {
-    let app = App::spawn(&[example("kc-balans.toml"), fixture("balans-teams.toml")]);
+    let app = spawn_app(Setup::importing(&[example("kc-balans.toml"), fixture("balans-teams.toml")])).await;
     let org = app
         .graphql(
             r#"{ kindcentra { name teams { id key } professionals { edges { node { id key } } }
@@ -264,7 +264,7 @@ async fn refused_commands_get_their_code_and_leave_the_log_alone() {
 
 #[tokio::test]
 async fn the_workflows_are_listed_with_their_phases() {
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
     let body = app
         .graphql(
             "{ workflows { key version phases { key fields { key type required } } transitions { from to kind } } }",

@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use crate::helpers::{App, example, run};
+use crate::helpers::{Setup, TestApp, example, run, spawn_app};
 
 #[tokio::test]
 async fn every_demo_bestuur_sees_all_its_kindcentra_in_its_voortgang() {
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
     let body = app.graphql("{ besturen { id name kindcentra { name } } }").await;
     let besturen = body["data"]["besturen"].as_array().expect("besturen").clone();
     assert!(besturen.iter().any(|b| b["name"] == "Stichting Spelen = Leren"), "De Klinkert is in the demo");
@@ -87,7 +87,7 @@ fn measurements_csv(indicator: &str, rows: usize, bad_last: bool) -> String {
 /// refused): each of their writes goes through, none is told "database is locked".
 #[tokio::test]
 async fn clients_keep_writing_while_a_large_file_is_imported_beside_the_server() {
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
     let team = app.graphql("{ kindcentra { teams { id } } }").await["data"]["kindcentra"][0]["teams"][0]["id"].clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.csv");
@@ -134,7 +134,7 @@ async fn clients_keep_writing_while_a_large_file_is_imported_beside_the_server()
 }
 
 /// The scans of groep `bso-borkel-1` of Heidevlinder: (quarter, title of its cycle).
-async fn borkel_scans(app: &App) -> Vec<(serde_json::Value, serde_json::Value)> {
+async fn borkel_scans(app: &TestApp) -> Vec<(serde_json::Value, serde_json::Value)> {
     let body =
         app.graphql("{ kindcentra { key locaties { groepen { key scans { year quarter cycle { title } } } } } }").await;
     body["data"]["kindcentra"]
@@ -166,7 +166,7 @@ async fn the_scans_example_imports_on_a_fresh_and_on_the_demo_database() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("created=1"), "{}", stderr(&output));
 
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
     let before = borkel_scans(&app).await;
     let output = run(&["import-csv", "--database-url", &app.url, "scans", scans]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -186,7 +186,7 @@ async fn the_demo_shows_a_real_picture_in_any_year() {
     for (start, school_year, today) in
         [(crate::helpers::CLOCK_START, 2026, "2026-12-01"), ("2031-03-03T09:00:00+01:00", 2030, "2031-03-03")]
     {
-        let app = App::spawn_with(&[], &[], &[("KOERS_CLOCK_START", start)]);
+        let app = spawn_app(Setup { clock_start: start, ..Setup::demo() }).await;
         let query = r#"query($today: NaiveDate) { kindcentra { key
             koersplannen { voortgang(peildatum: $today) { signal ambities { doelen { signal met } } } }
             locaties { groepen { key scans { year quarter } } } }

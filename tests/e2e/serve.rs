@@ -2,14 +2,14 @@
 
 use serde_json::json;
 
-use crate::helpers::App;
+use crate::helpers::{App, Setup, spawn_app};
 
 const DONE_WHEN: &str =
     "{ kindcentra { name koersplannen { title ambities { title doelen { title succescriteria { description } } } } } }";
 
 #[tokio::test]
 async fn demo_answers_the_koersplan_query() {
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
     let body = app.graphql(DONE_WHEN).await;
     assert!(body.get("errors").is_none(), "{body}");
     let kindcentra = body["data"]["kindcentra"].as_array().expect("kindcentra");
@@ -58,7 +58,7 @@ async fn health_graphiql_and_graceful_shutdown() {
 
 #[tokio::test]
 async fn malformed_requests_are_validation_errors() {
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
     for query in
         ["{ kindcentra { naam } }", "{ kindcentra ", "mutation { advanceCycle(input: { cycleId: 1, to: 3 }) { id } }"]
     {
@@ -98,7 +98,7 @@ async fn introspection_is_answered_unless_turned_off() {
 
 #[tokio::test]
 async fn requests_over_the_limits_are_refused() {
-    let app = App::spawn_demo();
+    let app = spawn_app(Setup::demo()).await;
 
     // Too deep: kindcentra > besturen > kindcentra > ... 16 levels.
     let mut deep = String::from("name");
