@@ -11,7 +11,6 @@ pub mod cycle;
 pub mod domain;
 pub mod error;
 pub mod evidence;
-pub mod generate;
 pub mod io;
 pub mod org;
 pub mod plan;

@@ -16,7 +16,6 @@ use koers_engine::calendar::FIRE_BATCH;
 use koers_engine::calendar::rule::instant;
 use koers_engine::clock::{ManualClock, end_of_day};
 use koers_engine::domain::AccessRole;
-use koers_engine::generate::{GenerateOptions, moment};
 use koers_engine::store::{self, StoreConfig};
 use koers_engine::workflow::{FieldType, TransitionKind, WorkflowDef};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value as SqlValue};
@@ -25,7 +24,10 @@ use serde_json::{Value, json};
 use crate::args::DatabaseArgs;
 
 mod floor;
+pub mod generate;
 mod server;
+
+use generate::{GenerateOptions, moment};
 
 use server::Server;
 
@@ -94,8 +96,7 @@ async fn generate(config: &StoreConfig, kindcentra: usize, seed: u64) -> anyhow:
     let engine = Engine::new(store::open(config).await?);
     engine.register_workflows(koers_engine::workflow::load(None)?).await?;
     let started = Instant::now();
-    let report = engine
-        .generate(GenerateOptions { kindcentra, seed })
+    let report = generate::dataset(&engine, GenerateOptions { kindcentra, seed })
         .await
         .with_context(|| format!("generating {kindcentra} kindcentra"))?;
     let took = started.elapsed();

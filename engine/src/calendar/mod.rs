@@ -274,7 +274,7 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
 
 impl ScheduleSpec {
     /// The row of a new schedule created at `now`, whose occurrences are stored from then on.
-    pub(crate) fn new_row(&self, now: DateTime<Utc>) -> Result<schedule::ActiveModel> {
+    pub fn new_row(&self, now: DateTime<Utc>) -> Result<schedule::ActiveModel> {
         Ok(schedule::ActiveModel {
             key: Set(self.key.clone()),
             name: Set(self.name.trim().to_owned()),

@@ -205,7 +205,7 @@ where
 /// Moves the id sequence of a PostgreSQL table past its highest id, after rows were
 /// inserted with explicit ids: else the next row created would take id 1 again. SQLite
 /// needs nothing (its rowids follow the highest one).
-pub(crate) async fn advance_sequence<E: EntityTrait, C: ConnectionTrait>(db: &C) -> Result<()> {
+pub async fn advance_sequence<E: EntityTrait, C: ConnectionTrait>(db: &C) -> Result<()> {
     if db.get_database_backend() != DbBackend::Postgres || !<E::PrimaryKey as PrimaryKeyTrait>::auto_increment() {
         return Ok(());
     }

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
+use koers::bench::generate::{self, GenerateOptions, bestuur_sizes, moment};
 use koers_engine::cycle::machine::{CycleState, Event};
 use koers_engine::cycle::state_of;
-use koers_engine::generate::{GenerateOptions, bestuur_sizes, moment};
 use koers_engine::plan::progress::Depth;
 use koers_engine::store::entity::*;
 use koers_engine::{Engine, Error};
@@ -16,7 +16,7 @@ use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 async fn generated(kindcentra: usize, seed: u64) -> Engine {
     let engine = koers_testing::engine(database().await);
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
-    let report = engine.generate(GenerateOptions { kindcentra, seed }).await.expect("generate");
+    let report = generate::dataset(&engine, GenerateOptions { kindcentra, seed }).await.expect("generate");
     assert_eq!(report.kindcentra, kindcentra);
     engine
 }
@@ -190,7 +190,7 @@ async fn the_same_seed_gives_the_same_rows() {
 async fn an_empty_database_is_required() {
     let engine = generated(2, 1).await;
     let before = snapshot(engine.db(), &[]).await;
-    let err = engine.generate(GenerateOptions { kindcentra: 2, seed: 1 }).await.expect_err("refused");
+    let err = generate::dataset(&engine, GenerateOptions { kindcentra: 2, seed: 1 }).await.expect_err("refused");
     assert!(matches!(&err, Error::Validation(m) if m.contains("empty database")), "{err}");
     assert_eq!(snapshot(engine.db(), &[]).await, before);
 }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use koers::bench::generate::{self, GenerateOptions};
 use koers_engine::Engine;
 use koers_engine::access::token::AccessScope;
 use koers_engine::clock::ManualClock;
 use koers_engine::domain::AccessRole;
-use koers_engine::generate::GenerateOptions;
 use koers_engine::plan::board::BoardProgress;
 use koers_engine::plan::progress::{Depth, Signal, SignalSubject};
 use koers_engine::plan::rollup::Totals;
@@ -28,7 +28,7 @@ async fn generated(kindcentra: usize) -> (Engine, Arc<AtomicUsize>) {
     let statements = count_statements(&mut db);
     let engine = koers_testing::engine(db);
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
-    engine.generate(GenerateOptions { kindcentra, seed: 3 }).await.expect("generate");
+    generate::dataset(&engine, GenerateOptions { kindcentra, seed: 3 }).await.expect("generate");
     (engine, statements)
 }
 
@@ -210,7 +210,7 @@ async fn the_board_and_the_rollup_read_the_same_from_the_read_pool() {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).single().expect("time"));
     let engine = Engine::with_clock(store::open(&config).await.expect("open"), Arc::new(clock));
     engine.register_workflows(koers_engine::workflow::load(None).expect("workflows")).await.expect("register");
-    engine.generate(GenerateOptions { kindcentra: 40, seed: 3 }).await.expect("generate");
+    generate::dataset(&engine, GenerateOptions { kindcentra: 40, seed: 3 }).await.expect("generate");
 
     // A SQLite file gets a pool of readers; PostgreSQL's own pool already has several.
     let mut reads = store::read_pool(&config).await.expect("read pool");

@@ -36,17 +36,17 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::Engine;
-use crate::calendar::rule::instant;
-use crate::calendar::template::{TemplateOptions, templates};
-use crate::cycle::machine::{Command, CycleState, Event, Status, allowed_transitions};
-use crate::domain::Scope;
-use crate::domain::{
+use koers_engine::Engine;
+use koers_engine::calendar::rule::instant;
+use koers_engine::calendar::template::{TemplateOptions, templates};
+use koers_engine::cycle::machine::{Command, CycleState, Event, Status, allowed_transitions};
+use koers_engine::domain::Scope;
+use koers_engine::domain::{
     BestuurKind, CoachingKind, Direction, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
 };
-use crate::error::{Error, Result};
-use crate::store::entity::*;
-use crate::workflow::{FieldType, TransitionKind, WorkflowDef};
+use koers_engine::error::{Error, Result};
+use koers_engine::store::entity::*;
+use koers_engine::workflow::{FieldType, TransitionKind, WorkflowDef};
 
 /// Who wrote the generated events, marks and coaching entries.
 const ACTOR: &str = "generated";
@@ -97,74 +97,63 @@ pub fn bestuur_sizes(kindcentra: usize) -> Vec<usize> {
     sizes
 }
 
-impl Engine {
-    /// Writes the dataset into an empty database whose workflows are registered.
-    #[tracing::instrument(skip(self))]
-    pub async fn generate(&self, options: GenerateOptions) -> Result<GenerateReport> {
-        if options.kindcentra == 0 {
-            return Err(Error::Validation("generate at least one kindcentrum".into()));
-        }
-        let existing =
-            kindcentrum::Entity::find().count(self.db()).await? + bestuur::Entity::find().count(self.db()).await?;
-        if existing > 0 {
-            return Err(Error::Validation(format!(
-                "the database already holds {existing} besturen and kindcentra: generate into an empty database"
-            )));
-        }
-        let workflow = |key: &str| {
-            self.workflow(key).ok_or_else(|| Error::Validation(format!("workflow `{key}` is not registered")))
-        };
-        let shape = Shape {
-            outline: Outline::of_kc_balans().await?,
-            vierxd: workflow("vierxd")?,
-            pdca: workflow("pdca")?,
-            templates: templates()?,
-        };
-        let mut ids = Ids::default();
-        let mut report = GenerateReport::default();
-        let mut first = 0;
-        for (b, size) in bestuur_sizes(options.kindcentra).into_iter().enumerate() {
-            let mut rows = Rows::default();
-            let plaats = PLAATSEN[b % PLAATSEN.len()];
-            let bestuur_id = ids.next("bestuur");
-            rows.bestuur.push(bestuur::Model {
-                id: bestuur_id,
-                key: format!("bestuur-{:03}", b + 1),
-                name: format!("Stichting Onderwijs {plaats} {}", b + 1),
-                kind: BestuurKind::Onderwijs,
-            });
-            let houder_id = ids.next("bestuur");
-            rows.bestuur.push(bestuur::Model {
-                id: houder_id,
-                key: format!("houder-{:03}", b + 1),
-                name: format!("Kinderopvang {plaats} {}", b + 1),
-                kind: BestuurKind::Kinderopvang,
-            });
-            for number in first..first + size {
-                let mut rng =
-                    ChaCha8Rng::seed_from_u64(options.seed ^ (number as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                Kindcentrum {
-                    shape: &shape,
-                    ids: &mut ids,
-                    rows: &mut rows,
-                    rng: &mut rng,
-                    number,
-                    bestuur_id,
-                    houder_id,
-                }
-                .generate()?;
-            }
-            first += size;
-            let txn = crate::store::begin_write(self.db()).await?;
-            report.rows += rows.insert(&txn).await?;
-            txn.commit().await?;
-            report.besturen += 2;
-            report.kindcentra += size;
-            tracing::info!(bestuur = b + 1, kindcentra = report.kindcentra, rows = report.rows, "generated");
-        }
-        Rows::advance_sequences(self.db()).await?;
-        Ok(report)
+/// Writes the dataset into the empty database of `engine`, whose workflows are registered.
+#[tracing::instrument(skip(engine))]
+pub async fn dataset(engine: &Engine, options: GenerateOptions) -> Result<GenerateReport> {
+    if options.kindcentra == 0 {
+        return Err(Error::Validation("generate at least one kindcentrum".into()));
     }
+    let existing =
+        kindcentrum::Entity::find().count(engine.db()).await? + bestuur::Entity::find().count(engine.db()).await?;
+    if existing > 0 {
+        return Err(Error::Validation(format!(
+            "the database already holds {existing} besturen and kindcentra: generate into an empty database"
+        )));
+    }
+    let workflow = |key: &str| {
+        engine.workflow(key).ok_or_else(|| Error::Validation(format!("workflow `{key}` is not registered")))
+    };
+    let shape = Shape {
+        outline: Outline::of_kc_balans().await?,
+        vierxd: workflow("vierxd")?,
+        pdca: workflow("pdca")?,
+        templates: templates()?,
+    };
+    let mut ids = Ids::default();
+    let mut report = GenerateReport::default();
+    let mut first = 0;
+    for (b, size) in bestuur_sizes(options.kindcentra).into_iter().enumerate() {
+        let mut rows = Rows::default();
+        let plaats = PLAATSEN[b % PLAATSEN.len()];
+        let bestuur_id = ids.next("bestuur");
+        rows.bestuur.push(bestuur::Model {
+            id: bestuur_id,
+            key: format!("bestuur-{:03}", b + 1),
+            name: format!("Stichting Onderwijs {plaats} {}", b + 1),
+            kind: BestuurKind::Onderwijs,
+        });
+        let houder_id = ids.next("bestuur");
+        rows.bestuur.push(bestuur::Model {
+            id: houder_id,
+            key: format!("houder-{:03}", b + 1),
+            name: format!("Kinderopvang {plaats} {}", b + 1),
+            kind: BestuurKind::Kinderopvang,
+        });
+        for number in first..first + size {
+            let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ (number as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            Kindcentrum { shape: &shape, ids: &mut ids, rows: &mut rows, rng: &mut rng, number, bestuur_id, houder_id }
+                .generate()?;
+        }
+        first += size;
+        let txn = koers_engine::store::begin_write(engine.db()).await?;
+        report.rows += rows.insert(&txn).await?;
+        txn.commit().await?;
+        report.besturen += 2;
+        report.kindcentra += size;
+        tracing::info!(bestuur = b + 1, kindcentra = report.kindcentra, rows = report.rows, "generated");
+    }
+    Rows::advance_sequences(engine.db()).await?;
+    Ok(report)
 }
 
 /// Rows of each table, written in this order (parents before children).
@@ -183,7 +172,7 @@ macro_rules! rows {
             }
 
             async fn advance_sequences<C: ConnectionTrait>(db: &C) -> Result<()> {
-                $(crate::store::advance_sequence::<$table::Entity, _>(db).await?;)+
+                $(koers_engine::store::advance_sequence::<$table::Entity, _>(db).await?;)+
                 Ok(())
             }
         }
@@ -259,9 +248,9 @@ impl Ids {
 /// What every kindcentrum is made of.
 struct Shape {
     outline: Outline,
-    vierxd: crate::workflow::registry::WorkflowVersion,
-    pdca: crate::workflow::registry::WorkflowVersion,
-    templates: Vec<crate::calendar::template::Template>,
+    vierxd: koers_engine::workflow::registry::WorkflowVersion,
+    pdca: koers_engine::workflow::registry::WorkflowVersion,
+    templates: Vec<koers_engine::calendar::template::Template>,
 }
 
 /// The koersplan of Kindcentrum Balans and its indicators, as the importer stores them.
@@ -285,8 +274,12 @@ impl Outline {
         options.max_connections(1).sqlx_logging(false);
         let db: DatabaseConnection = Database::connect(options).await?;
         <koers_migrations::Migrator as koers_migrations::MigratorTrait>::up(&db, None).await?;
-        crate::io::import::import_str(&db, "kc-balans.toml", include_str!("../../workflows/examples/kc-balans.toml"))
-            .await?;
+        koers_engine::io::import::import_str(
+            &db,
+            "kc-balans.toml",
+            include_str!("../../workflows/examples/kc-balans.toml"),
+        )
+        .await?;
         let koersplan = koersplan::Entity::find()
             .one(&db)
             .await?
@@ -674,7 +667,7 @@ impl Kindcentrum<'_> {
     #[allow(clippy::too_many_arguments)]
     fn cycle(
         &mut self,
-        workflow: &crate::workflow::registry::WorkflowVersion,
+        workflow: &koers_engine::workflow::registry::WorkflowVersion,
         team_id: i64,
         title: String,
         start: NaiveDate,
@@ -832,7 +825,7 @@ impl Kindcentrum<'_> {
         for (g, groep_id) in groepen.iter().enumerate() {
             for (year, quarter) in quarters {
                 let scanned_on =
-                    crate::calendar::rule::nth_weekday(year, (quarter - 1) * 3 + 1, chrono::Weekday::Mon, 1)
+                    koers_engine::calendar::rule::nth_weekday(year, (quarter - 1) * 3 + 1, chrono::Weekday::Mon, 1)
                         .unwrap_or_default();
                 let scan_id = self.ids.next("scan");
                 self.rows.scan.push(scan::Model {
