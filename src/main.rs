@@ -425,6 +425,7 @@ async fn token(engine: Engine, command: TokenCommand) -> anyhow::Result<()> {
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    koers_engine::arm_failpoints();
     let application = Application::build(config).await?;
     #[allow(clippy::print_stdout)] // the tokens are for the person who started the demo
     for demo in application.demo_tokens() {

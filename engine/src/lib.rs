@@ -101,3 +101,26 @@ impl Engine {
         (backend, store::ping(self.db()).await)
     }
 }
+
+/// Arms the fail points that `FAILPOINTS` names (`fire-before-commit=pause`) for the rest
+/// of the process. Only builds with the `failpoints` feature have fail points, and only the
+/// tests turn it on; elsewhere this does nothing.
+pub fn arm_failpoints() {
+    #[cfg(feature = "failpoints")]
+    std::mem::forget(fail::FailScenario::setup());
+}
+
+/// The fail point `name`: in builds with the `failpoints` feature, when `FAILPOINTS` arms
+/// it, it logs that it was reached (the line a test waits for) and then does what it was
+/// armed with, such as `pause`; otherwise nothing.
+#[inline]
+#[cfg_attr(not(feature = "failpoints"), allow(unused_variables))]
+pub(crate) fn failpoint(name: &str) {
+    #[cfg(feature = "failpoints")]
+    {
+        if fail::list().iter().any(|(armed, _)| armed == name) {
+            tracing::warn!(failpoint = name, "reached fail point");
+        }
+        fail::eval(name, |_| ());
+    }
+}

@@ -1,5 +1,7 @@
 //! A `koers serve` killed with SIGKILL while it fires an occurrence, and restarted: no
-//! occurrence fired twice, none lost.
+//! occurrence fired twice, none lost. The kill lands inside the firing transaction every
+//! time: the process is stopped there by a fail point (`FAILPOINTS`), says so in its log,
+//! and is killed while it waits.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -35,11 +37,23 @@ pub(crate) fn big_kindcentrum(groepen: usize) -> String {
 /// The first scan of 2027, just due.
 const FIRST_SCAN_2027: &str = "2027-01-04T09:00:30+01:00";
 
+/// The fail points to arm for a process that is to be killed with a batch of occurrences
+/// written and not committed: it logs [`PAUSED`] there and waits.
+pub(crate) const PAUSE_BEFORE_COMMIT: (&str, &str) = ("FAILPOINTS", "fire-before-commit=pause");
+/// What a process logs when it reached a fail point.
+pub(crate) const PAUSED: &str = "reached fail point";
+
 /// Starts `koers serve` with the clock from `clock_start`; answers the process and a
 /// channel of its log lines.
 pub(crate) fn serve(url: &str, clock_start: &str) -> (Child, mpsc::Receiver<String>) {
+    serve_with(url, clock_start, &[])
+}
+
+/// [`serve`] with more environment, such as [`PAUSE_BEFORE_COMMIT`].
+pub(crate) fn serve_with(url: &str, clock_start: &str, envs: &[(&str, &str)]) -> (Child, mpsc::Receiver<String>) {
     let mut child = koers()
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url, "--clock-start", clock_start])
+        .envs(envs.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -88,15 +102,22 @@ async fn a_process_killed_mid_fire_fires_each_occurrence_exactly_once_after_rest
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     }
 
-    let (mut first, lines) = serve(&url, FIRST_SCAN_2027);
+    let (mut first, lines) = serve_with(&url, FIRST_SCAN_2027, &[PAUSE_BEFORE_COMMIT]);
     wait_for(&lines, "firing occurrence");
+    // The batch is written, its transaction open: killed now, it never commits.
+    wait_for(&lines, PAUSED);
     first.kill().expect("SIGKILL");
     first.wait().expect("wait");
 
     let db = open(&StoreConfig::new(url.clone())).await.expect("database");
-    let before =
+    let fired_before =
         occurrence::Entity::find().filter(occurrence::Column::Status.eq("fired")).all(&db).await.expect("q").len();
-    eprintln!("killed with {before} occurrence(s) fired");
+    let cycles_before = cycle::Entity::find().all(&db).await.expect("q").len();
+    assert_eq!(
+        (fired_before, cycles_before),
+        (0, 0),
+        "the kill landed inside the transaction: nothing of the batch is left"
+    );
     drop(db);
 
     let (mut second, lines) = serve(&url, FIRST_SCAN_2027);

@@ -18,7 +18,7 @@ use koers_engine::store::{StoreConfig, open};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::crash::{big_kindcentrum, serve};
+use crate::crash::{PAUSE_BEFORE_COMMIT, PAUSED, big_kindcentrum, serve, serve_with};
 use crate::helpers::{App, run};
 
 const GROEPEN: usize = 30;
@@ -69,11 +69,17 @@ async fn three_replicas_fire_every_occurrence_of_a_school_year_exactly_once_with
     let planned = school_year(&url, dir.path()).await;
     assert_eq!(planned.len(), 8, "four scans and four intervisies");
 
-    // Three replicas, their log lines merged and tagged with the replica's index.
+    // Three replicas, their log lines merged and tagged with the replica's index. The first
+    // stops inside its first firing transaction (at a fail point) before the others start,
+    // and is killed there while they wait for the database or fire what it does not hold.
     let (lines, merged) = mpsc::channel();
     let mut replicas = Vec::new();
     for index in 0..3 {
-        let (child, log) = serve(&url, AFTER_THE_YEAR);
+        let (child, log) = if index == 0 {
+            serve_with(&url, AFTER_THE_YEAR, &[PAUSE_BEFORE_COMMIT])
+        } else {
+            serve(&url, AFTER_THE_YEAR)
+        };
         let lines = lines.clone();
         std::thread::spawn(move || {
             while let Ok(line) = log.recv() {
@@ -83,15 +89,11 @@ async fn three_replicas_fire_every_occurrence_of_a_school_year_exactly_once_with
             }
         });
         replicas.push(Some(child));
-    }
-    // The first to fire is killed while it fires.
-    let killed = loop {
-        let (index, line) = merged.recv_timeout(Duration::from_secs(120)).expect("a replica fires");
-        if line.contains("firing occurrence") {
-            break index;
+        if index == 0 {
+            while !merged.recv_timeout(Duration::from_secs(120)).expect("the first replica fires").1.contains(PAUSED) {}
         }
-    };
-    let mut victim = replicas[killed].take().expect("replica");
+    }
+    let mut victim = replicas[0].take().expect("replica");
     victim.kill().expect("SIGKILL");
     victim.wait().expect("wait");
 

@@ -460,6 +460,9 @@ impl Engine {
                 AssertUnwindSafe(self.fire_batch(&txn, now, batch.clone(), more, &mut parsed)).catch_unwind().await;
             match attempt.map_err(panic_reason) {
                 Ok(Ok((fired, missed, records))) => {
+                    // The batch is written and not committed: a process killed here must
+                    // leave every occurrence of it pending (the crash tests stop here).
+                    crate::failpoint("fire-before-commit");
                     txn.commit().await?;
                     report.fired += fired;
                     report.missed += missed;
