@@ -10,7 +10,7 @@ use koers_engine::calendar::template::TemplateOptions;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{Owner, StartCycle};
 use koers_engine::domain::AccessRole;
-use koers_engine::domain::Scope;
+use koers_engine::domain::ScheduleScope;
 use koers_engine::domain::{CoachingKind, SchoolYear};
 use koers_engine::evidence::coaching::{Hours, NewCoachingEntry};
 use koers_engine::evidence::scan::{NewScan, NewScore, Technique};
@@ -52,7 +52,7 @@ pub async fn load(engine: &Engine) -> koers_engine::Result<()> {
     let from_this_school_year =
         TemplateOptions { active_from: Some(school_year.first_day()), ..TemplateOptions::default() };
     if let Some(balans) = engine.kindcentrum_by_key("kc-balans").await? {
-        let balans = Scope::Kindcentrum(balans.id);
+        let balans = ScheduleScope::Kindcentrum(balans.id);
         // The team sets the dates of its E&P-dagen a year ahead: this school year's and the next.
         let dates = [school_year.start_year(), school_year.start_year() + 1]
             .into_iter()
@@ -63,7 +63,7 @@ pub async fn load(engine: &Engine) -> koers_engine::Result<()> {
         engine.apply_template("groepsbespreking", balans, from_this_school_year.clone()).await?;
     }
     if let Some(heidevlinder) = engine.kindcentrum_by_key("heidevlinder").await? {
-        let heidevlinder = Scope::Kindcentrum(heidevlinder.id);
+        let heidevlinder = ScheduleScope::Kindcentrum(heidevlinder.id);
         let from_january =
             TemplateOptions { active_from: NaiveDate::from_ymd_opt(today.year(), 1, 1), ..TemplateOptions::default() };
         for template in ["welbevinden-scan", "intervisie", "coaching-ikk"] {

@@ -16,7 +16,7 @@ use koers_engine::access::token::AccessScope;
 use koers_engine::calendar::dates::Moment;
 use koers_engine::calendar::template::TemplateOptions;
 use koers_engine::domain::AccessRole;
-use koers_engine::domain::Scope;
+use koers_engine::domain::ScheduleScope;
 use koers_engine::io::csv::CsvKind;
 use koers_engine::io::export::Export;
 use koers_engine::store::{self, StoreConfig};
@@ -445,7 +445,7 @@ async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()
     match command {
         ScheduleCommand::Preview { from, to, scope, format } => {
             let scope = match scope {
-                Some(scope) => Some(engine.resolve_scope(&scope).await?.parse::<Scope>()?),
+                Some(scope) => Some(engine.resolve_scope(&scope).await?.parse::<ScheduleScope>()?),
                 None => None,
             };
             let (start, end) = (Moment::Day(from).first(), Moment::Day(to).last());
@@ -475,7 +475,7 @@ async fn schedule(engine: Engine, command: ScheduleCommand) -> anyhow::Result<()
             }
         }
         ScheduleCommand::ApplyTemplate { template, scope, dates, from, until } => {
-            let scope: Scope = engine.resolve_scope(&scope).await?.parse()?;
+            let scope: ScheduleScope = engine.resolve_scope(&scope).await?.parse()?;
             let dates = dates
                 .iter()
                 .map(|d| koers_engine::calendar::dates::date_time(d).map_err(anyhow::Error::msg))

@@ -83,6 +83,94 @@ text_enum!(
     CoachingKind { CoachingIndividueel, CoachingTeam, Beleid }
 );
 
+text_enum!(
+    /// Whether a cycle runs or has ended in a terminal phase: the status of
+    /// `cycle::machine` (there as `Status`), here because the `cycle` table stores it.
+    CycleStatus { Open, Closed }
+);
+
+/// What one recorded change of a cycle was: the `kind` of a `cycle::machine::Event`, stored
+/// in the `kind` column of `cycle_event` as the event's JSON spells it (snake_case).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CycleEventKind {
+    Started,
+    FieldsUpdated,
+    Advanced,
+    Iterated,
+    Closed,
+    Reopened,
+    PitchAdded,
+}
+
+text_enum!(
+    /// Where an occurrence of a schedule stands: waiting to fire, fired, missed while koers
+    /// was down, skipped (a holiday, a skip date, a paused schedule), or failed (its note
+    /// says why).
+    OccurrenceStatus { Pending, Fired, Missed, Skipped, Failed }
+);
+
+text_enum!(
+    /// How a groep was scanned (`evidence::scan`, there as `Technique`).
+    ScanTechnique {
+        /// A score per child, under a child code.
+        Kind,
+        /// The group scanning technique: one score for the whole groep.
+        Groep,
+    }
+);
+
+text_enum!(
+    /// What kind of unit a [`ScheduleScope`] is.
+    ScheduleScopeKind { Bestuur, Kindcentrum, Locatie, Groep, Team }
+);
+
+/// Printed as stored, for messages.
+macro_rules! display_as_stored {
+    ($($name:ident),+) => {
+        $(impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_value())
+            }
+        })+
+    };
+}
+
+display_as_stored!(CycleStatus, CycleEventKind, OccurrenceStatus, ScanTechnique, ScheduleScopeKind);
+
+impl CycleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CycleStatus::Open => "open",
+            CycleStatus::Closed => "closed",
+        }
+    }
+}
+
+impl ScheduleScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleScopeKind::Bestuur => "bestuur",
+            ScheduleScopeKind::Kindcentrum => "kindcentrum",
+            ScheduleScopeKind::Locatie => "locatie",
+            ScheduleScopeKind::Groep => "groep",
+            ScheduleScopeKind::Team => "team",
+        }
+    }
+}
+
+impl ScanTechnique {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanTechnique::Kind => "kind",
+            ScanTechnique::Groep => "groep",
+        }
+    }
+}
+
 impl CoachingKind {
     /// The kinds that count as coaching (10 hours x FTE); the rest is beleid (50 hours x
     /// kindercentra).
@@ -302,6 +390,39 @@ mod tests {
         assert!(!CoachingKind::Beleid.is_coaching());
     }
 
+    /// The texts the store held before these columns were enums: a changed spelling would
+    /// need a migration of the rows.
+    #[test]
+    fn fixed_sets_are_stored_as_before() {
+        fn stored<T: ActiveEnum<Value = String> + Iterable + fmt::Display>() -> Vec<String> {
+            let texts: Vec<String> = T::iter().map(|v| v.to_value()).collect();
+            assert_eq!(texts, T::iter().map(|v| v.to_string()).collect::<Vec<_>>(), "printed as stored");
+            texts
+        }
+        assert_eq!(stored::<CycleStatus>(), ["open", "closed"]);
+        assert_eq!(
+            stored::<CycleEventKind>(),
+            ["started", "fields_updated", "advanced", "iterated", "closed", "reopened", "pitch_added"]
+        );
+        assert_eq!(stored::<OccurrenceStatus>(), ["pending", "fired", "missed", "skipped", "failed"]);
+        assert_eq!(stored::<ScanTechnique>(), ["kind", "groep"]);
+        assert_eq!(stored::<ScheduleScopeKind>(), ["bestuur", "kindcentrum", "locatie", "groep", "team"]);
+        assert!(CycleStatus::iter().all(|s| s.as_str() == s.to_value()));
+        assert!(ScanTechnique::iter().all(|t| t.as_str() == t.to_value()));
+        assert!(ScheduleScopeKind::iter().all(|k| k.as_str() == k.to_value()));
+    }
+
+    #[test]
+    fn schedule_scopes_read_and_print() {
+        let scope: ScheduleScope = "kindcentrum:12".parse().expect("scope");
+        assert_eq!(scope, ScheduleScope::Kindcentrum(12));
+        assert_eq!(scope.to_string(), "kindcentrum:12");
+        assert!("gemeente:1".parse::<ScheduleScope>().is_err());
+        for kind in ScheduleScopeKind::iter() {
+            assert_eq!(ScheduleScope::new(kind, 3).kind(), kind);
+        }
+    }
+
     #[test]
     fn direction_meets() {
         assert!(Direction::AtLeast.meets(80.0, 80.0));
@@ -316,10 +437,13 @@ mod tests {
 /// for both).
 pub(crate) const COACH_ROLES: [Role; 2] = [Role::PedagogischCoach, Role::PedagogischBeleidsmedewerker];
 
-/// What a schedule is attached to.
+/// The unit of the organisation a schedule is attached to: its occurrences act on this
+/// bestuur, kindcentrum, locatie, groep or team. Not to be confused with
+/// `access::token::AccessScope`, the part of the data an API token reaches, nor with
+/// `cycle::Owner`, the team, professional, groep or kindcentrum that runs a cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
-pub enum Scope {
+pub enum ScheduleScope {
     Bestuur(i64),
     Kindcentrum(i64),
     Locatie(i64),
@@ -327,55 +451,66 @@ pub enum Scope {
     Team(i64),
 }
 
-impl Scope {
-    pub fn kind(self) -> &'static str {
+impl ScheduleScope {
+    pub fn kind(self) -> ScheduleScopeKind {
         match self {
-            Scope::Bestuur(_) => "bestuur",
-            Scope::Kindcentrum(_) => "kindcentrum",
-            Scope::Locatie(_) => "locatie",
-            Scope::Groep(_) => "groep",
-            Scope::Team(_) => "team",
+            ScheduleScope::Bestuur(_) => ScheduleScopeKind::Bestuur,
+            ScheduleScope::Kindcentrum(_) => ScheduleScopeKind::Kindcentrum,
+            ScheduleScope::Locatie(_) => ScheduleScopeKind::Locatie,
+            ScheduleScope::Groep(_) => ScheduleScopeKind::Groep,
+            ScheduleScope::Team(_) => ScheduleScopeKind::Team,
         }
     }
 
     pub fn id(self) -> i64 {
         match self {
-            Scope::Bestuur(id) | Scope::Kindcentrum(id) | Scope::Locatie(id) | Scope::Groep(id) | Scope::Team(id) => id,
+            ScheduleScope::Bestuur(id)
+            | ScheduleScope::Kindcentrum(id)
+            | ScheduleScope::Locatie(id)
+            | ScheduleScope::Groep(id)
+            | ScheduleScope::Team(id) => id,
         }
     }
 
-    pub fn new(kind: &str, id: i64) -> Result<Scope> {
-        Ok(match kind {
-            "bestuur" => Scope::Bestuur(id),
-            "kindcentrum" => Scope::Kindcentrum(id),
-            "locatie" => Scope::Locatie(id),
-            "groep" => Scope::Groep(id),
-            "team" => Scope::Team(id),
-            other => {
-                return Err(Error::Validation(format!(
-                    "`{other}` is not a scope: use bestuur, kindcentrum, locatie, groep or team"
-                )));
-            }
+    /// The scope of a kind and an id, as the `schedule` table stores it.
+    pub fn new(kind: ScheduleScopeKind, id: i64) -> ScheduleScope {
+        match kind {
+            ScheduleScopeKind::Bestuur => ScheduleScope::Bestuur(id),
+            ScheduleScopeKind::Kindcentrum => ScheduleScope::Kindcentrum(id),
+            ScheduleScopeKind::Locatie => ScheduleScope::Locatie(id),
+            ScheduleScopeKind::Groep => ScheduleScope::Groep(id),
+            ScheduleScopeKind::Team => ScheduleScope::Team(id),
+        }
+    }
+}
+
+impl FromStr for ScheduleScopeKind {
+    type Err = Error;
+
+    /// `kindcentrum`.
+    fn from_str(kind: &str) -> Result<ScheduleScopeKind> {
+        ScheduleScopeKind::try_from_value(&kind.to_owned()).map_err(|_| {
+            Error::Validation(format!("`{kind}` is not a scope: use bestuur, kindcentrum, locatie, groep or team"))
         })
     }
 }
 
-impl fmt::Display for Scope {
+impl fmt::Display for ScheduleScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.kind(), self.id())
     }
 }
 
-impl FromStr for Scope {
+impl FromStr for ScheduleScope {
     type Err = Error;
 
     /// `kindcentrum:12`.
-    fn from_str(text: &str) -> Result<Scope> {
+    fn from_str(text: &str) -> Result<ScheduleScope> {
         let (kind, id) = text
             .split_once(':')
             .ok_or_else(|| Error::Validation(format!("`{text}` is not a scope: write it as `kindcentrum:12`")))?;
         let id = id.parse().map_err(|_| Error::Validation(format!("`{id}` in `{text}` is not an id")))?;
-        Scope::new(kind, id)
+        Ok(ScheduleScope::new(kind.parse()?, id))
     }
 }
 

@@ -53,6 +53,19 @@ pub enum CycleStatus {
     Closed,
 }
 
+/// What one recorded change of a cycle was.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "koers_engine::domain::CycleEventKind")]
+pub enum CycleEventKind {
+    Started,
+    FieldsUpdated,
+    Advanced,
+    Iterated,
+    Closed,
+    Reopened,
+    PitchAdded,
+}
+
 /// A workflow definition in the version a cycle runs on (or new cycles start on).
 #[derive(Debug)]
 pub struct Workflow(pub WorkflowVersion);
@@ -303,9 +316,8 @@ impl CycleEvent {
     async fn sequence(&self) -> i64 {
         self.0.sequence
     }
-    /// started, fields_updated, advanced, iterated, closed, reopened or pitch_added.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    async fn kind(&self) -> CycleEventKind {
+        self.0.kind.into()
     }
     /// Who caused the event, as recorded: `token:ID` for a change through the API, else
     /// what made it, such as `scheduler` (the calendar) or `cli` (an import).

@@ -194,10 +194,8 @@ impl Scan {
     async fn scanned_on(&self) -> NaiveDate {
         self.0.scanned_on
     }
-    async fn technique(&self) -> Result<ScanTechnique> {
-        engine_scan::Technique::parse(&self.0.technique)
-            .map(Into::into)
-            .ok_or_else(|| async_graphql::Error::new(format!("unknown scan technique `{}`", self.0.technique)))
+    async fn technique(&self) -> ScanTechnique {
+        self.0.technique.into()
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()

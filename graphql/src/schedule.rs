@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use koers_engine::calendar::rule::dutch;
 use koers_engine::calendar::template::{TemplateOptions, templates};
 use koers_engine::calendar::{Planned, Schedule as EngineSchedule, ScheduleSpec};
-use koers_engine::domain::Scope;
+use koers_engine::domain::ScheduleScope;
 use koers_engine::store::entity::{occurrence, reminder};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -20,6 +20,7 @@ use crate::types::{
 
 /// What a schedule is attached to.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "koers_engine::domain::ScheduleScopeKind")]
 pub enum ScopeKind {
     Bestuur,
     Kindcentrum,
@@ -36,29 +37,37 @@ pub struct ScopeInput {
 }
 
 impl ScopeInput {
-    fn parse(&self) -> Result<Scope> {
-        let id = parse_id(&self.id, "scope")?;
-        Ok(match self.kind {
-            ScopeKind::Bestuur => Scope::Bestuur(id),
-            ScopeKind::Kindcentrum => Scope::Kindcentrum(id),
-            ScopeKind::Locatie => Scope::Locatie(id),
-            ScopeKind::Groep => Scope::Groep(id),
-            ScopeKind::Team => Scope::Team(id),
-        })
+    fn parse(&self) -> Result<ScheduleScope> {
+        Ok(ScheduleScope::new(self.kind.into(), parse_id(&self.id, "scope")?))
     }
 }
 
 /// A scope as answered.
 #[derive(SimpleObject, Debug)]
 pub struct ScopeRef {
-    pub kind: String,
+    pub kind: ScopeKind,
     pub id: ID,
 }
 
-impl From<Scope> for ScopeRef {
-    fn from(scope: Scope) -> Self {
-        ScopeRef { kind: scope.kind().to_owned(), id: scope.id().into() }
+impl From<ScheduleScope> for ScopeRef {
+    fn from(scope: ScheduleScope) -> Self {
+        ScopeRef { kind: scope.kind().into(), id: scope.id().into() }
     }
+}
+
+/// Where an occurrence stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "koers_engine::domain::OccurrenceStatus")]
+pub enum OccurrenceStatus {
+    /// Waiting to fire.
+    Pending,
+    Fired,
+    /// Missed while koers was down.
+    Missed,
+    /// On a holiday or a skip date, or due while the schedule was paused.
+    Skipped,
+    /// Could not fire; the note says why.
+    Failed,
 }
 
 /// A rule and an action attached to a scope.
@@ -206,8 +215,8 @@ impl Occurrence {
         self.0.local_at
     }
     /// pending, fired, missed, skipped or failed (the note says why).
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> OccurrenceStatus {
+        self.0.status.into()
     }
     /// When it fired (or failed), with the Dutch offset of that moment.
     async fn fired_at(&self) -> Option<DateTime<FixedOffset>> {
@@ -310,19 +319,19 @@ impl ScheduleQuery {
         Ok(engine(ctx).preview(from, to, scope).await.gql()?.into_iter().map(PlannedOccurrence).collect())
     }
 
-    /// Stored occurrences, newest due first; `status`: pending, fired, missed, skipped or failed.
+    /// Stored occurrences, newest due first; with `status`, only those of that status.
     #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn occurrences(
         &self,
         ctx: &Context<'_>,
         schedule_id: Option<ID>,
-        status: Option<String>,
+        status: Option<OccurrenceStatus>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<List<Occurrence>> {
         let page = page(first, after)?;
         let schedule = schedule_id.map(|id| parse_id(&id, "schedule")).transpose()?;
-        Ok(connection(page, engine(ctx).occurrences(schedule, status.as_deref(), page).await.gql()?, Occurrence))
+        Ok(connection(page, engine(ctx).occurrences(schedule, status.map(Into::into), page).await.gql()?, Occurrence))
     }
 
     /// Reminders by due date; `overdue: true` only those not done and past due.

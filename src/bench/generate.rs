@@ -40,9 +40,10 @@ use koers_engine::Engine;
 use koers_engine::calendar::rule::instant;
 use koers_engine::calendar::template::{TemplateOptions, templates};
 use koers_engine::cycle::machine::{Command, CycleState, Event, Status, allowed_transitions};
-use koers_engine::domain::Scope;
+use koers_engine::domain::ScheduleScope;
 use koers_engine::domain::{
-    BestuurKind, CoachingKind, Direction, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
+    BestuurKind, CoachingKind, Direction, OnderdeelKind, PlanningStatus, Role, ScanTechnique, SchoolYear, TeamKind,
+    VacationRegion,
 };
 use koers_engine::error::{Error, Result};
 use koers_engine::store::entity::*;
@@ -739,7 +740,7 @@ impl Kindcentrum<'_> {
                 id: self.ids.next("cycle_event"),
                 cycle_id: id,
                 sequence: sequence as i64 + 1,
-                kind: event.kind().to_owned(),
+                kind: event.kind(),
                 actor: ACTOR.into(),
                 at: at(*day, 15),
                 from_phase: from.map(str::to_owned),
@@ -758,7 +759,7 @@ impl Kindcentrum<'_> {
             professional_id: None,
             groep_id: None,
             kindcentrum_id: None,
-            status: state.status.as_str().to_owned(),
+            status: state.status,
             phase: state.phase.clone(),
             iteration: state.iteration,
             outcome: state.outcome.clone(),
@@ -834,7 +835,7 @@ impl Kindcentrum<'_> {
                     year,
                     quarter: quarter as i32,
                     scanned_on,
-                    technique: "kind".into(),
+                    technique: ScanTechnique::Kind,
                     cycle_id: None,
                     iteration: None,
                     note: None,
@@ -903,7 +904,7 @@ impl Kindcentrum<'_> {
                 .collect();
         for template in &self.shape.templates {
             let options = TemplateOptions { dates: ep_dagen.clone(), ..Default::default() };
-            let spec = template.clone().spec(Scope::Kindcentrum(kc), options)?;
+            let spec = template.clone().spec(ScheduleScope::Kindcentrum(kc), options)?;
             let mut row = spec.new_row(at(moment(), 0))?;
             row.id = sea_orm::Set(self.ids.next("schedule"));
             self.rows.schedule.push(row.try_into_model()?);

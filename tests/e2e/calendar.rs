@@ -94,7 +94,7 @@ async fn the_demo_calendar_and_schedule_mutations() {
     assert_eq!(paused["data"]["pauseSchedule"]["paused"], true, "{paused}");
 
     let reminders =
-        app.graphql("{ reminders(overdue: true) { totalCount } occurrences(status: \"fired\") { totalCount } }").await;
+        app.graphql("{ reminders(overdue: true) { totalCount } occurrences(status: FIRED) { totalCount } }").await;
     assert!(reminders.get("errors").is_none(), "{reminders}");
 }
 

@@ -173,8 +173,8 @@ async fn a_kenniskring_runs_the_peuter_kleuterklas_experiment_through_two_pdca_i
     assert_eq!(cycles[0]["iterations"].as_array().expect("iterations").len(), 2);
     let kinds: Vec<&str> =
         cycles[0]["events"].as_array().expect("events").iter().map(|e| e["kind"].as_str().expect("kind")).collect();
-    assert_eq!(kinds.first(), Some(&"started"));
-    assert_eq!(kinds.last(), Some(&"closed"));
+    assert_eq!(kinds.first(), Some(&"STARTED"));
+    assert_eq!(kinds.last(), Some(&"CLOSED"));
 }
 
 #[tokio::test]
@@ -326,7 +326,7 @@ async fn cycle_events_arrive_over_websocket() {
     let message = next(&mut ws).await;
     assert_eq!(message["type"], "next", "{message}");
     let event = &message["payload"]["data"]["cycleEvents"];
-    assert_eq!(event["kind"], "started");
+    assert_eq!(event["kind"], "STARTED");
     assert_eq!(event["to"], "plan");
     assert_eq!(event["cycle"]["title"], "Live gevolgd");
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use koers::bench::generate::{self, GenerateOptions, bestuur_sizes, moment};
-use koers_engine::cycle::machine::{CycleState, Event};
+use koers_engine::cycle::machine::{CycleState, Event, Status};
 use koers_engine::cycle::state_of;
 use koers_engine::plan::progress::Depth;
 use koers_engine::store::entity::*;
@@ -127,9 +127,9 @@ async fn two_hundred_kindcentra_have_the_national_shape() {
             let so_far = CycleState::replay(&parsed[..e.sequence as usize]).expect("replay");
             assert_eq!(e.iteration, so_far.iteration, "iteration of event {}", e.id);
         }
-        statuses.insert(row.status.clone());
+        statuses.insert(row.status);
     }
-    assert_eq!(statuses, BTreeSet::from(["closed".to_owned(), "open".to_owned()]));
+    assert_eq!(statuses, BTreeSet::from([Status::Closed, Status::Open]));
     assert!(cycles.iter().any(|c| c.iteration > 1), "cycles go round");
 
     // 100 coaching entries a year, and every template applied to every kindcentrum.

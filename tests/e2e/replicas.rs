@@ -12,7 +12,7 @@ use koers_engine::Engine;
 use koers_engine::calendar::template::templates;
 use koers_engine::calendar::{CatchUp, ScheduleSpec};
 use koers_engine::clock::ManualClock;
-use koers_engine::domain::Scope;
+use koers_engine::domain::{OccurrenceStatus, ScheduleScope};
 use koers_engine::store::entity::{cycle, occurrence, reminder};
 use koers_engine::store::{StoreConfig, open};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -49,7 +49,7 @@ async fn school_year(url: &str, dir: &std::path::Path) -> Vec<occurrence::Model>
             key: template.key.clone(),
             name: template.name,
             template: Some(template.key),
-            scope: Scope::Kindcentrum(kindcentrum),
+            scope: ScheduleScope::Kindcentrum(kindcentrum),
             rule: template.rule,
             action: template.action,
             policy,
@@ -58,7 +58,7 @@ async fn school_year(url: &str, dir: &std::path::Path) -> Vec<occurrence::Model>
     }
     engine.materialize().await.expect("materialize");
     let occurrences = occurrence::Entity::find().all(&db).await.expect("occurrences");
-    assert!(occurrences.iter().all(|o| o.status == "pending"), "nothing fired yet");
+    assert!(occurrences.iter().all(|o| o.status == OccurrenceStatus::Pending), "nothing fired yet");
     occurrences
 }
 
@@ -119,7 +119,7 @@ async fn three_replicas_fire_every_occurrence_of_a_school_year_exactly_once_with
 
     let fired = occurrence::Entity::find().all(&db).await.expect("occurrences");
     assert_eq!(fired.len(), planned.len(), "no occurrence added or lost");
-    assert!(fired.iter().all(|o| o.status == "fired" && o.result.is_some()), "{fired:?}");
+    assert!(fired.iter().all(|o| o.status == OccurrenceStatus::Fired && o.result.is_some()), "{fired:?}");
     // Each fired once: one scan cycle and one intervisie reminder per groep and occurrence.
     let cycles = cycle::Entity::find().all(&db).await.expect("cycles");
     let reminders = reminder::Entity::find().all(&db).await.expect("reminders");

@@ -39,7 +39,7 @@ use crate::Engine;
 use crate::access::owners::OwnersIn;
 use crate::access::token::{AccessScope, Caller};
 use crate::domain::AccessRole;
-use crate::domain::Scope;
+use crate::domain::ScheduleScope;
 use crate::error::{Error, Result};
 use crate::store::entity::*;
 
@@ -276,13 +276,13 @@ impl Access {
 
     /// Whether a schedule's scope is reached in full: only those reaching the whole of
     /// a scope see (and, by role, change) its calendar.
-    pub fn reaches_scope(&self, scope: Scope) -> bool {
+    pub fn reaches_scope(&self, scope: ScheduleScope) -> bool {
         match scope {
-            Scope::Bestuur(id) => self.reaches_bestuur(id),
-            Scope::Kindcentrum(id) => self.reaches_kindcentrum(id),
-            Scope::Locatie(id) => self.sees_locatie(id),
-            Scope::Groep(id) => self.sees_groep(id),
-            Scope::Team(id) => self.sees_team(id),
+            ScheduleScope::Bestuur(id) => self.reaches_bestuur(id),
+            ScheduleScope::Kindcentrum(id) => self.reaches_kindcentrum(id),
+            ScheduleScope::Locatie(id) => self.sees_locatie(id),
+            ScheduleScope::Groep(id) => self.sees_groep(id),
+            ScheduleScope::Team(id) => self.sees_team(id),
         }
     }
 
@@ -364,7 +364,7 @@ visible_by! {
     cycle => |row, access| access.reaches_owner(row.kindcentrum_id, row.team_id, row.groep_id, row.professional_id);
     reminder => |row, access| access.reaches_reminder(row);
     scan => |row, access| access.sees_groep(row.groep_id);
-    schedule => |row, access| Scope::new(&row.scope_kind, row.scope_id).is_ok_and(|scope| access.reaches_scope(scope));
+    schedule => |row, access| access.reaches_scope(ScheduleScope::new(row.scope_kind, row.scope_id));
 }
 
 impl Visible for indicator::Model {

@@ -32,7 +32,10 @@ impl AccessRole {
     }
 }
 
-/// The part of the data a token reaches.
+/// The part of the data a token reaches: everything, or what lies within a bestuur,
+/// kindcentrum, locatie, team or professional (see `access` for what each reaches). Not to
+/// be confused with `domain::ScheduleScope`, the unit a schedule acts on, nor with
+/// `cycle::Owner`, who runs a cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AccessScope {
     All,

@@ -16,20 +16,17 @@ use sea_orm::{
 };
 
 use super::{ACTOR, Action, Assignee, CatchUp, FIRE_BATCH, Fired, GRACE_MINUTES, INSERT_CHUNK, Overlap, RunReport};
-use super::{Policy, Schedule, ScheduleSpec, Scope, Targets, to_json};
+use super::{Policy, Schedule, ScheduleScope, ScheduleSpec, Targets, to_json};
 use crate::Engine;
 use crate::access::owners::OwnersIn;
 use crate::cycle::machine::{Command, Status};
 use crate::cycle::{CycleEventRecord, Owner, StartCycle};
-use crate::domain::{OnderdeelKind, Role};
+use crate::domain::{OccurrenceStatus, OnderdeelKind, Role, ScheduleScopeKind};
 use crate::error::{Error, Result};
 use crate::store::entity::{
     cycle, groep, kindcentrum, locatie, occurrence, onderdeel, professional_kindcentrum, professional_role, reminder,
     schedule, team,
 };
-
-/// The status of an occurrence that could not fire; its note says why.
-pub const FAILED: &str = "failed";
 
 /// The message of a panic, for the note of the occurrence that caused it.
 pub(super) fn panic_reason(panic: Box<dyn std::any::Any + Send>) -> String {
@@ -44,7 +41,7 @@ pub(super) fn panic_reason(panic: Box<dyn std::any::Any + Send>) -> String {
 #[derive(Clone, Debug)]
 struct Firing {
     id: i64,
-    scope: Scope,
+    scope: ScheduleScope,
     action: Action,
     policy: Policy,
 }
@@ -103,7 +100,7 @@ struct Candidate {
 
 /// id, workflow, phase, status and version of a cycle, and its owner as kindcentrum,
 /// team, groep and professional.
-type CandidateRow = (i64, String, String, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+type CandidateRow = (i64, String, String, Status, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 
 /// Whom a reminder is for: a team or a professional.
 type Assigned = (Option<i64>, Option<i64>);
@@ -155,7 +152,7 @@ pub(super) struct Needs {
 }
 
 impl Needs {
-    pub(super) fn add(&mut self, scope: Scope, action: &Action) {
+    pub(super) fn add(&mut self, scope: ScheduleScope, action: &Action) {
         let targets = match action {
             Action::OpenCycle { targets, .. } => targets,
             Action::Reminder { targets, assignee, .. } => {
@@ -172,8 +169,8 @@ impl Needs {
             Action::Iterate { .. } => return,
         };
         match (targets, scope) {
-            (Targets::Scope, Scope::Groep(_)) | (Targets::Groepen { .. }, _) => self.groepen = true,
-            (Targets::Scope, Scope::Team(_)) | (Targets::Teams { .. }, _) => self.teams = true,
+            (Targets::Scope, ScheduleScope::Groep(_)) | (Targets::Groepen { .. }, _) => self.groepen = true,
+            (Targets::Scope, ScheduleScope::Team(_)) | (Targets::Teams { .. }, _) => self.teams = true,
             (Targets::Scope, _) => self.names = true,
         }
     }
@@ -267,17 +264,17 @@ impl Roster {
 
     /// The owners an action of a schedule on `scope`, which covers `kindcentra`, applies
     /// to.
-    pub(super) fn targets(&self, scope: Scope, kindcentra: &[i64], targets: &Targets) -> Vec<Target> {
+    pub(super) fn targets(&self, scope: ScheduleScope, kindcentra: &[i64], targets: &Targets) -> Vec<Target> {
         let places = || kindcentra.iter().filter_map(|&kc| Some((kc, self.kindcentra.get(&kc)?)));
         let groep = |kc: i64, g: &Groep| Target { owner: Owner::Groep(g.id), name: g.name.clone(), kindcentrum: kc };
         let team =
             |kc: i64, t: &team::Model| Target { owner: Owner::Team(t.id), name: t.name.clone(), kindcentrum: kc };
         let mut out: Vec<Target> = match targets {
             Targets::Scope => match scope {
-                Scope::Groep(id) => places()
+                ScheduleScope::Groep(id) => places()
                     .flat_map(|(kc, p)| p.groepen.iter().filter(|(g, _)| g.id == id).map(move |(g, _)| groep(kc, g)))
                     .collect(),
-                Scope::Team(id) => places()
+                ScheduleScope::Team(id) => places()
                     .flat_map(|(kc, p)| p.teams.iter().filter(|t| t.id == id).map(move |t| team(kc, t)))
                     .collect(),
                 _ => places()
@@ -289,8 +286,8 @@ impl Roster {
                     p.groepen
                         .iter()
                         .filter(move |(g, _)| match scope {
-                            Scope::Groep(id) => g.id == id,
-                            Scope::Locatie(id) => g.locatie_id == id,
+                            ScheduleScope::Groep(id) => g.id == id,
+                            ScheduleScope::Locatie(id) => g.locatie_id == id,
                             _ => true,
                         })
                         .filter(|(_, kind)| onderdelen.is_empty() || onderdelen.contains(kind))
@@ -301,7 +298,7 @@ impl Roster {
                 .flat_map(|(kc, p)| {
                     p.teams
                         .iter()
-                        .filter(move |t| !matches!(scope, Scope::Team(id) if t.id != id))
+                        .filter(move |t| !matches!(scope, ScheduleScope::Team(id) if t.id != id))
                         .filter(|t| kinds.is_empty() || kinds.contains(&t.kind))
                         .map(move |t| team(kc, t))
                 })
@@ -379,7 +376,7 @@ impl Engine {
     /// are read together, in a fixed number of statements beside one or two for each scope
     /// that is not a kindcentrum.
     pub async fn schedule_warnings(&self, schedules: &[Schedule]) -> Result<Vec<Vec<String>>> {
-        let mut covers: HashMap<Scope, Vec<i64>> = HashMap::new();
+        let mut covers: HashMap<ScheduleScope, Vec<i64>> = HashMap::new();
         let mut needs = Needs { names: true, ..Needs::default() };
         for schedule in schedules {
             let scope = schedule.spec.scope;
@@ -405,7 +402,7 @@ impl Engine {
         let now = self.clock().now();
         let due = || {
             occurrence::Entity::find()
-                .filter(occurrence::Column::Status.eq("pending"))
+                .filter(occurrence::Column::Status.eq(OccurrenceStatus::Pending))
                 .filter(occurrence::Column::DueAt.lte(now))
         };
         let mut report = RunReport::default();
@@ -525,11 +522,11 @@ impl Engine {
             tracing::error!(schedule = o.schedule_id, occurrence = o.id, due_at = %o.due_at, %reason, "occurrence failed");
             let txn = crate::store::begin_write(self.db()).await?;
             occurrence::Entity::update_many()
-                .col_expr(occurrence::Column::Status, Expr::value(FAILED))
+                .col_expr(occurrence::Column::Status, Expr::value(OccurrenceStatus::Failed))
                 .col_expr(occurrence::Column::FiredAt, Expr::value(now))
                 .col_expr(occurrence::Column::Note, Expr::value(format!("cannot fire: {reason}")))
                 .filter(occurrence::Column::Id.eq(o.id))
-                .filter(occurrence::Column::Status.eq("pending"))
+                .filter(occurrence::Column::Status.eq(OccurrenceStatus::Pending))
                 .exec(&txn)
                 .await?;
             txn.commit().await?;
@@ -550,7 +547,7 @@ impl Engine {
         parsed: &mut Parsed,
     ) -> Result<(usize, usize, Vec<CycleEventRecord>)> {
         let schedule_ids: BTreeSet<i64> = batch.iter().map(|o| o.schedule_id).collect();
-        let rows: Vec<(i64, String, i64, String, String)> = schedule::Entity::find()
+        let rows: Vec<(i64, ScheduleScopeKind, i64, String, String)> = schedule::Entity::find()
             .select_only()
             .column(schedule::Column::Id)
             .column(schedule::Column::ScopeKind)
@@ -564,7 +561,7 @@ impl Engine {
         let schedules: HashMap<i64, Firing> = rows
             .into_iter()
             .map(|(id, scope_kind, scope_id, action, policy)| {
-                let scope = Scope::new(&scope_kind, scope_id)?;
+                let scope = ScheduleScope::new(scope_kind, scope_id);
                 let (action, policy) = (parsed.action(&action)?, parsed.policy(&policy)?);
                 Ok((id, Firing { id, scope, action, policy }))
             })
@@ -583,7 +580,7 @@ impl Engine {
             let latest_only: BTreeSet<i64> =
                 schedules.values().filter(|s| s.policy.catch_up == CatchUp::Latest).map(|s| s.id).collect();
             if !latest_only.is_empty() {
-                let beyond: Vec<(i64, DateTime<Utc>, String)> = occurrence::Entity::find()
+                let beyond: Vec<(i64, DateTime<Utc>, OccurrenceStatus)> = occurrence::Entity::find()
                     .select_only()
                     .column(occurrence::Column::ScheduleId)
                     .column(occurrence::Column::DueAt)
@@ -600,7 +597,7 @@ impl Engine {
                     .all(txn)
                     .await?;
                 for (schedule_id, due_at, status) in beyond {
-                    if status == "pending" {
+                    if status == OccurrenceStatus::Pending {
                         let at = latest.entry(schedule_id).or_insert(due_at);
                         *at = Ord::max(*at, due_at);
                     }
@@ -629,7 +626,7 @@ impl Engine {
         let mut missed = 0;
         for chunk in miss.chunks(INSERT_CHUNK) {
             missed += occurrence::Entity::update_many()
-                .col_expr(occurrence::Column::Status, Expr::value("missed"))
+                .col_expr(occurrence::Column::Status, Expr::value(OccurrenceStatus::Missed))
                 .filter(occurrence::Column::Id.is_in(chunk.iter().copied()))
                 .exec(txn)
                 .await?
@@ -649,7 +646,7 @@ impl Engine {
                 .collect::<Result<Vec<_>>>()?;
             let update = Query::update()
                 .table(occurrence::Entity)
-                .value(occurrence::Column::Status, "fired")
+                .value(occurrence::Column::Status, OccurrenceStatus::Fired)
                 .value(occurrence::Column::FiredAt, now)
                 .value(occurrence::Column::Result, Expr::col((list.clone(), result.clone())))
                 .from(TableRef::ValuesList(rows, list.clone().into_iden()))
@@ -679,7 +676,7 @@ impl Engine {
         txn: &DatabaseTransaction,
         fire: &[(&Firing, Due)],
     ) -> Result<(Vec<Fired>, Vec<CycleEventRecord>)> {
-        let mut covers: HashMap<Scope, Vec<i64>> = HashMap::new();
+        let mut covers: HashMap<ScheduleScope, Vec<i64>> = HashMap::new();
         for (schedule, _) in fire {
             let scope = schedule.scope;
             if let std::collections::hash_map::Entry::Vacant(entry) = covers.entry(scope) {
@@ -803,7 +800,7 @@ impl Engine {
             .into_query();
         let cycles = cycle::Entity::find()
             .filter(cycle::Column::OccurrenceId.in_subquery(theirs))
-            .filter(cycle::Column::Status.eq(Status::Open.as_str()))
+            .filter(cycle::Column::Status.eq(Status::Open))
             .all(txn)
             .await?;
         let schedule_of: HashMap<i64, i64> = occurrence::Entity::find()
@@ -840,7 +837,7 @@ impl Engine {
         &self,
         txn: &DatabaseTransaction,
         fire: &[(&Firing, Due)],
-        covers: &HashMap<Scope, Vec<i64>>,
+        covers: &HashMap<ScheduleScope, Vec<i64>>,
         fired: &mut [Fired],
         records: &mut Vec<CycleEventRecord>,
     ) -> Result<()> {
@@ -889,7 +886,7 @@ impl Engine {
             for kc in owners.kindcentra_of_owner(kindcentrum, team, groep, professional) {
                 of_kindcentrum.entry(kc).or_default().push(id);
             }
-            cycles.insert(id, Candidate { workflow, phase, open: status == Status::Open.as_str(), version });
+            cycles.insert(id, Candidate { workflow, phase, open: status == Status::Open, version });
         }
         for n in iterating {
             let (schedule, _) = &fire[n];
@@ -908,7 +905,7 @@ impl Engine {
                 let command = Command::Advance { to: to.clone(), values: Default::default() };
                 match self.execute_in(txn, ACTOR, id, candidate.version, command).await {
                     Ok((row, record)) => {
-                        let open = row.status == Status::Open.as_str();
+                        let open = row.status == Status::Open;
                         cycles.insert(
                             id,
                             Candidate { workflow: row.workflow_key, phase: row.phase, open, version: row.version },

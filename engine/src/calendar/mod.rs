@@ -25,20 +25,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::Engine;
 use crate::access::Change;
-use crate::domain::Scope;
-use crate::domain::{OnderdeelKind, Role, SchoolYear, TeamKind, VacationRegion};
+use crate::domain::{
+    OccurrenceStatus, OnderdeelKind, Role, ScheduleScope, ScheduleScopeKind, SchoolYear, TeamKind, VacationRegion,
+};
 use crate::error::{Error, Result};
 use crate::store::entity::{
     groep, kindcentrum, kindcentrum_bestuur, locatie, occurrence, reminder, schedule, school_holiday, team,
 };
 use crate::store::query::{Page, Slice};
-pub use fire::FAILED;
 use rule::{Rule, instant, local};
-
-/// What the `status` of an occurrence holds: waiting to fire, fired, missed while koers was
-/// down, skipped (a holiday, a skip date, a paused schedule), or failed (its note says
-/// why).
-pub const OCCURRENCE_STATUSES: [&str; 5] = ["pending", "fired", "missed", "skipped", FAILED];
 
 /// Who the calendar acts as in cycle events.
 const ACTOR: &str = "scheduler";
@@ -124,7 +119,7 @@ pub enum Assignee {
 impl Targets {
     /// What the targets look for in a scope, as a schedule's JSON or TOML spells it:
     /// "groep of onderdeel `bso` or `dagopvang`".
-    fn wanted(&self, scope: Scope) -> String {
+    fn wanted(&self, scope: ScheduleScope) -> String {
         fn of<T: ActiveEnum<Value = String>>(noun: &str, how: &str, values: &[T]) -> String {
             if values.is_empty() {
                 return noun.to_owned();
@@ -133,7 +128,7 @@ impl Targets {
             format!("{noun} {how} {}", values.join(" or "))
         }
         match self {
-            Targets::Scope => scope.kind().to_owned(),
+            Targets::Scope => scope.kind().to_string(),
             Targets::Groepen { onderdelen } => of("groep", "of onderdeel", onderdelen),
             Targets::Teams { kinds } => of("team", "of kind", kinds),
         }
@@ -211,7 +206,7 @@ pub struct ScheduleSpec {
     pub key: String,
     pub name: String,
     pub template: Option<String>,
-    pub scope: Scope,
+    pub scope: ScheduleScope,
     pub rule: Rule,
     pub action: Action,
     pub policy: Policy,
@@ -279,7 +274,7 @@ impl ScheduleSpec {
             key: Set(self.key.clone()),
             name: Set(self.name.trim().to_owned()),
             template: Set(self.template.clone()),
-            scope_kind: Set(self.scope.kind().to_owned()),
+            scope_kind: Set(self.scope.kind()),
             scope_id: Set(self.scope.id()),
             rule: Set(to_json(&self.rule)?),
             action: Set(to_json(&self.action)?),
@@ -299,7 +294,7 @@ impl Schedule {
             key: row.key.clone(),
             name: row.name.clone(),
             template: row.template.clone(),
-            scope: Scope::new(&row.scope_kind, row.scope_id)?,
+            scope: ScheduleScope::new(row.scope_kind, row.scope_id),
             rule: serde_json::from_str(&row.rule).map_err(Error::stored_json)?,
             action: serde_json::from_str(&row.action).map_err(Error::stored_json)?,
             policy: serde_json::from_str(&row.policy).map_err(Error::stored_json)?,
@@ -430,7 +425,7 @@ async fn store_plan(txn: &DatabaseTransaction, plan: &Plan, ids: &[i64]) -> Resu
 struct PlannedRow {
     local_at: NaiveDateTime,
     due_at: DateTime<Utc>,
-    status: &'static str,
+    status: OccurrenceStatus,
     note: Option<String>,
 }
 
@@ -565,12 +560,12 @@ impl Engine {
         let txn = crate::store::begin_write(self.db()).await?;
         let row =
             self.for_change(schedule::Entity::find_by_id(id).one(&txn).await?, "schedule", id, Change::Schedules)?;
-        if (row.scope_kind.as_str(), row.scope_id) != (spec.scope.kind(), spec.scope.id()) {
+        if (row.scope_kind, row.scope_id) != (spec.scope.kind(), spec.scope.id()) {
             return Err(Error::Validation("a schedule keeps its scope; create a new one for another scope".into()));
         }
         occurrence::Entity::delete_many()
             .filter(occurrence::Column::ScheduleId.eq(id))
-            .filter(occurrence::Column::Status.eq("pending"))
+            .filter(occurrence::Column::Status.eq(OccurrenceStatus::Pending))
             .exec(&txn)
             .await?;
         let now = self.clock().now();
@@ -598,10 +593,10 @@ impl Engine {
         let now = self.clock().now();
         if paused {
             occurrence::Entity::update_many()
-                .col_expr(occurrence::Column::Status, Expr::value("skipped"))
+                .col_expr(occurrence::Column::Status, Expr::value(OccurrenceStatus::Skipped))
                 .col_expr(occurrence::Column::Note, Expr::value("schedule paused"))
                 .filter(occurrence::Column::ScheduleId.eq(id))
-                .filter(occurrence::Column::Status.eq("pending"))
+                .filter(occurrence::Column::Status.eq(OccurrenceStatus::Pending))
                 .exec(&txn)
                 .await?;
         }
@@ -616,7 +611,7 @@ impl Engine {
     }
 
     /// Schedules, optionally of one scope.
-    pub async fn schedules(&self, scope: Option<Scope>) -> Result<Vec<Schedule>> {
+    pub async fn schedules(&self, scope: Option<ScheduleScope>) -> Result<Vec<Schedule>> {
         let mut select = schedule::Entity::find().order_by_asc(schedule::Column::Id);
         if let Some(scope) = scope {
             select = select
@@ -630,22 +625,24 @@ impl Engine {
         self.visible_one(schedule::Entity::find_by_id(id).one(self.db()).await?).map(Schedule::parse).transpose()
     }
 
-    async fn check_scope(&self, txn: &DatabaseTransaction, scope: Scope) -> Result<()> {
+    async fn check_scope(&self, txn: &DatabaseTransaction, scope: ScheduleScope) -> Result<()> {
         let exists = match scope {
-            Scope::Bestuur(id) => crate::store::entity::bestuur::Entity::find_by_id(id).one(txn).await?.is_some(),
-            Scope::Kindcentrum(id) => kindcentrum::Entity::find_by_id(id).one(txn).await?.is_some(),
-            Scope::Locatie(id) => locatie::Entity::find_by_id(id).one(txn).await?.is_some(),
-            Scope::Groep(id) => groep::Entity::find_by_id(id).one(txn).await?.is_some(),
-            Scope::Team(id) => team::Entity::find_by_id(id).one(txn).await?.is_some(),
+            ScheduleScope::Bestuur(id) => {
+                crate::store::entity::bestuur::Entity::find_by_id(id).one(txn).await?.is_some()
+            }
+            ScheduleScope::Kindcentrum(id) => kindcentrum::Entity::find_by_id(id).one(txn).await?.is_some(),
+            ScheduleScope::Locatie(id) => locatie::Entity::find_by_id(id).one(txn).await?.is_some(),
+            ScheduleScope::Groep(id) => groep::Entity::find_by_id(id).one(txn).await?.is_some(),
+            ScheduleScope::Team(id) => team::Entity::find_by_id(id).one(txn).await?.is_some(),
         };
         if !exists || !self.access_of().reaches_scope(scope) {
-            return Err(Error::NotFound { what: scope.kind(), id: scope.id().to_string() });
+            return Err(Error::NotFound { what: scope.kind().as_str(), id: scope.id().to_string() });
         }
         self.access_of().may(Change::Schedules)
     }
 
     /// The school holidays of the vacation region of a scope (none without one).
-    async fn holidays_for<C: ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<Holiday>> {
+    async fn holidays_for<C: ConnectionTrait>(&self, db: &C, scope: ScheduleScope) -> Result<Vec<Holiday>> {
         let Some(region) = single_region(self.regions_in(db, scope).await?) else { return Ok(Vec::new()) };
         Ok(school_holiday::Entity::find()
             .filter(school_holiday::Column::Region.eq(region.to_value()))
@@ -658,24 +655,24 @@ impl Engine {
     }
 
     /// The kindcentra a scope covers.
-    async fn kindcentra_in<C: ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<Vec<i64>> {
+    async fn kindcentra_in<C: ConnectionTrait>(&self, db: &C, scope: ScheduleScope) -> Result<Vec<i64>> {
         Ok(match scope {
-            Scope::Bestuur(id) => kindcentrum_bestuur::Entity::find()
+            ScheduleScope::Bestuur(id) => kindcentrum_bestuur::Entity::find()
                 .filter(kindcentrum_bestuur::Column::BestuurId.eq(id))
                 .all(db)
                 .await?
                 .into_iter()
                 .map(|l| l.kindcentrum_id)
                 .collect(),
-            Scope::Kindcentrum(id) => vec![id],
-            Scope::Locatie(id) => {
+            ScheduleScope::Kindcentrum(id) => vec![id],
+            ScheduleScope::Locatie(id) => {
                 locatie::Entity::find_by_id(id).one(db).await?.map(|l| l.kindcentrum_id).into_iter().collect()
             }
-            Scope::Groep(id) => {
+            ScheduleScope::Groep(id) => {
                 let Some(g) = groep::Entity::find_by_id(id).one(db).await? else { return Ok(Vec::new()) };
                 locatie::Entity::find_by_id(g.locatie_id).one(db).await?.map(|l| l.kindcentrum_id).into_iter().collect()
             }
-            Scope::Team(id) => {
+            ScheduleScope::Team(id) => {
                 team::Entity::find_by_id(id).one(db).await?.map(|t| t.kindcentrum_id).into_iter().collect()
             }
         })
@@ -745,14 +742,15 @@ impl Engine {
             if txn.get_database_backend() == DbBackend::Postgres {
                 select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
             }
-            let rows: Vec<(i64, String, i64, String, String, NaiveDateTime)> = select.into_tuple().all(&txn).await?;
+            let rows: Vec<(i64, ScheduleScopeKind, i64, String, String, NaiveDateTime)> =
+                select.into_tuple().all(&txn).await?;
             if rows.is_empty() {
                 txn.commit().await?;
                 break;
             }
             let full = rows.len() as u64 == MATERIALIZE_BATCH;
-            let scopes: BTreeSet<Scope> =
-                rows.iter().map(|(_, kind, id, ..)| Scope::new(kind, *id)).collect::<Result<_>>()?;
+            let scopes: BTreeSet<ScheduleScope> =
+                rows.iter().map(|(_, kind, id, ..)| ScheduleScope::new(*kind, *id)).collect();
             let regions = self.regions_of(&txn, &scopes).await?;
             // The schedules of a batch that share a plan get the same times: each such
             // group is stored with statements that pair its schedules with its times in
@@ -760,7 +758,7 @@ impl Engine {
             let mut sharing: HashMap<PlanKey, (Plan, Vec<i64>)> = HashMap::new();
             let mut through: BTreeMap<NaiveDateTime, Vec<i64>> = BTreeMap::new();
             for (id, scope_kind, scope_id, rule, policy, materialized_until) in rows {
-                let scope = Scope::new(&scope_kind, scope_id)?;
+                let scope = ScheduleScope::new(scope_kind, scope_id);
                 let region = regions.get(&scope).copied().flatten();
                 let key = PlanKey { rule, policy, after: materialized_until, region };
                 let plan = match planned.get(&key) {
@@ -784,8 +782,8 @@ impl Engine {
                                 .into_iter()
                                 .map(|(at, placed)| {
                                     let (status, note) = match placed {
-                                        Ok(note) => ("pending", note),
-                                        Err(why) => ("skipped", Some(why)),
+                                        Ok(note) => (OccurrenceStatus::Pending, note),
+                                        Err(why) => (OccurrenceStatus::Skipped, Some(why)),
                                     };
                                     PlannedRow { local_at: at, due_at: instant(at), status, note }
                                 })
@@ -846,10 +844,12 @@ impl Engine {
     async fn regions_of<C: ConnectionTrait>(
         &self,
         db: &C,
-        scopes: &BTreeSet<Scope>,
-    ) -> Result<HashMap<Scope, Option<VacationRegion>>> {
-        let kindcentra: Vec<i64> =
-            scopes.iter().filter_map(|s| if let Scope::Kindcentrum(id) = s { Some(*id) } else { None }).collect();
+        scopes: &BTreeSet<ScheduleScope>,
+    ) -> Result<HashMap<ScheduleScope, Option<VacationRegion>>> {
+        let kindcentra: Vec<i64> = scopes
+            .iter()
+            .filter_map(|s| if let ScheduleScope::Kindcentrum(id) = s { Some(*id) } else { None })
+            .collect();
         let mut by_kindcentrum: HashMap<i64, BTreeSet<VacationRegion>> = HashMap::new();
         for chunk in kindcentra.chunks(INSERT_CHUNK) {
             for l in locatie::Entity::find()
@@ -864,7 +864,7 @@ impl Engine {
         let mut out = HashMap::new();
         for &scope in scopes {
             let region = match scope {
-                Scope::Kindcentrum(id) => single_region(by_kindcentrum.remove(&id).unwrap_or_default()),
+                ScheduleScope::Kindcentrum(id) => single_region(by_kindcentrum.remove(&id).unwrap_or_default()),
                 other => single_region(self.regions_in(db, other).await?),
             };
             out.insert(scope, region);
@@ -873,10 +873,10 @@ impl Engine {
     }
 
     /// The vacation regions of the locaties of a scope.
-    async fn regions_in<C: ConnectionTrait>(&self, db: &C, scope: Scope) -> Result<BTreeSet<VacationRegion>> {
+    async fn regions_in<C: ConnectionTrait>(&self, db: &C, scope: ScheduleScope) -> Result<BTreeSet<VacationRegion>> {
         let locatie_ids: Vec<i64> = match scope {
-            Scope::Locatie(id) => vec![id],
-            Scope::Groep(id) => {
+            ScheduleScope::Locatie(id) => vec![id],
+            ScheduleScope::Groep(id) => {
                 groep::Entity::find_by_id(id).one(db).await?.map(|g| g.locatie_id).into_iter().collect()
             }
             other => {
@@ -902,7 +902,7 @@ impl Engine {
     /// The next time a pending occurrence is due.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         Ok(occurrence::Entity::find()
-            .filter(occurrence::Column::Status.eq("pending"))
+            .filter(occurrence::Column::Status.eq(OccurrenceStatus::Pending))
             .order_by_asc(occurrence::Column::DueAt)
             .one(self.db())
             .await?
@@ -919,7 +919,12 @@ impl Engine {
 
     /// The occurrences the schedules would fire from `from` through `to` (both included),
     /// without storing or firing anything: the preview and the calendar.
-    pub async fn preview(&self, from: DateTime<Utc>, to: DateTime<Utc>, scope: Option<Scope>) -> Result<Vec<Planned>> {
+    pub async fn preview(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: Option<ScheduleScope>,
+    ) -> Result<Vec<Planned>> {
         if to < from {
             let dutch = |at: DateTime<Utc>| rule::dutch(at).format("%Y-%m-%d %H:%M");
             return Err(Error::Validation(format!(
@@ -990,7 +995,7 @@ impl Engine {
     pub async fn occurrences(
         &self,
         schedule_id: Option<i64>,
-        status: Option<&str>,
+        status: Option<OccurrenceStatus>,
         page: Page,
     ) -> Result<Slice<occurrence::Model>> {
         let mut select = occurrence::Entity::find();
@@ -1064,7 +1069,10 @@ impl Engine {
             .await?;
         }
         // Holidays change where occurrences land: store them anew.
-        occurrence::Entity::delete_many().filter(occurrence::Column::Status.eq("pending")).exec(&txn).await?;
+        occurrence::Entity::delete_many()
+            .filter(occurrence::Column::Status.eq(OccurrenceStatus::Pending))
+            .exec(&txn)
+            .await?;
         schedule::Entity::update_many()
             .col_expr(schedule::Column::MaterializedUntil, Expr::value(local(self.clock().now())))
             .exec(&txn)
@@ -1371,7 +1379,7 @@ mod tests {
             key: "x".into(),
             name: "x".into(),
             template: None,
-            scope: Scope::Kindcentrum(1),
+            scope: ScheduleScope::Kindcentrum(1),
             rule: Rule::Dates { at: vec![local(start)] },
             action: Action::Iterate { workflow: "vierxd".into(), from: "doen".into(), to: "data".into() },
             policy: Policy::default(),
@@ -1381,7 +1389,7 @@ mod tests {
             schedule_id: Set(schedule.id),
             due_at: Set(start),
             local_at: Set(local(start)),
-            status: Set("pending".into()),
+            status: Set(OccurrenceStatus::Pending),
             ..Default::default()
         }
         .insert(engine.db())

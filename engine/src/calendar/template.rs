@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
-use super::{Action, Policy, Schedule, ScheduleSpec, Scope};
+use super::{Action, Policy, Schedule, ScheduleScope, ScheduleSpec};
 use crate::Engine;
 use crate::calendar::rule::Rule;
 use crate::error::{Error, Result};
@@ -47,7 +47,7 @@ pub struct TemplateOptions {
 
 impl Template {
     /// The schedule this template gives a scope.
-    pub fn spec(self, scope: Scope, options: TemplateOptions) -> Result<ScheduleSpec> {
+    pub fn spec(self, scope: ScheduleScope, options: TemplateOptions) -> Result<ScheduleSpec> {
         let key = &self.key;
         let mut rule = self.rule;
         if let Rule::Dates { at } = &mut rule {
@@ -75,7 +75,7 @@ impl Template {
 
 impl Engine {
     /// Gives a scope the schedule of a template; applying it again updates that schedule.
-    pub async fn apply_template(&self, key: &str, scope: Scope, options: TemplateOptions) -> Result<Schedule> {
+    pub async fn apply_template(&self, key: &str, scope: ScheduleScope, options: TemplateOptions) -> Result<Schedule> {
         let mut templates = templates()?;
         let Some(at) = templates.iter().position(|t| t.key == key) else {
             let keys: Vec<&str> = templates.iter().map(|t| t.key.as_str()).collect();

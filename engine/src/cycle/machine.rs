@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::domain::CycleEventKind;
 use crate::workflow::{FieldDef, FieldType, TransitionDef, TransitionKind, WorkflowDef};
 
 /// Field values of one phase: field key -> value.
@@ -28,30 +29,9 @@ pub type Values = BTreeMap<String, Value>;
 /// All field values of a cycle: iteration -> phase -> values.
 pub type Fields = BTreeMap<i32, BTreeMap<String, Values>>;
 
-/// Whether a cycle is running or closed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Open,
-    Closed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Closed => "closed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Status> {
-        match text {
-            "open" => Some(Status::Open),
-            "closed" => Some(Status::Closed),
-            _ => None,
-        }
-    }
-}
+/// Whether a cycle is running or closed; defined in `domain`, because the `cycle` table
+/// stores it.
+pub use crate::domain::CycleStatus as Status;
 
 /// What a cycle is now.
 #[derive(Clone, Debug, PartialEq)]
@@ -125,16 +105,16 @@ pub enum Event {
 }
 
 impl Event {
-    /// The name stored in the `kind` column.
-    pub fn kind(&self) -> &'static str {
+    /// What the `kind` column stores: the event's `kind` in its JSON.
+    pub fn kind(&self) -> CycleEventKind {
         match self {
-            Event::Started { .. } => "started",
-            Event::FieldsUpdated { .. } => "fields_updated",
-            Event::Advanced { .. } => "advanced",
-            Event::Iterated { .. } => "iterated",
-            Event::Closed { .. } => "closed",
-            Event::Reopened { .. } => "reopened",
-            Event::PitchAdded { .. } => "pitch_added",
+            Event::Started { .. } => CycleEventKind::Started,
+            Event::FieldsUpdated { .. } => CycleEventKind::FieldsUpdated,
+            Event::Advanced { .. } => CycleEventKind::Advanced,
+            Event::Iterated { .. } => CycleEventKind::Iterated,
+            Event::Closed { .. } => CycleEventKind::Closed,
+            Event::Reopened { .. } => CycleEventKind::Reopened,
+            Event::PitchAdded { .. } => CycleEventKind::PitchAdded,
         }
     }
 

@@ -72,6 +72,9 @@ const START_CHUNK: usize = 1000;
 
 /// Who owns a cycle: a team or professional runs it; a cycle of a groep (its
 /// pedagogische kwaliteitscyclus) or of a whole kindcentrum is opened by the calendar.
+/// Not to be confused with `domain::ScheduleScope`, the unit a schedule acts on (whose
+/// occurrences may open cycles for owners within it), nor with
+/// `access::token::AccessScope`, the part of the data a token reaches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Owner {
     Team(i64),
@@ -206,9 +209,7 @@ pub(crate) fn read_state(row: &cycle::Model) -> std::result::Result<CycleState, 
     Ok(CycleState {
         phase: row.phase.clone(),
         iteration: row.iteration,
-        status: Status::parse(&row.status).ok_or_else(|| {
-            ("status", format!("`{}` is not the status of a cycle: it is `open` or `closed`", row.status))
-        })?,
+        status: row.status,
         outcome: row.outcome.clone(),
         fields: serde_json::from_str(&row.fields).map_err(|e| {
             ("fields", format!("not the fields of a cycle, a JSON object of iteration -> phase -> field -> value: {e}"))
@@ -236,7 +237,7 @@ pub(crate) fn event_row(
         id: 0,
         cycle_id,
         sequence: state.version,
-        kind: event.kind().to_owned(),
+        kind: event.kind(),
         actor: actor.to_owned(),
         at,
         from_phase: from.map(str::to_owned),
@@ -371,7 +372,7 @@ impl Engine {
                 groep_id: ids.groep,
                 kindcentrum_id: ids.kindcentrum,
                 occurrence_id: input.occurrence_id,
-                status: state.status.as_str().to_owned(),
+                status: state.status,
                 phase: state.phase.clone(),
                 iteration: state.iteration,
                 outcome: None,
@@ -512,7 +513,7 @@ impl Engine {
         let updated = cycle::Entity::update_many()
             .col_expr(cycle::Column::Phase, Expr::value(next.phase.clone()))
             .col_expr(cycle::Column::Iteration, Expr::value(next.iteration))
-            .col_expr(cycle::Column::Status, Expr::value(next.status.as_str()))
+            .col_expr(cycle::Column::Status, Expr::value(next.status))
             .col_expr(cycle::Column::Outcome, Expr::value(next.outcome.clone()))
             .col_expr(
                 cycle::Column::Fields,
@@ -657,7 +658,7 @@ impl Engine {
             select = select.filter(C::Phase.eq(phase));
         }
         if let Some(status) = filter.status {
-            select = select.filter(C::Status.eq(status.as_str()));
+            select = select.filter(C::Status.eq(status));
         }
         if let Some(doel) = filter.doel_id {
             select = select.filter(
@@ -671,7 +672,7 @@ impl Engine {
             );
         }
         if let Some(overdue) = filter.overdue {
-            let late = C::Status.eq(Status::Open.as_str()).and(C::CurrentDue.lt(self.clock().today()));
+            let late = C::Status.eq(Status::Open).and(C::CurrentDue.lt(self.clock().today()));
             select = select.filter(if overdue { late } else { late.not() });
         }
         self.page_of(select.order_by_desc(C::Id), page).await
@@ -679,7 +680,7 @@ impl Engine {
 
     /// Whether a cycle is open and past the due date of its current phase.
     pub fn is_overdue(&self, row: &cycle::Model) -> bool {
-        row.status == Status::Open.as_str() && row.current_due.is_some_and(|due| due < self.clock().today())
+        row.status == Status::Open && row.current_due.is_some_and(|due| due < self.clock().today())
     }
 
     /// The events of cycles, oldest first.

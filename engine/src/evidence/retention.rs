@@ -69,7 +69,7 @@ impl Engine {
         loop {
             let txn = crate::store::begin_write(self.db()).await?;
             let scans = scan::Entity::find()
-                .filter(scan::Column::Technique.eq(Technique::Kind.as_str()))
+                .filter(scan::Column::Technique.eq(Technique::Kind))
                 .filter(scan::Column::FoldedAt.is_null())
                 .filter(scan::Column::ScannedOn.lt(before))
                 .order_by_asc(scan::Column::Id)

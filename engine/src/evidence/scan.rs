@@ -209,31 +209,8 @@ impl fmt::Display for Quarter {
 
 // --- Input -------------------------------------------------------------------------------
 
-/// How a groep was scanned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Technique {
-    /// A score per child, under a child code.
-    Kind,
-    /// The group scanning technique: one score for the whole groep.
-    Groep,
-}
-
-impl Technique {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Technique::Kind => "kind",
-            Technique::Groep => "groep",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Technique> {
-        match text {
-            "kind" => Some(Technique::Kind),
-            "groep" => Some(Technique::Groep),
-            _ => None,
-        }
-    }
-}
+/// How a groep was scanned; defined in `domain`, because the `scan` table stores it.
+pub use crate::domain::ScanTechnique as Technique;
 
 /// The two Leuven scales.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -647,7 +624,7 @@ impl Engine {
             year: Set(quarter.year),
             quarter: Set(quarter.quarter),
             scanned_on: Set(input.scanned_on),
-            technique: Set(input.technique.as_str().to_owned()),
+            technique: Set(input.technique),
             cycle_id: Set(Some(cycle.id)),
             iteration: Set(Some(cycle.iteration)),
             note: Set(note),
@@ -691,7 +668,7 @@ impl Engine {
         let candidates = cycle::Entity::find()
             .filter(cycle::Column::GroepId.eq(groep_id))
             .filter(cycle::Column::WorkflowKey.eq(WORKFLOW))
-            .filter(cycle::Column::Status.eq(Status::Open.as_str()))
+            .filter(cycle::Column::Status.eq(Status::Open))
             .filter(cycle::Column::Phase.eq(SCAN_PHASE))
             .order_by_asc(cycle::Column::Id)
             .all(txn)

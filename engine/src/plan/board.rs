@@ -65,7 +65,7 @@ pub struct LocatieNorm {
 /// The cycles that are overdue at the peildatum: open, and the current phase was due
 /// before it. The one rule for the board's view and the roll-up.
 pub(crate) fn overdue(peildatum: NaiveDate) -> Condition {
-    Condition::all().add(cycle::Column::Status.eq(Status::Open.as_str())).add(cycle::Column::CurrentDue.lt(peildatum))
+    Condition::all().add(cycle::Column::Status.eq(Status::Open)).add(cycle::Column::CurrentDue.lt(peildatum))
 }
 
 impl Engine {

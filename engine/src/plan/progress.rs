@@ -636,7 +636,7 @@ impl Engine {
         }
         if let Some(id) = evidence.cycle_id {
             let cycle = self.access_of().found(cycle::Entity::find_by_id(id).one(&txn).await?, "cycle", id)?;
-            if cycle.status != crate::cycle::machine::Status::Closed.as_str() {
+            if cycle.status != crate::cycle::machine::Status::Closed {
                 return Err(Error::Validation(format!(
                     "cycle {id} is still open: only a closed cycle is evidence that a succescriterium is met"
                 )));

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::{Status, Values};
 use koers_engine::cycle::{CycleFilter, NewPitch, Owner, StartCycle, state_of};
+use koers_engine::domain::CycleEventKind;
 use koers_engine::io::import::import_str;
 use koers_engine::store::entity::{cycle, cycle_event, doel, professional, team};
 use koers_engine::store::query::Page;
@@ -192,13 +193,13 @@ async fn pdca_runs_two_iterations_and_closes_with_borgen() {
         )
         .await
         .expect("close");
-    assert_eq!(closed.status, "closed");
+    assert_eq!(closed.status, Status::Closed);
     assert_eq!(closed.outcome.as_deref(), Some("borgen"));
     assert_eq!(closed.iteration, 2);
-    let kinds: Vec<String> = f.events(id).await.into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds.first().map(String::as_str), Some("started"));
-    assert_eq!(kinds.iter().filter(|k| *k == "iterated").count(), 1);
-    assert_eq!(kinds.last().map(String::as_str), Some("closed"));
+    let kinds: Vec<CycleEventKind> = f.events(id).await.into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.first(), Some(&CycleEventKind::Started));
+    assert_eq!(kinds.iter().filter(|k| **k == CycleEventKind::Iterated).count(), 1);
+    assert_eq!(kinds.last(), Some(&CycleEventKind::Closed));
     f.assert_replays(id).await;
 
     // The doel lists the cycle as evidence.
@@ -284,7 +285,7 @@ async fn vierxd_with_pitches() {
     assert!(matches!(&err, Error::Validation(m) if m.contains("already pitched")), "{err}");
     let pitches = f.engine.pitches_of(&[id]).await.expect("pitches").remove(&id).unwrap_or_default();
     assert_eq!(pitches.len(), 3);
-    assert_eq!(f.events(id).await.iter().filter(|e| e.kind == "pitch_added").count(), 3);
+    assert_eq!(f.events(id).await.iter().filter(|e| e.kind == CycleEventKind::PitchAdded).count(), 3);
 
     let pdca = f.start("pdca").await;
     let err =

@@ -14,7 +14,7 @@ use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{NewPitch, Owner, StartCycle};
 use koers_engine::domain::AccessRole;
-use koers_engine::domain::Scope;
+use koers_engine::domain::ScheduleScope;
 use koers_engine::domain::Signal;
 use koers_engine::error::ExportRefused;
 use koers_engine::io::csv::CsvKind;
@@ -180,13 +180,13 @@ impl Demo {
         let fluks = by_key::<bestuur::Entity>(e, bestuur::Column::Key, "fluks-opvang").await;
         let ep_dagen = vec![date(2026, 9, 21).and_hms_opt(8, 30, 0).expect("time")];
         let applied = [
-            ("ep-dag", Scope::Kindcentrum(self.balans), ep_dagen),
-            ("groepsbespreking", Scope::Kindcentrum(self.balans), vec![]),
-            ("sop-evaluatie", Scope::Team(plg.id), vec![]),
-            ("welbevinden-scan", Scope::Kindcentrum(self.heidevlinder), vec![]),
-            ("intervisie", Scope::Kindcentrum(self.heidevlinder), vec![]),
-            ("kindvolggesprek", Scope::Groep(bso.id), vec![]),
-            ("bhv-ehbo", Scope::Bestuur(fluks.id), vec![]),
+            ("ep-dag", ScheduleScope::Kindcentrum(self.balans), ep_dagen),
+            ("groepsbespreking", ScheduleScope::Kindcentrum(self.balans), vec![]),
+            ("sop-evaluatie", ScheduleScope::Team(plg.id), vec![]),
+            ("welbevinden-scan", ScheduleScope::Kindcentrum(self.heidevlinder), vec![]),
+            ("intervisie", ScheduleScope::Kindcentrum(self.heidevlinder), vec![]),
+            ("kindvolggesprek", ScheduleScope::Groep(bso.id), vec![]),
+            ("bhv-ehbo", ScheduleScope::Bestuur(fluks.id), vec![]),
         ];
         for (template, scope, dates) in applied {
             let options = TemplateOptions { dates, active_from: Some(date(2026, 1, 1)), ..TemplateOptions::default() };
@@ -589,12 +589,19 @@ async fn restore_refuses_an_event_of_a_kind_the_state_machine_does_not_know() {
     let mut document = document(&demo.export(demo.balans).await);
     let cycle = document["tables"]["cycle"][position(&document, "cycle", plg_cycle)]["id"].clone();
     let row = position(&document, "cycle_event", |e| e["cycle_id"] == cycle && e["kind"] == "advanced");
-    let event = &mut document["tables"]["cycle_event"][row];
-    event["kind"] = json!("teleported");
-    edit_text(event, "data", |data| data["kind"] = json!("teleported"));
+    edit_text(&mut document["tables"]["cycle_event"][row], "data", |data| data["kind"] = json!("teleported"));
     let refused = refusal(&demo, &document).await;
     let expected = format!(
         "table `cycle_event`, row {}: column `data` is not an event of a cycle: unknown variant `teleported`",
+        row + 1
+    );
+    assert!(refused.starts_with(&expected), "{refused}");
+    // The `kind` column holds one of the kinds the state machine knows.
+    document["tables"]["cycle_event"][row]["kind"] = json!("teleported");
+    let refused = refusal(&demo, &document).await;
+    let expected = format!(
+        "table `cycle_event`, row {}: column `kind`: `teleported` is not the kind of an event of a cycle: it is one \
+         of `started`, `fields_updated`, `advanced`, `iterated`, `closed`, `reopened` or `pitch_added`",
         row + 1
     );
     assert!(refused.starts_with(&expected), "{refused}");

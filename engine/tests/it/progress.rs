@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::clock::ManualClock;
-use koers_engine::cycle::machine::Values;
+use koers_engine::cycle::machine::{Status, Values};
 use koers_engine::cycle::{Owner, StartCycle};
 use koers_engine::io::import::import_str;
 use koers_engine::plan::progress::{Evidence, Signal, SignalSubject};
@@ -172,7 +172,7 @@ async fn a_criterium_is_met_by_a_mark_with_evidence_and_never_without() {
     let refused = engine.mark_succescriterium_met("test", story.id, evidence.clone()).await.expect_err("open cycle");
     assert!(matches!(&refused, Error::Validation(m) if m.contains("still open")), "{refused}");
     let closed = close(&engine, cycle.id).await;
-    assert_eq!(closed.status, "closed");
+    assert_eq!(closed.status, Status::Closed);
     let unknown = Evidence { measurement_id: Some(9999), ..Evidence::default() };
     assert!(matches!(
         engine.mark_succescriterium_met("test", story.id, unknown).await,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{Owner, StartCycle, state_of};
+use koers_engine::domain::CycleEventKind;
 use koers_engine::evidence::scan::{BandCounts, NewScan, NewScore, ScanGoals, Technique};
 use koers_engine::store::entity::{cycle, cycle_event, groep, scan, scan_score};
 use koers_engine::{Engine, Error};
@@ -88,7 +89,7 @@ async fn a_scan_flags_urgent_and_attention_children_and_its_change() {
     let q1 = f.record(f.scan(date(2026, 1, 12), Q1_2026)).await;
     let q3 = f.record(f.scan(date(2026, 7, 6), &[("k01", 4.0, 4.0)])).await;
     assert_eq!((q4.year, q4.quarter, q1.year, q1.quarter, q3.quarter), (2025, 4, 2026, 1, 3));
-    assert_eq!(q1.technique, "kind");
+    assert_eq!(q1.technique, Technique::Kind);
 
     let before = f.statements.load(Ordering::SeqCst);
     let summaries = f.engine.scan_summaries(&[q4.id, q1.id, q3.id]).await.expect("summaries");
@@ -229,7 +230,7 @@ async fn a_scan_is_the_scan_phase_of_the_groeps_cycle() {
     let q1 = f.record(f.scan(date(2026, 1, 12), Q1_2026)).await;
     assert_eq!((q1.cycle_id, q1.iteration), (Some(opened.id), Some(1)));
     let published = events.try_recv().expect("published");
-    assert_eq!((published.event.cycle_id, published.event.kind.as_str()), (opened.id, "fields_updated"));
+    assert_eq!((published.event.cycle_id, published.event.kind), (opened.id, CycleEventKind::FieldsUpdated));
 
     let cycle = f.cycle(opened.id).await;
     assert_eq!((cycle.phase.as_str(), cycle.groep_id), ("scan", Some(f.groep)));
@@ -244,8 +245,8 @@ async fn a_scan_is_the_scan_phase_of_the_groeps_cycle() {
         })
     );
     let history = f.engine.events_of(&[opened.id]).await.expect("events").remove(&opened.id).expect("events");
-    let kinds: Vec<(&str, &str)> = history.iter().map(|e| (e.kind.as_str(), e.actor.as_str())).collect();
-    assert_eq!(kinds, [("started", "scheduler"), ("fields_updated", "coach")]);
+    let kinds: Vec<(CycleEventKind, &str)> = history.iter().map(|e| (e.kind, e.actor.as_str())).collect();
+    assert_eq!(kinds, [(CycleEventKind::Started, "scheduler"), (CycleEventKind::FieldsUpdated, "coach")]);
     assert_eq!(f.engine.replay_cycle(opened.id).await.expect("replay").expect("started"), state);
 
     // No goals yet; the team analyses, sets goals and moves on to the next quarter.
@@ -294,9 +295,9 @@ async fn a_scan_is_the_scan_phase_of_the_groeps_cycle() {
         ("pedagogische-kwaliteitscyclus", Some(f.groep), "scan")
     );
     assert_eq!(q3.iteration, Some(1));
-    let kinds: Vec<String> =
-        f.engine.events_of(&[started]).await.expect("events")[&started].iter().map(|e| e.kind.clone()).collect();
-    assert_eq!(kinds, ["started", "fields_updated"]);
+    let kinds: Vec<CycleEventKind> =
+        f.engine.events_of(&[started]).await.expect("events")[&started].iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [CycleEventKind::Started, CycleEventKind::FieldsUpdated]);
 }
 
 /// The means and changes of `means` are those of `summaries`, for the same scans.
@@ -323,11 +324,11 @@ fn assert_same_means(
 #[tokio::test]
 async fn a_scan_belongs_to_the_cycle_of_its_own_quarter() {
     use koers_engine::calendar::template::TemplateOptions;
-    use koers_engine::domain::Scope;
+    use koers_engine::domain::ScheduleScope;
     let now = Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0).single().expect("time");
     let (engine, clock) = koers_testing::examples_at(now, &["heidevlinder.toml"]).await;
     let groep = groep::Entity::find().one(engine.db()).await.expect("q").expect("BSO Borkel 1");
-    let locatie = Scope::Locatie(groep.locatie_id);
+    let locatie = ScheduleScope::Locatie(groep.locatie_id);
     engine.apply_template("welbevinden-scan", locatie, TemplateOptions::default()).await.expect("apply");
     clock.set(Utc.with_ymd_and_hms(2027, 4, 5, 8, 0, 0).single().expect("time"));
     engine.run_scheduler_once().await.expect("fire");

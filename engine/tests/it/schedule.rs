@@ -11,8 +11,8 @@ use koers_engine::calendar::{Action, Assignee, CatchUp, Holidays, Overlap, Polic
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::machine::Values;
 use koers_engine::cycle::{CycleFilter, Owner, StartCycle};
-use koers_engine::domain::Scope;
-use koers_engine::domain::{OnderdeelKind, Role};
+use koers_engine::domain::ScheduleScope;
+use koers_engine::domain::{CycleEventKind, OccurrenceStatus, OnderdeelKind, Role};
 use koers_engine::io::import::{import_file, import_str};
 use koers_engine::store::entity::{cycle, groep, kindcentrum, occurrence, reminder, team};
 use koers_engine::store::query::Page;
@@ -64,7 +64,7 @@ async fn kindcentrum_id(engine: &Engine, name: &str) -> i64 {
         .id
 }
 
-fn spec(key: &str, scope: Scope, rule: Rule, action: Action, policy: Policy) -> ScheduleSpec {
+fn spec(key: &str, scope: ScheduleScope, rule: Rule, action: Action, policy: Policy) -> ScheduleSpec {
     ScheduleSpec { key: key.into(), name: key.into(), template: None, scope, rule, action, policy }
 }
 
@@ -80,7 +80,7 @@ fn reminder_action(title: &str) -> Action {
 #[tokio::test]
 async fn a_school_year_of_heidevlinder_yields_four_scans_and_four_intervisies() {
     let (engine, clock) = engine_at(utc(2026, 7, 31, 22, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     for template in ["welbevinden-scan", "intervisie"] {
         engine.apply_template(template, kc, TemplateOptions::default()).await.expect("apply");
     }
@@ -174,7 +174,7 @@ async fn each_ep_day_moves_every_open_4xd_cycle_to_its_next_iteration_once() {
         local(2027, 6, 21, 8, 30),
     ];
     let options = TemplateOptions { dates: days.to_vec(), ..Default::default() };
-    engine.apply_template("ep-dag", Scope::Kindcentrum(balans), options).await.expect("apply");
+    engine.apply_template("ep-dag", ScheduleScope::Kindcentrum(balans), options).await.expect("apply");
 
     for (n, day) in days.iter().enumerate() {
         let at = koers_engine::calendar::rule::instant(*day);
@@ -189,7 +189,7 @@ async fn each_ep_day_moves_every_open_4xd_cycle_to_its_next_iteration_once() {
     }
     let untouched = engine.cycle(pdca).await.expect("q").expect("pdca");
     assert_eq!((untouched.phase.as_str(), untouched.iteration), ("plan", 1));
-    let fired = engine.occurrences(None, Some("fired"), Page::first(50)).await.expect("occurrences");
+    let fired = engine.occurrences(None, Some(OccurrenceStatus::Fired), Page::first(50)).await.expect("occurrences");
     assert_eq!(fired.total, 5);
     let result: serde_json::Value =
         serde_json::from_str(fired.items[0].result.as_deref().expect("result")).expect("json");
@@ -199,7 +199,7 @@ async fn each_ep_day_moves_every_open_4xd_cycle_to_its_next_iteration_once() {
 #[tokio::test]
 async fn daylight_saving_switches_fire_once_each() {
     let (engine, clock) = engine_at(utc(2026, 1, 1, 12, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let last_sunday = |month| Rule::NthWeekday {
         n: -1,
         weekday: WeekdayName::Sunday,
@@ -248,7 +248,7 @@ async fn daylight_saving_switches_fire_once_each() {
 #[tokio::test]
 async fn new_year_is_crossed_in_dutch_time() {
     let (engine, clock) = engine_at(utc(2026, 12, 20, 12, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let midnight = Rule::Cron { expression: "0 0 0 1 1 * *".into() };
     let schedule = engine
         .create_schedule(spec("nieuwjaar", kc, midnight, reminder_action("Nieuwjaar"), Policy::default()))
@@ -290,7 +290,7 @@ async fn new_year_is_crossed_in_dutch_time() {
 async fn after_downtime_the_catch_up_policy_decides() {
     let start = utc(2026, 9, 1, 6, 0);
     let (engine, clock) = engine_at(start, &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let daily = Rule::Cron { expression: "0 0 9 * * * *".into() };
     let latest = engine
         .create_schedule(spec("latest", kc, daily.clone(), reminder_action("L"), Policy::default()))
@@ -324,7 +324,7 @@ async fn after_downtime_the_catch_up_policy_decides() {
 #[tokio::test]
 async fn overlap_skip_leaves_a_target_with_an_open_cycle_alone() {
     let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let weekly = Rule::Cron { expression: "0 0 9 * * Mon *".into() };
     let open = |title: &str| Action::OpenCycle {
         workflow: "pedagogische-kwaliteitscyclus".into(),
@@ -371,7 +371,7 @@ const HOLIDAYS: &str = r#"{
 async fn school_holidays_move_or_skip_occurrences_per_region() {
     let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
     assert_eq!(engine.import_holidays(HOLIDAYS).await.expect("holidays"), 3 + 3);
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let monday_12_oct =
         Rule::Dates { at: vec![local(2026, 10, 12, 9, 0), local(2026, 12, 21, 9, 0), local(2026, 11, 2, 9, 0)] };
     let moving = Policy {
@@ -393,7 +393,7 @@ async fn school_holidays_move_or_skip_occurrences_per_region() {
         let db = engine.db().clone();
         async move { occurrence::Entity::find().filter(occurrence::Column::ScheduleId.eq(id)).all(&db).await.expect("q") }
     };
-    let mut moved: Vec<(NaiveDateTime, String)> =
+    let mut moved: Vec<(NaiveDateTime, OccurrenceStatus)> =
         of(moved.row.id).await.into_iter().map(|o| (o.local_at, o.status)).collect();
     moved.sort();
     // Herfstvakantie zuid ends Sunday 18 October: Monday 19 October. Kerstvakantie ends
@@ -401,13 +401,13 @@ async fn school_holidays_move_or_skip_occurrences_per_region() {
     assert_eq!(
         moved,
         [
-            (local(2026, 10, 19, 9, 0), "pending".to_owned()),
-            (local(2026, 11, 2, 9, 0), "skipped".to_owned()),
-            (local(2027, 1, 4, 9, 0), "pending".to_owned()),
+            (local(2026, 10, 19, 9, 0), OccurrenceStatus::Pending),
+            (local(2026, 11, 2, 9, 0), OccurrenceStatus::Skipped),
+            (local(2027, 1, 4, 9, 0), OccurrenceStatus::Pending),
         ]
     );
-    let statuses: Vec<String> = of(skipped.row.id).await.into_iter().map(|o| o.status).collect();
-    assert_eq!(statuses.iter().filter(|s| *s == "skipped").count(), 2);
+    let statuses: Vec<OccurrenceStatus> = of(skipped.row.id).await.into_iter().map(|o| o.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == OccurrenceStatus::Skipped).count(), 2);
     let fired = run_until(&engine, &clock, utc(2027, 2, 1, 0, 0)).await;
     assert_eq!(fired, 2 + 1);
 }
@@ -415,7 +415,7 @@ async fn school_holidays_move_or_skip_occurrences_per_region() {
 #[tokio::test]
 async fn bad_schedules_are_validation_errors() {
     let (engine, _) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let err = engine
         .create_schedule(spec(
             "x",
@@ -437,7 +437,7 @@ async fn bad_schedules_are_validation_errors() {
     let err = engine
         .create_schedule(spec(
             "z",
-            Scope::Groep(999),
+            ScheduleScope::Groep(999),
             Rule::Dates { at: vec![local(2027, 1, 1, 9, 0)] },
             reminder_action("z"),
             Policy::default(),
@@ -450,7 +450,7 @@ async fn bad_schedules_are_validation_errors() {
 #[tokio::test]
 async fn preview_lists_without_firing() {
     let (engine, _) = engine_at(utc(2026, 8, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     engine.apply_template("welbevinden-scan", kc, TemplateOptions::default()).await.expect("apply");
     let planned = engine.preview(utc(2026, 8, 1, 0, 0), utc(2027, 8, 1, 0, 0), None).await.expect("preview");
     assert_eq!(planned.len(), 4);
@@ -466,7 +466,7 @@ async fn preview_lists_without_firing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduler_loop_wakes_when_a_schedule_changes_and_when_its_moment_comes() {
     let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let looping = tokio::spawn({
         let engine = engine.clone();
@@ -492,14 +492,14 @@ async fn the_scheduler_loop_wakes_when_a_schedule_changes_and_when_its_moment_co
         .await
         .expect("the loop woke up and fired")
         .expect("event");
-    assert_eq!(event.event.kind, "started");
+    assert_eq!(event.event.kind, CycleEventKind::Started);
     let _ = stop.send(());
     looping.await.expect("loop stops");
 }
 
 /// Inserts `count` schedules on `scope` as rows, the way `koers bench generate` does: more
 /// than one batch of the scheduler without thousands of transactions in a test.
-async fn many_schedules(engine: &Engine, scope: Scope, count: usize, rule: &Rule, policy: &Policy) {
+async fn many_schedules(engine: &Engine, scope: ScheduleScope, count: usize, rule: &Rule, policy: &Policy) {
     use koers_engine::store::entity::schedule;
     use sea_orm::Set;
     let now = engine.clock().now();
@@ -530,7 +530,7 @@ async fn schedules_beyond_one_batch_are_stored_and_fired_as_one_by_one() {
     let start = utc(2026, 9, 1, 6, 0);
     let (engine, clock) = engine_at(start, &["heidevlinder.toml"]).await;
     engine.import_holidays(HOLIDAYS).await.expect("holidays");
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     // The first of every month; moved out of the school holidays, so the region counts.
     let monthly = Rule::Cron { expression: "0 0 9 1 * * *".into() };
     let policy = Policy { holidays: Holidays::Move, ..Policy::default() };
@@ -556,7 +556,7 @@ async fn schedules_beyond_one_batch_are_stored_and_fired_as_one_by_one() {
         .await
         .expect("q")
         .into_iter()
-        .map(|o| (o.schedule_id, o.due_at, o.status == "skipped"))
+        .map(|o| (o.schedule_id, o.due_at, o.status == OccurrenceStatus::Skipped))
         .collect();
     occurrences.sort();
     assert_eq!(stored, occurrences.len());
@@ -607,7 +607,7 @@ async fn an_idle_wake_up_is_three_statements_however_many_schedules() {
     let clock = ManualClock::new(start);
     let engine = Engine::with_clock(db, Arc::new(clock.clone()));
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let monthly = Rule::Cron { expression: "0 0 9 1 * * *".into() };
     many_schedules(&engine, kc, 300, &monthly, &Policy::default()).await;
     engine.run_scheduler_once().await.expect("catch up");
@@ -648,7 +648,7 @@ async fn an_idle_wake_up_is_three_statements_however_many_schedules() {
 #[tokio::test]
 async fn a_schedule_beyond_what_the_calendar_means_is_refused() {
     let (engine, _) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let weekly = || Rule::Cron { expression: "0 0 9 * * Mon *".into() };
     let refused = |spec: ScheduleSpec| {
         let engine = engine.clone();
@@ -696,7 +696,7 @@ async fn a_schedule_beyond_what_the_calendar_means_is_refused() {
 #[tokio::test]
 async fn one_occurrence_that_cannot_fire_does_not_stop_the_calendar() {
     let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let at = Rule::Dates { at: vec![local(2026, 9, 7, 9, 0)] };
     let mut ids = Vec::new();
     for key in ["before", "poisoned", "gone", "after"] {
@@ -726,15 +726,15 @@ async fn one_occurrence_that_cannot_fire_does_not_stop_the_calendar() {
     assert_eq!((report.fired, report.failed), (2, 2), "{report:?}");
     let occurrences = occurrence::Entity::find().all(engine.db()).await.expect("occurrences");
     let of = |id: i64| occurrences.iter().find(|o| o.schedule_id == id).expect("occurrence");
-    assert_eq!(of(ids[0]).status, "fired");
-    assert_eq!(of(ids[3]).status, "fired");
-    assert_eq!(of(ids[1]).status, "failed");
+    assert_eq!(of(ids[0]).status, OccurrenceStatus::Fired);
+    assert_eq!(of(ids[3]).status, OccurrenceStatus::Fired);
+    assert_eq!(of(ids[1]).status, OccurrenceStatus::Failed);
     let note = of(ids[1]).note.clone().unwrap_or_default();
     assert!(
         note.starts_with("cannot fire: due_in_days 4294967295 after 2026-09-07 lies beyond the calendar"),
         "{note}"
     );
-    assert_eq!(of(ids[2]).status, "failed");
+    assert_eq!(of(ids[2]).status, OccurrenceStatus::Failed);
     assert_eq!(of(ids[2]).note.as_deref(), Some("cannot fire: unknown workflow `opgeheven`"));
     let reminders = reminder::Entity::find().all(engine.db()).await.expect("reminders");
     assert_eq!(reminders.len(), 2, "the good schedules created their reminders");
@@ -746,7 +746,7 @@ async fn one_occurrence_that_cannot_fire_does_not_stop_the_calendar() {
 #[tokio::test]
 async fn a_reminder_nobody_can_be_assigned_is_warned_of_and_skipped_in_words() {
     let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let at = local(2026, 9, 7, 9, 0);
     let reminder = |targets: Targets, assignee: Assignee| Action::Reminder {
         title: "Jaarplan".into(),
@@ -818,7 +818,10 @@ async fn a_reminder_nobody_can_be_assigned_is_warned_of_and_skipped_in_words() {
 
     // Firing notes the same words in the occurrence's result.
     run_until(&engine, &clock, koers_engine::calendar::rule::instant(at)).await;
-    let fired = engine.occurrences(Some(jaarplan.row.id), Some("fired"), Page::first(5)).await.expect("occurrences");
+    let fired = engine
+        .occurrences(Some(jaarplan.row.id), Some(OccurrenceStatus::Fired), Page::first(5))
+        .await
+        .expect("occurrences");
     let result: serde_json::Value =
         serde_json::from_str(fired.items[0].result.as_deref().expect("result")).expect("json");
     assert_eq!(result, json!({ "skipped": [nobody] }));
@@ -827,7 +830,7 @@ async fn a_reminder_nobody_can_be_assigned_is_warned_of_and_skipped_in_words() {
 #[tokio::test]
 async fn an_unknown_template_is_answered_with_the_templates_there_are() {
     let (engine, _) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let err = engine.apply_template("welbevinden", kc, TemplateOptions::default()).await.expect_err("unknown");
     let message = err.to_string();
     assert!(
@@ -840,7 +843,7 @@ async fn an_unknown_template_is_answered_with_the_templates_there_are() {
 #[tokio::test]
 async fn the_preview_includes_both_of_its_ends() {
     let (engine, _) = engine_at(utc(2026, 8, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let at = koers_engine::calendar::rule::instant(local(2026, 12, 7, 8, 30));
     let dates = Rule::Dates { at: vec![local(2026, 12, 7, 8, 30)] };
     engine.create_schedule(spec("ep", kc, dates, reminder_action("EP"), Policy::default())).await.expect("create");
@@ -958,7 +961,7 @@ mod arbitrary {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             let outcome: Result<(), String> = runtime.block_on(async {
                 let (engine, clock) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-                let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+                let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
                 let mut action = reminder_action("r");
                 if let Action::Reminder { due_in_days: due, .. } = &mut action {
                     *due = due_in_days;
@@ -987,7 +990,7 @@ mod arbitrary {
 #[tokio::test]
 async fn a_schedule_on_an_unknown_workflow_or_iteration_is_refused() {
     let (engine, _) = engine_at(utc(2026, 9, 1, 6, 0), &["heidevlinder.toml"]).await;
-    let kc = Scope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
+    let kc = ScheduleScope::Kindcentrum(kindcentrum_id(&engine, "Kindcentrum Heidevlinder").await);
     let rule = Rule::Dates { at: vec![local(2026, 10, 12, 9, 0)] };
     let open = |workflow: &str| Action::OpenCycle {
         workflow: workflow.to_owned(),

@@ -22,7 +22,7 @@ use koers_engine::calendar::template::TemplateOptions;
 use koers_engine::clock::ManualClock;
 use koers_engine::cycle::{Owner, StartCycle};
 use koers_engine::domain::AccessRole;
-use koers_engine::domain::Scope;
+use koers_engine::domain::ScheduleScope;
 use koers_engine::domain::{CoachingKind, Signal};
 use koers_engine::evidence::coaching::{Hours, NewCoachingEntry};
 use koers_engine::evidence::scan::{NewScan, NewScore, Technique};
@@ -82,7 +82,7 @@ async fn populate(engine: &Engine, kindcentrum: i64) {
     }
     for template in ["welbevinden-scan", "intervisie", "groepsbespreking"] {
         engine
-            .apply_template(template, Scope::Kindcentrum(kindcentrum), TemplateOptions::default())
+            .apply_template(template, ScheduleScope::Kindcentrum(kindcentrum), TemplateOptions::default())
             .await
             .expect("template");
     }
@@ -940,7 +940,7 @@ async fn a_subscription_to_cycle_events_carries_no_child_code() {
         NewScan { groep_id: groep, scanned_on: date(2027, 1, 11), technique: Technique::Kind, scores, note: None };
     app.engine.record_scan("coach", scan).await.expect("scan");
     let mut datas = Vec::new();
-    while datas.iter().all(|d: &Value| d["cycleEvents"]["kind"] != "fields_updated") {
+    while datas.iter().all(|d: &Value| d["cycleEvents"]["kind"] != "FIELDS_UPDATED") {
         let event = events.next().await.expect("an event");
         datas.push(event.data.into_json().expect("json"));
     }

@@ -451,10 +451,10 @@ async fn a_pdca_cycle_closes_with_inline_fields_and_its_history_reads_in_order_w
     let events = cycle["events"].as_array().expect("events");
     assert_eq!(events.len() as i64, version);
     let first = &events[0];
-    assert_eq!((first["kind"].as_str(), first["actorName"].as_str()), (Some("started"), Some("Kenniskring Balans")));
+    assert_eq!((first["kind"].as_str(), first["actorName"].as_str()), (Some("STARTED"), Some("Kenniskring Balans")));
     assert_eq!(first["actor"], format!("token:{}", kenniskring.token_id), "the raw actor stays");
     let last = events.last().expect("closed");
-    assert_eq!((last["kind"].as_str(), last["actorName"].as_str()), (Some("closed"), Some("Directie Balans")));
+    assert_eq!((last["kind"].as_str(), last["actorName"].as_str()), (Some("CLOSED"), Some("Directie Balans")));
     let copying =
         cycle["workflow"]["transitions"].as_array().expect("transitions").iter().find(|t| t["copyFields"] == true);
     assert_eq!(

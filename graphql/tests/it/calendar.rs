@@ -86,8 +86,7 @@ async fn the_calendar_answers_in_dutch_time_and_takes_whole_dutch_days() {
     // What fired answers in Dutch time too.
     api.clock.set(instant("2026-12-07T08:30:00".parse().expect("local time")));
     api.engine.run_scheduler_once().await.expect("run");
-    let fired =
-        api.ok("{ occurrences(status: \"fired\") { edges { node { dueAt firedAt localAt } } } }", json!({})).await;
+    let fired = api.ok("{ occurrences(status: FIRED) { edges { node { dueAt firedAt localAt } } } }", json!({})).await;
     assert_eq!(
         fired["occurrences"]["edges"],
         json!([{ "node": {

@@ -9,7 +9,7 @@ use koers_engine::access::token::AccessScope;
 use koers_engine::calendar::template::TemplateOptions;
 use koers_engine::domain::AccessRole;
 use koers_engine::domain::CoachingKind;
-use koers_engine::domain::Scope;
+use koers_engine::domain::ScheduleScope;
 use koers_engine::evidence::coaching::{Hours, NewCoachingEntry};
 use koers_engine::io::import::import_str;
 use koers_engine::store::entity::{locatie, professional};
@@ -269,10 +269,10 @@ async fn two_houders() -> Engine {
     let (engine, clock) = koers_testing::engine_at(db, now).await;
     let heidevlinder = engine.kindcentrum_by_key("heidevlinder").await.expect("query").expect("heidevlinder").id;
     let options = TemplateOptions::default;
-    engine.apply_template("bhv-ehbo", Scope::Kindcentrum(heidevlinder), options()).await.expect("template");
+    engine.apply_template("bhv-ehbo", ScheduleScope::Kindcentrum(heidevlinder), options()).await.expect("template");
     for (houder, coach) in [("fluks-opvang", "c-maes"), ("elders-opvang", "coach-elders")] {
         let houder = engine.bestuur_by_key(houder).await.expect("query").expect("houder").id;
-        engine.apply_template("coaching-ikk", Scope::Bestuur(houder), options()).await.expect("template");
+        engine.apply_template("coaching-ikk", ScheduleScope::Bestuur(houder), options()).await.expect("template");
         let coach = professional_id(&engine, coach).await;
         let beleid = NewCoachingEntry {
             coach_id: coach,

@@ -14,16 +14,18 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use sea_orm::{ActiveEnum, Iterable};
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::{Rows, refused};
-use crate::calendar::{Fired, OCCURRENCE_STATUSES, ScheduleSpec};
+use crate::calendar::{Fired, ScheduleSpec};
 use crate::cycle::machine::{CycleState, Event};
 use crate::cycle::{current_due, event_row, read_state};
-use crate::domain::Scope;
-use crate::domain::VacationRegion;
+use crate::domain::{
+    CycleEventKind, CycleStatus, OccurrenceStatus, ScanTechnique, ScheduleScope, ScheduleScopeKind, VacationRegion,
+};
 use crate::error::Result;
 use crate::evidence::coaching::Hours;
-use crate::evidence::scan::{ChildCode, LeuvenScore, NewScore, Technique, check_scores};
+use crate::evidence::scan::{ChildCode, LeuvenScore, NewScore, check_scores};
 use crate::plan::measurement::{Period, check_value};
 use crate::store::entity::{cycle, cycle_event, workflow_version};
 use crate::workflow::WorkflowDef;
@@ -39,6 +41,40 @@ pub(super) fn rows(rows: &Rows) -> Result<()> {
     measurements(rows)?;
     holidays(rows)?;
     Ok(())
+}
+
+/// The column of `row` (of `table`, as the document holds it) that holds one of a fixed set
+/// of texts, if it holds another: checked before the row is read as its table's model, so
+/// that the refusal says what the column may hold.
+pub(super) fn fixed_sets(table: &str, row: &Map<String, Value>) -> std::result::Result<(), String> {
+    match table {
+        "cycle" => one_of::<CycleStatus>(row, "status", "the status of a cycle"),
+        "cycle_event" => one_of::<CycleEventKind>(row, "kind", "the kind of an event of a cycle"),
+        "occurrence" => one_of::<OccurrenceStatus>(row, "status", "the status of an occurrence"),
+        "scan" => one_of::<ScanTechnique>(row, "technique", "a scan technique"),
+        "schedule" => one_of::<ScheduleScopeKind>(row, "scope_kind", "a scope"),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `column` of `row`, when it is a text, is one of `T`; `what` names the set.
+fn one_of<T: ActiveEnum<Value = String> + Iterable>(
+    row: &Map<String, Value>,
+    column: &str,
+    what: &str,
+) -> std::result::Result<(), String> {
+    let Some(Value::String(held)) = row.get(column) else { return Ok(()) };
+    if T::try_from_value(held).is_ok() {
+        return Ok(());
+    }
+    let mut allowed: Vec<String> = T::iter().map(|v| format!("`{}`", v.to_value())).collect();
+    let last = allowed.pop().unwrap_or_default();
+    let allowed = match allowed.len() {
+        0 => last,
+        1 => format!("{} or {last}", allowed[0]),
+        _ => format!("one of {} or {last}", allowed.join(", ")),
+    };
+    Err(format!("column `{column}`: `{held}` is not {what}: it is {allowed}"))
 }
 
 /// A JSON text column read as `T`, or why it cannot be: `what` says what it should hold.
@@ -78,8 +114,7 @@ fn workflow_versions(
 fn schedules(rows: &Rows) -> Result<()> {
     for (index, row) in rows.schedule.iter().enumerate() {
         let refuse = |reason: String| refused("schedule", index, reason);
-        let scope =
-            Scope::new(&row.scope_kind, row.scope_id).map_err(|e| refuse(format!("column `scope_kind`: {e}")))?;
+        let scope = ScheduleScope::new(row.scope_kind, row.scope_id);
         let spec = ScheduleSpec {
             key: row.key.clone(),
             name: row.name.clone(),
@@ -94,17 +129,11 @@ fn schedules(rows: &Rows) -> Result<()> {
     Ok(())
 }
 
-/// Each occurrence with a status the scheduler writes, and a result it can read.
+/// Each occurrence with a result the scheduler can read (its status is checked as the row
+/// is read: [`fixed_sets`]).
 fn occurrences(rows: &Rows) -> Result<()> {
     for (index, row) in rows.occurrence.iter().enumerate() {
         let refuse = |reason: String| refused("occurrence", index, reason);
-        if !OCCURRENCE_STATUSES.contains(&row.status.as_str()) {
-            return Err(refuse(format!(
-                "column `status`: `{}` is not the status of an occurrence: it is one of {}",
-                row.status,
-                OCCURRENCE_STATUSES.join(", ")
-            )));
-        }
         if let Some(result) = &row.result {
             json::<Fired>("result", result, "what firing the occurrence created").map_err(refuse)?;
         }
@@ -189,7 +218,7 @@ fn cycle(
         let expected = event_row(&stored.actor, row.id, after, event, stored.at)?;
         let columns = [
             ("sequence", stored.sequence.to_string(), expected.sequence.to_string()),
-            ("kind", stored.kind.clone(), expected.kind),
+            ("kind", stored.kind.to_string(), expected.kind.to_string()),
             ("from_phase", format!("{:?}", stored.from_phase), format!("{:?}", expected.from_phase)),
             ("to_phase", format!("{:?}", stored.to_phase), format!("{:?}", expected.to_phase)),
             ("iteration", stored.iteration.to_string(), expected.iteration.to_string()),
@@ -263,13 +292,7 @@ fn scans(rows: &Rows) -> Result<()> {
     }
     for (index, row) in rows.scan.iter().enumerate() {
         let refuse = |reason: String| refused("scan", index, reason);
-        let technique = Technique::parse(&row.technique).ok_or_else(|| {
-            refuse(format!(
-                "column `technique`: `{}` is not a scan technique: it is `kind` (a score per child) or `groep` (one \
-                 score for the whole groep)",
-                row.technique
-            ))
-        })?;
+        let technique = row.technique;
         match crate::evidence::retention::folded_scores(row) {
             Err(_) => {
                 return Err(refuse(

@@ -656,6 +656,7 @@ where
         if let Some(Value::String(key)) = fields.get("key") {
             key.parse::<Key>().map_err(|e| refuse(format!("column `key`: {e}")))?;
         }
+        check::fixed_sets(table, fields).map_err(refuse)?;
         let mut active = E::ActiveModel::from_json(row.clone()).map_err(|e| refuse(e.to_string()))?;
         whole_microseconds(&mut active)?;
         models.push(active.try_into_model().map_err(|e| refuse(e.to_string()))?);

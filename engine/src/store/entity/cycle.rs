@@ -1,6 +1,7 @@
 //! The `cycle` table: the current state of each cycle, always equal to the replay of its
 //! events.
 
+use crate::domain::CycleStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
@@ -16,7 +17,7 @@ pub struct Model {
     pub groep_id: Option<i64>,
     pub kindcentrum_id: Option<i64>,
     /// `open` or `closed`.
-    pub status: String,
+    pub status: CycleStatus,
     pub phase: String,
     pub iteration: i32,
     pub outcome: Option<String>,

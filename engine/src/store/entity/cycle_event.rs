@@ -1,5 +1,6 @@
 //! The `cycle_event` table: the append-only history of every cycle.
 
+use crate::domain::CycleEventKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
@@ -10,7 +11,7 @@ pub struct Model {
     pub cycle_id: i64,
     /// 1 for the start; the cycle's version after this event.
     pub sequence: i64,
-    pub kind: String,
+    pub kind: CycleEventKind,
     pub actor: String,
     pub at: DateTimeUtc,
     pub from_phase: Option<String>,

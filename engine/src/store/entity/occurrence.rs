@@ -1,5 +1,6 @@
 //! The `occurrence` table: one due time of a schedule, stored once, fired at most once.
 
+use crate::domain::OccurrenceStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
@@ -11,8 +12,8 @@ pub struct Model {
     pub due_at: DateTimeUtc,
     /// The wall-clock time in Europe/Amsterdam the rule asked for.
     pub local_at: DateTime,
-    /// pending, fired, missed, skipped or failed (its note says why).
-    pub status: String,
+    /// Pending, fired, missed, skipped or failed (its note says why).
+    pub status: OccurrenceStatus,
     pub fired_at: Option<DateTimeUtc>,
     /// What firing created, as JSON.
     #[sea_orm(column_type = "Text", nullable)]

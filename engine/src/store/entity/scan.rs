@@ -1,5 +1,6 @@
 //! The `scan` table: one welbevinden/betrokkenheid scan of a groep in a quarter.
 
+use crate::domain::ScanTechnique;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
@@ -13,7 +14,7 @@ pub struct Model {
     pub quarter: i32,
     pub scanned_on: Date,
     /// `kind` (a score per child) or `groep` (the group scanning technique).
-    pub technique: String,
+    pub technique: ScanTechnique,
     /// The groep's pedagogische-kwaliteitscyclus whose `scan` phase this is.
     pub cycle_id: Option<i64>,
     /// The iteration of that cycle.

@@ -1,5 +1,6 @@
 //! The `schedule` table: a rule and an action attached to a scope.
 
+use crate::domain::ScheduleScopeKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
@@ -13,7 +14,7 @@ pub struct Model {
     /// The template this schedule was applied from, if any.
     pub template: Option<String>,
     /// bestuur, kindcentrum, locatie, groep or team.
-    pub scope_kind: String,
+    pub scope_kind: ScheduleScopeKind,
     pub scope_id: i64,
     /// The rule as JSON (`schedule::rule::Rule`).
     #[sea_orm(column_type = "Text")]
