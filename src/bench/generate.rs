@@ -79,7 +79,7 @@ pub struct GenerateReport {
 
 /// The moment the dataset describes: 1 August 2026, the first day of school year 2026-2027.
 pub fn moment() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 8, 1).unwrap_or_default()
+    NaiveDate::from_ymd_opt(2026, 8, 1).expect("a valid date")
 }
 
 /// The number of kindcentra of each bestuur.
@@ -461,7 +461,7 @@ impl Kindcentrum<'_> {
             }
             self.rows.professional_fte.push(professional_fte::Model {
                 professional_id: id,
-                valid_from: NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default(),
+                valid_from: NaiveDate::from_ymd_opt(2022, 1, 1).expect("a valid date"),
                 fte: f64::from(self.rng.random_range(5..=10_u8)) / 10.0,
             });
             self.rows
@@ -746,7 +746,7 @@ impl Kindcentrum<'_> {
                 from_phase: from.map(str::to_owned),
                 to_phase: to.map(str::to_owned),
                 iteration: *iteration,
-                data: serde_json::to_string(event).unwrap_or_default(),
+                data: serde_json::to_string(event).expect("JSON of plain data"),
             });
         }
         let current_due = (state.status == Status::Open).then(|| due_dates.get(&state.phase).copied()).flatten();
@@ -763,8 +763,8 @@ impl Kindcentrum<'_> {
             phase: state.phase.clone(),
             iteration: state.iteration,
             outcome: state.outcome.clone(),
-            fields: serde_json::to_string(&state.fields).unwrap_or_default(),
-            due_dates: serde_json::to_string(&due_dates).unwrap_or_default(),
+            fields: serde_json::to_string(&state.fields).expect("JSON of plain data"),
+            due_dates: serde_json::to_string(&due_dates).expect("JSON of plain data"),
             current_due,
             version: state.version,
             created_at: at(start, 9),
@@ -900,7 +900,7 @@ impl Kindcentrum<'_> {
             [(year, 10, 5), (year, 12, 7), (year + 1, 2, 8), (year + 1, 4, 12), (year + 1, 6, 14)]
                 .into_iter()
                 .filter_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
-                .map(|d| (d + Duration::days(offset)).and_time(NaiveTime::from_hms_opt(8, 30, 0).unwrap_or_default()))
+                .map(|d| (d + Duration::days(offset)).and_time(NaiveTime::from_hms_opt(8, 30, 0).expect("a valid time")))
                 .collect();
         for template in &self.shape.templates {
             let options = TemplateOptions { dates: ep_dagen.clone(), ..Default::default() };
@@ -915,12 +915,12 @@ impl Kindcentrum<'_> {
 
 /// The instant of a date at a Dutch wall-clock hour.
 fn at(date: NaiveDate, hour: u32) -> DateTime<Utc> {
-    instant(date.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or_default()))
+    instant(date.and_time(NaiveTime::from_hms_opt(hour, 0, 0).expect("a valid time")))
 }
 
 /// The trimesters of a school year: August to November, December to March, April to July.
 fn trimester(start_year: i32, n: i32) -> (NaiveDate, NaiveDate) {
-    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a valid date");
     match n {
         0 => (date(start_year, 8, 1), date(start_year, 11, 30)),
         1 => (date(start_year, 12, 1), date(start_year + 1, 3, 31)),

@@ -33,7 +33,7 @@ use server::Server;
 
 /// The peildatum of the board queries: a term into the dataset's school year.
 fn peildatum() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default()
+    NaiveDate::from_ymd_opt(2026, 12, 1).expect("a valid date")
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -167,7 +167,7 @@ async fn suite(dir: &Path, options: RunOptions) -> anyhow::Result<String> {
     }
 
     tracing::info!("starting koers serve on the dataset and on an empty database");
-    let clock_start = instant(moment().and_hms_opt(0, 0, 0).unwrap_or_default()).to_rfc3339();
+    let clock_start = instant(moment().and_hms_opt(0, 0, 0).expect("midnight exists")).to_rfc3339();
     let mut national = Server::start(&url, &clock_start, &token, &dir.join("serve-national.log")).await?;
     let empty_url = format!("sqlite://{}", dir.join("empty.db").display());
     let empty_engine = Engine::new(store::open(&StoreConfig::new(empty_url.clone())).await?);
@@ -362,8 +362,8 @@ fn percentile(values: &[f64], at: f64) -> f64 {
 /// school year's once the horizon reaches it. The floor inserts the year's occurrence
 /// rows in batches.
 async fn scheduler(db: &DatabaseConnection, kindcentra: usize) -> anyhow::Result<[Row; 2]> {
-    let start = instant(moment().and_hms_opt(0, 0, 0).unwrap_or_default());
-    let end = instant((moment() + chrono::Months::new(12)).and_hms_opt(0, 0, 0).unwrap_or_default());
+    let start = instant(moment().and_hms_opt(0, 0, 0).expect("midnight exists"));
+    let end = instant((moment() + chrono::Months::new(12)).and_hms_opt(0, 0, 0).expect("midnight exists"));
     let clock = ManualClock::new(start);
     let engine = Engine::with_clock(db.clone(), Arc::new(clock.clone()));
     engine.register_workflows(koers_engine::workflow::load(None)?).await?;
