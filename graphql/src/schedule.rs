@@ -214,7 +214,7 @@ impl Occurrence {
     async fn local_at(&self) -> NaiveDateTime {
         self.0.local_at
     }
-    /// pending, fired, missed, skipped or failed (the note says why).
+    /// Where it stands; the note says why one was skipped or failed.
     async fn status(&self) -> OccurrenceStatus {
         self.0.status.into()
     }

@@ -900,7 +900,9 @@ impl Kindcentrum<'_> {
             [(year, 10, 5), (year, 12, 7), (year + 1, 2, 8), (year + 1, 4, 12), (year + 1, 6, 14)]
                 .into_iter()
                 .filter_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
-                .map(|d| (d + Duration::days(offset)).and_time(NaiveTime::from_hms_opt(8, 30, 0).expect("a valid time")))
+                .map(|d| {
+                    (d + Duration::days(offset)).and_time(NaiveTime::from_hms_opt(8, 30, 0).expect("a valid time"))
+                })
                 .collect();
         for template in &self.shape.templates {
             let options = TemplateOptions { dates: ep_dagen.clone(), ..Default::default() };

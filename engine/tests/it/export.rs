@@ -508,7 +508,7 @@ async fn every_table_is_exported_or_deliberately_not() {
     let tables: BTreeSet<String> = koers_testing::tables(engine.db()).await.into_iter().collect();
     let covered: BTreeSet<String> = TABLES.iter().chain(NOT_EXPORTED).map(|t| (*t).to_owned()).collect();
     let forgotten: Vec<&String> = tables.difference(&covered).collect();
-    assert!(forgotten.is_empty(), "add these to TABLES or NOT_EXPORTED in engine/src/export.rs: {forgotten:?}");
+    assert!(forgotten.is_empty(), "add these to TABLES or NOT_EXPORTED in engine/src/io/export/mod.rs: {forgotten:?}");
     assert_eq!(covered, tables, "TABLES and NOT_EXPORTED name only tables of the schema");
 }
 
