@@ -57,6 +57,26 @@ pub async fn examples_at(
     engine_at(db, now).await
 }
 
+/// One onderwijs bestuur `b` with one kindcentrum `kc`, as the head of an import file.
+const ONE_KINDCENTRUM: &str = r#"
+[[bestuur]]
+key = "b"
+name = "Bestuur"
+kind = "onderwijs"
+
+[[kindcentrum]]
+key = "kc"
+name = "KC"
+besturen = ["b"]
+"#;
+
+/// The organisation the tests of one team or one koersplan start from (bestuur `b` with
+/// kindcentrum `kc`), followed by `rest`: its teams (`[[kindcentrum.team]]` lands in `kc`),
+/// professionals, indicators and koersplan.
+pub fn one_kindcentrum(rest: &str) -> String {
+    format!("{ONE_KINDCENTRUM}{rest}")
+}
+
 /// The environment variable that turns the tests to PostgreSQL.
 pub const DATABASE_URL: &str = "KOERS_TEST_DATABASE_URL";
 

@@ -18,15 +18,6 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
 const ORG: &str = r#"
-[[bestuur]]
-key = "b"
-name = "Bestuur"
-kind = "onderwijs"
-
-[[kindcentrum]]
-key = "kc"
-name = "KC"
-besturen = ["b"]
 
 [[kindcentrum.team]]
 key = "kk"
@@ -79,7 +70,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let db = koers_testing::database().await;
-    import_str(&db, "org.toml", ORG).await.expect("import");
+    import_str(&db, "org.toml", &koers_testing::one_kindcentrum(ORG)).await.expect("import");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().expect("time"));
     let engine = Engine::with_clock(db, Arc::new(clock.clone()));
     engine.register_workflows(load(None).expect("workflows")).await.expect("register");

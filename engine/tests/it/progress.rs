@@ -16,15 +16,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 const PLAN: &str = r#"
-[[bestuur]]
-key = "b"
-name = "Bestuur"
-kind = "onderwijs"
-
-[[kindcentrum]]
-key = "kc"
-name = "KC"
-besturen = ["b"]
 
 [[kindcentrum.team]]
 key = "kring"
@@ -89,7 +80,7 @@ succescriteria = [{ description = "Een verhaal" }]
 #[tokio::test]
 async fn progress_follows_the_latest_measurement_up_to_the_peildatum() {
     let db = koers_testing::database().await;
-    import_str(&db, "plan.toml", PLAN).await.expect("import");
+    import_str(&db, "plan.toml", &koers_testing::one_kindcentrum(PLAN)).await.expect("import");
     let engine = koers_testing::engine(db);
     let id = koersplan::Entity::find().one(engine.db()).await.expect("q").expect("plan").id;
     let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
@@ -123,7 +114,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// An engine over the plan, with the clock at noon UTC of `today`.
 async fn engine_on(today: NaiveDate) -> (Engine, Arc<ManualClock>, koersplan::Model) {
     let db = koers_testing::database().await;
-    import_str(&db, "plan.toml", PLAN).await.expect("import");
+    import_str(&db, "plan.toml", &koers_testing::one_kindcentrum(PLAN)).await.expect("import");
     let clock = Arc::new(ManualClock::new(Utc.from_utc_datetime(&today.and_hms_opt(12, 0, 0).expect("noon"))));
     let engine = Engine::with_clock(db, clock.clone());
     let plan = koersplan::Entity::find().one(engine.db()).await.expect("q").expect("plan");
