@@ -475,6 +475,15 @@ impl Professional {
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
         Ok(list(ctx, RolesOf(self.0.id)).await?.into_iter().map(Role::from).collect())
     }
+    /// Deployed flexibly (on call); still coached every year under the wet IKK.
+    async fn flexible(&self) -> bool {
+        self.0.flexible
+    }
+    /// The last day they worked for their employer; null while they work there. Someone
+    /// who left stays, with their history, and no longer counts from the next year on.
+    async fn left_on(&self) -> Option<NaiveDate> {
+        self.0.left_on
+    }
     /// The bestuur that employs this professional.
     async fn employer(&self, ctx: &Context<'_>) -> Result<Bestuur> {
         one(ctx, BestuurById(self.0.employer_bestuur_id), "bestuur", self.0.employer_bestuur_id).await.map(Bestuur)

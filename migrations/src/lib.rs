@@ -18,6 +18,7 @@ mod m20261201_000004_covering_indexes;
 mod m20261207_000001_signalen_without_child_codes;
 mod m20261207_000002_mark_recorded_at;
 mod m20261208_000001_field_keys_in_camel_case;
+mod m20261208_000002_professional_left_on;
 
 /// The renaming of field keys to camelCase, for a restore to upgrade an export written
 /// before it as the migration upgrades a database.
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_signalen_without_child_codes::Migration),
             Box::new(m20261207_000002_mark_recorded_at::Migration),
             Box::new(m20261208_000001_field_keys_in_camel_case::Migration),
+            Box::new(m20261208_000002_professional_left_on::Migration),
         ]
     }
 }

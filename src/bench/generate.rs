@@ -455,6 +455,7 @@ impl Kindcentrum<'_> {
                     self.bestuur_id
                 },
                 flexible: n == PROFESSIONALS - 1,
+                left_on: None,
             });
             for role in *roles {
                 self.rows.professional_role.push(professional_role::Model { professional_id: id, role: *role });

@@ -299,6 +299,13 @@ pub(crate) struct MedewerkerFacts {
     pub coached: bool,
 }
 
+impl MedewerkerFacts {
+    /// Whether they are the houder's in `year` (see [`counts_for_year`]).
+    fn counts_for(&self, year: &NormYear) -> bool {
+        counts_for_year(&self.fte_history, self.professional.left_on, year.peildatum, year.employed_by())
+    }
+}
+
 /// The hours a houder logged at one locatie (or without one) of one kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct LoggedHours {
@@ -908,8 +915,7 @@ fn kind_name(kind: CoachingKind) -> &'static str {
 /// split.
 pub(crate) fn norm(facts: &NormFacts) -> CoachingNorm {
     let NormFacts { houder, year, locaties, medewerkers, ve_children, logged } = facts;
-    let own: Vec<&MedewerkerFacts> =
-        medewerkers.iter().filter(|m| counts_for_year(&m.fte_history, year.employed_by())).collect();
+    let own: Vec<&MedewerkerFacts> = medewerkers.iter().filter(|m| m.counts_for(year)).collect();
     let fte_of = |m: &MedewerkerFacts| fte_on(&m.fte_history, year.peildatum).unwrap_or(0.0);
     let total_fte = tidy(own.iter().map(|m| fte_of(m)).sum());
 
@@ -997,10 +1003,17 @@ pub(crate) fn norm(facts: &NormFacts) -> CoachingNorm {
 ///
 /// Employment starts on the first day of the FTE history. Without FTE rows (a flexible
 /// medewerker on call, or a contract not recorded) the data names no start, and the
-/// medewerker counts in every year rather than drop off the list unseen. No leaving date is
-/// recorded.
-pub fn counts_for_year(fte_history: &[professional_fte::Model], until: NaiveDate) -> bool {
-    fte_history.iter().map(|f| f.valid_from).min().is_none_or(|start| start <= until)
+/// medewerker counts in every year rather than drop off the list unseen. It ends on
+/// `left_on`: someone who left before 1 January (`peildatum`) is no longer the houder's
+/// that year, while the years they worked keep counting them.
+pub fn counts_for_year(
+    fte_history: &[professional_fte::Model],
+    left_on: Option<NaiveDate>,
+    peildatum: NaiveDate,
+    until: NaiveDate,
+) -> bool {
+    let started = fte_history.iter().map(|f| f.valid_from).min().is_none_or(|start| start <= until);
+    started && left_on.is_none_or(|left| left >= peildatum)
 }
 
 fn joined(ids: &BTreeSet<i64>) -> String {
@@ -1069,10 +1082,30 @@ mod tests {
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
         let from = |valid_from| professional_fte::Model { professional_id: 1, valid_from, fte: 0.5 };
         let history = [from(date(2027, 3, 1)), from(date(2026, 9, 1))];
-        assert!(!counts_for_year(&history, date(2026, 8, 31)));
-        assert!(counts_for_year(&history, date(2026, 9, 1)), "the first row counts, not the first listed");
-        assert!(counts_for_year(&history, date(2027, 12, 31)));
-        assert!(counts_for_year(&[], date(2019, 1, 1)), "no FTE: no known start, so always");
+        let jan = date(2026, 1, 1);
+        assert!(!counts_for_year(&history, None, jan, date(2026, 8, 31)));
+        assert!(counts_for_year(&history, None, jan, date(2026, 9, 1)), "the first row counts, not the first listed");
+        assert!(counts_for_year(&history, None, date(2027, 1, 1), date(2027, 12, 31)));
+        assert!(counts_for_year(&[], None, date(2019, 1, 1), date(2019, 1, 1)), "no FTE: no known start, so always");
+    }
+
+    #[test]
+    fn a_medewerker_who_left_counts_in_the_years_they_worked_and_not_after() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let history = [professional_fte::Model { professional_id: 1, valid_from: date(2020, 8, 1), fte: 0.8 }];
+        let left = Some(date(2026, 3, 31));
+        let year = |y| (date(y, 1, 1), date(y, 12, 31));
+        let (jan, dec) = year(2025);
+        assert!(counts_for_year(&history, left, jan, dec), "a year they worked whole");
+        let (jan, dec) = year(2026);
+        assert!(counts_for_year(&history, left, jan, dec), "the year they left: employed on the peildatum");
+        let (jan, dec) = year(2027);
+        assert!(!counts_for_year(&history, left, jan, dec), "the year after they left");
+        assert!(!counts_for_year(&history, Some(date(2026, 12, 31)), date(2027, 1, 1), date(2027, 6, 1)));
+        assert!(
+            counts_for_year(&history, Some(date(2027, 1, 1)), date(2027, 1, 1), date(2027, 6, 1)),
+            "left on the peildatum"
+        );
     }
 
     #[test]
@@ -1120,6 +1153,7 @@ mod tests {
                 name: name.to_owned(),
                 employer_bestuur_id: 1,
                 flexible: fte.is_empty(),
+                left_on: None,
             },
             fte_history: fte
                 .iter()
@@ -1261,6 +1295,23 @@ mod tests {
         assert_eq!(next_year.pedagogisch_medewerkers, 2);
         assert_eq!(next_year.fte, 1.5, "on the peildatum 1 January 2027");
         assert_eq!(next_year.coaching.required, 15.0);
+    }
+
+    #[test]
+    fn a_medewerker_who_left_last_year_no_longer_counts_and_the_years_before_stay() {
+        let locaties = || vec![locatie(1, 1, "De Eik", &["111"])];
+        let medewerkers = || {
+            let mut cas = medewerker(2, "Cas", &[(date(2020, 8, 1), 0.5)], &[1]);
+            cas.professional.left_on = Some(date(2025, 12, 31));
+            vec![employed(1, "Anna", 1.0, 1), cas]
+        };
+        let this_year = norm(&facts(date(2026, 6, 30), locaties(), medewerkers()));
+        assert_eq!(this_year.pedagogisch_medewerkers, 1);
+        assert_eq!(this_year.fte, 1.0, "Cas's FTE is no longer the houder's on 1 January 2026");
+        assert_eq!(names(&this_year.uncoached), ["Anna"]);
+        let last_year = norm(&facts_of(2025, date(2025, 12, 31), locaties(), medewerkers()));
+        assert_eq!(last_year.pedagogisch_medewerkers, 2);
+        assert_eq!(last_year.fte, 1.5, "the year Cas worked keeps its norm");
     }
 
     #[test]

@@ -109,16 +109,19 @@ impl Engine {
         Ok(folded)
     }
 
-    /// Runs the retention job once a day, by the engine's clock, until `shutdown`.
+    /// Runs the retention job once a day, by the engine's clock, until `shutdown`: the next
+    /// run is a day after the start of the one before, so a run that takes long (or a clock
+    /// moved on meanwhile) does not push the next one later.
     pub async fn run_retention(&self, retention_days: u32, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
+            let started = self.clock().now();
             if let Err(err) = self.fold_child_scores(retention_days).await {
                 tracing::error!(error = %err, "retention run failed; retrying tomorrow");
             }
-            let now = self.clock().now();
+            let next = started.checked_add_signed(TimeDelta::days(1)).unwrap_or(started);
             tokio::select! {
-                () = self.clock().sleep_until(now.checked_add_signed(TimeDelta::days(1)).unwrap_or(now)) => {}
+                () = self.clock().sleep_until(next) => {}
                 () = &mut shutdown => break,
             }
         }

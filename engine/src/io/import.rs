@@ -199,6 +199,8 @@ struct ProfessionalIn {
     fte: Option<Vec<Spanned<FteIn>>>,
     /// `false` for a new professional that leaves it out.
     flexible: Option<bool>,
+    /// The last day they worked for their employer; `""` clears it (they came back).
+    left_on: Option<Spanned<Clearable<Date>>>,
 }
 
 #[derive(Deserialize)]
@@ -1020,7 +1022,20 @@ impl Import<'_> {
             name: input.name.0.clone(),
             employer_bestuur_id,
             flexible: input.flexible.or(existing.as_ref().map(|e| e.flexible)).unwrap_or(false),
+            left_on: merge(
+                input.left_on.as_ref().map(Spanned::get_ref),
+                existing.as_ref().and_then(|e| e.left_on),
+                |d| d.0,
+            ),
         };
+        if let (Some(left_on), Some(written)) = (wanted.left_on, &input.fte) {
+            let first = written.iter().map(|f| f.get_ref().from.0).min();
+            if let Some(first) = first.filter(|first| left_on < *first) {
+                let span = input.left_on.as_ref().map_or_else(|| input.key.span(), Spanned::span);
+                let message = format!("left_on {left_on} lies before their first fte (from {first})");
+                return Err(self.at.error(span, message).into());
+            }
+        }
         let id = self.put::<professional::Entity>(existing, wanted).await?.id;
         self.professionals.insert(key.clone(), id);
 

@@ -802,3 +802,39 @@ async fn a_record_is_named_by_its_id_or_its_key() {
     ));
     assert!(matches!(engine.resolve("schip", "x").await, Err(Error::Validation(_))));
 }
+
+#[tokio::test]
+async fn a_professional_who_leaves_is_ended_not_deleted() {
+    let db = fresh().await;
+    import_file(&db, &example("heidevlinder.toml")).await.expect("heidevlinder");
+    let restated = |left_on: &str| {
+        format!(
+            "[[professional]]\nkey = \"w-h\"\nname = \"W.H.\"\nemployer = \"fluks-opvang\"\n{left_on}\
+             fte = [{{ from = 2026-01-01, fte = 0.4 }}]\n"
+        )
+    };
+    let left_on = || async {
+        professional::Entity::find()
+            .filter(professional::Column::Key.eq("w-h"))
+            .one(&db)
+            .await
+            .expect("query")
+            .expect("still there")
+            .left_on
+    };
+    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+
+    import_str(&db, "leaves.toml", &restated("left_on = 2027-07-31\n")).await.expect("ended");
+    assert_eq!(left_on().await, Some(date(2027, 7, 31)));
+    import_str(&db, "again.toml", &restated("")).await.expect("left out");
+    assert_eq!(left_on().await, Some(date(2027, 7, 31)), "left out keeps the stored date");
+    import_str(&db, "back.toml", &restated("left_on = \"\"\n")).await.expect("cleared");
+    assert_eq!(left_on().await, None, "written empty clears it: they came back");
+
+    let source = restated("left_on = 2025-12-31\n");
+    let err = import_str(&db, "early.toml", &source).await.expect_err("before their first fte");
+    let message = err.to_string();
+    assert!(message.contains(&format!("early.toml:{}", line_of(&source, "left_on"))), "{message}");
+    assert!(message.contains("left_on 2025-12-31 lies before their first fte (from 2026-01-01)"), "{message}");
+    assert_eq!(left_on().await, None, "nothing of the refused file is written");
+}

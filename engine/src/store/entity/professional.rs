@@ -12,6 +12,9 @@ pub struct Model {
     pub employer_bestuur_id: i64,
     /// Deployed flexibly (on call); still coached every year under the wet IKK.
     pub flexible: bool,
+    /// The last day they worked for their employer; none while they work there. A
+    /// professional who leaves is ended, not deleted.
+    pub left_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
