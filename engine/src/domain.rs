@@ -68,8 +68,16 @@ text_enum!(
 );
 
 text_enum!(
-    /// Progress of a planned activity of the meerjarenplanning.
-    PlanningStatus { Gepland, Bezig, Gereed, Vervallen }
+    /// Progress of a planned activity of the meerjarenplanning. Files written before the
+    /// statuses had the schools' names say `bezig` and `gereed`; they still read.
+    PlanningStatus {
+        Gepland,
+        #[serde(alias = "bezig")]
+        Gestart,
+        #[serde(alias = "gereed")]
+        Afgerond,
+        Vervallen,
+    }
 );
 
 text_enum!(
@@ -128,6 +136,52 @@ text_enum!(
     ScheduleScopeKind { Bestuur, Kindcentrum, Locatie, Groep, Team }
 );
 
+text_enum!(
+    /// What a recorded change did to its row.
+    ChangeAction {
+        Created,
+        Updated,
+        /// Withdrawn or archived: the row stays, in its history, and no longer counts.
+        Withdrawn,
+        /// Removed by an import that no longer lists it.
+        Removed,
+    }
+);
+
+text_enum!(
+    /// Through which front a change came.
+    Front {
+        /// The GraphQL API (and the web front, which calls it).
+        Api,
+        /// `koers import` of TOML files.
+        Import,
+        /// `koers import` of spreadsheets (CSV).
+        Csv,
+        /// The scheduler and the retention job.
+        Scheduler,
+        /// Other commands of the operator (`koers restore`, ...).
+        Cli,
+    }
+);
+
+/// Who makes the changes an engine records: the actor, the name it had then, and the
+/// front it came through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// `token:ID` for an API caller; the front's name otherwise.
+    pub id: String,
+    pub name: String,
+    pub front: Front,
+}
+
+impl Actor {
+    /// The engine acting for one of its own fronts (the scheduler, an import, ...).
+    pub fn of(front: Front) -> Actor {
+        let id = front.to_string();
+        Actor { name: format!("koers {id}"), id, front }
+    }
+}
+
 /// Printed as stored, for messages.
 macro_rules! display_as_stored {
     ($($name:ident),+) => {
@@ -139,7 +193,7 @@ macro_rules! display_as_stored {
     };
 }
 
-display_as_stored!(CycleStatus, CycleEventKind, OccurrenceStatus, ScanTechnique, ScheduleScopeKind);
+display_as_stored!(CycleStatus, CycleEventKind, OccurrenceStatus, ScanTechnique, ScheduleScopeKind, ChangeAction, Front);
 
 impl CycleStatus {
     pub fn as_str(self) -> &'static str {

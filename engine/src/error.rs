@@ -31,9 +31,9 @@ pub enum Error {
     /// A phase cannot be left while required fields are empty.
     #[error("phase `{phase}` cannot be left while these required fields are empty: {}", missing.join(", "))]
     GuardFailed { phase: String, missing: Vec<String> },
-    /// Someone else changed the cycle since the caller read it.
-    #[error("the cycle is at version {actual}, not {expected}: read it again and retry")]
-    VersionConflict { expected: i64, actual: i64 },
+    /// Someone else changed the row (a cycle, a doel, ...) since the caller read it.
+    #[error("{what} is at version {actual}, not {expected}: read it again and retry")]
+    VersionConflict { what: String, expected: i64, actual: i64 },
     /// A workflow definition was refused.
     #[error(transparent)]
     Definition(#[from] DefinitionError),

@@ -5,6 +5,7 @@
 //! or GraphQL.
 
 pub mod access;
+pub mod audit;
 pub mod calendar;
 pub mod clock;
 pub mod cycle;
@@ -30,6 +31,8 @@ pub struct Engine {
     inner: Arc<Inner>,
     /// What this engine's services answer and change (see [`access`]).
     access: access::Access,
+    /// Whom the changes this engine makes are recorded as (see [`audit`]).
+    actor: Arc<domain::Actor>,
     /// The store every service reads and writes.
     db: DatabaseConnection,
     /// Where the views that read much and write nothing read from: the store itself, or
@@ -67,6 +70,7 @@ impl Engine {
                 scheduler: Default::default(),
             }),
             access: access::Access::system(),
+            actor: Arc::new(domain::Actor::of(domain::Front::Cli)),
         }
     }
 
@@ -81,6 +85,16 @@ impl Engine {
     /// This engine reading from its read pool: for views that write nothing.
     pub(crate) fn reader(&self) -> Engine {
         Engine { db: self.reads.clone(), ..self.clone() }
+    }
+
+    /// This engine, recording the changes it makes as `actor`'s.
+    pub fn acting_as(&self, actor: domain::Actor) -> Engine {
+        Engine { actor: Arc::new(actor), ..self.clone() }
+    }
+
+    /// Whom the changes this engine makes are recorded as.
+    pub fn actor(&self) -> &domain::Actor {
+        &self.actor
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -30,7 +30,7 @@ pub struct KindcentrumVoortgang {
     /// Open cycles whose current phase was due before the peildatum, most overdue first.
     pub overdue_cycles: Vec<Cycle>,
     /// Planned activities of a school year that ended before the peildatum, neither done
-    /// (gereed) nor dropped (vervallen).
+    /// (afgerond) nor dropped (vervallen).
     pub overdue_planning: Vec<PlanningItem>,
     /// The latest scan up to the peildatum of each groep that has one.
     pub scans: Vec<GroepScanSummary>,

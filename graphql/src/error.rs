@@ -41,7 +41,7 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
                 e.set("phase", phase.as_str());
                 e.set("missing", missing.iter().map(|m| async_graphql::Value::from(m.as_str())).collect::<Vec<_>>());
             }
-            Error::VersionConflict { expected, actual } => {
+            Error::VersionConflict { expected, actual, .. } => {
                 e.set("expectedVersion", *expected);
                 e.set("actualVersion", *actual);
             }

@@ -241,8 +241,8 @@ pub enum Direction {
 #[graphql(remote = "koers_engine::domain::PlanningStatus")]
 pub enum PlanningStatus {
     Gepland,
-    Bezig,
-    Gereed,
+    Gestart,
+    Afgerond,
     Vervallen,
 }
 

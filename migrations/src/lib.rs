@@ -19,6 +19,7 @@ mod m20261207_000001_signalen_without_child_codes;
 mod m20261207_000002_mark_recorded_at;
 mod m20261208_000001_field_keys_in_camel_case;
 mod m20261208_000002_professional_left_on;
+mod m20261208_000003_change_trail;
 
 /// The renaming of field keys to camelCase, for a restore to upgrade an export written
 /// before it as the migration upgrades a database.
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_mark_recorded_at::Migration),
             Box::new(m20261208_000001_field_keys_in_camel_case::Migration),
             Box::new(m20261208_000002_professional_left_on::Migration),
+            Box::new(m20261208_000003_change_trail::Migration),
         ]
     }
 }

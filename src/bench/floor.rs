@@ -117,7 +117,7 @@ pub async fn board(
         "SELECT k.kindcentrum_id, p.id, p.text FROM kindcentrum_bestuur kb
          JOIN koersplan k ON k.kindcentrum_id = kb.kindcentrum_id JOIN ambitie a ON a.koersplan_id = k.id
          JOIN doel d ON d.ambitie_id = a.id JOIN planning_item p ON p.doel_id = d.id
-         WHERE kb.bestuur_id = ? AND p.school_year < ? AND p.status IN ('gepland', 'bezig')
+         WHERE kb.bestuur_id = ? AND p.school_year < ? AND p.status IN ('gepland', 'gestart')
          ORDER BY k.kindcentrum_id, p.school_year, p.position",
         vec![bestuur.into(), SchoolYear::containing(peildatum).start_year().into()],
     )

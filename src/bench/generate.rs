@@ -546,9 +546,9 @@ impl Kindcentrum<'_> {
                     let school_year = forward(p.school_year);
                     // Past school years are mostly done; the current one is under way.
                     let status = if school_year < SchoolYear::containing(moment()) {
-                        *[PlanningStatus::Gereed, PlanningStatus::Gereed, PlanningStatus::Gereed, PlanningStatus::Bezig]
+                        *[PlanningStatus::Afgerond, PlanningStatus::Afgerond, PlanningStatus::Afgerond, PlanningStatus::Gestart]
                             .choose(self.rng)
-                            .unwrap_or(&PlanningStatus::Gereed)
+                            .unwrap_or(&PlanningStatus::Afgerond)
                     } else {
                         PlanningStatus::Gepland
                     };

@@ -239,6 +239,17 @@ impl Access {
         }
     }
 
+    /// The rows of a kindcentrum or a bestuur within reach, as SQL: those of the kindcentra
+    /// and besturen reached in full. Rows of neither are for those reaching everything.
+    pub(crate) fn condition_on<C: ColumnTrait>(&self, kindcentrum: C, bestuur: C) -> Condition {
+        match self.within() {
+            None => Condition::all(),
+            Some(r) => Condition::any()
+                .add(kindcentrum.is_in(r.kindcentra.iter().copied()))
+                .add(bestuur.is_in(r.besturen.iter().copied())),
+        }
+    }
+
     /// The coaching-log entries within reach, as SQL (see the [`Visible`] impl).
     pub(crate) fn coaching_condition(&self) -> Condition {
         use coaching_entry::Column as C;

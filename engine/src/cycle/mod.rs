@@ -498,7 +498,7 @@ impl Engine {
     ) -> Result<(cycle::Model, CycleEventRecord)> {
         let row = self.access_of().found(cycle::Entity::find_by_id(cycle_id).one(txn).await?, "cycle", cycle_id)?;
         if row.version != expected {
-            return Err(Error::VersionConflict { expected, actual: row.version });
+            return Err(Error::VersionConflict { what: format!("cycle {}", row.id), expected, actual: row.version });
         }
         let workflow = self.workflow_version_on(txn, row.workflow_version_id).await?;
         let state = state_of(&row)?;
@@ -528,7 +528,7 @@ impl Engine {
             .await?;
         if updated.rows_affected != 1 {
             // Another process committed between our read and our write.
-            return Err(Error::VersionConflict { expected, actual: expected + 1 });
+            return Err(Error::VersionConflict { what: format!("cycle {cycle_id}"), expected, actual: expected + 1 });
         }
         let record = self.append(txn, actor, &row, &next, &event).await?;
         let row = cycle::Entity::find_by_id(cycle_id)

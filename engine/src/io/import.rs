@@ -17,19 +17,22 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter,
 };
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::domain::{
     BestuurKind, Direction, Key, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
 };
+use crate::Engine;
+use crate::audit::{self, Changed, Identified};
+use crate::domain::{Actor, Front};
 use crate::error::{ImportError, Result};
 use crate::plan::measurement::{Period, check_value};
 use crate::store::entity::*;
@@ -52,14 +55,33 @@ impl ImportReport {
 
 /// Reads and imports one file.
 pub async fn import_file(db: &DatabaseConnection, path: &Path) -> Result<ImportReport> {
-    let source = std::fs::read_to_string(path).map_err(|source| ImportError::Read { path: path.to_owned(), source })?;
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    import_str(db, &name, &source).await
+    Engine::new(db.clone()).import_file(path).await
 }
 
-/// Imports the text of a file; `file` names it in errors.
-#[tracing::instrument(skip(db, source), fields(file = file))]
+/// Imports the text of a file; `file` names it in errors. The changes are recorded at the
+/// time of the system clock: [`Engine::import_str`] takes the engine's.
 pub async fn import_str(db: &DatabaseConnection, file: &str, source: &str) -> Result<ImportReport> {
+    Engine::new(db.clone()).import_str(file, source).await
+}
+
+impl Engine {
+    /// Imports a file; its name is used in errors.
+    pub async fn import_file(&self, path: &Path) -> Result<ImportReport> {
+        let source =
+            std::fs::read_to_string(path).map_err(|source| ImportError::Read { path: path.to_owned(), source })?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        self.import_str(&name, &source).await
+    }
+
+    /// Imports the text of a file; `file` names it in errors. Every row it creates, changes
+    /// or removes is recorded in the trail, as a change of the front `import`.
+    #[tracing::instrument(skip(self, source), fields(file = file))]
+    pub async fn import_str(&self, file: &str, source: &str) -> Result<ImportReport> {
+        import(self.db(), file, source, self.clock().now()).await
+    }
+}
+
+async fn import(db: &DatabaseConnection, file: &str, source: &str, now: DateTime<Utc>) -> Result<ImportReport> {
     let at = Locator { file, source };
     // No store keeps a NUL in text (PostgreSQL refuses it).
     if let Some(offset) = ["\\u0000", "\\U00000000"].iter().filter_map(|escape| source.find(escape)).min() {
@@ -76,9 +98,12 @@ pub async fn import_str(db: &DatabaseConnection, file: &str, source: &str) -> Re
         kindcentra: HashMap::new(),
         professionals: HashMap::new(),
         indicators: HashMap::new(),
+        within: (None, None),
+        changes: Vec::new(),
     };
     import.run(&parsed).await?;
-    let report = import.report;
+    let Import { report, changes, .. } = import;
+    audit::record(&txn, &Actor::of(Front::Import), now, changes).await?;
     txn.commit().await?;
     tracing::info!(?report, "imported");
     Ok(report)
@@ -292,6 +317,8 @@ struct PlanningIn {
     text: Text,
     /// `gepland` for a new planning item that leaves it out.
     status: Option<PlanningStatus>,
+    /// Left out, the stored note stays; written empty, it is cleared.
+    note: Option<String>,
 }
 
 /// A text that is not blank, trimmed.
@@ -574,6 +601,10 @@ struct Import<'a> {
     kindcentra: HashMap<Key, i64>,
     professionals: HashMap<Key, i64>,
     indicators: HashMap<Key, i64>,
+    /// The kindcentrum and bestuur the rows being written belong to, for the trail.
+    within: (Option<i64>, Option<i64>),
+    /// What was written, for the trail.
+    changes: Vec<Changed>,
 }
 
 impl Import<'_> {
@@ -618,17 +649,17 @@ impl Import<'_> {
     async fn put<E>(&mut self, existing: Option<E::Model>, wanted: E::Model) -> Result<E::Model>
     where
         E: EntityTrait,
-        E::Model: IntoActiveModel<E::ActiveModel> + PartialEq,
+        E::Model: IntoActiveModel<E::ActiveModel> + PartialEq + Serialize + Identified,
         E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     {
-        match existing {
-            Some(existing) if existing == wanted => {
+        let saved = match &existing {
+            Some(existing) if *existing == wanted => {
                 self.report.unchanged += 1;
-                Ok(existing)
+                return Ok(wanted);
             }
             Some(_) => {
                 self.report.updated += 1;
-                Ok(wanted.into_active_model().reset_all().update(self.txn).await?)
+                wanted.into_active_model().reset_all().update(self.txn).await?
             }
             None => {
                 self.report.created += 1;
@@ -636,9 +667,17 @@ impl Import<'_> {
                 for key in E::PrimaryKey::iter() {
                     active.not_set(key.into_column());
                 }
-                Ok(active.insert(self.txn).await?)
+                active.insert(self.txn).await?
             }
-        }
+        };
+        let table = E::default().table_name();
+        let within = match table {
+            "bestuur" => (None, Some(saved.id())),
+            "kindcentrum" => (Some(saved.id()), None),
+            _ => self.within,
+        };
+        self.changes.push(Changed::of(table, saved.id(), existing.as_ref(), Some(&saved)).within(within.0, within.1));
+        Ok(saved)
     }
 
     /// Makes the link rows of one owner exactly `wanted`, by their full primary key.
@@ -665,14 +704,18 @@ impl Import<'_> {
         Ok(())
     }
 
-    /// Removes the rows of `E` with the given primary keys.
-    async fn remove<E: EntityTrait>(&mut self, ids: impl IntoIterator<Item = i64>) -> Result<()>
+    /// Removes rows of `E` the file no longer lists.
+    async fn remove<E: EntityTrait>(&mut self, rows: impl IntoIterator<Item = E::Model>) -> Result<()>
     where
+        E::Model: Serialize + Identified,
         i64: Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
     {
-        for id in ids {
+        for row in rows {
             self.report.removed += 1;
-            E::delete_by_id(id).exec(self.txn).await?;
+            E::delete_by_id(row.id()).exec(self.txn).await?;
+            let (kindcentrum, bestuur) = self.within;
+            let table = E::default().table_name();
+            self.changes.push(Changed::of(table, row.id(), Some(&row), None).within(kindcentrum, bestuur));
         }
         Ok(())
     }
@@ -755,6 +798,7 @@ impl Import<'_> {
             name: input.name.0.clone(),
             kind,
         };
+        self.within = (None, None);
         let id = self.put::<bestuur::Entity>(existing, wanted).await?.id;
         self.besturen.insert(key.clone(), id);
 
@@ -819,6 +863,7 @@ impl Import<'_> {
             plaats: merge(input.plaats.as_ref(), existing.as_ref().and_then(|e| e.plaats.clone()), |p| p.0.clone()),
         };
         let kc = self.put::<kindcentrum::Entity>(existing, wanted).await?.id;
+        self.within = (Some(kc), None);
         let current = kindcentrum_bestuur::Entity::find()
             .filter(kindcentrum_bestuur::Column::KindcentrumId.eq(kc))
             .all(self.txn)
@@ -967,7 +1012,7 @@ impl Import<'_> {
             };
             self.put::<lrk_registration::Entity>(existing, wanted).await?;
         }
-        self.remove::<lrk_registration::Entity>(current.into_values().map(|r| r.id)).await
+        self.remove::<lrk_registration::Entity>(current.into_values()).await
     }
 
     async fn groep(&mut self, kc: i64, loc: i64, input: &GroepIn, onderdelen: &mut HashMap<Key, i64>) -> Result<()> {
@@ -1014,6 +1059,7 @@ impl Import<'_> {
     async fn professional(&mut self, input: &ProfessionalIn) -> Result<()> {
         let key = input.key.get_ref();
         let employer_bestuur_id = self.bestuur_id(&input.employer).await?;
+        self.within = (None, Some(employer_bestuur_id));
         let existing =
             professional::Entity::find().filter(professional::Column::Key.eq(key.as_str())).one(self.txn).await?;
         let wanted = professional::Model {
@@ -1119,6 +1165,7 @@ impl Import<'_> {
         }
         let existing = indicator::Entity::find().filter(indicator::Column::Key.eq(key.as_str())).one(self.txn).await?;
         let (bestuur_id, kindcentrum_id, locatie_id, groep_id) = self.scope(record, existing.as_ref()).await?;
+        self.within = (kindcentrum_id, bestuur_id);
         let wanted = indicator::Model {
             id: existing.as_ref().map_or(0, |e| e.id),
             key: key.to_string(),
@@ -1252,6 +1299,7 @@ impl Import<'_> {
     async fn koersplan(&mut self, input: &KoersplanIn) -> Result<()> {
         let key = input.key.get_ref();
         let kc = self.kindcentrum_id(&input.kindcentrum).await?;
+        self.within = (Some(kc), None);
         let (first, last) = (*input.first_school_year.get_ref(), *input.last_school_year.get_ref());
         if last < first {
             return Err(self.at.at(&input.last_school_year, format!("{last} lies before first_school_year {first}")));
@@ -1299,7 +1347,7 @@ impl Import<'_> {
                 self.doelen(ambitie, doelen, (first, last)).await?;
             }
         }
-        self.remove::<ambitie::Entity>(current.into_values().map(|a| a.id)).await
+        self.remove::<ambitie::Entity>(current.into_values()).await
     }
 
     async fn doelen(&mut self, ambitie: i64, input: &[DoelIn], period: (SchoolYear, SchoolYear)) -> Result<()> {
@@ -1347,7 +1395,7 @@ impl Import<'_> {
                 self.planning(doel, planning, period).await?;
             }
         }
-        self.remove::<doel::Entity>(current.into_values().map(|d| d.id)).await
+        self.remove::<doel::Entity>(current.into_values()).await
     }
 
     async fn succescriteria(&mut self, doel: i64, input: &[Spanned<CriteriumIn>]) -> Result<()> {
@@ -1380,7 +1428,7 @@ impl Import<'_> {
             };
             self.put::<succescriterium::Entity>(existing, wanted).await?;
         }
-        self.remove::<succescriterium::Entity>(current.into_values().map(|c| c.id)).await
+        self.remove::<succescriterium::Entity>(current.into_values()).await
     }
 
     async fn planning(
@@ -1415,10 +1463,14 @@ impl Import<'_> {
                 school_year: year,
                 text: input.text.0.clone(),
                 status: input.status.or(existing.as_ref().map(|e| e.status)).unwrap_or(PlanningStatus::Gepland),
+                note: match &input.note {
+                    Some(note) => Some(note.trim().to_owned()).filter(|n| !n.is_empty()),
+                    None => existing.as_ref().and_then(|e| e.note.clone()),
+                },
             };
             self.put::<planning_item::Entity>(existing, wanted).await?;
         }
-        self.remove::<planning_item::Entity>(current.into_values().map(|p| p.id)).await
+        self.remove::<planning_item::Entity>(current.into_values()).await
     }
 
     /// A succescriterium or planning item whose key an earlier one of the doel has: at its

@@ -281,12 +281,7 @@ impl Engine {
         E: EntityTrait,
         E::Model: Send + Sync,
     {
-        use sea_orm::{PaginatorTrait, QuerySelect};
-        let total = select.clone().count(self.db()).await?;
-        let mut items = select.offset(page.offset).limit(page.limit + 1).all(self.db()).await?;
-        let has_next = items.len() as u64 > page.limit;
-        items.truncate(page.limit as usize);
-        Ok(Slice { items, has_next, total })
+        crate::store::query::page(self.db(), select, page).await
     }
 
     /// Runs a join `select` and groups its rows by the link column `parent`.

@@ -38,7 +38,7 @@ pub struct KindcentrumProgress {
     /// Open cycles whose current phase was due before the peildatum, most overdue first.
     pub overdue_cycles: Vec<cycle::Model>,
     /// Activities of the meerjarenplanning planned for a school year that ended before the
-    /// peildatum and neither done (gereed) nor dropped (vervallen).
+    /// peildatum and neither done (afgerond) nor dropped (vervallen).
     pub overdue_planning: Vec<planning_item::Model>,
     /// The latest scan up to the peildatum of each groep that has one.
     pub scans: Vec<GroepScan>,
@@ -195,7 +195,7 @@ impl Engine {
         let rows = planning_item::Entity::find()
             .filter(C::DoelId.in_subquery(doelen))
             .filter(C::SchoolYear.lt(SchoolYear::containing(peildatum)))
-            .filter(C::Status.is_in([PlanningStatus::Gepland, PlanningStatus::Bezig]))
+            .filter(C::Status.is_in([PlanningStatus::Gepland, PlanningStatus::Gestart]))
             .order_by_asc(C::SchoolYear)
             .order_by_asc(C::Position)
             .all(self.db())

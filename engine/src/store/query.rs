@@ -70,6 +70,21 @@ impl<M> Default for Slice<M> {
     }
 }
 
+/// A page of the rows `select` picks, with the length of the whole list.
+pub(crate) async fn page<E, C>(db: &C, select: sea_orm::Select<E>, page: Page) -> Result<Slice<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let total = select.clone().count(db).await?;
+    let mut items = select.offset(page.offset).limit(page.limit + 1).all(db).await?;
+    let has_next = items.len() as u64 > page.limit;
+    items.truncate(page.limit as usize);
+    Ok(Slice { items, has_next, total })
+}
+
 /// Groups rows by a parent id taken from each row.
 pub(crate) fn group<K: Eq + Hash, M>(rows: Vec<M>, parent: impl Fn(&M) -> K) -> HashMap<K, Vec<M>> {
     let mut grouped: HashMap<K, Vec<M>> = HashMap::new();

@@ -236,7 +236,7 @@ async fn refused_commands_leave_the_log_unchanged() {
     // Two writers with the same expected version: the second one loses.
     e.update_cycle_fields("test", id, 3, values(json!({"realisatie": "Deels"}))).await.expect("first writer");
     let err = e.update_cycle_fields("test", id, 3, values(json!({"realisatie": "Anders"}))).await.expect_err("stale");
-    assert!(matches!(err, Error::VersionConflict { expected: 3, actual: 4 }), "{err}");
+    assert!(matches!(err, Error::VersionConflict { expected: 3, actual: 4, .. }), "{err}");
     assert_eq!(f.events(id).await.len(), 4);
     let row = e.cycle(id).await.expect("q").expect("cycle");
     assert_eq!(state_of(&row).expect("state").values("check").expect("check")["realisatie"], json!("Deels"));

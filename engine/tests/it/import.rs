@@ -476,7 +476,7 @@ title = "Doel"
 description = "Wat"
 indicators = ["welbevinden"]
 succescriteria = [{ description = "Gemeten", indicator = "welbevinden" }]
-planning = [{ school_year = "2025-2026", text = "Starten", status = "bezig" }]
+planning = [{ school_year = "2025-2026", text = "Starten", status = "gestart" }]
 
 [[koersplan.ambitie.doel]]
 key = "d2"

@@ -5,16 +5,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each folder with the folders it may use, as ARCHITECTURE.md's table has it.
-const LAYERS: [(&str, &[&str]); 9] = [
+const LAYERS: [(&str, &[&str]); 10] = [
     ("store", &[]),
     ("access", &["store"]),
-    ("org", &["access", "store"]),
+    ("audit", &["store"]),
+    ("org", &["audit", "access", "store"]),
     ("workflow", &["store"]),
     ("cycle", &["workflow", "access", "store"]),
     ("calendar", &["cycle", "workflow", "access", "store"]),
-    ("evidence", &["cycle", "org", "access", "store"]),
-    ("plan", &["evidence", "calendar", "cycle", "access", "store"]),
-    ("io", &["plan", "evidence", "calendar", "cycle", "workflow", "access", "store"]),
+    ("evidence", &["cycle", "org", "audit", "access", "store"]),
+    ("plan", &["evidence", "calendar", "cycle", "audit", "access", "store"]),
+    ("io", &["plan", "evidence", "calendar", "cycle", "workflow", "audit", "access", "store"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -120,7 +120,7 @@ key = "d"
 title = "Leesplezier"
 succescriteria = [{{ description = "80% I-III", indicator = "lezen{i}" }}, {{ description = "Bibliotheek" }}]
 planning = [
-  {{ school_year = "2024-2025", text = "Leesteam", status = "gereed" }},
+  {{ school_year = "2024-2025", text = "Leesteam", status = "afgerond" }},
   {{ school_year = "2024-2025", text = "Schoolbibliotheek" }},
   {{ school_year = "2026-2027", text = "Later" }},
 ]

@@ -20,7 +20,7 @@ use super::{Rows, refused};
 use crate::calendar::{Fired, ScheduleSpec};
 use crate::cycle::machine::{CycleState, Event};
 use crate::cycle::{current_due, event_row, read_state};
-use crate::domain::{
+use crate::domain::{ChangeAction, Front, 
     CycleEventKind, CycleStatus, OccurrenceStatus, ScanTechnique, ScheduleScope, ScheduleScopeKind, VacationRegion,
 };
 use crate::error::Result;
@@ -53,6 +53,8 @@ pub(super) fn fixed_sets(table: &str, row: &Map<String, Value>) -> std::result::
         "occurrence" => one_of::<OccurrenceStatus>(row, "status", "the status of an occurrence"),
         "scan" => one_of::<ScanTechnique>(row, "technique", "a scan technique"),
         "schedule" => one_of::<ScheduleScopeKind>(row, "scope_kind", "a scope"),
+        "change" => one_of::<ChangeAction>(row, "action", "a kind of change")
+            .and_then(|()| one_of::<Front>(row, "front", "a front of koers")),
         _ => Ok(()),
     }
 }

@@ -161,6 +161,7 @@ tables!(
     coaching_entry,
     coaching_coachee,
     school_holiday,
+    change,
 );
 
 /// The rows of one kindcentrum, table by table in the order of [`TABLES`].
@@ -534,7 +535,7 @@ async fn collect(db: &DatabaseTransaction, id: i64) -> Result<Tables> {
     // The evidence of its groepen and locaties.
     let mut scans = rows::<scan::Entity>(db, scan::Column::GroepId.is_in(groep_ids)).await?;
     let scores = rows::<scan_score::Entity>(db, scan_score::Column::ScanId.is_in(ids(&scans, |s| s.id))).await?;
-    let coaching = rows::<coaching_entry::Entity>(db, coaching_entry::Column::LocatieId.is_in(locatie_ids)).await?;
+    let coaching = rows::<coaching_entry::Entity>(db, coaching_entry::Column::LocatieId.is_in(locatie_ids.clone())).await?;
     let coachees =
         rows::<coaching_coachee::Entity>(db, coaching_coachee::Column::CoachingEntryId.is_in(ids(&coaching, |c| c.id)))
             .await?;
@@ -575,6 +576,26 @@ async fn collect(db: &DatabaseTransaction, id: i64) -> Result<Tables> {
     let regions: BTreeSet<String> =
         locaties.iter().filter_map(|l| l.vacation_region).map(|r| sea_orm::ActiveEnum::to_value(&r)).collect();
     let holidays = rows::<school_holiday::Entity>(db, school_holiday::Column::Region.is_in(regions)).await?;
+
+    // The trail of the rows exported, and of those removed from the kindcentrum.
+    let mut trail = Condition::any().add(change::Column::KindcentrumId.eq(id));
+    for (table, rows) in [
+        ("bestuur", ids(&besturen, |r| r.id)),
+        ("onderdeel", ids(&onderdelen, |r| r.id)),
+        ("locatie", locatie_ids),
+        ("lrk_registration", ids(&lrk, |r| r.id)),
+        ("groep", ids(&groepen, |r| r.id)),
+        ("professional", ids(&professionals, |r| r.id)),
+        ("team", team_ids.clone()),
+        ("indicator", ids(&indicators, |r| r.id)),
+        ("measurement", ids(&measurements, |r| r.id)),
+        ("coaching_entry", ids(&coaching, |r| r.id)),
+    ] {
+        if !rows.is_empty() {
+            trail = trail.add(Condition::all().add(change::Column::Entity.eq(table)).add(change::Column::EntityId.is_in(rows)));
+        }
+    }
+    let changes = rows::<change::Entity>(db, trail).await?;
 
     // Cut what points outside the export.
     for row in &mut cycles {
@@ -628,6 +649,7 @@ async fn collect(db: &DatabaseTransaction, id: i64) -> Result<Tables> {
     out.put::<coaching_entry::Entity>(&coaching)?;
     out.put::<coaching_coachee::Entity>(&coachees)?;
     out.put::<school_holiday::Entity>(&holidays)?;
+    out.put::<change::Entity>(&changes)?;
     Ok(out)
 }
 

@@ -22,6 +22,10 @@ pub struct Model {
     pub note: Option<String>,
     pub actor: String,
     pub created_at: DateTimeUtc,
+    /// When the entry was withdrawn: it stays in the log and no longer counts.
+    pub withdrawn_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub withdrawn_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

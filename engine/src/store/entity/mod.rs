@@ -6,6 +6,7 @@
 pub mod ambitie;
 pub mod api_token;
 pub mod bestuur;
+pub mod change;
 pub mod coaching_coachee;
 pub mod coaching_entry;
 pub mod criterium_mark;
