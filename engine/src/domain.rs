@@ -385,6 +385,48 @@ impl FromStr for Key {
     }
 }
 
+/// The stem of a key for a row people name (a doel's title, a professional's name):
+/// lower-case letters, digits and dashes, at most 48 of them; `fallback` when none is left.
+pub fn slug(title: &str, fallback: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'à' | 'á' | 'ä' | 'â' => 'a',
+            'è' | 'é' | 'ë' | 'ê' => 'e',
+            'ì' | 'í' | 'ï' | 'î' => 'i',
+            'ò' | 'ó' | 'ö' | 'ô' => 'o',
+            'ù' | 'ú' | 'ü' | 'û' => 'u',
+            c => c,
+        };
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 48 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() { fallback.to_owned() } else { slug.to_owned() }
+}
+
+/// `stem`, or `stem-2`, `stem-3`, ...: the first that is not `taken`.
+pub fn fresh_key(stem: &str, taken: impl Fn(&str) -> bool) -> String {
+    (1..)
+        .map(|n| if n == 1 { stem.to_owned() } else { format!("{stem}-{n}") })
+        .find(|key| !taken(key))
+        .unwrap_or_else(|| stem.to_owned())
+}
+
+/// The FTE of a professional: from 0 (on leave) to 2 (two full-time jobs).
+pub fn check_fte(value: f64) -> Result<f64, String> {
+    if !(0.0..=2.0).contains(&value) {
+        return Err(format!("fte {value} must be between 0 and 2"));
+    }
+    Ok(value)
+}
+
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -395,6 +437,24 @@ impl<'de> Deserialize<'de> for Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_come_from_titles_and_stay_unique() {
+        let taken = |k: &str| k == "leesplezier";
+        assert_eq!(fresh_key(&slug("Leesplezier", "doel"), taken), "leesplezier-2");
+        assert_eq!(slug("Eigenaarschap bij élk kind!", "doel"), "eigenaarschap-bij-elk-kind");
+        assert_eq!(slug("!!", "doel"), "doel");
+        let long = fresh_key(&slug(&"x".repeat(100), "doel"), |_| false);
+        assert!(long.len() <= 48 && long.parse::<Key>().is_ok());
+    }
+
+    #[test]
+    fn an_fte_lies_between_0_and_2() {
+        assert!(check_fte(0.0).is_ok() && check_fte(1.2).is_ok() && check_fte(2.0).is_ok());
+        for wrong in [-0.1, 2.5, f64::NAN] {
+            assert!(check_fte(wrong).is_err(), "{wrong}");
+        }
+    }
 
     #[test]
     fn school_year_parses_and_prints() {

@@ -3,12 +3,15 @@
 //! Resolvers translate between GraphQL and the engine's services; they hold no business
 //! rules and no SQL.
 
+pub mod audit;
 pub mod board;
 pub mod coaching;
 pub mod cycle;
 pub mod error;
+pub mod koersplan;
 pub mod limits;
 pub mod loader;
+pub mod org;
 pub mod progress;
 pub mod query;
 pub mod scan;
@@ -30,6 +33,8 @@ pub struct Mutation(
     progress::ProgressMutation,
     scan::ScanMutation,
     coaching::CoachingMutation,
+    koersplan::KoersplanMutation,
+    org::OrgMutation,
 );
 
 /// The root of every subscription.

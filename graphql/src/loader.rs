@@ -21,6 +21,12 @@ pub struct Loaders {
 
 pub type AppLoader = DataLoader<Loaders>;
 
+impl Loaders {
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
 pub fn new(engine: Engine) -> AppLoader {
     DataLoader::new(Loaders { engine }, tokio::spawn)
 }

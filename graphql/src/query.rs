@@ -71,4 +71,5 @@ pub struct Query(
     crate::scan::ScanQuery,
     crate::coaching::CoachingQuery,
     crate::board::RollupQuery,
+    crate::audit::ChangeQuery,
 );

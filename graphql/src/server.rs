@@ -171,7 +171,8 @@ async fn scoped(engine: &Engine, token: &str) -> koers_engine::Result<Result<(Ca
         Err(why) => return Ok(Err(why)),
     };
     let access = engine.access(&caller).await?;
-    Ok(Ok((caller, engine.scoped(access))))
+    let engine = engine.scoped(access).acting_as(caller.acting());
+    Ok(Ok((caller, engine)))
 }
 
 async fn graphql(State(state): State<AppState>, request: Request) -> Response {

@@ -466,6 +466,14 @@ impl Professional {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
+    /// The number of recorded changes: pass it back as `expectedVersion` to edit.
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32> {
+        crate::audit::version(ctx, "professional", self.0.id).await
+    }
+    /// Every recorded change, oldest first: who, when, before and after.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<crate::audit::Change>> {
+        crate::audit::history(ctx, "professional", self.0.id).await
+    }
     async fn key(&self) -> &str {
         &self.0.key
     }
@@ -534,6 +542,14 @@ impl Koersplan {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
+    /// The number of recorded changes: pass it back as `expectedVersion` to edit.
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32> {
+        crate::audit::version(ctx, "koersplan", self.0.id).await
+    }
+    /// Every recorded change, oldest first: who, when, before and after.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<crate::audit::Change>> {
+        crate::audit::history(ctx, "koersplan", self.0.id).await
+    }
     async fn key(&self) -> &str {
         &self.0.key
     }
@@ -581,6 +597,14 @@ impl Ambitie {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
+    /// The number of recorded changes: pass it back as `expectedVersion` to edit.
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32> {
+        crate::audit::version(ctx, "ambitie", self.0.id).await
+    }
+    /// Every recorded change, oldest first: who, when, before and after.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<crate::audit::Change>> {
+        crate::audit::history(ctx, "ambitie", self.0.id).await
+    }
     async fn key(&self) -> &str {
         &self.0.key
     }
@@ -603,6 +627,14 @@ pub struct Doel(pub doel::Model);
 impl Doel {
     async fn id(&self) -> ID {
         self.0.id.into()
+    }
+    /// The number of recorded changes: pass it back as `expectedVersion` to edit.
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32> {
+        crate::audit::version(ctx, "doel", self.0.id).await
+    }
+    /// Every recorded change, oldest first: who, when, before and after.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<crate::audit::Change>> {
+        crate::audit::history(ctx, "doel", self.0.id).await
     }
     async fn key(&self) -> &str {
         &self.0.key
@@ -647,6 +679,14 @@ impl Succescriterium {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
+    /// The number of recorded changes: pass it back as `expectedVersion` to edit.
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32> {
+        crate::audit::version(ctx, "succescriterium", self.0.id).await
+    }
+    /// Every recorded change, oldest first: who, when, before and after.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<crate::audit::Change>> {
+        crate::audit::history(ctx, "succescriterium", self.0.id).await
+    }
     async fn key(&self) -> &str {
         &self.0.key
     }
@@ -672,6 +712,14 @@ impl PlanningItem {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
+    /// The number of recorded changes: pass it back as `expectedVersion` to edit.
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32> {
+        crate::audit::version(ctx, "planning_item", self.0.id).await
+    }
+    /// Every recorded change, oldest first: who, when, before and after.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<crate::audit::Change>> {
+        crate::audit::history(ctx, "planning_item", self.0.id).await
+    }
     async fn key(&self) -> &str {
         &self.0.key
     }
@@ -684,6 +732,9 @@ impl PlanningItem {
     }
     async fn status(&self) -> PlanningStatus {
         self.0.status.into()
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
     }
 }
 

@@ -99,6 +99,10 @@ pub enum Change {
     Scans,
     /// Log coaching and beleid hours.
     Coaching,
+    /// Write the koersplan: ambities, doelen, succescriteria, the meerjarenplanning.
+    Koersplan,
+    /// Change the organisation: professionals, teams, locaties, groepen.
+    Organisation,
 }
 
 impl Change {
@@ -111,6 +115,8 @@ impl Change {
             Change::Signals => "override signals",
             Change::Scans => "record scans",
             Change::Coaching => "log coaching hours",
+            Change::Koersplan => "change the koersplan",
+            Change::Organisation => "change the organisation",
         }
     }
 }

@@ -109,6 +109,8 @@ impl FromStr for AccessScope {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub token_id: i64,
+    /// The name given to the token, recorded beside its id with every change it makes.
+    pub name: String,
     pub role: AccessRole,
     pub scope: AccessScope,
 }
@@ -120,6 +122,11 @@ impl Caller {
     /// How events and marks record this caller.
     pub fn actor(&self) -> String {
         format!("{TOKEN_ACTOR}{}", self.token_id)
+    }
+
+    /// Whom this caller's changes are recorded as in the trail.
+    pub fn acting(&self) -> crate::domain::Actor {
+        crate::domain::Actor { id: self.actor(), name: self.name.clone(), front: crate::domain::Front::Api }
     }
 
     /// The token an actor [`Caller::actor`] wrote stands for; none for the other actors
@@ -227,7 +234,7 @@ impl Engine {
         let Some(scope) = AccessScope::from_parts(&row.scope_kind, row.scope_id) else {
             return Err(Error::Database(sea_orm::DbErr::Custom(format!("stored token {} has no valid scope", row.id))));
         };
-        Ok(Ok(Caller { token_id: row.id, role: row.role, scope }))
+        Ok(Ok(Caller { token_id: row.id, name: row.name, role: row.role, scope }))
     }
 
     /// The names of tokens, by id, in one statement: who the actors of a history are. A

@@ -32,7 +32,7 @@ use crate::domain::{
 };
 use crate::Engine;
 use crate::audit::{self, Changed, Identified};
-use crate::domain::{Actor, Front};
+use crate::domain::{Actor, Front, check_fte};
 use crate::error::{ImportError, Result};
 use crate::plan::measurement::{Period, check_value};
 use crate::store::entity::*;
@@ -1115,9 +1115,7 @@ impl Import<'_> {
         let mut fte_rows: Vec<professional_fte::Model> = Vec::new();
         for fte in written {
             let FteIn { from, fte: value } = fte.get_ref();
-            if !(0.0..=2.0).contains(value) {
-                return Err(self.at.at(fte, format!("fte {value} must be between 0 and 2")));
-            }
+            check_fte(*value).map_err(|e| self.at.at(fte, e))?;
             if fte_rows.iter().any(|r| r.valid_from == from.0) {
                 return Err(self.at.at(fte, format!("two fte values from {}", from.0)));
             }

@@ -4,6 +4,7 @@
 //! once and answers with one statement, so callers (the GraphQL DataLoaders) issue a
 //! fixed number of statements however many rows a query touches.
 
+pub mod edit;
 pub mod keys;
 
 use std::collections::HashMap;

@@ -3,6 +3,7 @@
 //! kindcentra.
 
 pub mod board;
+pub mod edit;
 pub mod measurement;
 pub mod progress;
 pub mod rollup;
