@@ -885,6 +885,8 @@ impl Kindcentrum<'_> {
                 note: None,
                 actor: ACTOR.into(),
                 created_at: at(date, 17),
+                withdrawn_at: None,
+                withdrawn_reason: None,
             });
             for professional_id in coachees {
                 self.rows.coaching_coachee.push(coaching_coachee::Model { coaching_entry_id: id, professional_id });

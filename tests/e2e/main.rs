@@ -10,6 +10,7 @@ mod cli;
 mod coaching;
 mod crash;
 mod cycles;
+mod editing;
 mod evidence;
 mod generate;
 mod helpers;

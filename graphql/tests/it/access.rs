@@ -212,8 +212,12 @@ struct Fixture {
     admin: String,
     bestuur_a: String,
     directeur_a: String,
+    /// A reader of bestuur A's kindcentrum: it reaches what `own` holds, and may change none of it.
+    reader_a: String,
     db: DatabaseConnection,
     others: Others,
+    /// The rows of bestuur A: per table, the ids up to the watermark.
+    own: Others,
 }
 
 async fn post(app: &Router, token: &str, query: &str) -> Value {
@@ -282,6 +286,15 @@ async fn setup() -> Fixture {
     engine.run_scheduler_once().await.expect("fire");
 
     let mut ids = BTreeMap::new();
+    let mut own = BTreeMap::new();
+    for (table, mark) in &marks {
+        let sql = format!("SELECT id FROM \"{table}\" WHERE id <= {mark} ORDER BY id");
+        let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("ids");
+        let found: Vec<i64> = rows.iter().map(|r| r.try_get::<i64>("", "id").expect("id")).collect();
+        if !found.is_empty() {
+            own.insert(table.clone(), found);
+        }
+    }
     for (table, mark) in &marks {
         let sql = format!("SELECT id FROM \"{table}\" WHERE id > {mark} ORDER BY id");
         let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("ids");
@@ -302,6 +315,11 @@ async fn setup() -> Fixture {
         .await
         .expect("token")
         .token;
+    let reader_a = engine
+        .create_token("a", AccessRole::Reader, AccessScope::Kindcentrum(balans), None)
+        .await
+        .expect("token")
+        .token;
     // No depth or complexity limit: the walk selects every field a few levels deep.
     let config = ApiConfig { max_depth: 64, max_complexity: usize::MAX, ..ApiConfig::default() };
     Fixture {
@@ -310,8 +328,10 @@ async fn setup() -> Fixture {
         admin,
         bestuur_a,
         directeur_a,
+        reader_a,
         db,
         others: Others { ids, names },
+        own: Others { ids: own, names: Vec::new() },
     }
 }
 
@@ -383,6 +403,7 @@ impl Schema {
             }
             "String" => match name {
                 "key" | "workflow" => "\"pdca\"".to_owned(),
+                "schoolYear" => "\"2020-2021\"".to_owned(),
                 "template" => "\"intervisie\"".to_owned(),
                 _ => "\"x\"".to_owned(),
             },
@@ -665,9 +686,20 @@ async fn a_bestuur_token_sees_nothing_of_another_bestuur_on_any_root_field() {
 /// Every mutation aimed at the others, with `token`: each refused, nothing written. Answers
 /// the mutations that were refused as NOT_FOUND at least once, and all of them.
 async fn walk_mutations(app: &Fixture, token: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    walk_mutations_at(app, token, &app.others, "NOT_FOUND").await
+}
+
+/// Every mutation aimed at the rows of `rows`, with `token`: each refused, nothing written.
+/// Answers the mutations refused with `wanted` at least once, and all of them.
+async fn walk_mutations_at(
+    app: &Fixture,
+    token: &str,
+    rows: &Others,
+    wanted: &str,
+) -> (BTreeSet<String>, BTreeSet<String>) {
     let (schema, _, mutation_root) = schema(app).await;
     let before = koers_testing::snapshot(&app.db, &["api_token"]).await;
-    let operations = schema.aimed(&mutation_root, "mutation", 1, &app.others);
+    let operations = schema.aimed(&mutation_root, "mutation", 1, rows);
     let mut not_found: BTreeSet<String> = BTreeSet::new();
     let mut walked: BTreeSet<String> = BTreeSet::new();
     for (field, operation) in &operations {
@@ -679,7 +711,7 @@ async fn walk_mutations(app: &Fixture, token: &str) -> (BTreeSet<String>, BTreeS
             !codes.is_empty() && codes.iter().all(|c| ["NOT_FOUND", "VALIDATION", "FORBIDDEN"].contains(&c.as_str())),
             "`{field}`: {answer}\n{operation}"
         );
-        if codes.iter().any(|c| c == "NOT_FOUND") {
+        if codes.iter().any(|c| c == wanted) {
             not_found.insert(field.clone());
         }
     }
@@ -705,6 +737,14 @@ async fn a_directeur_token_changes_nothing_of_another_bestuur_with_any_mutation(
     // mutation answers NOT_FOUND, exactly as for ids that do not exist.
     let (not_found, all) = walk_mutations(&app, &app.directeur_a).await;
     assert_eq!(not_found, all);
+}
+
+#[tokio::test]
+async fn a_reader_token_changes_nothing_of_its_own_kindcentrum_with_any_mutation() {
+    let app = setup().await;
+    // Aimed at the rows it reads, every mutation is beyond the role of a reader: FORBIDDEN.
+    let (forbidden, all) = walk_mutations_at(&app, &app.reader_a, &app.own, "FORBIDDEN").await;
+    assert_eq!(forbidden, all);
 }
 
 // --- Roles --------------------------------------------------------------------------------
