@@ -1,9 +1,10 @@
 //! The coaching log and the wet IKK norm: `coachingNorm`, `coachingEntries`,
-//! `Bestuur.coachingNorm` and the mutation `logCoachingHours`.
+//! `Bestuur.coachingNorm` and the mutations `logCoachingHours`, `correctCoachingEntry` and
+//! `withdrawCoachingEntry`.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use koers_engine::evidence::coaching::{self as engine_coaching, Hours, NewCoachingEntry};
+use koers_engine::evidence::coaching::{self as engine_coaching, CoachingCorrection, Hours, NewCoachingEntry};
 use koers_engine::store::entity::coaching_entry;
 
 use crate::error::{IntoGraphql, validation};
@@ -25,7 +26,8 @@ pub enum CoachingKind {
     Beleid,
 }
 
-/// One entry of the coaching log: hours a pedagogisch coach or beleidsmedewerker spent.
+/// One entry of the coaching log: hours a pedagogisch coach or beleidsmedewerker spent. A
+/// coach corrects or withdraws it with a reason; its `history` keeps every change.
 #[derive(Debug)]
 pub struct CoachingEntry(pub coaching_entry::Model);
 
@@ -66,6 +68,25 @@ impl CoachingEntry {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// The number of recorded changes: pass it back as `expectedVersion` to correct or
+    /// withdraw the entry.
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32> {
+        crate::audit::version(ctx, "coaching_entry", self.0.id).await
+    }
+    /// When the entry was withdrawn; null while it counts. A withdrawn entry stays in the
+    /// log, and neither its hours nor its coachees count toward the norm.
+    async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
+        self.0.withdrawn_at
+    }
+    /// Why the entry was withdrawn; null while it counts.
+    async fn withdrawn_reason(&self) -> Option<&str> {
+        self.0.withdrawn_reason.as_deref()
+    }
+    /// Every recorded change, oldest first: logged, corrected, withdrawn; who, when, the
+    /// entry before and after (its columns and `coachees`, the ids coached) and why.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<crate::audit::Change>> {
+        crate::audit::history(ctx, "coaching_entry", self.0.id).await
     }
 }
 
@@ -246,6 +267,30 @@ pub struct LogCoachingHoursInput {
     pub note: Option<String>,
 }
 
+/// A correction of a coaching-log entry: each value given replaces the stored one, what is
+/// left out stays. The coach stays the same.
+#[derive(InputObject, Debug)]
+pub struct CorrectCoachingEntryInput {
+    pub coaching_entry_id: ID,
+    /// The `version` of the entry as it was read.
+    pub expected_version: i32,
+    /// Why the entry is corrected; kept in its history. Not blank.
+    pub reason: String,
+    pub date: Option<Date>,
+    /// More than 0 and at most 24.
+    pub hours: Option<f64>,
+    /// A change between coaching and beleid gives `coacheeIds` as well.
+    pub kind: Option<CoachingKind>,
+    /// All the professionals coached, replacing those named before: at least one for
+    /// coaching, `[]` for beleid.
+    pub coachee_ids: Option<Vec<ID>>,
+    /// Where the hours were spent; it decides the houder. Null: at no locatie, so the hours
+    /// count toward the coach's employer.
+    pub locatie_id: MaybeUndefined<ID>,
+    /// An empty note clears it.
+    pub note: Option<String>,
+}
+
 /// Changes to the coaching log.
 #[derive(Default, Debug)]
 pub struct CoachingMutation;
@@ -266,5 +311,55 @@ impl CoachingMutation {
             note: input.note,
         };
         engine(ctx).log_coaching(&actor(ctx), entry).await.gql().map(CoachingEntry)
+    }
+
+    /// Corrects an entry of the coaching log with a reason: the corrected entry is checked
+    /// as logged hours are, and the norm counts it as corrected. VERSION_CONFLICT when the
+    /// entry changed since `expectedVersion`; VALIDATION for a withdrawn entry or a blank
+    /// reason.
+    async fn correct_coaching_entry(
+        &self,
+        ctx: &Context<'_>,
+        input: CorrectCoachingEntryInput,
+    ) -> Result<CoachingEntry> {
+        let id = parse_id(&input.coaching_entry_id, "coaching entry")?;
+        let hours = input.hours.map(|h| Hours::new(h).map_err(|e| validation(&e.to_string()))).transpose()?;
+        let coachees = input
+            .coachee_ids
+            .map(|ids| ids.iter().map(|id| parse_id(id, "professional")).collect::<Result<Vec<_>>>())
+            .transpose()?;
+        let locatie_id = match input.locatie_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(id) => Some(Some(parse_id(&id, "locatie")?)),
+        };
+        let correction = CoachingCorrection {
+            date: input.date.map(|d| d.0),
+            hours,
+            kind: input.kind.map(Into::into),
+            coachees,
+            locatie_id,
+            note: input.note.map(Some),
+        };
+        engine(ctx)
+            .correct_coaching(id, input.expected_version, correction, input.reason)
+            .await
+            .gql()
+            .map(CoachingEntry)
+    }
+
+    /// Withdraws an entry of the coaching log with a reason: it stays in the log, marked
+    /// withdrawn, and its hours and coachees no longer count toward the norm.
+    /// VERSION_CONFLICT when the entry changed since `expectedVersion`; VALIDATION when it
+    /// was withdrawn already or the reason is blank.
+    async fn withdraw_coaching_entry(
+        &self,
+        ctx: &Context<'_>,
+        coaching_entry_id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<CoachingEntry> {
+        let id = parse_id(&coaching_entry_id, "coaching entry")?;
+        engine(ctx).withdraw_coaching(id, expected_version, reason).await.gql().map(CoachingEntry)
     }
 }

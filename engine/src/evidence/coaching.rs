@@ -16,18 +16,21 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use chrono_tz::Europe::Amsterdam;
 use futures::TryFutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
+use serde::Serialize;
 
 use crate::Engine;
 use crate::access::Change;
 use crate::access::owners::opvang_besturen_at;
+use crate::audit::Changed;
 use crate::domain::COACH_ROLES;
-use crate::domain::{BestuurKind, CoachingKind, Role};
+use crate::domain::{BestuurKind, ChangeAction, CoachingKind, Role};
 use crate::error::{Error, Result};
 use crate::org::fte_on;
 use crate::store::entity::{
@@ -123,6 +126,22 @@ pub struct NewCoachingEntry {
     /// Where the hours were spent; decides the houder.
     pub locatie_id: Option<i64>,
     pub note: Option<String>,
+}
+
+/// What `correct_coaching` changes in an entry: each value given replaces the stored one,
+/// each left `None` keeps it. The coach stays: hours of another coach are theirs to log.
+#[derive(Clone, Debug, Default)]
+pub struct CoachingCorrection {
+    pub date: Option<NaiveDate>,
+    pub hours: Option<Hours>,
+    pub kind: Option<CoachingKind>,
+    /// All the professionals coached, replacing those named before; none for beleid.
+    pub coachees: Option<Vec<i64>>,
+    /// `Some(None)`: the hours were spent at no locatie, and count toward the coach's
+    /// employer.
+    pub locatie_id: Option<Option<i64>>,
+    /// `Some(None)` (or a blank note) removes the note.
+    pub note: Option<Option<String>>,
 }
 
 /// The norm of one kind of hours and how far the houder is.
@@ -346,6 +365,58 @@ pub(crate) enum Logged {
     Already(i64),
 }
 
+/// The table name of coaching-log entries in the trail of changes.
+const ENTITY: &str = "coaching_entry";
+
+/// An entry as its checks found it: the coach, the houder its hours count toward, the
+/// coachees and the note, trimmed (none when blank).
+struct CheckedEntry {
+    coach: professional::Model,
+    houder: bestuur::Model,
+    coachees: BTreeSet<i64>,
+    note: Option<String>,
+}
+
+/// An entry as its history records it before and after a change: its columns and the ids
+/// of its coachees.
+#[derive(Serialize)]
+struct EntryState<'a> {
+    #[serde(flatten)]
+    entry: &'a coaching_entry::Model,
+    coachees: Vec<i64>,
+}
+
+impl<'a> EntryState<'a> {
+    fn of(entry: &'a coaching_entry::Model, coachees: &BTreeSet<i64>) -> EntryState<'a> {
+        EntryState { entry, coachees: coachees.iter().copied().collect() }
+    }
+}
+
+/// The ids of the professionals an entry names as coached.
+async fn coachees_of_entry(txn: &DatabaseTransaction, entry_id: i64) -> Result<BTreeSet<i64>> {
+    let ids: Vec<i64> = coaching_coachee::Entity::find()
+        .select_only()
+        .column(coaching_coachee::Column::ProfessionalId)
+        .filter(coaching_coachee::Column::CoachingEntryId.eq(entry_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// Names `coachees` as coached in an entry, in one statement.
+async fn link_coachees(txn: &DatabaseTransaction, entry_id: i64, coachees: &BTreeSet<i64>) -> Result<()> {
+    if !coachees.is_empty() {
+        coaching_coachee::Entity::insert_many(coachees.iter().map(|&professional_id| coaching_coachee::ActiveModel {
+            coaching_entry_id: Set(entry_id),
+            professional_id: Set(professional_id),
+        }))
+        .exec(txn)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Logs hours of coaching or beleid; nothing is written when they are refused.
     #[tracing::instrument(skip(self, input), fields(coach = input.coach_id, kind = ?input.kind, date = %input.date))]
@@ -365,13 +436,47 @@ impl Engine {
     }
 
     /// Logs hours within the caller's transaction, so that an import writes all its
-    /// entries or none; hours logged already are not logged twice.
+    /// entries or none; hours logged already are not logged twice. A new entry's history
+    /// starts with its creation.
     pub(crate) async fn log_coaching_in(
         &self,
         txn: &DatabaseTransaction,
         actor: &str,
         input: NewCoachingEntry,
     ) -> Result<Logged> {
+        let checked = self.check_coaching(txn, &input).await?;
+        if let Some(same) = self.same_coaching_entry(txn, &input, checked.houder.id, None).await? {
+            return Ok(Logged::Already(same));
+        }
+        let row = coaching_entry::ActiveModel {
+            bestuur_id: Set(checked.houder.id),
+            coach_id: Set(checked.coach.id),
+            date: Set(input.date),
+            hours: Set(input.hours.get()),
+            kind: Set(input.kind),
+            locatie_id: Set(input.locatie_id),
+            note: Set(checked.note),
+            actor: Set(actor.to_owned()),
+            created_at: Set(self.clock().now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        link_coachees(txn, row.id, &checked.coachees).await?;
+        let created = EntryState::of(&row, &checked.coachees);
+        self.record_changes(
+            txn,
+            vec![Changed::of(ENTITY, row.id, None, Some(&created)).within(None, Some(row.bestuur_id))],
+        )
+        .await?;
+        Ok(Logged::New(row))
+    }
+
+    /// Checks an entry as logging it and correcting it check it: the coachees (each once,
+    /// at least one for coaching, none for beleid, pedagogisch medewerkers of the houder),
+    /// the date (not after today), the coach (a pedagogisch coach or beleidsmedewerker
+    /// within reach, whose role may log hours) and the houder the hours count toward.
+    async fn check_coaching(&self, txn: &DatabaseTransaction, input: &NewCoachingEntry) -> Result<CheckedEntry> {
         let coachees: BTreeSet<i64> = input.coachees.iter().copied().collect();
         if coachees.len() < input.coachees.len() {
             let twice: BTreeSet<i64> = input
@@ -477,54 +582,35 @@ impl Engine {
                 other.id, other.name
             )));
         }
-        if let Some(same) = self.same_coaching_entry(txn, &input, houder.id).await? {
-            return Ok(Logged::Already(same));
-        }
-        let note = input.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-        let row = coaching_entry::ActiveModel {
-            bestuur_id: Set(houder.id),
-            coach_id: Set(coach.id),
-            date: Set(input.date),
-            hours: Set(input.hours.get()),
-            kind: Set(input.kind),
-            locatie_id: Set(input.locatie_id),
-            note: Set(note),
-            actor: Set(actor.to_owned()),
-            created_at: Set(self.clock().now()),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        if !coachees.is_empty() {
-            coaching_coachee::Entity::insert_many(coachees.iter().map(|&professional_id| {
-                coaching_coachee::ActiveModel { coaching_entry_id: Set(row.id), professional_id: Set(professional_id) }
-            }))
-            .exec(txn)
-            .await?;
-        }
-        Ok(Logged::New(row))
+        let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+        Ok(CheckedEntry { coach, houder, coachees, note })
     }
 
     /// The entry of the houder's log that is `input` (same coach, date, kind, hours, locatie
-    /// and coachees), if one is stored: logging it again would count its hours twice.
+    /// and coachees), if one is stored and counts: logging it again would count its hours
+    /// twice. `except` is the entry being corrected, which is not its own double.
     pub(crate) async fn same_coaching_entry(
         &self,
         txn: &DatabaseTransaction,
         input: &NewCoachingEntry,
         houder_id: i64,
+        except: Option<i64>,
     ) -> Result<Option<i64>> {
-        let candidates = coaching_entry::Entity::find()
+        let mut candidates = coaching_entry::Entity::find()
             .filter(coaching_entry::Column::BestuurId.eq(houder_id))
             .filter(coaching_entry::Column::CoachId.eq(input.coach_id))
             .filter(coaching_entry::Column::Date.eq(input.date))
             .filter(coaching_entry::Column::Kind.eq(input.kind))
             .filter(coaching_entry::Column::Hours.eq(input.hours.get()))
+            .filter(coaching_entry::Column::WithdrawnAt.is_null())
             .filter(match input.locatie_id {
                 Some(locatie) => coaching_entry::Column::LocatieId.eq(locatie),
                 None => coaching_entry::Column::LocatieId.is_null(),
-            })
-            .all(txn)
-            .await?;
+            });
+        if let Some(except) = except {
+            candidates = candidates.filter(coaching_entry::Column::Id.ne(except));
+        }
+        let candidates = candidates.all(txn).await?;
         if candidates.is_empty() {
             return Ok(None);
         }
@@ -538,6 +624,152 @@ impl Engine {
         }
         let wanted: BTreeSet<i64> = input.coachees.iter().copied().collect();
         Ok(candidates.iter().map(|c| c.id).find(|id| coachees.get(id) == Some(&wanted)))
+    }
+
+    /// Corrects an entry of the coaching log: the values `correction` gives replace the
+    /// stored ones, the corrected entry is checked as logging checks it, and its history
+    /// keeps the change with `reason`. `expected_version` is the entry's version as its
+    /// editor read it. A withdrawn entry is not corrected: its hours are logged anew.
+    #[tracing::instrument(skip(self, entry_id, correction, reason), fields(entry = entry_id))]
+    pub async fn correct_coaching(
+        &self,
+        entry_id: i64,
+        expected_version: i32,
+        correction: CoachingCorrection,
+        reason: String,
+    ) -> Result<coaching_entry::Model> {
+        let txn = crate::store::begin_write(self.db()).await?;
+        let (before, reason) = self.entry_to_change(&txn, entry_id, expected_version, &reason, false).await?;
+        let stored = coachees_of_entry(&txn, entry_id).await?;
+        let hours = match correction.hours {
+            Some(hours) => hours,
+            None => Hours::new(before.hours).map_err(|why| {
+                Error::Validation(format!("entry {entry_id} holds {why}; give the hours it should hold"))
+            })?,
+        };
+        let input = NewCoachingEntry {
+            coach_id: before.coach_id,
+            date: correction.date.unwrap_or(before.date),
+            hours,
+            kind: correction.kind.unwrap_or(before.kind),
+            coachees: correction.coachees.unwrap_or_else(|| stored.iter().copied().collect()),
+            locatie_id: correction.locatie_id.unwrap_or(before.locatie_id),
+            note: correction.note.unwrap_or_else(|| before.note.clone()),
+        };
+        let checked = self.check_coaching(&txn, &input).await?;
+        if let Some(same) = self.same_coaching_entry(&txn, &input, checked.houder.id, Some(entry_id)).await? {
+            return Err(Error::Validation(format!(
+                "entry {same} holds these hours already (same coach, date, kind, hours, locatie and coachees): \
+                 corrected like this, entry {entry_id} would count them twice; withdraw it instead"
+            )));
+        }
+        let after = coaching_entry::Model {
+            bestuur_id: checked.houder.id,
+            date: input.date,
+            hours: input.hours.get(),
+            kind: input.kind,
+            locatie_id: input.locatie_id,
+            note: checked.note,
+            ..before.clone()
+        };
+        if after == before && checked.coachees == stored {
+            return Err(Error::Validation(format!(
+                "the correction changes nothing in entry {entry_id}: give the values that are to change"
+            )));
+        }
+        let mut row: coaching_entry::ActiveModel = before.clone().into();
+        row.bestuur_id = Set(after.bestuur_id);
+        row.date = Set(after.date);
+        row.hours = Set(after.hours);
+        row.kind = Set(after.kind);
+        row.locatie_id = Set(after.locatie_id);
+        row.note = Set(after.note);
+        let row = row.update(&txn).await?;
+        let gone: Vec<i64> = stored.difference(&checked.coachees).copied().collect();
+        if !gone.is_empty() {
+            coaching_coachee::Entity::delete_many()
+                .filter(coaching_coachee::Column::CoachingEntryId.eq(entry_id))
+                .filter(coaching_coachee::Column::ProfessionalId.is_in(gone))
+                .exec(&txn)
+                .await?;
+        }
+        let added: BTreeSet<i64> = checked.coachees.difference(&stored).copied().collect();
+        link_coachees(&txn, entry_id, &added).await?;
+        let change = Changed::of(
+            ENTITY,
+            entry_id,
+            Some(&EntryState::of(&before, &stored)),
+            Some(&EntryState::of(&row, &checked.coachees)),
+        )
+        .within(None, Some(row.bestuur_id))
+        .because(Some(reason));
+        self.record_changes(&txn, vec![change]).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Withdraws an entry of the coaching log: it stays in the log, marked withdrawn with
+    /// `reason`, and its hours and coachees no longer count toward the norm.
+    /// `expected_version` is the entry's version as its editor read it.
+    #[tracing::instrument(skip(self, entry_id, reason), fields(entry = entry_id))]
+    pub async fn withdraw_coaching(
+        &self,
+        entry_id: i64,
+        expected_version: i32,
+        reason: String,
+    ) -> Result<coaching_entry::Model> {
+        let txn = crate::store::begin_write(self.db()).await?;
+        let (before, reason) = self.entry_to_change(&txn, entry_id, expected_version, &reason, true).await?;
+        let coachees = coachees_of_entry(&txn, entry_id).await?;
+        let mut row: coaching_entry::ActiveModel = before.clone().into();
+        row.withdrawn_at = Set(Some(self.clock().now()));
+        row.withdrawn_reason = Set(Some(reason.clone()));
+        let row = row.update(&txn).await?;
+        let change = Changed::of(
+            ENTITY,
+            entry_id,
+            Some(&EntryState::of(&before, &coachees)),
+            Some(&EntryState::of(&row, &coachees)),
+        )
+        .within(None, Some(row.bestuur_id))
+        .action(ChangeAction::Withdrawn)
+        .because(Some(reason));
+        self.record_changes(&txn, vec![change]).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// An entry about to be corrected or withdrawn, with the reason trimmed: NotFound when
+    /// it does not exist or lies out of reach, Forbidden when the role logs no hours,
+    /// Validation when it was withdrawn or the reason is blank, VersionConflict when it
+    /// changed since its editor read it at `expected_version`.
+    async fn entry_to_change(
+        &self,
+        txn: &DatabaseTransaction,
+        entry_id: i64,
+        expected_version: i32,
+        reason: &str,
+        withdrawing: bool,
+    ) -> Result<(coaching_entry::Model, String)> {
+        let row = coaching_entry::Entity::find_by_id(entry_id).one(txn).await?;
+        let row = self.for_change(row, "coaching entry", entry_id, Change::Coaching)?;
+        if let Some(at) = row.withdrawn_at {
+            let on = at.with_timezone(&Amsterdam).date_naive();
+            return Err(Error::Validation(if withdrawing {
+                format!("entry {entry_id} was withdrawn on {on} already")
+            } else {
+                format!("entry {entry_id} was withdrawn on {on}; log the hours anew")
+            }));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::Validation(format!(
+                "reason is blank: say why entry {entry_id} is {}; its history keeps the reason",
+                if withdrawing { "withdrawn" } else { "corrected" }
+            )));
+        }
+        self.expect_version(txn, ENTITY, entry_id, Some(expected_version)).await?;
+        Ok((row, reason.to_owned()))
     }
 
     /// The kinderopvang bestuur whose norm hours at a locatie count toward: the owner of
@@ -696,8 +928,8 @@ impl Engine {
                 .filter(professional_kindcentrum::Column::ProfessionalId.is_in(medewerker_ids.clone()))
                 .all(db)
                 .err_into::<Error>();
-            // Who has been coached up to today, by any entry: the coachees of an entry are
-            // employees of its houder.
+            // Who has been coached up to today, by any entry not withdrawn: the coachees of
+            // an entry are employees of its houder.
             let coached = async {
                 let Some(until) = counted_until else { return Ok(HashSet::new()) };
                 // Per medewerker: is there one coaching entry naming them? Looked up from
@@ -729,6 +961,9 @@ impl Engine {
                                 Expr::col((coaching_entry::Entity, coaching_entry::Column::Date))
                                     .between(peildatum, until),
                             )
+                            .and_where(
+                                Expr::col((coaching_entry::Entity, coaching_entry::Column::WithdrawnAt)).is_null(),
+                            )
                             .to_owned(),
                     ))
                     .into_tuple::<i64>()
@@ -753,8 +988,9 @@ impl Engine {
             )
         };
 
-        // Hours up to today, summed in SQL per houder, locatie and kind: a houder logs
-        // thousands of entries a year, and the norm needs only their totals.
+        // Hours up to today of the entries not withdrawn, summed in SQL per houder, locatie
+        // and kind: a houder logs thousands of entries a year, and the norm needs only their
+        // totals.
         let entries = async {
             let Some(until) = counted_until else { return Ok(Vec::new()) };
             use coaching_entry::Column as E;
@@ -765,6 +1001,7 @@ impl Engine {
                     .column_as(E::Hours.sum(), "hours")
                     .filter(E::BestuurId.is_in(ids.clone()))
                     .filter(E::Date.between(peildatum, until))
+                    .filter(E::WithdrawnAt.is_null())
                     .group_by(E::BestuurId)
                     .group_by(E::LocatieId)
                     .group_by(E::Kind)
@@ -840,7 +1077,8 @@ impl Engine {
     }
 
     /// A page of the coaching log of a houder from `from` to `to` (both included, either
-    /// open), newest first.
+    /// open), newest first; withdrawn entries are listed too, marked by their
+    /// `withdrawn_at`.
     pub async fn coaching_entries(
         &self,
         bestuur_id: i64,

@@ -1,20 +1,23 @@
 //! The coaching log and the wet IKK norm on a manual clock: Heidevlinder's 12 hours
 //! coaching and 100 hours beleid for 2026, who is still to be coached, the projection to
-//! 31 December, VE children, kindercentra counted by LRK registration, and refused entries.
+//! 31 December, VE children, kindercentra counted by LRK registration, refused entries, and
+//! entries corrected and withdrawn.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use koers_engine::access::token::AccessScope;
 use koers_engine::clock::ManualClock;
-use koers_engine::domain::CoachingKind;
-use koers_engine::evidence::coaching::{CoachingNorm, Hours, NewCoachingEntry};
+use koers_engine::domain::{AccessRole, ChangeAction, CoachingKind};
+use koers_engine::evidence::coaching::{CoachingCorrection, CoachingNorm, Hours, NewCoachingEntry};
 use koers_engine::io::import::{import_file, import_str};
-use koers_engine::store::entity::{bestuur, coaching_coachee, coaching_entry, locatie, professional};
+use koers_engine::store::entity::{bestuur, change, coaching_coachee, coaching_entry, locatie, professional};
 use koers_engine::store::query::Page;
 use koers_engine::{Engine, Error};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
 
 fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     // Noon: the same calendar day in Amsterdam.
@@ -753,4 +756,224 @@ async fn a_pedagogisch_medewerker_counts_from_the_day_they_start() {
     let past = norm(2026).await;
     assert_eq!(uncoached(&past), ["A. Start 2026", "L.S.", "S.D.", "W.H."]);
     assert_eq!(past.pedagogisch_medewerkers, 4);
+}
+
+/// The recorded changes of a coaching-log entry, oldest first.
+async fn history_of(engine: &Engine, entry: i64) -> Vec<change::Model> {
+    engine.histories("coaching_entry", &[entry]).await.expect("history").remove(&entry).unwrap_or_default()
+}
+
+async fn version_of(engine: &Engine, entry: i64) -> i32 {
+    engine.versions("coaching_entry", &[entry]).await.expect("versions").get(&entry).copied().unwrap_or(0)
+}
+
+fn because(reason: &str) -> String {
+    reason.to_owned()
+}
+
+/// A coach corrects the hours and the coachees of an entry, then withdraws it: the norm's
+/// realised hours and the medewerkers still to be coached follow each step, the entry stays
+/// in the log marked withdrawn, and its history holds every step with before, after and
+/// reason.
+#[tokio::test]
+async fn a_corrected_or_withdrawn_entry_counts_as_it_now_stands() {
+    let (engine, clock) = heidevlinder(utc(2026, 3, 14), &[]).await;
+    let db = engine.db();
+    let fluks = bestuur_id(db, "fluks-opvang").await;
+    let maes = professional_id(db, "c-maes").await;
+    let (wh, sd) = (professional_id(db, "w-h").await, professional_id(db, "s-d").await);
+    let heidevlinder = locatie_id(db, "heidevlinder").await;
+    let session = NewCoachingEntry {
+        locatie_id: Some(heidevlinder),
+        ..entry(maes, date(2026, 2, 10), 2.0, CoachingKind::CoachingIndividueel, vec![wh])
+    };
+    let logged = engine.log_coaching("test", session.clone()).await.expect("logged");
+    assert_eq!(version_of(&engine, logged.id).await, 1, "the creation is the first change");
+    let norm = engine.coaching_norm(fluks, 2026).await.expect("norm");
+    assert_eq!((norm.coaching.realised, uncoached(&norm)), (2.0, vec!["L.S.", "S.D."]));
+
+    // 3.5 hours, not 2.
+    clock.set(utc(2026, 3, 16));
+    let correction = CoachingCorrection { hours: Some(hours(3.5)), ..CoachingCorrection::default() };
+    let corrected =
+        engine.correct_coaching(logged.id, 1, correction, because(" verkeerd overgenomen ")).await.expect("corrected");
+    assert_eq!((corrected.hours, corrected.date, corrected.bestuur_id), (3.5, date(2026, 2, 10), fluks));
+    assert_eq!(corrected.locatie_id, Some(heidevlinder), "what the correction leaves out stays");
+    let norm = engine.coaching_norm(fluks, 2026).await.expect("norm");
+    assert_eq!(norm.coaching.realised, 3.5);
+    assert_eq!(norm.locaties[0].realised.coaching, 3.5);
+
+    // S.D. was in the session too; W.H. stays named.
+    let correction = CoachingCorrection {
+        kind: Some(CoachingKind::CoachingTeam),
+        coachees: Some(vec![sd, wh]),
+        ..CoachingCorrection::default()
+    };
+    engine.correct_coaching(logged.id, 2, correction, because("S.D. vergeten")).await.expect("corrected");
+    let norm = engine.coaching_norm(fluks, 2026).await.expect("norm");
+    assert_eq!((norm.coaching.realised, uncoached(&norm)), (3.5, vec!["L.S."]));
+    let coachees = engine.coachees_of(&[logged.id]).await.expect("coachees");
+    let names: Vec<&str> = coachees[&logged.id].iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["S.D.", "W.H."]);
+
+    // Withdrawn: no hours, nobody coached; the log still shows it.
+    clock.set(utc(2026, 3, 20));
+    let withdrawn =
+        engine.withdraw_coaching(logged.id, 3, because("dubbel: al gelogd door L. van der Heijden")).await.expect("ok");
+    assert_eq!(withdrawn.withdrawn_at, Some(utc(2026, 3, 20)));
+    assert_eq!(withdrawn.withdrawn_reason.as_deref(), Some("dubbel: al gelogd door L. van der Heijden"));
+    let norm = engine.coaching_norm(fluks, 2026).await.expect("norm");
+    assert_eq!((norm.coaching.realised, uncoached(&norm)), (0.0, vec!["L.S.", "S.D.", "W.H."]));
+    assert_eq!(norm.locaties[0].realised.coaching, 0.0);
+    let log = engine.coaching_entries(fluks, None, None, Page::first(50)).await.expect("log");
+    assert_eq!(log.total, 1);
+    assert_eq!(log.items[0].withdrawn_at, Some(utc(2026, 3, 20)));
+
+    // The history: created, corrected twice, withdrawn.
+    let history = history_of(&engine, logged.id).await;
+    let steps: Vec<(i32, ChangeAction, Option<&str>)> =
+        history.iter().map(|c| (c.version, c.action, c.reason.as_deref())).collect();
+    assert_eq!(
+        steps,
+        [
+            (1, ChangeAction::Created, None),
+            (2, ChangeAction::Updated, Some("verkeerd overgenomen")),
+            (3, ChangeAction::Updated, Some("S.D. vergeten")),
+            (4, ChangeAction::Withdrawn, Some("dubbel: al gelogd door L. van der Heijden")),
+        ]
+    );
+    let field = |value: &Option<serde_json::Value>, name: &str| value.as_ref().map(|v| v[name].clone());
+    assert_eq!(field(&history[0].before, "hours"), None);
+    let hours_in = |value: &Option<serde_json::Value>| field(value, "hours").and_then(|h| h.as_f64());
+    assert_eq!(hours_in(&history[0].after), Some(2.0));
+    assert_eq!(field(&history[0].after, "coachees"), Some(json!([wh])));
+    assert_eq!((hours_in(&history[1].before), hours_in(&history[1].after)), (Some(2.0), Some(3.5)));
+    assert_eq!(field(&history[2].before, "coachees"), Some(json!([wh])));
+    assert_eq!(field(&history[2].after, "coachees"), Some(json!([wh.min(sd), wh.max(sd)])));
+    assert_eq!(field(&history[2].after, "kind"), Some(json!("coaching-team")));
+    assert_eq!(field(&history[3].before, "withdrawn_at"), Some(serde_json::Value::Null));
+    assert_eq!(field(&history[3].after, "withdrawn_reason"), Some(json!("dubbel: al gelogd door L. van der Heijden")));
+    assert_eq!(history[1].at, utc(2026, 3, 16));
+    assert!(history.iter().all(|c| c.bestuur_id == Some(fluks) && c.kindcentrum_id.is_none()));
+
+    // A withdrawn entry is neither corrected nor withdrawn again; its hours are logged anew.
+    let again = CoachingCorrection { hours: Some(hours(1.0)), ..CoachingCorrection::default() };
+    match engine.correct_coaching(logged.id, 4, again, because("nog eens")).await {
+        Err(Error::Validation(message)) => assert!(
+            message.contains(&format!("entry {} was withdrawn on 2026-03-20; log the hours anew", logged.id)),
+            "{message}"
+        ),
+        other => panic!("expected the withdrawn entry refused, got {other:?}"),
+    }
+    assert!(matches!(engine.withdraw_coaching(logged.id, 4, because("nog eens")).await, Err(Error::Validation(_))));
+    assert_eq!(version_of(&engine, logged.id).await, 4);
+    let anew = engine.log_coaching("test", session).await.expect("the same hours count again once withdrawn");
+    assert_ne!(anew.id, logged.id);
+    let norm = engine.coaching_norm(fluks, 2026).await.expect("norm");
+    assert_eq!((norm.coaching.realised, uncoached(&norm)), (2.0, vec!["L.S.", "S.D."]));
+}
+
+/// A correction is checked as logging is, and moves the hours to the houder of the new
+/// locatie; a stale version, a blank reason or a refused correction writes nothing.
+#[tokio::test]
+async fn a_refused_correction_or_withdrawal_writes_nothing() {
+    let (engine, _) = engine_with(utc(2026, 6, 1), KERN).await;
+    let db = engine.db();
+    let (kern, ander) = (bestuur_id(db, "kern").await, bestuur_id(db, "ander").await);
+    let coach = professional_id(db, "coach").await;
+    let pm_kern = professional_id(db, "pm-kern").await;
+    let pm_ander = professional_id(db, "pm-ander").await;
+    let (hoofd, paviljoen) = (locatie_id(db, "hoofd").await, locatie_id(db, "paviljoen").await);
+    let session = NewCoachingEntry {
+        locatie_id: Some(hoofd),
+        ..entry(coach, date(2026, 5, 4), 1.5, CoachingKind::CoachingIndividueel, vec![pm_kern])
+    };
+    let logged = engine.log_coaching("test", session.clone()).await.expect("logged");
+    let other = engine
+        .log_coaching("test", NewCoachingEntry { hours: hours(1.0), ..session.clone() })
+        .await
+        .expect("other hours");
+    let unchanged = || async {
+        let row = coaching_entry::Entity::find_by_id(logged.id).one(db).await.expect("query").expect("entry");
+        assert_eq!(row, logged, "the entry is as logged");
+        assert_eq!(history_of(&engine, logged.id).await.len(), 1, "only its creation is recorded");
+        let links = coaching_coachee::Entity::find()
+            .filter(coaching_coachee::Column::CoachingEntryId.eq(logged.id))
+            .all(db)
+            .await
+            .expect("coachees");
+        assert_eq!(links.iter().map(|l| l.professional_id).collect::<Vec<_>>(), [pm_kern]);
+    };
+    let fix = |correction: CoachingCorrection, version: i32, reason: &str| {
+        let engine = engine.clone();
+        let reason = reason.to_owned();
+        async move { engine.correct_coaching(logged.id, version, correction, reason).await }
+    };
+    let hours_to = |h: f64| CoachingCorrection { hours: Some(hours(h)), ..CoachingCorrection::default() };
+
+    // Someone else changed it since version 0 was read.
+    match fix(hours_to(2.0), 0, "typo").await {
+        Err(Error::VersionConflict { expected, actual, .. }) => assert_eq!((expected, actual), (0, 1)),
+        other => panic!("expected a version conflict, got {other:?}"),
+    }
+    assert!(matches!(
+        engine.withdraw_coaching(logged.id, 2, because("dubbel")).await,
+        Err(Error::VersionConflict { expected: 2, actual: 1, .. })
+    ));
+    unchanged().await;
+
+    let validation = |result: Result<coaching_entry::Model, Error>, needle: &str| match result {
+        Err(Error::Validation(message)) => assert!(message.contains(needle), "`{message}` lacks `{needle}`"),
+        other => panic!("expected a validation error about `{needle}`, got {other:?}"),
+    };
+    validation(fix(hours_to(2.0), 1, "  ").await, "reason is blank");
+    validation(engine.withdraw_coaching(logged.id, 1, because("")).await, "reason is blank");
+    // Checked as logging checks: beleid names no coachees, nor coaching someone of another
+    // houder; no hours after today; no double of another entry; some change at all.
+    let to_beleid = CoachingCorrection { kind: Some(CoachingKind::Beleid), ..CoachingCorrection::default() };
+    validation(fix(to_beleid, 1, "beleid").await, "beleid hours name no coachees");
+    let to_ander = CoachingCorrection { coachees: Some(vec![pm_ander]), ..CoachingCorrection::default() };
+    validation(fix(to_ander, 1, "ander").await, &format!("coachee {pm_ander} (PM Ander) is not employed by houder"));
+    let later = CoachingCorrection { date: Some(date(2026, 6, 2)), ..CoachingCorrection::default() };
+    validation(fix(later, 1, "later").await, "after today (2026-06-01)");
+    validation(fix(hours_to(1.0), 1, "1 uur").await, &format!("entry {} holds these hours already", other.id));
+    validation(fix(hours_to(1.5), 1, "niets").await, "changes nothing");
+    assert!(matches!(
+        fix(CoachingCorrection { coachees: Some(vec![999]), ..CoachingCorrection::default() }, 1, "wie").await,
+        Err(Error::NotFound { what: "professional", .. })
+    ));
+    assert!(matches!(
+        engine.correct_coaching(999, 0, hours_to(2.0), because("x")).await,
+        Err(Error::NotFound { what: "coaching entry", .. })
+    ));
+    unchanged().await;
+
+    // Only a role that logs hours corrects them.
+    let token = engine.create_token("lezer", AccessRole::Reader, AccessScope::All, None).await.expect("token").token;
+    let caller = engine.authenticate(&token).await.expect("query").expect("caller");
+    let reader = engine.scoped(engine.access(&caller).await.expect("access"));
+    assert!(matches!(reader.withdraw_coaching(logged.id, 1, because("x")).await, Err(Error::Forbidden(_))));
+    unchanged().await;
+
+    // Beleid at Andere opvang's paviljoen: the hours move to that houder's norm.
+    let moved = CoachingCorrection {
+        kind: Some(CoachingKind::Beleid),
+        coachees: Some(Vec::new()),
+        locatie_id: Some(Some(paviljoen)),
+        note: Some(Some("  beleidsplan BSO  ".into())),
+        ..CoachingCorrection::default()
+    };
+    let row = fix(moved, 1, "verkeerde locatie").await.expect("corrected");
+    assert_eq!((row.bestuur_id, row.kind, row.note.as_deref()), (ander, CoachingKind::Beleid, Some("beleidsplan BSO")));
+    assert!(engine.coachees_of(&[row.id]).await.expect("coachees").get(&row.id).is_none_or(Vec::is_empty));
+    let norm = engine.coaching_norm(ander, 2026).await.expect("norm");
+    assert_eq!((norm.beleid.realised, norm.coaching.realised), (1.5, 0.0));
+    let norm = engine.coaching_norm(kern, 2026).await.expect("norm");
+    assert_eq!((norm.beleid.realised, norm.coaching.realised), (0.0, 1.0));
+    let history = history_of(&engine, logged.id).await;
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].bestuur_id, Some(ander), "recorded with the houder the hours now count toward");
+    // No note: cleared.
+    let cleared = CoachingCorrection { note: Some(None), ..CoachingCorrection::default() };
+    assert_eq!(fix(cleared, 2, "notitie weg").await.expect("corrected").note, None);
 }

@@ -1,8 +1,11 @@
 //! The coaching log and the wet IKK norm through GraphQL, on the Heidevlinder example and a
-//! manual clock: 12 hours coaching and 100 hours beleid for 2026, logging hours, and the
-//! error codes of refused entries.
+//! manual clock: 12 hours coaching and 100 hours beleid for 2026, logging, correcting and
+//! withdrawing hours, and the error codes of refused entries.
 
 use async_graphql::{PathSegment, Request, Variables};
+use axum::Router;
+use axum::body::Body;
+use axum::http::header;
 use chrono::{NaiveDate, TimeZone, Utc};
 use koers_engine::Engine;
 use koers_engine::access::token::AccessScope;
@@ -15,6 +18,7 @@ use koers_engine::io::import::import_str;
 use koers_engine::store::entity::{locatie, professional};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use tower::ServiceExt as _;
 
 /// The Heidevlinder example on 14 March 2026 (day 73 of 365).
 async fn heidevlinder() -> Engine {
@@ -407,4 +411,131 @@ async fn a_norm_out_of_reach_is_not_found_and_null_means_not_kinderopvang() {
     .await;
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(data["kindcentra"][0]["besturen"][1]["coachingNorm"]["coachingRequiredHours"].as_f64(), Some(12.0));
+}
+
+/// POSTs a query with its variables to the router as the bearer of `token`; answers the
+/// whole response, data and errors.
+async fn post(app: &Router, token: &str, query: &str, variables: Value) -> Value {
+    let request = axum::http::Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(json!({ "query": query, "variables": variables }).to_string()))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+}
+
+/// The `extensions.code` of each error of a response.
+fn codes(response: &Value) -> Vec<&str> {
+    response["errors"].as_array().map_or_else(Vec::new, |errors| {
+        errors.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("no code")).collect()
+    })
+}
+
+/// The data of a response without errors.
+fn data(response: Value) -> Value {
+    assert!(response["errors"].is_null(), "{}", response["errors"]);
+    response["data"].clone()
+}
+
+const CORRECT: &str = r#"mutation($input: CorrectCoachingEntryInput!) { correctCoachingEntry(input: $input) {
+    id hours kind version withdrawnAt coachees { name }
+} }"#;
+
+const WITHDRAW: &str = r#"mutation($id: ID!, $version: Int!, $reason: String!) {
+    withdrawCoachingEntry(coachingEntryId: $id, expectedVersion: $version, reason: $reason) {
+        id version withdrawnAt withdrawnReason
+    }
+}"#;
+
+const NORM_AND_LOG: &str = r#"query($id: ID!) {
+    coachingNorm(bestuurId: $id, year: 2026) { coachingRealisedHours uncoached { name } }
+    coachingEntries(bestuurId: $id) { totalCount nodes {
+        id hours version withdrawnAt withdrawnReason
+        history { version action actor actorName front before after reason }
+    } }
+}"#;
+
+/// A coach corrects the hours of an entry through the API, and the norm follows; the log
+/// shows the entry with its history under the token's name; a withdrawal answers the entry
+/// marked withdrawn and takes its hours out of the norm; a stale `expectedVersion` answers
+/// VERSION_CONFLICT and a blank reason VALIDATION.
+#[tokio::test]
+async fn a_coach_corrects_and_withdraws_an_entry_through_the_api() {
+    let engine = heidevlinder().await;
+    let locatie = locatie_id(&engine, "heidevlinder").await;
+    let (maes, wh) = (professional_id(&engine, "c-maes").await, professional_id(&engine, "w-h").await);
+    let fluks = engine.bestuur_by_key("fluks-opvang").await.expect("query").expect("houder").id.to_string();
+    let new = engine
+        .create_token("Coach Heidevlinder", AccessRole::Coach, AccessScope::Locatie(locatie), None)
+        .await
+        .expect("token");
+    let token = new.token.as_str();
+    let app = koers_graphql::server::router(engine.clone(), koers_graphql::ApiConfig::default());
+
+    let input = json!({
+        "coachId": maes.to_string(), "date": "2026-02-10", "hours": 2.0, "kind": "COACHING_INDIVIDUEEL",
+        "coacheeIds": [wh.to_string()], "locatieId": locatie.to_string()
+    });
+    let logged = data(post(&app, token, LOG, json!({ "input": input })).await);
+    let id = logged["logCoachingHours"]["id"].as_str().expect("id").to_owned();
+
+    // 3.5 hours, not 2.
+    let correction = json!({ "coachingEntryId": id, "expectedVersion": 1, "hours": 3.5, "reason": "typfout" });
+    let corrected = data(post(&app, token, CORRECT, json!({ "input": correction })).await);
+    let corrected = &corrected["correctCoachingEntry"];
+    assert_eq!((corrected["hours"].as_f64(), &corrected["version"]), (Some(3.5), &json!(2)));
+    assert_eq!((&corrected["kind"], &corrected["withdrawnAt"]), (&json!("COACHING_INDIVIDUEEL"), &Value::Null));
+    assert_eq!(corrected["coachees"], json!([{ "name": "W.H." }]));
+
+    let now = data(post(&app, token, NORM_AND_LOG, json!({ "id": fluks })).await);
+    assert_eq!(now["coachingNorm"]["coachingRealisedHours"].as_f64(), Some(3.5));
+    assert_eq!(now["coachingEntries"]["totalCount"], 1);
+    let entry = &now["coachingEntries"]["nodes"][0];
+    assert_eq!((&entry["id"], entry["hours"].as_f64(), &entry["version"]), (&json!(id), Some(3.5), &json!(2)));
+    let history = entry["history"].as_array().expect("history");
+    let actor = format!("token:{}", new.row.id);
+    let steps: Vec<(&Value, &Value, &Value, &Value, &Value)> =
+        history.iter().map(|c| (&c["action"], &c["actor"], &c["actorName"], &c["front"], &c["reason"])).collect();
+    assert_eq!(
+        steps,
+        [
+            (&json!("CREATED"), &json!(actor), &json!("Coach Heidevlinder"), &json!("API"), &Value::Null),
+            (&json!("UPDATED"), &json!(actor), &json!("Coach Heidevlinder"), &json!("API"), &json!("typfout")),
+        ]
+    );
+    assert_eq!(history[0]["before"], Value::Null);
+    assert_eq!((history[1]["before"]["hours"].as_f64(), history[1]["after"]["hours"].as_f64()), (Some(2.0), Some(3.5)));
+    assert_eq!(history[1]["after"]["coachees"], json!([wh]));
+
+    // Read at version 1, changed since: nothing is written.
+    let stale = post(&app, token, WITHDRAW, json!({ "id": id, "version": 1, "reason": "dubbel" })).await;
+    assert_eq!(codes(&stale), ["VERSION_CONFLICT"], "{stale}");
+    assert_eq!(
+        (&stale["errors"][0]["extensions"]["expectedVersion"], &stale["errors"][0]["extensions"]["actualVersion"]),
+        (&json!(1), &json!(2))
+    );
+    let stale = json!({ "coachingEntryId": id, "expectedVersion": 1, "hours": 4.0, "reason": "nog eens" });
+    assert_eq!(codes(&post(&app, token, CORRECT, json!({ "input": stale })).await), ["VERSION_CONFLICT"]);
+    let blank = post(&app, token, WITHDRAW, json!({ "id": id, "version": 2, "reason": " " })).await;
+    assert_eq!(codes(&blank), ["VALIDATION"]);
+    let same = data(post(&app, token, NORM_AND_LOG, json!({ "id": fluks })).await);
+    assert_eq!(same["coachingEntries"]["nodes"][0]["version"], 2, "nothing written");
+    assert_eq!(same["coachingNorm"]["coachingRealisedHours"].as_f64(), Some(3.5));
+
+    // Withdrawn: the entry stays in the log, marked, and no longer counts.
+    let withdrawn = post(&app, token, WITHDRAW, json!({ "id": id, "version": 2, "reason": "dubbel gelogd" })).await;
+    let withdrawn = &data(withdrawn)["withdrawCoachingEntry"];
+    assert_eq!((&withdrawn["withdrawnReason"], &withdrawn["version"]), (&json!("dubbel gelogd"), &json!(3)));
+    assert_eq!(withdrawn["withdrawnAt"], "2026-03-14T12:00:00+00:00", "the clock's now");
+    let after = data(post(&app, token, NORM_AND_LOG, json!({ "id": fluks })).await);
+    assert_eq!(after["coachingNorm"]["coachingRealisedHours"].as_f64(), Some(0.0));
+    assert_eq!(after["coachingNorm"]["uncoached"], json!([{ "name": "L.S." }, { "name": "S.D." }, { "name": "W.H." }]));
+    let entry = &after["coachingEntries"]["nodes"][0];
+    assert_eq!(entry["withdrawnReason"], "dubbel gelogd");
+    assert_eq!(entry["history"][2]["action"], "WITHDRAWN");
+    assert_eq!(entry["history"][2]["reason"], "dubbel gelogd");
+    let again = json!({ "coachingEntryId": id, "expectedVersion": 3, "hours": 2.0, "reason": "toch niet" });
+    assert_eq!(codes(&post(&app, token, CORRECT, json!({ "input": again })).await), ["VALIDATION"]);
 }
