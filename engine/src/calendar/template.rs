@@ -84,7 +84,11 @@ impl Engine {
         let template = templates.swap_remove(at);
         let spec = template.spec(scope, options)?;
         match self.schedules(Some(scope)).await?.into_iter().find(|s| s.spec.key == spec.key) {
-            Some(existing) if existing.spec == spec => Ok(existing),
+            // Unchanged, and so nothing to write: still only for a role that may write it.
+            Some(existing) if existing.spec == spec => {
+                self.access_of().may(crate::access::Change::Schedules)?;
+                Ok(existing)
+            }
             Some(existing) => self.update_schedule(existing.row.id, spec).await,
             None => self.create_schedule(spec).await,
         }
