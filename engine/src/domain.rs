@@ -193,7 +193,15 @@ macro_rules! display_as_stored {
     };
 }
 
-display_as_stored!(CycleStatus, CycleEventKind, OccurrenceStatus, ScanTechnique, ScheduleScopeKind, ChangeAction, Front);
+display_as_stored!(
+    CycleStatus,
+    CycleEventKind,
+    OccurrenceStatus,
+    ScanTechnique,
+    ScheduleScopeKind,
+    ChangeAction,
+    Front
+);
 
 impl CycleStatus {
     pub fn as_str(self) -> &'static str {

@@ -81,7 +81,12 @@ impl KoersplanMutation {
     }
 
     /// Adds a succescriterium to a doel.
-    async fn add_succescriterium(&self, ctx: &Context<'_>, doel_id: ID, description: String) -> Result<Succescriterium> {
+    async fn add_succescriterium(
+        &self,
+        ctx: &Context<'_>,
+        doel_id: ID,
+        description: String,
+    ) -> Result<Succescriterium> {
         let id = parse_id(&doel_id, "doel")?;
         engine(ctx).add_succescriterium(id, &description).await.gql().map(Succescriterium)
     }

@@ -98,11 +98,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("idx_change_entity", [Change::Entity, Change::EntityId, Change::Version], true)).await?;
-        m.create_index(index("idx_change_kindcentrum", [Change::KindcentrumId, Change::At, Change::Id], false))
-            .await?;
+        m.create_index(index("idx_change_kindcentrum", [Change::KindcentrumId, Change::At, Change::Id], false)).await?;
         m.create_index(index("idx_change_bestuur", [Change::BestuurId, Change::At, Change::Id], false)).await?;
         m.alter_table(
-            Table::alter().table(PlanningItem::Table).add_column(ColumnDef::new(PlanningItem::Note).text().null()).to_owned(),
+            Table::alter()
+                .table(PlanningItem::Table)
+                .add_column(ColumnDef::new(PlanningItem::Note).text().null())
+                .to_owned(),
         )
         .await?;
         rename_statuses(m, true).await?;

@@ -153,7 +153,7 @@ pub async fn board(
                 SUM(CASE WHEN e.kind = 'beleid' THEN 0 ELSE e.hours END) AS coaching,
                 SUM(CASE WHEN e.kind = 'beleid' THEN e.hours ELSE 0 END) AS beleid
             FROM houders h JOIN coaching_entry e ON e.bestuur_id = h.id
-            WHERE e.date BETWEEN ? AND ? AND e.locatie_id IS NOT NULL GROUP BY e.bestuur_id, e.locatie_id
+            WHERE e.date BETWEEN ? AND ? AND e.locatie_id IS NOT NULL AND e.withdrawn_at IS NULL GROUP BY e.bestuur_id, e.locatie_id
         ),
         locaties AS (SELECT houder, locatie_id FROM registered UNION SELECT houder, locatie_id FROM logged)
         SELECT l.kindcentrum_id, l.name, x.houder, COALESCE(g.coaching, 0), COALESCE(g.beleid, 0),

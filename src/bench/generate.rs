@@ -546,9 +546,14 @@ impl Kindcentrum<'_> {
                     let school_year = forward(p.school_year);
                     // Past school years are mostly done; the current one is under way.
                     let status = if school_year < SchoolYear::containing(moment()) {
-                        *[PlanningStatus::Afgerond, PlanningStatus::Afgerond, PlanningStatus::Afgerond, PlanningStatus::Gestart]
-                            .choose(self.rng)
-                            .unwrap_or(&PlanningStatus::Afgerond)
+                        *[
+                            PlanningStatus::Afgerond,
+                            PlanningStatus::Afgerond,
+                            PlanningStatus::Afgerond,
+                            PlanningStatus::Gestart,
+                        ]
+                        .choose(self.rng)
+                        .unwrap_or(&PlanningStatus::Afgerond)
                     } else {
                         PlanningStatus::Gepland
                     };

@@ -42,7 +42,8 @@ async fn a_directeur_writes_the_koersplan_and_the_board_and_the_trail_show_it() 
         &format!("{{ kindcentrum(id: \"{balans}\") {{ koersplannen {{ id ambities {{ id doelen {{ id }} }} }} }} }}"),
     )
     .await;
-    let ambitie = ok(&plan)["kindcentrum"]["koersplannen"][0]["ambities"][0]["id"].as_str().expect("ambitie").to_owned();
+    let ambitie =
+        ok(&plan)["kindcentrum"]["koersplannen"][0]["ambities"][0]["id"].as_str().expect("ambitie").to_owned();
 
     // A doel with two succescriteria.
     let added = as_token(
@@ -78,12 +79,8 @@ async fn a_directeur_writes_the_koersplan_and_the_board_and_the_trail_show_it() 
     assert_eq!(stale["errors"][0]["extensions"]["actualVersion"], 2);
 
     // The history of the doel: each change with its actor, before and after.
-    let history = as_token(
-        &app,
-        &directeur,
-        &format!(r#"{{ changes(filter: {{ entity: "doel" }}) {{ totalCount }} }}"#),
-    )
-    .await;
+    let history =
+        as_token(&app, &directeur, &format!(r#"{{ changes(filter: {{ entity: "doel" }}) {{ totalCount }} }}"#)).await;
     assert!(ok(&history)["changes"]["totalCount"].as_u64().expect("count") >= 2, "{history}");
     let history = app
         .graphql(&format!(

@@ -257,9 +257,7 @@ impl Engine {
     /// A page of the trail within reach, newest first.
     pub async fn changes(&self, filter: ChangeFilter, page: Page) -> Result<Slice<change::Model>> {
         use change::Column as C;
-        let mut select = change::Entity::find().filter(
-            self.access_of().condition_on(C::KindcentrumId, C::BestuurId),
-        );
+        let mut select = change::Entity::find().filter(self.access_of().condition_on(C::KindcentrumId, C::BestuurId));
         if let Some(entity) = filter.entity {
             select = select.filter(C::Entity.eq(entity));
         }

@@ -27,12 +27,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::domain::{
-    BestuurKind, Direction, Key, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
-};
 use crate::Engine;
 use crate::audit::{self, Changed, Identified};
 use crate::domain::{Actor, Front, check_fte};
+use crate::domain::{
+    BestuurKind, Direction, Key, OnderdeelKind, PlanningStatus, Role, SchoolYear, TeamKind, VacationRegion,
+};
 use crate::error::{ImportError, Result};
 use crate::plan::measurement::{Period, check_value};
 use crate::store::entity::*;

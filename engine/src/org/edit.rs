@@ -57,7 +57,8 @@ struct Recorded {
 
 async fn recorded(txn: &DatabaseTransaction, row: professional::Model) -> Result<Recorded> {
     let id = row.id;
-    let roles = professional_role::Entity::find().filter(professional_role::Column::ProfessionalId.eq(id)).all(txn).await?;
+    let roles =
+        professional_role::Entity::find().filter(professional_role::Column::ProfessionalId.eq(id)).all(txn).await?;
     let kindcentra = professional_kindcentrum::Entity::find()
         .filter(professional_kindcentrum::Column::ProfessionalId.eq(id))
         .all(txn)
@@ -249,4 +250,3 @@ impl Engine {
         Ok(after)
     }
 }
-

@@ -103,7 +103,11 @@ impl Engine {
 
     /// Adds a doel with its succescriteria to an ambitie, after its last doel.
     #[tracing::instrument(skip(self, input), fields(ambitie = ambitie_id))]
-    pub async fn add_doel(&self, ambitie_id: i64, input: NewDoel) -> Result<(doel::Model, Vec<succescriterium::Model>)> {
+    pub async fn add_doel(
+        &self,
+        ambitie_id: i64,
+        input: NewDoel,
+    ) -> Result<(doel::Model, Vec<succescriterium::Model>)> {
         let title = required("title", &input.title)?;
         let criteria = input
             .succescriteria
@@ -174,8 +178,11 @@ impl Engine {
             return Ok(before);
         }
         let after = after.into_active_model().reset_all().update(&txn).await?;
-        self.record_changes(&txn, vec![Changed::of("doel", doel_id, Some(&before), Some(&after)).within(Some(kindcentrum), None)])
-            .await?;
+        self.record_changes(
+            &txn,
+            vec![Changed::of("doel", doel_id, Some(&before), Some(&after)).within(Some(kindcentrum), None)],
+        )
+        .await?;
         txn.commit().await?;
         Ok(after)
     }
@@ -199,8 +206,11 @@ impl Engine {
         }
         .insert(&txn)
         .await?;
-        self.record_changes(&txn, vec![Changed::of("succescriterium", row.id, None, Some(&row)).within(Some(kindcentrum), None)])
-            .await?;
+        self.record_changes(
+            &txn,
+            vec![Changed::of("succescriterium", row.id, None, Some(&row)).within(Some(kindcentrum), None)],
+        )
+        .await?;
         txn.commit().await?;
         Ok(row)
     }
@@ -219,10 +229,13 @@ impl Engine {
             .one(&txn)
             .await?
             .ok_or_else(|| Error::NotFound { what: "succescriterium", id: id.to_string() })?;
-        let (_, kindcentrum) = self
-            .doel_for_change(&txn, before.doel_id)
-            .await
-            .map_err(|e| if matches!(e, Error::NotFound { .. }) { Error::NotFound { what: "succescriterium", id: id.to_string() } } else { e })?;
+        let (_, kindcentrum) = self.doel_for_change(&txn, before.doel_id).await.map_err(|e| {
+            if matches!(e, Error::NotFound { .. }) {
+                Error::NotFound { what: "succescriterium", id: id.to_string() }
+            } else {
+                e
+            }
+        })?;
         self.expect_version(&txn, "succescriterium", id, Some(expected_version)).await?;
         if before.description == description {
             return Ok(before);
@@ -267,8 +280,11 @@ impl Engine {
         }
         .insert(&txn)
         .await?;
-        self.record_changes(&txn, vec![Changed::of("planning_item", row.id, None, Some(&row)).within(Some(kindcentrum), None)])
-            .await?;
+        self.record_changes(
+            &txn,
+            vec![Changed::of("planning_item", row.id, None, Some(&row)).within(Some(kindcentrum), None)],
+        )
+        .await?;
         txn.commit().await?;
         Ok(row)
     }
@@ -288,10 +304,13 @@ impl Engine {
             .one(&txn)
             .await?
             .ok_or_else(|| Error::NotFound { what: "planning item", id: id.to_string() })?;
-        let (doel, kindcentrum) = self
-            .doel_for_change(&txn, before.doel_id)
-            .await
-            .map_err(|e| if matches!(e, Error::NotFound { .. }) { Error::NotFound { what: "planning item", id: id.to_string() } } else { e })?;
+        let (doel, kindcentrum) = self.doel_for_change(&txn, before.doel_id).await.map_err(|e| {
+            if matches!(e, Error::NotFound { .. }) {
+                Error::NotFound { what: "planning item", id: id.to_string() }
+            } else {
+                e
+            }
+        })?;
         self.expect_version(&txn, "planning_item", id, Some(expected_version)).await?;
         let mut after = before.clone();
         if let Some(year) = edit.school_year {

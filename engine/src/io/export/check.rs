@@ -20,8 +20,9 @@ use super::{Rows, refused};
 use crate::calendar::{Fired, ScheduleSpec};
 use crate::cycle::machine::{CycleState, Event};
 use crate::cycle::{current_due, event_row, read_state};
-use crate::domain::{ChangeAction, Front, 
-    CycleEventKind, CycleStatus, OccurrenceStatus, ScanTechnique, ScheduleScope, ScheduleScopeKind, VacationRegion,
+use crate::domain::{
+    ChangeAction, CycleEventKind, CycleStatus, Front, OccurrenceStatus, ScanTechnique, ScheduleScope,
+    ScheduleScopeKind, VacationRegion,
 };
 use crate::error::Result;
 use crate::evidence::coaching::Hours;

@@ -535,7 +535,8 @@ async fn collect(db: &DatabaseTransaction, id: i64) -> Result<Tables> {
     // The evidence of its groepen and locaties.
     let mut scans = rows::<scan::Entity>(db, scan::Column::GroepId.is_in(groep_ids)).await?;
     let scores = rows::<scan_score::Entity>(db, scan_score::Column::ScanId.is_in(ids(&scans, |s| s.id))).await?;
-    let coaching = rows::<coaching_entry::Entity>(db, coaching_entry::Column::LocatieId.is_in(locatie_ids.clone())).await?;
+    let coaching =
+        rows::<coaching_entry::Entity>(db, coaching_entry::Column::LocatieId.is_in(locatie_ids.clone())).await?;
     let coachees =
         rows::<coaching_coachee::Entity>(db, coaching_coachee::Column::CoachingEntryId.is_in(ids(&coaching, |c| c.id)))
             .await?;
@@ -592,7 +593,8 @@ async fn collect(db: &DatabaseTransaction, id: i64) -> Result<Tables> {
         ("coaching_entry", ids(&coaching, |r| r.id)),
     ] {
         if !rows.is_empty() {
-            trail = trail.add(Condition::all().add(change::Column::Entity.eq(table)).add(change::Column::EntityId.is_in(rows)));
+            trail = trail
+                .add(Condition::all().add(change::Column::Entity.eq(table)).add(change::Column::EntityId.is_in(rows)));
         }
     }
     let changes = rows::<change::Entity>(db, trail).await?;
