@@ -79,8 +79,12 @@ async fn a_directeur_writes_the_koersplan_and_the_board_and_the_trail_show_it() 
     assert_eq!(stale["errors"][0]["extensions"]["actualVersion"], 2);
 
     // The history of the doel: each change with its actor, before and after.
-    let history =
-        as_token(&app, &directeur, &format!(r#"{{ changes(filter: {{ entity: "doel" }}) {{ totalCount }} }}"#)).await;
+    let history = as_token(
+        &app,
+        &directeur,
+        r#"{ changes(filter: { entity: "doel" }) { totalCount edges { node { actorName } } } }"#,
+    )
+    .await;
     assert!(ok(&history)["changes"]["totalCount"].as_u64().expect("count") >= 2, "{history}");
     let history = app
         .graphql(&format!(

@@ -18,7 +18,7 @@ use koers_engine::workflow::{WorkflowDef, load};
 use koers_engine::{Engine, Error};
 use koers_migrations::{Migrator, MigratorTrait, SchemaManager};
 use proptest::prelude::*;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
