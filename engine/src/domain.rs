@@ -457,6 +457,15 @@ mod tests {
     }
 
     #[test]
+    fn planning_statuses_written_before_their_renaming_still_read() {
+        let read = |text: &str| serde_json::from_str::<PlanningStatus>(&format!("\"{text}\"")).expect("a status");
+        assert_eq!(read("bezig"), PlanningStatus::Gestart);
+        assert_eq!(read("gereed"), PlanningStatus::Afgerond);
+        assert_eq!(read("afgerond"), PlanningStatus::Afgerond);
+        assert_eq!(serde_json::to_string(&PlanningStatus::Afgerond).expect("json"), "\"afgerond\"");
+    }
+
+    #[test]
     fn an_fte_lies_between_0_and_2() {
         assert!(check_fte(0.0).is_ok() && check_fte(1.2).is_ok() && check_fte(2.0).is_ok());
         for wrong in [-0.1, 2.5, f64::NAN] {
